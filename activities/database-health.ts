@@ -1,0 +1,45 @@
+import type { Pool } from 'pg';
+
+/** Resolves a database by the name the config gives it; the URL and password never leave the worker. */
+export interface DatabaseDirectory {
+  pool(name: string): Pool;
+}
+
+export interface DatabaseHealth {
+  database: string;
+  /** The server's own clock at the check, ISO 8601. */
+  checkedAt: string;
+  serverVersion: string;
+  userCount: number;
+  transactionCount: number;
+  /** Sum of transaction amounts, as the exact decimal string PostgreSQL returns (never a float). */
+  totalAmount: string;
+}
+
+/**
+ * The seed runbook's first commands: connectivity (`SELECT now(), version()`) and the critical data
+ * integrity query (user count, transaction count, sum of amounts).
+ */
+export function createDatabaseHealthActivities(databases: DatabaseDirectory) {
+  return {
+    async checkDatabaseHealth(input: { database: string }): Promise<DatabaseHealth> {
+      const pool = databases.pool(input.database);
+      const connectivity = await pool.query<{ now: Date; version: string }>('SELECT now(), version()');
+      const integrity = await pool.query<{ user_count: string; transaction_count: string; total_amount: string | null }>(`
+        SELECT
+            COUNT(*) as user_count,
+            (SELECT COUNT(*) FROM transactions) as transaction_count,
+            (SELECT SUM(amount) FROM transactions) as total_amount
+        FROM users`);
+      const row = integrity.rows[0]!;
+      return {
+        database: input.database,
+        checkedAt: connectivity.rows[0]!.now.toISOString(),
+        serverVersion: connectivity.rows[0]!.version,
+        userCount: Number(row.user_count),
+        transactionCount: Number(row.transaction_count),
+        totalAmount: row.total_amount ?? '0.00',
+      };
+    },
+  };
+}

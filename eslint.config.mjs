@@ -1,0 +1,37 @@
+// Workflows are replayed from history, so they must not reach the outside world directly:
+// every side effect goes through an activity. This rule keeps the obvious ways out of workflows/.
+import { builtinModules } from 'node:module';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = builtinModules.filter((name) => !name.startsWith('_'));
+
+export const workflowImportRestrictions = {
+  paths: nodeBuiltins.flatMap((name) => [
+    { name, message: 'Workflows are deterministic: do I/O in an activity, not with Node built-ins.' },
+    { name: `node:${name}`, message: 'Workflows are deterministic: do I/O in an activity, not with Node built-ins.' },
+  ]).concat([
+    { name: 'pg', message: 'Workflows never talk to PostgreSQL: call a database activity.' },
+    { name: '@kubernetes/client-node', message: 'Workflows never talk to Kubernetes: call an AppRuntime activity.' },
+  ]),
+  patterns: [
+    { group: ['node:*'], message: 'Workflows are deterministic: no Node built-ins.' },
+    { group: ['@aws-sdk/*'], message: 'Workflows never call AWS: call a platform activity.' },
+    { group: ['**/activities', '**/activities/**'], message: 'Workflows reference activities through proxyActivities and their types only (import type).', allowTypeImports: true },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.cache/**', '.state/**', 'test/fixtures/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', workflowImportRestrictions],
+    },
+  },
+);

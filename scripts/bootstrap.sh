@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Installs what dr-runbooks needs, by package name, and nothing twice.
+# Run by `npm run demo` and `npm test` before anything else; safe to run again at any time.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+TEMPORAL_CLI_VERSION="1.5.1"   # newest tag without a go.mod `replace`, which `go install pkg@version` refuses
+PG_MAJOR="15"
+PG_USER="${DR_PG_OS_USER:-drpostgres}"
+cache_bin="$root/.cache/bin"
+
+say()  { printf 'bootstrap: %s\n' "$*"; }
+fail() { printf 'bootstrap: error: %s\n' "$1" >&2; printf 'bootstrap: fix: %s\n' "$2" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@";
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@";
+  else return 1; fi
+}
+
+apt_updated=""
+apt_install() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    fail "missing $* and no apt-get on this machine" "install $* with your package manager, then run this again"
+  fi
+  if [ -z "$apt_updated" ]; then
+    say "apt-get update"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null \
+      || fail "apt-get update failed (need root or sudo)" "run as root, or: sudo apt-get update && sudo apt-get install -y $*"
+    apt_updated=1
+  fi
+  say "installing Debian packages: $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
+    || fail "apt-get install $* failed" "run: sudo apt-get install -y $*"
+}
+
+# 1. Node dependencies, exactly as locked.
+command -v node >/dev/null 2>&1 || fail "node is not installed" "install Node.js 20 (Debian: apt-get install nodejs npm)"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ ! -f node_modules/.package-lock.json ]; then
+  say "npm ci (node_modules missing or older than package-lock.json)"
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  say "node_modules up to date"
+fi
+
+# 2. PostgreSQL 15 and pgBackRest from Debian.
+pg_bin="/usr/lib/postgresql/$PG_MAJOR/bin"
+if [ ! -x "$pg_bin/initdb" ] || [ ! -x "$pg_bin/pg_ctl" ]; then
+  apt_install "postgresql-$PG_MAJOR" "postgresql-client-$PG_MAJOR"
+else
+  say "PostgreSQL $PG_MAJOR present ($pg_bin)"
+fi
+if ! command -v pgbackrest >/dev/null 2>&1; then
+  apt_install pgbackrest
+else
+  say "pgBackRest present ($(pgbackrest version))"
+fi
+
+# postgres refuses to run as root: clusters run as an unprivileged user of our own.
+if [ "$(id -u)" -eq 0 ] && ! id "$PG_USER" >/dev/null 2>&1; then
+  say "creating unprivileged user $PG_USER to run PostgreSQL clusters"
+  useradd --system --no-create-home --shell /usr/sbin/nologin "$PG_USER" \
+    || fail "could not create user $PG_USER" "create an unprivileged user and set DR_PG_OS_USER to its name"
+fi
+
+# 3. The Temporal CLI (dev server + Web UI), built from its Go module into our own cache.
+temporal_bin="$cache_bin/temporal"
+if [ -x "$temporal_bin" ] && [ "$(cat "$temporal_bin.version" 2>/dev/null)" = "$TEMPORAL_CLI_VERSION" ]; then
+  say "Temporal CLI $TEMPORAL_CLI_VERSION present (.cache/bin/temporal)"
+else
+  command -v go >/dev/null 2>&1 || fail "go is not installed; it is needed once to build the Temporal CLI" \
+    "install Go >= 1.25 (https://go.dev/doc/install or your package manager), then run this again"
+  say "building Temporal CLI v$TEMPORAL_CLI_VERSION with go install (a cold build takes a few minutes)"
+  mkdir -p "$cache_bin"
+  GOBIN="$cache_bin" go install "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION" \
+    || fail "go install of the Temporal CLI failed" "check that Go >= 1.25 is installed and the Go module proxy is reachable, then run this again"
+  echo "$TEMPORAL_CLI_VERSION" > "$temporal_bin.version"   # the binary itself reports 0.0.0-DEV
+  say "built $("$temporal_bin" --version)"
+fi
+
+# 4. moto's server: the AWS adapters are tested against it.
+if command -v moto_server >/dev/null 2>&1 || python3 -c 'import moto.server' >/dev/null 2>&1; then
+  say "moto server present"
+else
+  command -v python3 >/dev/null 2>&1 || fail "python3 is not installed; moto (AWS API on loopback) needs it" "apt-get install python3 python3-pip"
+  say "pip install moto[server]"
+  python3 -m pip install --quiet 'moto[server]' \
+    || fail "pip install 'moto[server]' failed" "run: python3 -m pip install 'moto[server]'"
+fi
+
+say "ready"

@@ -1,0 +1,90 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client } from 'pg';
+import YAML from 'yaml';
+import { startPostgresCluster, superuser, type PostgresCluster } from './postgres-cluster';
+import { startTemporalServer, type TemporalServer } from './temporal-server';
+
+export interface LocalStackOptions {
+  stateDir: string;
+  temporalPort?: number;
+  temporalUiPort?: number;
+  productionPort?: number;
+  /** Name of the application database inside the production cluster. */
+  databaseName?: string;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  temporal: TemporalServer;
+  production: PostgresCluster;
+  databaseName: string;
+  /** Worker config file (YAML) naming the production database; its password is a secret file beside it. */
+  configFile: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The embedded default: a real Temporal dev server and a real PostgreSQL 15 "production" cluster,
+ * both on loopback, plus the worker config that names them. Stops only what it started.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const log = options.log ?? (() => undefined);
+  const databaseName = options.databaseName ?? 'mita';
+  const stopOnFailure: Array<() => Promise<void>> = [];
+  try {
+    log(`starting Temporal dev server (state ${path.join(options.stateDir, 'temporal')})`);
+    const temporal = await startTemporalServer({ stateDir: path.join(options.stateDir, 'temporal'), port: options.temporalPort, uiPort: options.temporalUiPort });
+    stopOnFailure.push(() => temporal.stop());
+    log(`Temporal is up on ${temporal.address}${temporal.uiUrl ? `, Web UI ${temporal.uiUrl}` : ''}`);
+
+    log('starting PostgreSQL 15 cluster "production"');
+    const production = await startPostgresCluster({ dir: path.join(options.stateDir, 'clusters', 'production'), port: options.productionPort });
+    stopOnFailure.push(() => production.stop());
+    await createDatabaseIfMissing(production, databaseName);
+    log(`PostgreSQL "production" is up on 127.0.0.1:${production.port} (database ${databaseName})`);
+
+    const configFile = writeWorkerConfig(options.stateDir, production, databaseName);
+    return {
+      temporal,
+      production,
+      databaseName,
+      configFile,
+      async stop() {
+        await production.stop().catch((error) => log(`could not stop PostgreSQL: ${(error as Error).message}`));
+        await temporal.stop();
+      },
+    };
+  } catch (error) {
+    for (const stop of stopOnFailure.reverse()) await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function createDatabaseIfMissing(cluster: PostgresCluster, name: string): Promise<void> {
+  const client = new Client({ connectionString: cluster.url('postgres') });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+function writeWorkerConfig(stateDir: string, production: PostgresCluster, databaseName: string): string {
+  const secretsDir = path.join(stateDir, 'secrets');
+  mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+  const password = decodeURIComponent(new URL(production.url()).password);
+  writeFileSync(path.join(secretsDir, 'production-db-password'), password + '\n', { mode: 0o600 });
+  const config = {
+    environment: 'local',
+    secretsDir: 'secrets',
+    databases: {
+      production: { host: '127.0.0.1', port: production.port, database: databaseName, user: superuser, passwordSecret: 'production-db-password' },
+    },
+  };
+  const file = path.join(stateDir, 'dr-config.yaml');
+  writeFileSync(file, '# Written by the local stack; names the databases the worker may reach.\n' + YAML.stringify(config));
+  return file;
+}

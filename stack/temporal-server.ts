@@ -1,0 +1,86 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { spawnServer, sleep, tailOf, type ServerProcess } from './child-process';
+import { temporalBinary } from './paths';
+import { assertPortFree, freePort } from './ports';
+import { PrerequisiteError } from './prerequisite-error';
+
+/** The search attributes every runbook keeps current, so the Web UI can list and filter them. */
+export const searchAttributes = ['DrScenario', 'DrEnvironment', 'DrIncidentId', 'DrStatus'] as const;
+
+export interface TemporalServerOptions {
+  stateDir: string;
+  /** gRPC frontend port; a free one when omitted. */
+  port?: number;
+  /** Web UI port; none (headless) when omitted. */
+  uiPort?: number;
+  namespace?: string;
+  startTimeoutMs?: number;
+}
+
+export interface TemporalServer {
+  address: string;
+  namespace: string;
+  uiUrl?: string;
+  process: ServerProcess;
+  stop(): Promise<void>;
+}
+
+/** `temporal server start-dev` arguments: loopback only, persistent SQLite state, our search attributes. */
+export function temporalDevServerArgs(opts: { port: number; uiPort?: number; namespace: string; dbFile: string }): string[] {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', opts.namespace, '--db-filename', opts.dbFile, '--log-level', 'warn'];
+  if (opts.uiPort) args.push('--ui-port', String(opts.uiPort), '--ui-ip', '127.0.0.1');
+  else args.push('--headless');
+  for (const name of searchAttributes) args.push('--search-attribute', `${name}=Keyword`);
+  return args;
+}
+
+/** Starts the real Temporal dev server built by the bootstrap and waits until it serves the namespace. */
+export async function startTemporalServer(options: TemporalServerOptions): Promise<TemporalServer> {
+  const binary = temporalBinary();
+  const namespace = options.namespace ?? 'default';
+  const port = options.port ?? (await freePort());
+  if (options.port) await assertPortFree(port, 'the Temporal server', 'DR_TEMPORAL_PORT');
+  if (options.uiPort) await assertPortFree(options.uiPort, 'the Temporal Web UI', 'DR_TEMPORAL_UI_PORT');
+  mkdirSync(options.stateDir, { recursive: true });
+  const dbFile = path.join(options.stateDir, 'temporal.db');
+  const logFile = path.join(options.stateDir, 'temporal.log');
+  const proc = spawnServer(binary, temporalDevServerArgs({ port, uiPort: options.uiPort, namespace, dbFile }), logFile);
+  const address = `127.0.0.1:${port}`;
+
+  let crashed: number | null | undefined;
+  void proc.exited.then((code) => { crashed = code; });
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  for (;;) {
+    if (crashed !== undefined) {
+      throw new PrerequisiteError(`the Temporal dev server exited (code ${crashed}) while starting; its log ${logFile} ends with:\n${tailOf(logFile)}`, 'read the log above; a stale or corrupt state file can be removed with `rm -rf ' + options.stateDir + '`');
+    }
+    if (await servesNamespace(address, namespace)) break;
+    if (Date.now() > deadline) {
+      await proc.stop();
+      throw new PrerequisiteError(`the Temporal dev server did not answer on ${address} within ${(options.startTimeoutMs ?? 60_000) / 1000} s; its log ends with:\n${tailOf(logFile)}`, 'check the log, free memory and disk, then try again');
+    }
+    await sleep(250);
+  }
+  return {
+    address,
+    namespace,
+    uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
+    process: proc,
+    stop: () => proc.stop(),
+  };
+}
+
+async function servesNamespace(address: string, namespace: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 1000 });
+    await connection.workflowService.describeNamespace({ namespace });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}

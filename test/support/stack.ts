@@ -1,0 +1,19 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startLocalStack, type LocalStack } from '../../stack/local-stack';
+
+/** A fresh local stack in a temporary directory, for one test file; `stop` also removes the directory. */
+export async function startTestStack(): Promise<LocalStack & { stateDir: string }> {
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'dr-test-'));
+  chmodSync(stateDir, 0o755); // the unprivileged PostgreSQL user must be able to enter it
+  const stack = await startLocalStack({ stateDir });
+  return {
+    ...stack,
+    stateDir,
+    async stop() {
+      await stack.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { WorkerConfig } from './config';
+import { createDatabaseDirectory } from './database-directory';
+import { createSecretResolver } from './secrets';
+
+export interface RunbookWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  config: WorkerConfig;
+}
+
+/**
+ * The worker that runs every runbook. On SIGTERM the SDK stops polling and waits up to
+ * shutdownGraceTime for in-flight activities (a restore can take minutes) before cancelling them.
+ */
+export async function createRunbookWorker(options: RunbookWorkerOptions) {
+  const databases = createDatabaseDirectory(options.config, createSecretResolver(options.config.secretsDir));
+  const worker = await Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities({ databases }),
+    shutdownGraceTime: '5 minutes',
+  });
+  return {
+    worker,
+    /** Runs until shutdown (SIGTERM/SIGINT, or worker.shutdown()), then closes the pools. */
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        await databases.close();
+      }
+    },
+  };
+}

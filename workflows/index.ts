@@ -1,0 +1,2 @@
+// Every workflow type the worker registers; these names are what the Web UI and the CLI start.
+export { assessDatabaseHealth } from './assess-database-health';
