@@ -93,4 +93,11 @@ else
     || fail "pip install 'moto[server]' failed" "run: python3 -m pip install 'moto[server]'"
 fi
 
+# 5. Chromium from Debian: the Web UI end-to-end test drives the real Temporal UI with playwright-core.
+if [ -x "${DR_CHROMIUM:-/usr/bin/chromium}" ]; then
+  say "Chromium present"
+else
+  apt_install chromium
+fi
+
 say "ready"
