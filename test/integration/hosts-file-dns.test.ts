@@ -20,7 +20,7 @@ let runtime: LocalAppRuntime;
 let mappingFile: string;
 const systemIds: Record<string, string> = {};
 const address = (cluster: string) => `127.0.0.1:${env.clusters[cluster]!.port}`;
-const run = <T>(fn: () => Promise<T>) => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn);
+const run = <T>(fn: () => Promise<T>) => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn) as Promise<T>;
 
 before(async () => {
   env = await startTestClusters(['east', 'west']);

@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createAppRuntimeActivities, type DatabaseTargetResolver } from '../../activities/app-runtime';
+import type { AppHealth } from '../../activities/platform/app-runtime';
 import { createLocalAppRuntime, type LocalAppRuntime } from '../../activities/platform/local/local-app-runtime';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { freePort } from '../../stack/ports';
@@ -24,7 +25,7 @@ const bodies: string[] = [];
 const activityEnvironment = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
 const cluster = (name: string): PostgresCluster => env.clusters[name]!;
 const run = async <T>(fn: () => Promise<T>): Promise<T> => {
-  const result = await activityEnvironment().run(fn);
+  const result = (await activityEnvironment().run(fn)) as T;
   results.push(result);
   return result;
 };
@@ -92,7 +93,7 @@ test('pointAppAt + restart + waitHealthy moves the service to the recovered clus
   const heartbeats: unknown[] = [];
   const mock = activityEnvironment();
   mock.on('heartbeat', (d: unknown) => heartbeats.push(d));
-  const health = await mock.run(() => activities.waitUntilAppHealthy({ database: 'recovered', timeoutSeconds: 30, pollIntervalSeconds: 0.2 }));
+  const health = await mock.run(() => activities.waitUntilAppHealthy({ database: 'recovered', timeoutSeconds: 30, pollIntervalSeconds: 0.2 })) as AppHealth;
   results.push(health);
   assert.equal(health.database.address, `127.0.0.1:${cluster('recovered').port}`);
   assert.equal(health.database.systemIdentifier, systemIds.recovered);
