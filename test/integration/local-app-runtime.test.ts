@@ -131,6 +131,10 @@ test('waitHealthy times out with a clear message when the target is down, and th
     run(() => activities.waitUntilAppHealthy({ database: 'production', timeoutSeconds: 1, pollIntervalSeconds: 0.3 })),
     /did not answer healthy from 127\.0\.0\.1:\d+\/postgres \(system \d+\) within 1 s; last answer: HTTP 503/,
   );
+  // Cancelling the wait stops it at once, as a cancelled activity (not as an unhealthy app).
+  const mock = activityEnvironment();
+  mock.once('heartbeat', () => mock.cancel());
+  await assert.rejects(mock.run(() => activities.waitUntilAppHealthy({ database: 'recovered', timeoutSeconds: 60, pollIntervalSeconds: 0.2 })), (e: Error) => e.name === 'CancelledFailure');
   await assert.rejects(run(() => activities.pointAppAtDatabase({ database: 'nope' })), (e: Error & { type?: string; nonRetryable?: boolean }) => e.type === 'UnknownDatabase' && e.nonRetryable === true);
 });
 
