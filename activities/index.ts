@@ -1,15 +1,29 @@
 import { createDatabaseHealthActivities, type DatabaseDirectory } from './database-health';
+import { createAppRuntimeActivities, type DatabaseTargetResolver } from './app-runtime';
+import { createDnsActivities } from './dns';
+import type { AppRuntime } from './platform/app-runtime';
+import type { Dns } from './platform/dns';
+import { notConfigured } from './platform/not-configured';
 
 export interface ActivityDependencies {
   databases: DatabaseDirectory;
+  /** Connection targets (with passwords) by config name, for pointing the app at a database. */
+  databaseTargets?: DatabaseTargetResolver;
+  appRuntime?: AppRuntime;
+  dns?: Dns;
 }
 
 /** Every activity the worker registers, built over the clients the worker wired from config. */
 export function createActivities(deps: ActivityDependencies) {
   return {
     ...createDatabaseHealthActivities(deps.databases),
+    ...createAppRuntimeActivities(deps.appRuntime ?? notConfigured<AppRuntime>('the application runtime', 'app'), deps.databaseTargets ?? ((name) => { throw new Error(`no database targets are wired (asked for ${name})`); })),
+    ...createDnsActivities(deps.dns ?? notConfigured<Dns>('DNS', 'dns')),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { DatabaseHealth, DatabaseDirectory } from './database-health';
+export type { DatabaseTargetResolver, PointAppAtDatabaseInput, WaitUntilAppHealthyInput } from './app-runtime';
+export type { AppHealth, PointAppResult, RestartResult } from './platform/app-runtime';
+export type { DnsRecord, DnsSwitch } from './platform/dns';
