@@ -33,17 +33,18 @@ after(async () => {
 
 const tool = () => createSqlDirectoryMigrationTool(pool, migrations);
 const activities = () => createMigrationActivities(() => tool());
+/** Runs an activity the way a worker would (activity context, heartbeats), keeping its result type. */
+const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A) => new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
 const columnExists = async (column: string) =>
   (await pool.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'transactions' AND column_name = $1`, [column])).rowCount === 1;
 
 test('migrate then roll back to the previous stable version with the down scripts', async () => {
   assert.deepEqual(await tool().migrate('0002'), ['0001', '0002']);
   assert.equal(await columnExists('category'), true);
-  const env = new MockActivityEnvironment();
-  const plan = await env.run(activities().rollBackMigrations, { database: 'production', toVersion: '0001' });
+  const plan = await run(activities().rollBackMigrations, { database: 'production', toVersion: '0001' });
   assert.deepEqual(plan.steps.map((s) => s.version), ['0002']);
   assert.equal(await columnExists('category'), false);
-  const status = await env.run(activities().readMigrationStatus, { database: 'production' });
+  const status = await run(activities().readMigrationStatus, { database: 'production' });
   assert.equal(status.current, '0001');
   assert.deepEqual(status.available.map((m) => [m.version, m.reversible]), [['0001', true], ['0002', true], ['0003', false]]);
 });
@@ -51,10 +52,9 @@ test('migrate then roll back to the previous stable version with the down script
 test('a migration without a down script makes the rollback impossible, and nothing changes', async () => {
   await tool().migrate('0003');
   const before = (await pool.query('SELECT sum(amount)::text s FROM transactions')).rows[0].s;
-  const env = new MockActivityEnvironment();
-  const plan = await env.run(activities().planMigrationRollback, { database: 'production', toVersion: '0001' });
+  const plan = await run(activities().planMigrationRollback, { database: 'production', toVersion: '0001' });
   assert.deepEqual(plan.blockers, ['migration 0003 (convert_amounts_to_cents) has no down script']);
-  const error = await env.run(activities().rollBackMigrations, { database: 'production', toVersion: '0001' }).then(() => undefined, (e: unknown) => e);
+  const error = await run(activities().rollBackMigrations, { database: 'production', toVersion: '0001' }).then(() => undefined, (e: unknown) => e);
   assert.ok(error instanceof ApplicationFailure);
   assert.equal(error.type, 'RollbackImpossible');
   assert.equal(error.nonRetryable, true);
@@ -68,8 +68,7 @@ test('a down script that fails half-way leaves the schema exactly as it was', as
   await pool.query(`DELETE FROM schema_migrations WHERE version = '0003'`);
   // 0002's down drops the index, then fails: the whole rollback must be undone.
   writeFileSync(path.join(migrations, '0002_add_transaction_category.down.sql'), 'DROP INDEX transactions_category_idx;\nSELECT 1/0;\n');
-  const env = new MockActivityEnvironment();
-  const error = await env.run(activities().rollBackMigrations, { database: 'production', toVersion: '0001' }).then(() => undefined, (e: unknown) => e);
+  const error = await run(activities().rollBackMigrations, { database: 'production', toVersion: '0001' }).then(() => undefined, (e: unknown) => e);
   assert.ok(error instanceof ApplicationFailure);
   assert.match(error.message, /failed and was undone: division by zero/);
   assert.equal((await tool().status()).current, '0002');
