@@ -22,7 +22,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ databases }),
+    activities: createActivities({ databases, auditDatabase: options.config.audit?.database }),
     shutdownGraceTime: '5 minutes',
   });
   return {
