@@ -112,6 +112,14 @@ export function canonicalTimestamp(at: string): string {
   if (typeof at !== 'string' || !isoWithOffset.test(at)) {
     throw new NotCanonicalJsonError('at', `"${String(at)}" is not an ISO 8601 time with an offset and at most milliseconds (e.g. 2026-11-23T03:04:05.678Z)`);
   }
+  // JavaScript rolls 2026-02-30 over to March 2nd; a calendar-impossible time is refused instead.
+  const [y, mo, d, h, mi, se] = at.slice(0, 19).split(/[-T:]/).map(Number) as [number, number, number, number, number, number];
+  const fields = new Date(0);
+  fields.setUTCFullYear(y, mo - 1, d); // not Date.UTC, which maps years 0–99 to 1900–1999
+  fields.setUTCHours(h, mi, se, 0);
+  if (fields.getUTCMonth() !== mo - 1 || fields.getUTCDate() !== d || fields.getUTCHours() !== h || fields.getUTCMinutes() !== mi || fields.getUTCSeconds() !== se) {
+    throw new NotCanonicalJsonError('at', `"${at}" is not a calendar time`);
+  }
   const time = new Date(at);
   const iso = Number.isNaN(time.getTime()) ? '' : time.toISOString();
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(iso)) throw new NotCanonicalJsonError('at', `"${at}" is not a valid time between years 0000 and 9999`);

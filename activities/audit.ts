@@ -239,7 +239,8 @@ export function findChainProblems(workflowId: string, rows: StoredAuditRow[]): A
     if (linked) return;
     const target = indexOfHash.get(row.prev_hash);
     if (target !== undefined && target < i - 1) {
-      for (const skipped of chain.slice(target + 1, i)) {
+      // Rows the chain skips were put in, unless they are rows of the chain moved elsewhere.
+      for (const skipped of chain.slice(target + 1, i).filter((r) => !seen.has(`${r.seq}:out-of-order`))) {
         report(skipped.seq, 'inserted', `the chain runs from seq ${chain[target]!.seq} straight to seq ${row.seq}: seq ${skipped.seq} was put in between`);
       }
     } else if (target !== undefined && target >= i) {
@@ -250,7 +251,7 @@ export function findChainProblems(workflowId: string, rows: StoredAuditRow[]): A
       report(row.seq, 'broken-link', `prev_hash ${short(row.prev_hash)} is not the hash of ${previous ? `seq ${previous.seq} (${short(previous.hash)}): seq ${previous.seq} was edited and re-hashed, or a row between them was deleted and the rest renumbered` : `the genesis (${short(GENESIS_HASH)})`}`);
     }
   });
-  return problems;
+  return problems.sort((a, b) => a.seq - b.seq);
 }
 
 /** A renumbered row still hashes under the seq it was written with. */
