@@ -8,7 +8,7 @@ import { Client, Pool } from 'pg';
 import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createAuditActivities, installAuditSchema, type AuditActivities, type AuditEntry } from '../../activities/audit';
+import { createAuditActivities, installAuditSchema, type AuditActivities, type AuditChainVerdict, type AuditEntry } from '../../activities/audit';
 import { auditRowHash, canonicalTimestamp } from '../../activities/audit-hash';
 import { startPostgresCluster, type PostgresCluster } from '../../stack/postgres-cluster';
 
@@ -54,8 +54,8 @@ function entries(from: number, to: number, overrides: Partial<AuditEntry> = {}):
 
 /** Activities run in an activity context, as the worker would run them (expected failures not logged). */
 const quiet = { logger: new DefaultLogger('ERROR') };
-const append = (workflowId: string, batch: AuditEntry[]) => new MockActivityEnvironment(undefined, quiet).run(audit.appendAuditEntries, { workflowId, entries: batch });
-const verify = (workflowId: string) => new MockActivityEnvironment(undefined, quiet).run(audit.verifyAuditChain, { workflowId });
+const append = (workflowId: string, batch: AuditEntry[]): Promise<void> => new MockActivityEnvironment(undefined, quiet).run(audit.appendAuditEntries, { workflowId, entries: batch });
+const verify = (workflowId: string): Promise<AuditChainVerdict> => new MockActivityEnvironment(undefined, quiet).run(audit.verifyAuditChain, { workflowId });
 const problemsOf = async (workflowId: string) => (await verify(workflowId)).problems.map((p) => `${p.seq}:${p.problem}`);
 
 async function rowCount(workflowId: string): Promise<number> {
