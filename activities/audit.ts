@@ -117,7 +117,7 @@ export function createAuditActivities(pool: Pool) {
         const lastStored = tail.rows[0]?.seq ?? 0;
         if (first > lastStored + 1) {
           throw ApplicationFailure.nonRetryable(
-            `workflow ${input.workflowId}: seq ${first} cannot be appended, the audit trail ends at seq ${lastStored}; seq ${lastStored + 1}${first > lastStored + 2 ? `–${first - 1}` : ''} must come first`,
+            `workflow ${input.workflowId}: seq ${first} cannot be appended, the audit trail ends at seq ${lastStored}; seq ${lastStored + 1}${first > lastStored + 2 ? `–${first - 1}` : ''} must come first (if the runbook already wrote it, a row was removed: run verifyAuditChain)`,
             auditFailureTypes.gap,
           );
         }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { Pool } from 'pg';
 import { createActivities } from '../../activities';
+import { installAuditSchema } from '../../activities/audit';
 import { loadWorkerConfig } from '../../worker/config';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dr-audit-config-'));
@@ -42,4 +43,12 @@ test('the audit activities are registered only when an audit database is configu
   } finally {
     await Promise.all(pools.map((p) => p.end()));
   }
+});
+
+test('installAuditSchema refuses a role name that is not a plain identifier, before touching the database', async () => {
+  let queries = 0;
+  const admin = { query: async () => { queries++; return { rows: [], rowCount: 0 }; } } as never;
+  await assert.rejects(installAuditSchema(admin, { writerRole: 'writer"; DROP TABLE x; --' }), /^Error: writerRole: .* is not a plain role name/);
+  await assert.rejects(installAuditSchema(admin, { writerRole: 'Writer' }), /writerRole: "Writer" is not a plain role name/);
+  assert.equal(queries, 0);
 });
