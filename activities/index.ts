@@ -4,6 +4,7 @@ import { createDnsActivities } from './dns';
 import type { AppRuntime } from './platform/app-runtime';
 import type { Dns } from './platform/dns';
 import { notConfigured } from './platform/not-configured';
+import { createAuditActivities, type AuditActivities } from './audit';
 
 export interface ActivityDependencies {
   databases: DatabaseDirectory;
@@ -11,6 +12,8 @@ export interface ActivityDependencies {
   databaseTargets?: DatabaseTargetResolver;
   appRuntime?: AppRuntime;
   dns?: Dns;
+  /** Config name of the database holding dr_audit_log (config `audit.database`); no audit activities without it. */
+  auditDatabase?: string;
 }
 
 /** Every activity the worker registers, built over the clients the worker wired from config. */
@@ -19,6 +22,8 @@ export function createActivities(deps: ActivityDependencies) {
     ...createDatabaseHealthActivities(deps.databases),
     ...createAppRuntimeActivities(deps.appRuntime ?? notConfigured<AppRuntime>('the application runtime', 'app'), deps.databaseTargets ?? ((name) => { throw new Error(`no database targets are wired (asked for ${name})`); })),
     ...createDnsActivities(deps.dns ?? notConfigured<Dns>('DNS', 'dns')),
+    // Typed as always present so workflows can call them; a worker without `audit` in its config does not register them.
+    ...(deps.auditDatabase ? createAuditActivities(deps.databases.pool(deps.auditDatabase)) : ({} as AuditActivities)),
   };
 }
 
@@ -27,3 +32,4 @@ export type { DatabaseHealth, DatabaseDirectory } from './database-health';
 export type { DatabaseTargetResolver, PointAppAtDatabaseInput, WaitUntilAppHealthyInput } from './app-runtime';
 export type { AppHealth, PointAppResult, RestartResult } from './platform/app-runtime';
 export type { DnsRecord, DnsSwitch } from './platform/dns';
+export type { AuditEntry, AuditChainVerdict, AuditProblem } from './audit';

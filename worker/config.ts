@@ -38,6 +38,8 @@ export const workerConfigSchema = z.strictObject({
   databases: z.record(z.string(), databaseConfig),
   app: appConfig.optional(),
   dns: dnsConfig.optional(),
+  /** Which configured database holds dr_audit_log; the audit activities are registered only when set. */
+  audit: z.strictObject({ database: z.string().min(1) }).optional(),
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 export type DatabaseConfig = z.infer<typeof databaseConfig>;
@@ -58,6 +60,9 @@ export function loadWorkerConfig(file: string): WorkerConfig {
     throw new Error(`config ${file} is invalid: ${problems}`);
   }
   const config = parsed.data;
+  if (config.audit && !config.databases[config.audit.database]) {
+    throw new Error(`config ${file} is invalid: audit.database: "${config.audit.database}" is not in databases (known: ${Object.keys(config.databases).join(', ') || 'none'})`);
+  }
   if (config.secretsDir) config.secretsDir = path.resolve(path.dirname(file), config.secretsDir);
   const fromConfigDir = (p: string) => path.resolve(path.dirname(file), p);
   if (config.app) {

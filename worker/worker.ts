@@ -29,7 +29,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ databases, databaseTargets, appRuntime, dns: hostsDns }),
+    activities: createActivities({ databases, databaseTargets, appRuntime, dns: hostsDns, auditDatabase: options.config.audit?.database }),
     shutdownGraceTime: '5 minutes',
   });
   return {
