@@ -31,7 +31,7 @@ if (suites.length === 0) {
 }
 if (!only.length) {
   run('typecheck (tsc --noEmit)', process.execPath, [require.resolve('typescript/bin/tsc'), '--noEmit', '-p', root]);
-  run('lint (eslint)', process.execPath, [require.resolve('eslint/bin/eslint.js'), '--max-warnings=0', root]);
+  run('lint (eslint)', process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--max-warnings=0', root]);
 }
 // One file at a time: integration files each start real servers, and the machine has two cores.
 run(`node --test (${suites.length} files)`, process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...suites]);

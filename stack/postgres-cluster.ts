@@ -131,7 +131,7 @@ export async function startPostgresCluster(options: PostgresClusterOptions): Pro
   try {
     await runAsClusterUser(path.join(bin, 'pg_ctl'), ['start', '-D', dataDir, '-l', logFile, '-w', '-t', String(options.startTimeoutSeconds ?? 60)], { timeoutMs: ((options.startTimeoutSeconds ?? 60) + 10) * 1000 });
   } catch {
-    throw new PrerequisiteError(`PostgreSQL refused to start on 127.0.0.1:${port} (data ${dataDir}); its log ends with:\n${pgLogTail(logFile)}`, 'read the log above: a port taken by another server, a full disk or a stale postmaster.pid are the usual causes');
+    throw new PrerequisiteError(`PostgreSQL refused to start on 127.0.0.1:${port} (data ${dataDir}, log ${logFile})`, 'read the log lines above: a bad setting, a port taken by another server, a full disk or a server from an earlier run still holding the data directory are the usual causes', pgLogTail(logFile));
   }
   return clusterHandle(dir, port);
 }
