@@ -2,6 +2,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { WorkerConfig } from './config';
 import { createDatabaseDirectory } from './database-directory';
+import { createNotifier } from './notifiers';
 import { createSecretResolver } from './secrets';
 
 export interface RunbookWorkerOptions {
@@ -22,7 +23,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ databases }),
+    activities: createActivities({ databases, notifier: createNotifier(options.config.notifiers), runbookPlan: options.config }),
     shutdownGraceTime: '5 minutes',
   });
   return {

@@ -41,17 +41,17 @@ import { DrEnvironment, DrIncidentId, DrScenario, DrStatus } from './search-attr
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ActivityFunction = (...args: any[]) => Promise<any>;
-type ActivityTable<A> = { [K in keyof A]: A[K] extends ActivityFunction ? A[K] : never };
+
+/** The names of A's activities. */
+export type ActivityName<A> = { [K in keyof A & string]: A[K] extends ActivityFunction ? K : never }[keyof A & string];
+type ArgsOf<A, K extends ActivityName<A>> = A[K] extends ActivityFunction ? Parameters<A[K]> : never;
+type ResultOf<A, K extends ActivityName<A>> = A[K] extends ActivityFunction ? Awaited<ReturnType<A[K]>> : never;
 
 /** An activity call by name, with its arguments and (optionally) its own timeouts and retry policy. */
-export type ActivityCall<A> = {
-  [K in keyof A & string]: A[K] extends ActivityFunction ? { activity: K; args: Parameters<A[K]>; options?: ActivityOptions } : never;
-}[keyof A & string];
+export type ActivityCall<A, K extends ActivityName<A> = ActivityName<A>> = { [N in K]: { activity: N; args: ArgsOf<A, N>; options?: ActivityOptions } }[K];
 
 /** Undoes what a step built (delete the instance it created, …). Never targets production: see `StepDefinition`. */
 export type CompensationDefinition<A> = ActivityCall<A> & { name: string };
-
-type StepResult<A, C extends ActivityCall<A>> = C extends { activity: infer K } ? (K extends keyof A ? (A[K] extends ActivityFunction ? Awaited<ReturnType<A[K]>> : never) : never) : never;
 
 /**
  * One step of a runbook. `affectsProduction` steps are refused in drill mode, are never interrupted half-way
@@ -59,13 +59,17 @@ type StepResult<A, C extends ActivityCall<A>> = C extends { activity: infer K } 
  * registered before them: once production is being changed, what the runbook built may be what production
  * uses, so undoing it is a person's decision, not an automatic one.
  */
-export type StepDefinition<A, C extends ActivityCall<A>> = C & {
+export type StepDefinition<A, K extends ActivityName<A>> = {
   name: string;
+  activity: K;
+  args: ArgsOf<A, K>;
+  /** Timeouts and retry; default five minutes, five attempts. Longer than five minutes needs heartbeatTimeout. */
+  options?: ActivityOptions;
   /** One line shown in the Web UI for the activity; default: the step name. */
   summary?: string;
   /** A short description of the result for the timeline (no secrets, no customer data). */
-  describe?: (result: StepResult<A, C>) => string;
-} & ({ affectsProduction: true; compensate?: never } | { affectsProduction: false; compensate?: (result: StepResult<A, C>) => CompensationDefinition<A> });
+  describe?: (result: ResultOf<A, K>) => string;
+} & ({ affectsProduction: true; compensate?: never } | { affectsProduction: false; compensate?: (result: ResultOf<A, K>) => CompensationDefinition<A> });
 
 export interface RunbookDefinition<S extends z.ZodType<RunbookInput>> {
   /** e.g. "server-failure"; the plan (gates, objectives) is looked up under this name. */
@@ -161,7 +165,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
   }
 
   /** Runs one step: timeline, audit, drill-mode refusal, compensation registration. Returns the activity's result. */
-  async step<C extends ActivityCall<A>>(definition: StepDefinition<A, C>): Promise<StepResult<A, C>> {
+  async step<K extends ActivityName<A>>(definition: StepDefinition<A, K>): Promise<ResultOf<A, K>> {
     const options = { ...defaultStepOptions, ...definition.options };
     checkStepDefinition(definition.name, options, definition.affectsProduction, definition.compensate !== undefined);
     if (this.abortRequest) throw new CancelledFailure(`aborted by ${this.abortRequest.by}`);
@@ -183,9 +187,9 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
     this.audit('runbook', 'step-started', { step: definition.name, activity: definition.activity, affectsProduction: definition.affectsProduction });
     await this.flush();
 
-    const activities = proxyActivities<ActivityTable<A>>({ ...options, summary: definition.summary ?? definition.name }) as unknown as Record<string, ActivityFunction>;
-    const call = () => activities[definition.activity]!(...definition.args) as Promise<StepResult<A, C>>;
-    let result: StepResult<A, C>;
+    const activities = proxyActivities<Record<string, ActivityFunction>>({ ...options, summary: definition.summary ?? definition.name });
+    const call = () => activities[definition.activity]!(...definition.args) as Promise<ResultOf<A, K>>;
+    let result: ResultOf<A, K>;
     try {
       result = definition.affectsProduction ? await CancellationScope.nonCancellable(call) : await call();
     } catch (error) {
@@ -225,11 +229,10 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
     const entry = this.addTimeline({ step: `gate ${name}`, outcome: 'waiting', detail: `needs ${plan.quorum} of ${plan.approvers.join(', ')}${plan.twoPersonRule ? ` (not ${this.input.startedBy}: two-person rule)` : ''}; fails closed at ${view.deadlineAt}` });
     this.setCurrent(`approval gate "${name}"`, 'waiting-for-approval');
     this.audit('runbook', 'gate-opened', { gate: name, approvers: plan.approvers, quorum: plan.quorum, twoPersonRule: plan.twoPersonRule, deadlineAt: view.deadlineAt });
-    await this.flush();
-    await this.notifySafely({ kind: 'approval-needed', runbook: this.ref(), gate: name, approvers: plan.approvers, quorum: plan.quorum, deadlineAt: view.deadlineAt! });
-
     let status;
     try {
+      await this.flush();
+      await this.notifySafely({ kind: 'approval-needed', runbook: this.ref(), gate: name, approvers: plan.approvers, quorum: plan.quorum, deadlineAt: view.deadlineAt! });
       status = await waitForGateDecision(this.gates, name, openedAtMs, (tier) => this.escalate(name, tier, view.openedAt!, view.deadlineAt!));
     } catch (error) {
       entry.endedAt = new Date().toISOString();
@@ -393,6 +396,10 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
         this.setCurrent('compensating', 'compensating');
         while (this.compensations.length) await this.compensate(this.compensations.pop()!);
       }
+      const now = new Date().toISOString();
+      for (const entry of this.timeline) {
+        if (entry.endedAt === undefined && (entry.outcome === 'running' || entry.outcome === 'waiting')) Object.assign(entry, { endedAt: now, outcome: 'cancelled' });
+      }
       this.phase = 'finished';
       this.currentStep = undefined;
       this.addTimeline({ step: 'runbook ended', outcome: this.verdict === 'completed' ? 'succeeded' : this.verdict === 'aborted' ? 'aborted' : this.verdict === 'cancelled' ? 'cancelled' : 'failed', detail: `${this.verdict}${this.verdictDetail ? `: ${this.verdictDetail}` : ''}` }, true);
@@ -416,7 +423,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
     const { definition } = pending;
     const entry = this.addTimeline({ step: `compensation: ${definition.name}`, outcome: 'running', detail: `undoes step "${pending.step}"` });
     this.audit('runbook', 'compensation-started', { compensation: definition.name, step: pending.step });
-    const activities = proxyActivities<ActivityTable<A>>({ ...defaultStepOptions, ...definition.options, summary: `compensation: ${definition.name}` }) as unknown as Record<string, ActivityFunction>;
+    const activities = proxyActivities<Record<string, ActivityFunction>>({ ...defaultStepOptions, ...definition.options, summary: `compensation: ${definition.name}` });
     try {
       await activities[definition.activity]!(...definition.args);
       entry.outcome = 'succeeded';
