@@ -95,7 +95,7 @@ export function fixtureInput(overrides: Partial<FixtureRunbookInput> = {}): Fixt
 export async function withFixtureWorker<T>(
   connection: NativeConnection,
   namespace: string,
-  activities: ReturnType<typeof fixtureActivities>,
+  activities: object,
   fn: (taskQueue: string) => Promise<T>,
 ): Promise<T> {
   const taskQueue = `fixture-${randomUUID()}`;
