@@ -1,4 +1,4 @@
-import { condition } from '@temporalio/workflow';
+import { ApplicationFailure, condition } from '@temporalio/workflow';
 import type { EscalationTier, GatePlan } from '../activities/runbook-plan';
 import type { GateStatus, GateView, GateVote, GateVoteOutcome, GateVoteRecord } from './messages';
 
@@ -41,6 +41,11 @@ export class ApprovalGates {
     return this.gates.has(name);
   }
 
+  /** True once any gate of this run has been approved (a production-affecting step needs one). */
+  anyApproved(): boolean {
+    return [...this.gates.values()].some((g) => g.status === 'approved');
+  }
+
   /** Why this vote is refused, or undefined when it is acceptable. Never changes state. */
   refusal(kind: VoteKind, vote: unknown): string | undefined {
     if (typeof vote !== 'object' || vote === null) return `the ${kind} payload must be an object {gate, approver, comment?}`;
@@ -79,7 +84,7 @@ export class ApprovalGates {
 
   open(name: string, nowMs: number): void {
     const state = this.mustGet(name);
-    if (state.status !== 'pending') throw new Error(`gate "${name}" was already opened (${state.status})`);
+    if (state.status !== 'pending') throw ApplicationFailure.create({ type: 'InvalidRunbook', nonRetryable: true, message: `gate "${name}" was already opened once in this run (${state.status}); a gate decides once` });
     state.status = 'open';
     state.openedAtMs = nowMs;
   }
@@ -149,7 +154,7 @@ export class ApprovalGates {
 
   private mustGet(name: string): GateState {
     const state = this.gates.get(name);
-    if (!state) throw new Error(`unknown gate "${name}"`);
+    if (!state) throw ApplicationFailure.create({ type: 'InvalidPlan', nonRetryable: true, message: `gate "${name}" is not in this runbook's plan` });
     return state;
   }
 }

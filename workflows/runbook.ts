@@ -54,7 +54,9 @@ export type ActivityCall<A, K extends ActivityName<A> = ActivityName<A>> = { [N 
 export type CompensationDefinition<A> = ActivityCall<A> & { name: string };
 
 /**
- * One step of a runbook. `affectsProduction` steps are refused in drill mode, are never interrupted half-way
+ * One step of a runbook. `affectsProduction` steps are refused in drill mode and, in a real run, until an
+ * approval gate of this run has been approved (production is never changed before an approval). Taking a
+ * snapshot of production or reading it is not production-affecting. They are never interrupted half-way
  * by an abort (it takes effect when they end), may not register a compensation, and retire the compensations
  * registered before them: once production is being changed, what the runbook built may be what production
  * uses, so undoing it is a person's decision, not an automatic one.
@@ -87,6 +89,8 @@ const defaultStepOptions: ActivityOptions = {
 };
 /** A step allowed to run longer than this without heartbeating could hang unnoticed for that long. */
 const LONGEST_STEP_WITHOUT_HEARTBEAT_MS = 5 * 60_000;
+/** A declaredAt a little after the start is a clock difference between machines, not a mistake. */
+const DECLARED_AT_CLOCK_SKEW_MS = 5 * 60_000;
 
 type Infrastructure = ReturnType<typeof createRunbookPlanActivities> & ReturnType<typeof createNotificationActivities> & AuditActivities;
 
@@ -171,6 +175,13 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
     if (this.abortRequest) throw new CancelledFailure(`aborted by ${this.abortRequest.by}`);
     if (definition.affectsProduction && this.mode === 'drill') {
       const reason = `drill mode: step "${definition.name}" affects production and is refused by the runner`;
+      this.addTimeline({ step: definition.name, outcome: 'refused', detail: reason }, true);
+      this.audit('runbook', 'step-refused', { step: definition.name, reason });
+      await this.flush();
+      throw ApplicationFailure.create({ type: 'ProductionStepRefused', message: reason, nonRetryable: true });
+    }
+    if (definition.affectsProduction && !this.gates.anyApproved()) {
+      const reason = `step "${definition.name}" affects production and no approval gate has been approved yet: production is never changed before an approval`;
       this.addTimeline({ step: definition.name, outcome: 'refused', detail: reason }, true);
       this.audit('runbook', 'step-refused', { step: definition.name, reason });
       await this.flush();
@@ -306,7 +317,12 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
 
   // ---- internals used by runRunbook ----
 
-  /** @internal */
+  /**
+   * @internal
+   * A refused Update is answered to its caller and, by Temporal's design, leaves no trace in history (the
+   * validator runs before anything is recorded), so it cannot reach the timeline or the audit trail
+   * deterministically. A refused Signal is in history, so it goes on both.
+   */
   registerHandlers(): void {
     setHandler(statusQuery, () => this.status());
     for (const [kind, update, signal] of [['approve', approveUpdate, approveSignal], ['reject', rejectUpdate, rejectSignal]] as const) {
@@ -597,6 +613,9 @@ export async function runRunbook<S extends z.ZodType<RunbookInput>, A, O>(
   body: (runbook: Runbook<A, z.output<S>>) => Promise<O>,
 ): Promise<RunbookResult<O>> {
   const input = parseRunbookInput(definition.input, rawInput) as z.output<S>;
+  if (input.declaredAt && Date.parse(input.declaredAt) > workflowInfo().startTime.getTime() + DECLARED_AT_CLOCK_SKEW_MS) {
+    throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: `declaredAt: ${input.declaredAt} is after the runbook started (${workflowInfo().startTime.toISOString()}); the incident must be declared before it is recovered` });
+  }
   const runbook = new Runbook<A, z.output<S>>(definition.scenario, input);
   runbook.registerHandlers();
   upsertSearchAttributes([

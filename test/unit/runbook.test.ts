@@ -325,3 +325,41 @@ test('a gate the runbook needs but the config lacks fails the runbook before any
     assert.deepEqual(rec.work, []);
   });
 });
+
+test('a production-affecting step is refused in a real run until a gate has been approved', async () => {
+  const rec = newRecorder();
+  await run(rec, {}, async (taskQueue) => {
+    const handle = await startFixture(env.client, taskQueue, fixtureInput({ skipGate: true }));
+    const cause = await failureOf(handle);
+    assert.match(cause.message, /step "switch production to new instance" affects production and no approval gate has been approved yet/);
+    assert.ok(!rec.work.includes('switch production to new instance'));
+    assert.deepEqual(rec.undone, ['restore-to-new-instance-1', 'take-safety-snapshot-1']);
+  });
+});
+
+test('abort while the runbook is still starting (loading its plan): nothing runs', async () => {
+  const rec = newRecorder();
+  const slowPlan = async () => {
+    await new Promise((r) => setTimeout(r, 1500));
+    return fixturePlan();
+  };
+  await run(rec, { loadRunbookPlan: slowPlan }, async (taskQueue) => {
+    const handle = await startFixture(env.client, taskQueue, fixtureInput());
+    await waitForStatus(handle, (s) => s.phase === 'starting', 'starting');
+    await handle.executeUpdate(abortUpdate, { args: [{ by: 'dave', reason: 'duplicate runbook' }] });
+    const result = (await handle.result()) as RunbookResult;
+    assert.equal(result.verdict, 'aborted');
+    assert.deepEqual(rec.work, []);
+    assert.deepEqual(rec.undone, []);
+  });
+});
+
+test('declaredAt after the runbook started is refused as InvalidInput', async () => {
+  const rec = newRecorder();
+  await run(rec, {}, async (taskQueue) => {
+    const handle = await startFixture(env.client, taskQueue, fixtureInput({ declaredAt: '2099-01-01T00:00:00Z' }));
+    const cause = await failureOf(handle);
+    assert.equal(cause.type, 'InvalidInput');
+    assert.match(cause.message, /^declaredAt: 2099-01-01T00:00:00Z is after the runbook started/);
+  });
+});
