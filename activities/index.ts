@@ -1,26 +1,47 @@
 import { createDatabaseHealthActivities, type DatabaseDirectory } from './database-health';
+import { createAppRuntimeActivities, type DatabaseTargetResolver } from './app-runtime';
+import { createDnsActivities } from './dns';
+import type { AppRuntime } from './platform/app-runtime';
+import type { Dns } from './platform/dns';
+import { notConfigured } from './platform/not-configured';
+import { createAuditActivities, type AuditActivities } from './audit';
 import { createNotificationActivities } from './notifications';
 import type { Notifier } from './platform/notifier';
-import { createRunbookPlanActivities, type RunbookPlanConfig } from './runbook-plan';
+import { createConsoleNotifier } from './platform/local/console-notifier';
+import { createRunbookPlanActivities, defaultRunbookPlanConfig, type RunbookPlanConfig } from './runbook-plan';
 
 export interface ActivityDependencies {
   databases: DatabaseDirectory;
-  notifier: Notifier;
-  /** The worker config's environment, approvals and objectives. */
-  runbookPlan: RunbookPlanConfig;
+  /** Connection targets (with passwords) by config name, for pointing the app at a database. */
+  databaseTargets?: DatabaseTargetResolver;
+  appRuntime?: AppRuntime;
+  dns?: Dns;
+  /** Config name of the database holding dr_audit_log (config `audit.database`); no audit activities without it. */
+  auditDatabase?: string;
+  /** Where runbook notifications go; default: the console. */
+  notifier?: Notifier;
+  /** The worker config's environment, approvals and objectives; default: the config defaults (no gates). */
+  runbookPlan?: RunbookPlanConfig;
 }
 
 /** Every activity the worker registers, built over the clients the worker wired from config. */
 export function createActivities(deps: ActivityDependencies) {
   return {
     ...createDatabaseHealthActivities(deps.databases),
-    ...createNotificationActivities(deps.notifier),
-    ...createRunbookPlanActivities(deps.runbookPlan),
+    ...createAppRuntimeActivities(deps.appRuntime ?? notConfigured<AppRuntime>('the application runtime', 'app'), deps.databaseTargets ?? ((name) => { throw new Error(`no database targets are wired (asked for ${name})`); })),
+    ...createDnsActivities(deps.dns ?? notConfigured<Dns>('DNS', 'dns')),
+    // Typed as always present so workflows can call them; a worker without `audit` in its config does not register them.
+    ...(deps.auditDatabase ? createAuditActivities(deps.databases.pool(deps.auditDatabase)) : ({} as AuditActivities)),
+    ...createNotificationActivities(deps.notifier ?? createConsoleNotifier()),
+    ...createRunbookPlanActivities(deps.runbookPlan ?? defaultRunbookPlanConfig()),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { DatabaseHealth, DatabaseDirectory } from './database-health';
-export type { AuditActivities, AuditEntry } from './audit-port';
+export type { DatabaseTargetResolver, PointAppAtDatabaseInput, WaitUntilAppHealthyInput } from './app-runtime';
+export type { AppHealth, PointAppResult, RestartResult } from './platform/app-runtime';
+export type { DnsRecord, DnsSwitch } from './platform/dns';
+export type { AuditEntry, AuditChainVerdict, AuditProblem } from './audit';
 export type { Notification, Notifier } from './platform/notifier';
 export type { GatePlan, EscalationTier, RunbookPlan } from './runbook-plan';

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ApprovalsConfig, GateConfig, ObjectivesConfig } from '../worker/config';
-import { durationToMs } from '../worker/config';
+import { durationToMs, workerConfigSchema } from '../worker/config';
 
 export interface EscalationTier {
   /** Milliseconds after the gate opened. */
@@ -31,6 +31,12 @@ export interface RunbookPlanConfig {
   environment: string;
   approvals: ApprovalsConfig;
   objectives: ObjectivesConfig;
+}
+
+/** The config defaults: the seed's escalation tiers and objectives, and no gates. */
+export function defaultRunbookPlanConfig(): RunbookPlanConfig {
+  const { environment, approvals, objectives } = workerConfigSchema.parse({ databases: {} });
+  return { environment, approvals, objectives };
 }
 
 /**

@@ -22,7 +22,8 @@ void runMain(async () => {
     stateDir: defaultStateDir(),
     temporalPort: port('DR_TEMPORAL_PORT', 7233),
     temporalUiPort: port('DR_TEMPORAL_UI_PORT', 8233),
-    productionPort: port('DR_PG_PORT', 55432),
+    // PostgreSQL takes free ports unless told otherwise: only Temporal's addresses need to stay put.
+    productionPort: process.env.DR_PG_PORT ? Number(process.env.DR_PG_PORT) : undefined,
     log,
   });
   let stopping: Promise<void> | undefined;

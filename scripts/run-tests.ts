@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 // Node 20's test runner needs an explicit file list: a quoted glob fails, and a bare `--test`
@@ -8,6 +8,7 @@ const root = path.resolve(__dirname, '..');
 const only = process.argv.slice(2);
 
 function testFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
   return readdirSync(dir).sort().flatMap((name) => {
     const full = path.join(dir, name);
     if (statSync(full).isDirectory()) return name === 'support' || name === 'fixtures' ? [] : testFiles(full);

@@ -98,6 +98,12 @@ export async function startPostgresCluster(options: PostgresClusterOptions): Pro
   const dataDir = path.join(dir, 'data');
   const logFile = path.join(dir, 'postgres.log');
   const passwordFile = path.join(dir, 'superuser.password');
+  // A server left running on this very data directory by an earlier run that died (Ctrl-\, SIGKILL)
+  // is ours: stop it, rather than fail on its port or its lock file.
+  if (existsSync(path.join(dataDir, 'postmaster.pid'))) {
+    const running = await runAsClusterUser(path.join(bin, 'pg_ctl'), ['status', '-D', dataDir]).then(() => true, () => false);
+    if (running) await runAsClusterUser(path.join(bin, 'pg_ctl'), ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60']);
+  }
   const port = options.port ?? (await freePort());
   if (options.port) await assertPortFree(port, `PostgreSQL cluster ${path.basename(dir)}`, 'DR_PG_PORT');
 

@@ -4,6 +4,9 @@ import type { WorkerConfig } from './config';
 import { createDatabaseDirectory } from './database-directory';
 import { createNotifier } from './notifiers';
 import { createSecretResolver } from './secrets';
+import { createLocalAppRuntime } from '../activities/platform/local/local-app-runtime';
+import { createHostsFileDns } from '../activities/platform/local/hosts-file-dns';
+import { createDatabaseTargetResolver } from './database-targets';
 
 export interface RunbookWorkerOptions {
   connection: NativeConnection;
@@ -18,12 +21,16 @@ export interface RunbookWorkerOptions {
  */
 export async function createRunbookWorker(options: RunbookWorkerOptions) {
   const databases = createDatabaseDirectory(options.config, createSecretResolver(options.config.secretsDir));
+  const databaseTargets = createDatabaseTargetResolver(options.config, createSecretResolver(options.config.secretsDir));
+  const { app, dns } = options.config;
+  const appRuntime = app && createLocalAppRuntime({ ...app, dnsFile: dns?.mappingFile });
+  const hostsDns = dns && createHostsFileDns({ mappingFile: dns.mappingFile, defaultTtlSeconds: dns.defaultTtlSeconds });
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ databases, notifier: createNotifier(options.config.notifiers), runbookPlan: options.config }),
+    activities: createActivities({ databases, databaseTargets, appRuntime, dns: hostsDns, auditDatabase: options.config.audit?.database, notifier: createNotifier(options.config.notifiers), runbookPlan: options.config }),
     shutdownGraceTime: '5 minutes',
   });
   return {
