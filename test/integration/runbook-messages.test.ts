@@ -1,63 +1,70 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createNotificationActivities } from '../../activities/notifications';
+import { createActivities } from '../../activities';
 import { createConsoleNotifier } from '../../activities/platform/local/console-notifier';
-import { createRunbookPlanActivities } from '../../activities/runbook-plan';
 import { startRunbook } from '../../client/runbooks';
 import { temporalBinary } from '../../stack/paths';
-import { startTemporalServer, type TemporalServer } from '../../stack/temporal-server';
-import { workerConfigSchema } from '../../worker/config';
+import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
+import { createDatabaseDirectory } from '../../worker/database-directory';
+import { createSecretResolver } from '../../worker/secrets';
 import { approveSignal, approveUpdate, statusQuery, type RunbookResult, type RunbookStatus } from '../../workflows/messages';
 import { fixtureRunbookInput } from '../fixtures/workflows';
 import { fixtureActivities, fixtureBundle, fixtureInput, gateOpen, newRecorder, waitForStatus, withFixtureWorker } from '../support/fixture-runbook';
-import { quietTemporalLogs } from '../support/quiet-logs';
+import { startTestStack } from '../support/stack';
 
 // Talking to a running runbook on the real dev server: our client (Update, Signal, Query) and the
-// `temporal` CLI, a client we did not write. Gates come from a real worker config through the plan activity.
+// `temporal` CLI, a client we did not write. The runbook's own activities are the real ones: the plan from
+// the worker config, the console notifier, and the audit trail in the local stack's control cluster (as
+// its INSERT/SELECT-only writer role); only the fixture's steps are fakes.
 const run = promisify(execFile);
-let server: TemporalServer;
+let stack: Awaited<ReturnType<typeof startTestStack>>;
 let env: TestWorkflowEnvironment;
-let stateDir: string;
+let config: WorkerConfig;
+let databases: ReturnType<typeof createDatabaseDirectory>;
+let real: ReturnType<typeof createActivities>;
 const notices: string[] = [];
 
-const config = workerConfigSchema.parse({
-  environment: 'local',
-  databases: {},
-  approvals: { gates: { cutover: { approvers: ['alice', 'bob', 'carol', 'dave'], quorum: 2 } } },
-});
-
 before(async () => {
-  quietTemporalLogs();
-  stateDir = mkdtempSync(path.join(os.tmpdir(), 'dr-runbook-messages-'));
-  server = await startTemporalServer({ stateDir });
-  env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address, namespace: server.namespace });
+  stack = await startTestStack();
+  config = { ...loadWorkerConfig(stack.configFile) };
+  config.approvals = { ...config.approvals, gates: { cutover: { approvers: ['alice', 'bob', 'carol', 'dave'], quorum: 2 } } };
+  databases = createDatabaseDirectory(config, createSecretResolver(config.secretsDir));
+  real = createActivities({ databases, auditDatabase: config.audit!.database, runbookPlan: config, notifier: createConsoleNotifier((l) => notices.push(l)) });
+  env = await TestWorkflowEnvironment.createFromExistingServer({ address: stack.temporal.address, namespace: stack.temporal.namespace });
   await fixtureBundle();
 });
 
 after(async () => {
   await env?.teardown();
-  await server?.stop();
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  await databases?.close();
+  await stack?.stop();
 });
 
 function activities() {
   const rec = newRecorder();
-  const fakes = fixtureActivities(rec);
-  return {
-    rec,
-    activities: { ...fakes, ...createRunbookPlanActivities(config), ...createNotificationActivities(createConsoleNotifier((l) => notices.push(l))) },
-  };
+  const { doWork, undoWork, readNewestCommit } = fixtureActivities(rec);
+  return { rec, activities: { ...real, doWork, undoWork, readNewestCommit } };
+}
+
+/** The audit trail the runbook wrote: verified hash chain, one row per entry the runbook numbered. */
+async function assertAuditTrail(workflowId: string, result: RunbookResult): Promise<void> {
+  const verdict = await real.verifyAuditChain({ workflowId });
+  assert.deepEqual(verdict.problems, []);
+  assert.ok(verdict.ok);
+  const { rows } = await databases.pool(config.audit!.database).query<{ seq: number; actor: string; action: string }>('SELECT seq, actor, action FROM dr_audit_log WHERE workflow_id = $1 ORDER BY seq', [workflowId]);
+  assert.equal(rows.length, verdict.rows);
+  assert.deepEqual(rows.map((r) => r.seq), rows.map((_, i) => i + 1));
+  const actions = rows.map((r) => `${r.actor}:${r.action}`);
+  for (const vote of result.gates[0]!.approvals) assert.ok(actions.includes(`${vote.approver}:gate-approved`), `audit has ${vote.approver}'s approval`);
+  assert.equal(actions.at(-1), 'runbook:runbook-ended');
 }
 
 async function temporal(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(temporalBinary(), [...args, '--address', server.address, '--namespace', server.namespace], { timeout: 30_000 });
+    const { stdout, stderr } = await run(temporalBinary(), [...args, '--address', stack.temporal.address, '--namespace', stack.temporal.namespace], { timeout: 30_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -65,9 +72,9 @@ async function temporal(...args: string[]): Promise<{ code: number; stdout: stri
   }
 }
 
-test('our client: approve through an Update and through a Signal, read status through a Query', async () => {
+test('our client: approve through an Update and through a Signal, read status through a Query; the audit trail verifies', async () => {
   const { activities: acts } = activities();
-  await withFixtureWorker(env.nativeConnection, server.namespace, acts, async (taskQueue) => {
+  await withFixtureWorker(env.nativeConnection, stack.temporal.namespace, acts, async (taskQueue) => {
     const input = fixtureRunbookInput.parse(fixtureInput({ incidentId: 'INC-31' }));
     const handle = await startRunbook(env.client, { workflowType: 'fixtureRunbook', scenario: 'fixture', input, taskQueue });
     await waitForStatus(handle, gateOpen('cutover'), 'cutover gate open');
@@ -89,12 +96,13 @@ test('our client: approve through an Update and through a Signal, read status th
     const described = await handle.describe();
     assert.equal(await described.staticSummary(), 'fixture · INC-31 · local · started by carol');
     assert.ok(notices.some((l) => l.includes('Approval needed: gate "cutover"') && l.includes('INC-31')));
+    await assertAuditTrail(handle.workflowId, result);
   });
 });
 
 test('the temporal CLI: query status, approve with `update execute` (a refusal exits non-zero), approve with `signal`', async () => {
   const { activities: acts } = activities();
-  await withFixtureWorker(env.nativeConnection, server.namespace, acts, async (taskQueue) => {
+  await withFixtureWorker(env.nativeConnection, stack.temporal.namespace, acts, async (taskQueue) => {
     const input = fixtureRunbookInput.parse(fixtureInput({ incidentId: 'INC-32' }));
     const handle = await startRunbook(env.client, { workflowType: 'fixtureRunbook', scenario: 'fixture', input, taskQueue });
     await waitForStatus(handle, gateOpen('cutover'), 'cutover gate open');
@@ -120,6 +128,7 @@ test('the temporal CLI: query status, approve with `update execute` (a refusal e
     assert.equal(result.verdict, 'completed');
     assert.deepEqual(result.gates[0]!.approvals.map((v) => v.approver), ['alice', 'dave']);
 
+    await assertAuditTrail(handle.workflowId, result);
     const finalQuery = await temporal('workflow', 'query', ...id, '--name', 'status', '--output', 'json');
     assert.equal(finalQuery.code, 0, finalQuery.stderr);
     assert.equal((JSON.parse(finalQuery.stdout) as { queryResult: RunbookStatus[] }).queryResult[0]!.verdict, 'completed');

@@ -77,8 +77,13 @@ export function fixtureActivities(recorder: FixtureRecorder, options: { plan?: R
     async notify(notification: Notification) {
       recorder.notifications.push(notification);
     },
+    // Like the real table: a batch continues the trail without a gap; a seq already stored is skipped.
     async appendAuditEntries(input: { workflowId: string; entries: AuditEntry[] }) {
-      for (const entry of input.entries) if (!recorder.audit.some((e) => e.seq === entry.seq)) recorder.audit.push(entry);
+      for (const entry of input.entries) {
+        const last = recorder.audit.at(-1)?.seq ?? 0;
+        if (entry.seq > last + 1) throw ApplicationFailure.nonRetryable(`seq ${entry.seq} leaves a gap after ${last}`, 'AuditGap');
+        if (entry.seq === last + 1) recorder.audit.push(entry);
+      }
     },
   };
 }
