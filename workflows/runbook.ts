@@ -233,9 +233,19 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
       throw ApplicationFailure.create({ type: 'InvalidPlan', nonRetryable: true, message: `gate "${name}" is not in this runbook's plan (scenario ${this.scenario})` });
     }
     if (this.abortRequest) throw new CancelledFailure(`aborted by ${this.abortRequest.by}`);
+    const plan = this.gates.plan(name);
+    const starter = this.input.startedBy.trim().toLowerCase();
+    const eligible = plan.approvers.filter((a) => !(plan.twoPersonRule && a.trim().toLowerCase() === starter));
+    if (eligible.length < plan.quorum) {
+      // Waiting hours for a quorum nobody can reach helps no one at 3 a.m.: say so now.
+      throw ApplicationFailure.create({
+        type: 'InvalidPlan',
+        nonRetryable: true,
+        message: `gate "${name}" can never be approved: it needs ${plan.quorum} approvals but only ${eligible.length} listed approver(s) other than the starter ${this.input.startedBy} may approve (two-person rule); start the runbook as someone else or list more approvers`,
+      });
+    }
     const openedAtMs = Date.now();
     this.gates.open(name, openedAtMs);
-    const plan = this.gates.plan(name);
     const view = this.gates.view(name);
     const entry = this.addTimeline({ step: `gate ${name}`, outcome: 'waiting', detail: `needs ${plan.quorum} of ${plan.approvers.join(', ')}${plan.twoPersonRule ? ` (not ${this.input.startedBy}: two-person rule)` : ''}; fails closed at ${view.deadlineAt}` });
     this.setCurrent(`approval gate "${name}"`, 'waiting-for-approval');

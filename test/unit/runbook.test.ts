@@ -363,3 +363,13 @@ test('declaredAt after the runbook started is refused as InvalidInput', async ()
     assert.match(cause.message, /^declaredAt: 2099-01-01T00:00:00Z is after the runbook started/);
   });
 });
+
+test('a gate whose quorum the two-person rule makes unreachable fails at once, saying why', async () => {
+  const rec = newRecorder();
+  await run(rec, { plan: fixturePlan({ cutover: cutoverGate({ approvers: ['alice', 'carol'], quorum: 2 }) }) }, async (taskQueue) => {
+    const handle = await startFixture(env.client, taskQueue, fixtureInput());
+    const cause = await failureOf(handle);
+    assert.match(cause.message, /gate "cutover" can never be approved: it needs 2 approvals but only 1 listed approver\(s\) other than the starter carol/);
+    assert.deepEqual(rec.undone, ['restore-to-new-instance-1', 'take-safety-snapshot-1']);
+  });
+});
