@@ -609,9 +609,21 @@ export function parseRunbookInput<S extends z.ZodType>(schema: S, raw: unknown):
 /**
  * Runs a scenario as a runbook. The workflow function of every scenario is one call:
  *
+ *   type ServerFailureRunbook = Runbook<Activities, z.output<typeof serverFailureInput>>;
  *   export async function recoverFromServerFailure(input: ServerFailureInput) {
- *     return runRunbook({ scenario: 'server-failure', input: serverFailureInput, gates: ['cutover'] }, input, async (rb) => { … });
+ *     return runRunbook({ scenario: 'server-failure', input: serverFailureInput, gates: ['cutover'] }, input, async (rb: ServerFailureRunbook) => {
+ *       const restored = await rb.step({ name: 'restore latest backup to a new instance', activity: 'restoreSnapshot', args: [{ … }],
+ *         options: { startToCloseTimeout: '1 hour', heartbeatTimeout: '30 seconds' }, affectsProduction: false,
+ *         compensate: (r) => ({ name: 'delete the restored instance', activity: 'deleteInstance', args: [{ instance: r.instance }] }) });
+ *       await rb.gate('cutover');
+ *       await rb.step({ name: 'point the app at the restored instance', activity: 'pointAppAtDatabase', args: [{ … }], affectsProduction: true });
+ *       rb.cutoverVerified();
+ *       rb.recordRecoveryPoint(newestCommittedAt, incidentTime);
+ *       return { instance: restored.instance };
+ *     });
  *   }
+ *
+ * (Annotating `rb` is what tells the runner which activities exist and what they take and return.)
  *
  * Completes with the result (verdict completed, aborted, approval-rejected or approval-timed-out); fails with
  * `RunbookFailed` (details[0] is the result) when a step failed or a compensation or the audit trail failed;
