@@ -2,6 +2,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { WorkerConfig } from './config';
 import { createDatabaseDirectory } from './database-directory';
+import { createNotifier } from './notifiers';
 import { createSecretResolver } from './secrets';
 import { createLocalAppRuntime } from '../activities/platform/local/local-app-runtime';
 import { createHostsFileDns } from '../activities/platform/local/hosts-file-dns';
@@ -29,7 +30,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ databases, databaseTargets, appRuntime, dns: hostsDns, auditDatabase: options.config.audit?.database }),
+    activities: createActivities({ databases, databaseTargets, appRuntime, dns: hostsDns, auditDatabase: options.config.audit?.database, notifier: createNotifier(options.config.notifiers), runbookPlan: options.config }),
     shutdownGraceTime: '5 minutes',
   });
   return {
