@@ -11,6 +11,7 @@ import {
   chromiumAvailable,
   chromiumPath,
   launchBrowser,
+  readWorkflowPanelFromUi,
   readWorkflowStatusFromUi,
   signalWorkflowFromUi,
   startWorkflowFromUi,
@@ -77,6 +78,7 @@ describe('Temporal Web UI', { skip }, () => {
     assert.equal(description.status.name, 'COMPLETED');
     assert.deepEqual(description.searchAttributes.DrScenario, ['web-ui-fixture']);
     assert.equal(await readWorkflowStatusFromUi(browser.page, { ...ui(), workflowId, until: ['Completed', 'Failed'] }), 'Completed');
+    assert.deepEqual(JSON.parse(await readWorkflowPanelFromUi(browser.page, { ...ui(), workflowId, panel: 'Result' })), { input, approval });
   });
 
   test('assessDatabaseHealth started from the UI with a connection string for a name fails naming the field', { timeout: 60_000 }, async () => {
@@ -92,5 +94,7 @@ describe('Temporal Web UI', { skip }, () => {
     const history = await handle.fetchHistory();
     assert.ok(!history.events?.some((e) => e.activityTaskScheduledEventAttributes), 'no activity ran on a bad input');
     assert.equal(await readWorkflowStatusFromUi(browser.page, { ...ui(), workflowId, until: ['Completed', 'Failed'] }), 'Failed');
+    // What the person who typed the input sees: the failure names the field.
+    assert.match(await readWorkflowPanelFromUi(browser.page, { ...ui(), workflowId, panel: 'Result' }), /"message": "database: must be a config name/);
   });
 });

@@ -174,6 +174,24 @@ export async function readWorkflowStatusFromUi(page: Page, options: WebUiWorkflo
   });
 }
 
+/**
+ * The text of the workflow page's "Input" or "Result" panel, as the UI shows it: pretty JSON for
+ * inputs and results, the failure's attributes for a failed run. Not always JSON (a stack trace is
+ * shown with real line breaks), so match on it; `JSON.parse` it only for a completed run's result.
+ * The panel's editor renders what is near its viewport, so keep it to payloads of a few dozen lines.
+ */
+export async function readWorkflowPanelFromUi(page: Page, options: WebUiWorkflowTarget & { panel: 'Input' | 'Result' }): Promise<string> {
+  return withScreenshotOnFailure(page, `reading the ${options.panel} of "${options.workflowId}"`, async () => {
+    await openWorkflow(page, options);
+    // The innermost block holding the heading is the panel; its read-only JSON editor is a textbox.
+    const heading = page.getByRole('heading', { level: 2, name: options.panel, exact: true });
+    const panel = page.getByRole('main').locator('div').filter({ has: heading }).last();
+    const editor = panel.locator('[role="textbox"][data-language="json"]');
+    await editor.waitFor();
+    return (await editor.innerText()).replace(/\u00a0/g, ' ');
+  });
+}
+
 async function openWorkflow(page: Page, target: WebUiWorkflowTarget): Promise<void> {
   // Without a run id the UI redirects to the latest run's history.
   await page.goto(`${target.uiUrl}/namespaces/${encodeURIComponent(target.namespace)}/workflows/${encodeURIComponent(target.workflowId)}`);
