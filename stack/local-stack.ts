@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import YAML from 'yaml';
 import { startPostgresCluster, superuser, type PostgresCluster } from './postgres-cluster';
+import { enrolPrimaryInstance, prepareStanzaPrimary, stopPlatformInstances, type LocalPlatformOptions } from '../activities/platform/local/local-database-platform';
 import { startTemporalServer, type TemporalServer } from './temporal-server';
 
 export interface LocalStackOptions {
@@ -39,9 +40,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     log(`Temporal is up on ${temporal.address}${temporal.uiUrl ? `, Web UI ${temporal.uiUrl}` : ''}`);
 
     log('starting PostgreSQL 15 cluster "production"');
-    const production = await startPostgresCluster({ dir: path.join(options.stateDir, 'clusters', 'production'), port: options.productionPort });
+    // Production archives its WAL to pgBackRest and is the enrolled primary of the local DatabasePlatform.
+    const platform: LocalPlatformOptions = { stateDir: path.join(options.stateDir, 'platform'), stanza: 'production' };
+    const productionDir = path.join(options.stateDir, 'clusters', 'production');
+    const production = await startPostgresCluster({ dir: productionDir, port: options.productionPort, settings: await prepareStanzaPrimary(platform, productionDir) });
     stopOnFailure.push(() => production.stop());
     await createDatabaseIfMissing(production, databaseName);
+    await enrolPrimaryInstance(platform, { instanceId: 'production', cluster: production, database: databaseName });
     log(`PostgreSQL "production" is up on 127.0.0.1:${production.port} (database ${databaseName})`);
 
     const configFile = writeWorkerConfig(options.stateDir, production, databaseName);
@@ -51,6 +56,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       databaseName,
       configFile,
       async stop() {
+        await stopPlatformInstances(platform).catch((error) => log(`could not stop platform instances: ${(error as Error).message}`));
         await production.stop().catch((error) => log(`could not stop PostgreSQL: ${(error as Error).message}`));
         await temporal.stop();
       },
@@ -83,6 +89,7 @@ function writeWorkerConfig(stateDir: string, production: PostgresCluster, databa
     databases: {
       production: { host: '127.0.0.1', port: production.port, database: databaseName, user: superuser, passwordSecret: 'production-db-password' },
     },
+    platform: { local: { stateDir: 'platform', stanza: 'production' } },
   };
   const file = path.join(stateDir, 'dr-config.yaml');
   writeFileSync(file, '# Written by the local stack; names the databases the worker may reach.\n' + YAML.stringify(config));

@@ -12,14 +12,31 @@ const databaseConfig = z.strictObject({
   passwordSecret: z.string().min(1),
 });
 
+/** The embedded default platform: PostgreSQL clusters under a state directory, backups by pgBackRest. */
+const localPlatformConfig = z.strictObject({
+  /** The platform's directory (instance registry, clusters, pgBackRest files), relative to the config file. */
+  stateDir: z.string().min(1),
+  /** pgBackRest stanza of the enrolled production cluster. */
+  stanza: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('production'),
+  /** pgBackRest directory repository (repo1-path); <stateDir>/pgbackrest/repo when omitted. */
+  repoPath: z.string().min(1).optional(),
+  /** Parallel pgBackRest processes for backups and restores. */
+  processMax: z.number().int().min(1).max(32).default(2),
+  /** Longest a restore may replay WAL before it is given up. */
+  recoveryTimeoutSeconds: z.number().int().positive().default(1800),
+});
+
 export const workerConfigSchema = z.strictObject({
   environment: z.string().min(1).default('local'),
   /** Directory of secret files (one file per secret name), relative to the config file. */
   secretsDir: z.string().optional(),
   databases: z.record(z.string(), databaseConfig),
+  /** Which DatabasePlatform adapter the worker wires; none configured means platform activities refuse. */
+  platform: z.strictObject({ local: localPlatformConfig.optional() }).optional(),
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 export type DatabaseConfig = z.infer<typeof databaseConfig>;
+export type LocalPlatformConfig = z.infer<typeof localPlatformConfig>;
 
 /** Loads the environment file (YAML or JSON); a bad file stops the worker with every wrong field named. */
 export function loadWorkerConfig(file: string): WorkerConfig {
@@ -36,6 +53,11 @@ export function loadWorkerConfig(file: string): WorkerConfig {
   }
   const config = parsed.data;
   if (config.secretsDir) config.secretsDir = path.resolve(path.dirname(file), config.secretsDir);
+  const local = config.platform?.local;
+  if (local) {
+    local.stateDir = path.resolve(path.dirname(file), local.stateDir);
+    if (local.repoPath) local.repoPath = path.resolve(path.dirname(file), local.repoPath);
+  }
   return config;
 }
 

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createLocalDatabasePlatform } from '../activities/platform/local/local-database-platform';
 import type { WorkerConfig } from './config';
 import { createDatabaseDirectory } from './database-directory';
 import { createSecretResolver } from './secrets';
@@ -16,13 +17,15 @@ export interface RunbookWorkerOptions {
  * shutdownGraceTime for in-flight activities (a restore can take minutes) before cancelling them.
  */
 export async function createRunbookWorker(options: RunbookWorkerOptions) {
-  const databases = createDatabaseDirectory(options.config, createSecretResolver(options.config.secretsDir));
+  const local = options.config.platform?.local;
+  const platform = local ? createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 }) : undefined;
+  const databases = createDatabaseDirectory(options.config, createSecretResolver(options.config.secretsDir), platform);
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ databases }),
+    activities: createActivities({ databases, platform }),
     shutdownGraceTime: '5 minutes',
   });
   return {
