@@ -248,7 +248,8 @@ export function createLocalDatabasePlatform(options: LocalPlatformOptions): Data
     if (build.kind === 'replica') restoreOptions.push('--type=standby', '--target-timeline=latest');
     if (build.kind === 'pointInTime') {
       const t = build.target;
-      if (t.kind === 'time') restoreOptions.push('--type=time', `--target=${t.time}`, '--target-action=pause', '--target-timeline=current');
+      // PostgreSQL's recovery_target_time wants "2026-11-23 13:55:43.680+00", not ISO's T and Z.
+      if (t.kind === 'time') restoreOptions.push('--type=time', `--target=${t.time.replace('T', ' ').replace('Z', '+00')}`, '--target-action=pause', '--target-timeline=current');
       if (t.kind === 'name') restoreOptions.push('--type=name', `--target=${t.name}`, '--target-action=pause', '--target-timeline=current');
       if (t.kind === 'latest') restoreOptions.push('--type=default', '--target-action=promote', '--target-timeline=current');
     }
@@ -309,7 +310,10 @@ export function createLocalDatabasePlatform(options: LocalPlatformOptions): Data
   type RecoveryState = { in_recovery: boolean; pause_state: string; replay_lsn: string | null };
 
   async function recoveryState(r: InstanceRecord): Promise<RecoveryState> {
-    return withClient(r, async (c) => (await c.query<RecoveryState>(`SELECT pg_is_in_recovery() AS in_recovery, pg_get_wal_replay_pause_state() AS pause_state, pg_last_wal_replay_lsn()::text AS replay_lsn`)).rows[0]!);
+    return withClient(r, async (c) => (await c.query<RecoveryState>(`SELECT pg_is_in_recovery() AS in_recovery,
+      -- pg_get_wal_replay_pause_state() raises once recovery has ended
+      CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() ELSE 'not paused' END AS pause_state,
+      pg_last_wal_replay_lsn()::text AS replay_lsn`)).rows[0]!);
   }
 
   /** Polls until the condition holds, reporting replay progress; fails if the postmaster dies. */
