@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { assessDatabaseHealthInput, describeIssues } from '../workflows/inputs';
+import { registerDrillCommands } from './commands/drills';
 import { CliError, connectClient, ExitCode } from './connection';
 
 const program = new Command()
@@ -32,6 +33,8 @@ start
       await connection.close();
     }
   });
+
+registerDrillCommands(program);
 
 async function main(argv: string[]): Promise<number> {
   try {

@@ -4,6 +4,9 @@ import { createLocalDatabasePlatform } from '../activities/platform/local/local-
 import type { WorkerConfig } from './config';
 import { createDatabaseDirectory } from './database-directory';
 import { createSecretResolver } from './secrets';
+import { createLocalAppRuntime } from '../activities/platform/local/local-app-runtime';
+import { createHostsFileDns } from '../activities/platform/local/hosts-file-dns';
+import { createDatabaseTargetResolver } from './database-targets';
 
 export interface RunbookWorkerOptions {
   connection: NativeConnection;
@@ -20,12 +23,16 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
   const local = options.config.platform?.local;
   const platform = local ? createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 }) : undefined;
   const databases = createDatabaseDirectory(options.config, createSecretResolver(options.config.secretsDir), platform);
+  const databaseTargets = createDatabaseTargetResolver(options.config, createSecretResolver(options.config.secretsDir), platform);
+  const { app, dns } = options.config;
+  const appRuntime = app && createLocalAppRuntime({ ...app, dnsFile: dns?.mappingFile });
+  const hostsDns = dns && createHostsFileDns({ mappingFile: dns.mappingFile, defaultTtlSeconds: dns.defaultTtlSeconds });
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ databases, platform }),
+    activities: createActivities({ databases, databaseTargets, appRuntime, dns: hostsDns, auditDatabase: options.config.audit?.database, platform }),
     shutdownGraceTime: '5 minutes',
   });
   return {
