@@ -13,6 +13,7 @@ import {
   type OperationProgress,
   type PointInTimeRestoreResult,
   type RecoveryTarget,
+  type RestorePoint,
   type RestoreResult,
 } from './platform/database-platform';
 
@@ -84,6 +85,10 @@ export function createPlatformActivities(platform: DatabasePlatform) {
       return operation((o) => platform.takeBackup(input, o));
     },
 
+    async createRestorePoint(input: { sourceInstanceId: InstanceId; name: string }): Promise<RestorePoint> {
+      return operation((o) => platform.createRestorePoint(input, o));
+    },
+
     async restoreBackupToNewInstance(input: BuildInput & { backupLabel?: string }): Promise<RestoreResult> {
       const instanceId = builtInstanceId(input.step);
       return operation((o) => platform.restoreBackupToNewInstance({ instanceId, sourceInstanceId: input.sourceInstanceId, backupLabel: input.backupLabel }, o));
@@ -124,6 +129,7 @@ export function unconfiguredDatabasePlatform(): DatabasePlatform {
     describeInstance: async () => refuse(),
     listBackups: async () => refuse(),
     takeBackup: async () => refuse(),
+    createRestorePoint: async () => refuse(),
     restoreBackupToNewInstance: async () => refuse(),
     restoreToPointInTime: async () => refuse(),
     createReplica: async () => refuse(),

@@ -106,6 +106,14 @@ export interface PointInTimeRestoreResult extends RestoreResult {
   dataLossWindowSeconds?: number;
 }
 
+/** A named point in the WAL (`pg_create_restore_point`), e.g. just before a migration: a `name` recovery target. */
+export interface RestorePoint {
+  sourceInstanceId: InstanceId;
+  name: string;
+  lsn: string;
+  createdAt: string;
+}
+
 /** Progress of a long operation, for heartbeats. */
 export interface OperationProgress {
   phase: 'checking' | 'restoring' | 'starting' | 'replaying' | 'verifying' | 'promoting' | 'backing-up' | 'stopping';
@@ -136,6 +144,8 @@ export interface DatabasePlatform {
   /** Backup sets of the instance's stanza, oldest first. */
   listBackups(sourceInstanceId: InstanceId): Promise<BackupSet[]>;
   takeBackup(input: { sourceInstanceId: InstanceId; type: BackupType }, options?: OperationOptions): Promise<BackupSet>;
+  /** Creates (once per name: a retry returns the first) a named restore point and waits until its WAL is archived. */
+  createRestorePoint(input: { sourceInstanceId: InstanceId; name: string }, options?: OperationOptions): Promise<RestorePoint>;
   /** Restores a backup set (the newest when no label) to a new instance, consistent at the backup's end, promoted. */
   restoreBackupToNewInstance(input: { instanceId: InstanceId; sourceInstanceId: InstanceId; backupLabel?: string }, options?: OperationOptions): Promise<RestoreResult>;
   /** Restores to a recovery target into a new instance; fails unless the instance stopped exactly at the target. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client } from 'pg';
@@ -134,12 +134,25 @@ test('a target before the oldest backup is refused clearly and creates nothing',
   assert.match(error.message, new RegExp(`is before the oldest backup: backup set ${oldest!.label} finished at`));
 });
 
+test('restoring a backup set to a new instance gives the database as it was when the backup finished', async () => {
+  const [backup] = await local.platform.listBackups('production');
+  const restored = await runActivity(local.activities, 'restoreBackupToNewInstance', 'server-failure', { sourceInstanceId: 'production', backupLabel: backup!.label }).result;
+  built.push(restored.instance.instanceId);
+  assert.equal(restored.backupLabel, backup!.label);
+  assert.equal(restored.instance.role, 'primary');
+  assert.deepEqual(restored.instance.origin, { kind: 'backup', sourceInstanceId: 'production', backupLabel: backup!.label });
+  const rows = await query<{ n: number }>(local.platform.connectionFor(restored.instance.instanceId)!, 'SELECT count(*)::int AS n FROM transactions');
+  assert.equal(rows[0]!.n, 200, 'the seeded rows, none of the later writes');
+  await query(local.platform.connectionFor(restored.instance.instanceId)!, `INSERT INTO audit_logs (action) VALUES ('writable')`);
+});
+
 test('cancelling a restore stops pgbackrest and removes the half-built instance', async () => {
   const workflowId = 'pitr-cancelled';
   const id = instanceIdFor(workflowId, 'restoreBackupToNewInstance');
   let sawHalfBuilt = false;
   const { result } = runActivity(local.activities, 'restoreBackupToNewInstance', workflowId, { sourceInstanceId: 'production' }, (beat, env) => {
-    if (beat.phase === 'restoring' && !sawHalfBuilt) {
+    // Mid-restore: pgbackrest has written at least one file.
+    if (beat.phase === 'restoring' && (beat.bytesDone ?? 0) > 0 && !sawHalfBuilt) {
       sawHalfBuilt = existsSync(path.join(stack.stateDir, 'platform', 'instances', id, 'data'));
       env.cancel();
     }
@@ -149,4 +162,32 @@ test('cancelling a restore stops pgbackrest and removes the half-built instance'
   assert.ok(sawHalfBuilt, 'the instance was half-built when cancelled');
   assert.equal(local.platform.connectionFor(id), undefined, 'the half-built instance is no longer registered');
   assert.equal(existsSync(path.join(stack.stateDir, 'platform', 'instances', id)), false, 'its directory is removed');
+  assert.deepEqual(processesMentioning(id), [], 'no pgbackrest or postgres process is left for it');
+});
+
+function processesMentioning(text: string): string[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((pid) => {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      return cmdline.includes(text) ? [cmdline] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+test('a named restore point before a bad migration: PITR to the name stops exactly there', async () => {
+  const balances = async (url: string | ReturnType<typeof local.platform.connectionFor>) => (await query<{ s: string }>(url!, 'SELECT sum(balance)::text AS s FROM accounts'))[0]!.s;
+  const beforeMigration = await balances(appUrl);
+  const point = await runActivity(local.activities, 'createRestorePoint', 'failed-migration', { sourceInstanceId: 'production', name: 'before-migration-42' }).result;
+  assert.match(point.lsn, /^[0-9A-F]+\/[0-9A-F]+$/);
+  const again = await runActivity(local.activities, 'createRestorePoint', 'failed-migration', { sourceInstanceId: 'production', name: 'before-migration-42' }).result;
+  assert.deepEqual(again, point, 'a retried step returns the same restore point');
+  await query(appUrl, 'UPDATE accounts SET balance = 0'); // the "migration" that corrupts data
+  assert.equal(await balances(appUrl), '0.00');
+
+  const restored = await runActivity(local.activities, 'restoreToPointInTime', 'failed-migration', { sourceInstanceId: 'production', target: { kind: 'name', name: 'before-migration-42' } }).result;
+  built.push(restored.instance.instanceId);
+  assert.match(restored.recoveredTo.stopReason ?? '', /recovery stopping at restore point "before-migration-42"/);
+  assert.equal(await balances(local.platform.connectionFor(restored.instance.instanceId)), beforeMigration);
 });

@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { sleep } from '../../../stack/child-process';
@@ -18,6 +18,7 @@ import {
   type PointInTimeRestoreResult,
   type RecoveryPoint,
   type RecoveryTarget,
+  type RestorePoint,
 } from '../database-platform';
 import { CommandAbortedError, killProcessGroup, processGroupRuns } from './cluster-user-command';
 import {
@@ -110,6 +111,8 @@ export function createLocalDatabasePlatform(options: LocalPlatformOptions): Data
   const setup = pgBackRestSetupOf(options);
   const registry = new InstanceRegistry(path.join(options.stateDir, 'instances.json'));
   const instancesDir = path.join(options.stateDir, 'instances');
+  const restorePointsFile = path.join(options.stateDir, 'restore-points.json');
+  const restorePoints = (): Record<string, RestorePoint> => (existsSync(restorePointsFile) ? JSON.parse(readFileSync(restorePointsFile, 'utf8')) : {});
   const recoveryTimeoutMs = options.recoveryTimeoutMs ?? 30 * 60_000;
   /** Operations this worker is running, so a retry in the same process stops the earlier attempt first. */
   const inFlight = new Map<InstanceId, { controller: AbortController; done: Promise<unknown> }>();
@@ -196,7 +199,11 @@ export function createLocalDatabasePlatform(options: LocalPlatformOptions): Data
       await running.done.catch(() => undefined);
     }
     await registry.update(r.instanceId, (current) => (current ? { ...current, status: 'deleting' } : current));
-    if (r.operationPgid && processGroupRuns(r.operationPgid, r.dir)) killProcessGroup(r.operationPgid);
+    if (r.operationPgid && processGroupRuns(r.operationPgid, r.dir)) {
+      killProcessGroup(r.operationPgid);
+      // Removing files a dying pgbackrest still writes would race it: wait until the group is gone.
+      for (let i = 0; i < 100 && processGroupRuns(r.operationPgid, r.dir); i++) await sleep(50);
+    }
     await stopPostmaster(dataDirOf(r.dir), 'immediate');
     rmSync(r.dir, { recursive: true, force: true });
     await registry.remove(r.instanceId);
@@ -244,7 +251,7 @@ export function createLocalDatabasePlatform(options: LocalPlatformOptions): Data
     copyFileSync(path.join(source.dir, 'superuser.password'), path.join(dir, 'superuser.password'));
 
     const restoreOptions = [`--pg1-path=${dataDir}`, `--set=${build.backup.label}`, `--process-max=${setup.processMax}`, '--log-level-console=detail', '--archive-mode=off'];
-    if (build.kind === 'backup') restoreOptions.push('--type=immediate', '--target-action=promote', '--target-timeline=current');
+    if (build.kind === 'backup') restoreOptions.push('--type=immediate', '--target-action=promote');
     if (build.kind === 'replica') restoreOptions.push('--type=standby', '--target-timeline=latest');
     if (build.kind === 'pointInTime') {
       const t = build.target;
@@ -398,7 +405,15 @@ export function createLocalDatabasePlatform(options: LocalPlatformOptions): Data
   async function chooseBackup(source: InstanceRecord, target: RecoveryTarget, opts: OperationOptions): Promise<BackupSet> {
     const { backups } = await stanzaInfo(setup, opts.signal);
     if (backups.length === 0) throw new PlatformRequestError(`stanza "${setup.stanza}" has no backup yet: take a backup of "${source.instanceId}" first`);
-    if (target.kind !== 'time') return target.kind === 'latest' ? backups.at(-1)! : backups[0]!;
+    if (target.kind === 'latest') return backups.at(-1)!;
+    if (target.kind === 'name') {
+      // A point we created is placed in time: the newest backup before it. Any other name: the oldest backup.
+      const point = restorePoints()[target.name];
+      if (!point) return backups[0]!;
+      const before = [...backups].reverse().find((b) => backupReady(b) <= Date.parse(point.createdAt));
+      if (!before) throw new PlatformRequestError(`restore point "${target.name}" (${point.createdAt}) is before the oldest backup set ${backups[0]!.label} (finished ${backups[0]!.stoppedAt}); nothing was created`);
+      return before;
+    }
     const t = Date.parse(target.time);
     const oldest = backups[0]!;
     if (t < backupReady(oldest)) {
@@ -441,6 +456,25 @@ export function createLocalDatabasePlatform(options: LocalPlatformOptions): Data
       const made = (await stanzaInfo(setup, opts.signal)).backups.filter((b) => !before.has(b.label)).at(-1);
       if (!made) throw new PlatformVerificationError('pgbackrest backup succeeded but no new backup set is listed by pgbackrest info');
       return made;
+    },
+
+    async createRestorePoint(input, opts = {}) {
+      const source = stanzaPrimary(input.sourceInstanceId);
+      if (!/^[\w.:-]{1,63}$/.test(input.name)) throw new PlatformRequestError(`restore point name "${input.name}" is not valid (1-63 of letters, digits, _ . : -)`);
+      const known = restorePoints()[input.name];
+      if (known) return known;
+      if (!(await accepting(source))) throw new PlatformRequestError(`instance "${source.instanceId}" is not accepting connections: a restore point is written by the running primary`);
+      const point = await withClient(source, async (c) => {
+        const row = (await c.query<{ lsn: string; at: Date }>('SELECT pg_create_restore_point($1)::text AS lsn, clock_timestamp() AS at', [input.name])).rows[0]!;
+        return { sourceInstanceId: source.instanceId, name: input.name, lsn: row.lsn, createdAt: row.at.toISOString() };
+      });
+      const tmp = `${restorePointsFile}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ ...restorePoints(), [input.name]: point }, null, 2) + '\n');
+      renameSync(tmp, restorePointsFile);
+      // Archive the segment holding it now, so a restore to it can start at once.
+      opts.onProgress?.({ phase: 'checking', message: 'archiving the WAL that holds the restore point' });
+      await runPgBackRest(setup, 'check', [], { signal: opts.signal });
+      return point;
     },
 
     async restoreBackupToNewInstance(input, opts = {}) {
