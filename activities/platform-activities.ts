@@ -5,6 +5,7 @@ import {
   PlatformRequestError,
   PlatformVerificationError,
   type BackupSet,
+  type BackupVerification,
   type BackupType,
   type DatabasePlatform,
   type InstanceDescription,
@@ -85,6 +86,10 @@ export function createPlatformActivities(platform: DatabasePlatform) {
       return operation((o) => platform.takeBackup(input, o));
     },
 
+    async verifyDatabaseBackups(input: { sourceInstanceId: InstanceId }): Promise<BackupVerification> {
+      return operation((o) => platform.verifyBackups(input.sourceInstanceId, o));
+    },
+
     async createRestorePoint(input: { sourceInstanceId: InstanceId; name: string }): Promise<RestorePoint> {
       return operation((o) => platform.createRestorePoint(input, o));
     },
@@ -130,6 +135,7 @@ export function unconfiguredDatabasePlatform(): DatabasePlatform {
     listBackups: async () => refuse(),
     takeBackup: async () => refuse(),
     createRestorePoint: async () => refuse(),
+    verifyBackups: async () => refuse(),
     restoreBackupToNewInstance: async () => refuse(),
     restoreToPointInTime: async () => refuse(),
     createReplica: async () => refuse(),

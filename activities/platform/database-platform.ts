@@ -106,6 +106,13 @@ export interface PointInTimeRestoreResult extends RestoreResult {
   dataLossWindowSeconds?: number;
 }
 
+export interface BackupVerification {
+  stanza: string;
+  ok: boolean;
+  /** pgBackRest's own report (text), e.g. "stanza: production\nstatus: ok\n  archiveId: 15-1, total WAL checked: 6, total valid WAL: 6". */
+  report: string;
+}
+
 /** A named point in the WAL (`pg_create_restore_point`), e.g. just before a migration: a `name` recovery target. */
 export interface RestorePoint {
   sourceInstanceId: InstanceId;
@@ -144,6 +151,8 @@ export interface DatabasePlatform {
   /** Backup sets of the instance's stanza, oldest first. */
   listBackups(sourceInstanceId: InstanceId): Promise<BackupSet[]>;
   takeBackup(input: { sourceInstanceId: InstanceId; type: BackupType }, options?: OperationOptions): Promise<BackupSet>;
+  /** Checks every backup set and archived WAL segment of the stanza (pgbackrest verify): checksums, gaps. */
+  verifyBackups(sourceInstanceId: InstanceId, options?: OperationOptions): Promise<BackupVerification>;
   /** Creates (once per name: a retry returns the first) a named restore point and waits until its WAL is archived. */
   createRestorePoint(input: { sourceInstanceId: InstanceId; name: string }, options?: OperationOptions): Promise<RestorePoint>;
   /** Restores a backup set (the newest when no label) to a new instance, consistent at the backup's end, promoted. */

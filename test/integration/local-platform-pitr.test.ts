@@ -7,6 +7,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { createDatabaseHealthActivities } from '../../activities/database-health';
 import { instanceIdFor } from '../../activities/platform-activities';
+import { stopPlatformInstances } from '../../activities/platform/local/local-database-platform';
 import { loadWorkerConfig } from '../../worker/config';
 import { createDatabaseDirectory } from '../../worker/database-directory';
 import { createSecretResolver } from '../../worker/secrets';
@@ -144,6 +145,20 @@ test('restoring a backup set to a new instance gives the database as it was when
   const rows = await query<{ n: number }>(local.platform.connectionFor(restored.instance.instanceId)!, 'SELECT count(*)::int AS n FROM transactions');
   assert.equal(rows[0]!.n, 200, 'the seeded rows, none of the later writes');
   await query(local.platform.connectionFor(restored.instance.instanceId)!, `INSERT INTO audit_logs (action) VALUES ('writable')`);
+
+  // Stopped (the stack went down), then asked for again: it is started with the settings it was built with.
+  await stopPlatformInstances({ stateDir: path.join(stack.stateDir, 'platform'), stanza: 'production' });
+  assert.equal((await local.platform.describeInstance(restored.instance.instanceId)).acceptingConnections, false);
+  const back = await runActivity(local.activities, 'waitUntilDatabaseAvailable', 'server-failure', { instanceId: restored.instance.instanceId }).result;
+  assert.equal(back.acceptingConnections, true);
+  const again = await query<{ n: number }>(local.platform.connectionFor(restored.instance.instanceId)!, `SELECT count(*)::int AS n FROM audit_logs WHERE action = 'writable'`);
+  assert.equal(again[0]!.n, 1);
+});
+
+test('pgbackrest verify checks the backups and the archive', async () => {
+  const verification = await runActivity(local.activities, 'verifyDatabaseBackups', 'drill', { sourceInstanceId: 'production' }).result;
+  assert.equal(verification.ok, true, verification.report);
+  assert.match(verification.report, /stanza: production\s+status: ok/);
 });
 
 test('cancelling a restore stops pgbackrest and removes the half-built instance', async () => {

@@ -19,6 +19,8 @@ export interface InstanceRecord {
   socketDir?: string;
   /** Process group of the pgBackRest command building the instance: a restarted worker stops it. */
   operationPgid?: number;
+  /** postgresql.conf settings it was started with, to start it again after a stop. */
+  settings?: Record<string, string | number>;
   /** Where a point-in-time restore stopped, so a retry that finds the instance built can report it. */
   recovery?: { recoveredTo: RecoveryPoint; dataLossWindowSeconds?: number };
   createdAt: string;

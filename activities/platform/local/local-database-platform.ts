@@ -2,7 +2,7 @@ import { chmodSync, copyFileSync, existsSync, readFileSync, renameSync, rmSync, 
 import path from 'node:path';
 import { Client } from 'pg';
 import { sleep } from '../../../stack/child-process';
-import { freePort } from '../../../stack/ports';
+import { freePort, isListening } from '../../../stack/ports';
 import { giveToClusterUser, ownedByClusterUser, startPostgresCluster, superuser, type PostgresCluster } from '../../../stack/postgres-cluster';
 import {
   assertInstanceId,
@@ -20,7 +20,7 @@ import {
   type RecoveryTarget,
   type RestorePoint,
 } from '../database-platform';
-import { CommandAbortedError, killProcessGroup, processGroupRuns } from './cluster-user-command';
+import { CommandAbortedError, CommandFailedError, killProcessGroup, processGroupRuns } from './cluster-user-command';
 import {
   dataDirOf,
   ensureSocketDir,
@@ -191,6 +191,17 @@ export function createLocalDatabasePlatform(options: LocalPlatformOptions): Data
     });
   }
 
+  /**
+   * A built instance whose server is down (the stack was stopped, the machine rebooted) is started
+   * again with the settings it was built with, on its port or, if that is taken, a free one.
+   */
+  async function startIfStopped(r: InstanceRecord): Promise<void> {
+    if (r.status !== 'available' || r.protected || !r.settings || runningPostmaster(dataDirOf(r.dir))) return;
+    const port = (await isListening(r.port)) ? await freePort() : r.port;
+    await startPostgresCluster({ dir: r.dir, port, settings: r.settings, startTimeoutSeconds: Math.ceil(recoveryTimeoutMs / 1000) });
+    await registry.update(r.instanceId, (current) => current && { ...current, port });
+  }
+
   /** Stops whatever an earlier attempt left building this instance, and removes it. */
   async function discard(r: InstanceRecord): Promise<void> {
     const running = inFlight.get(r.instanceId);
@@ -279,6 +290,7 @@ export function createLocalDatabasePlatform(options: LocalPlatformOptions): Data
       await giveToClusterUser(passfile);
       settings.primary_conninfo = `'host=127.0.0.1 port=${source.port} user=${superuser} passfile=${passfile} application_name=${instanceId}'`;
     }
+    r = (await registry.update(instanceId, (current) => current && { ...current, settings }))!;
     opts.onProgress?.({ phase: 'starting', bytesDone: build.backup.sizeBytes, bytesTotal: build.backup.sizeBytes, message: 'starting PostgreSQL, replaying WAL to a consistent state' });
     const stopOnAbort = () => void stopPostmaster(dataDir, 'immediate').catch(() => undefined);
     opts.signal?.addEventListener('abort', stopOnAbort, { once: true });
@@ -458,6 +470,19 @@ export function createLocalDatabasePlatform(options: LocalPlatformOptions): Data
       return made;
     },
 
+    async verifyBackups(sourceInstanceId, opts = {}) {
+      stanzaPrimary(sourceInstanceId);
+      opts.onProgress?.({ phase: 'verifying', message: 'pgbackrest verify' });
+      const run = await runPgBackRest(setup, 'verify', ['--output=text', '--verbose', `--process-max=${setup.processMax}`], { signal: opts.signal }).then(
+        (result) => ({ ok: true, report: result.stdout }),
+        (error: unknown) => {
+          if (error instanceof CommandFailedError) return { ok: false, report: error.stderr || error.message };
+          throw error;
+        },
+      );
+      return { stanza: setup.stanza, ok: run.ok && !/status: error/.test(run.report), report: run.report.trim() };
+    },
+
     async createRestorePoint(input, opts = {}) {
       const source = stanzaPrimary(input.sourceInstanceId);
       if (!/^[\w.:-]{1,63}$/.test(input.name)) throw new PlatformRequestError(`restore point name "${input.name}" is not valid (1-63 of letters, digits, _ . : -)`);
@@ -569,6 +594,7 @@ export function createLocalDatabasePlatform(options: LocalPlatformOptions): Data
 
     async waitUntilAvailable(instanceId, opts = {}) {
       const deadline = Date.now() + (opts.timeoutMs ?? 5 * 60_000);
+      await startIfStopped(record(instanceId));
       for (;;) {
         const description = await describe(record(instanceId));
         if (description.status === 'available' && description.acceptingConnections) return description;
