@@ -10,6 +10,9 @@ import type { Notifier } from './platform/notifier';
 import { createConsoleNotifier } from './platform/local/console-notifier';
 import { createRunbookPlanActivities, defaultRunbookPlanConfig, type RunbookPlanConfig } from './runbook-plan';
 
+import type { DatabasePlatform } from './platform/database-platform';
+import { createPlatformActivities, unconfiguredDatabasePlatform } from './platform-activities';
+
 export interface ActivityDependencies {
   databases: DatabaseDirectory;
   /** Connection targets (with passwords) by config name, for pointing the app at a database. */
@@ -22,6 +25,8 @@ export interface ActivityDependencies {
   notifier?: Notifier;
   /** The worker config's environment, approvals and objectives; default: the config defaults (no gates). */
   runbookPlan?: RunbookPlanConfig;
+  /** The DatabasePlatform adapter the worker wired from config; activities refuse clearly without one. */
+  platform?: DatabasePlatform;
 }
 
 /** Every activity the worker registers, built over the clients the worker wired from config. */
@@ -34,6 +39,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...(deps.auditDatabase ? createAuditActivities(deps.databases.pool(deps.auditDatabase)) : ({} as AuditActivities)),
     ...createNotificationActivities(deps.notifier ?? createConsoleNotifier()),
     ...createRunbookPlanActivities(deps.runbookPlan ?? defaultRunbookPlanConfig()),
+    ...createPlatformActivities(deps.platform ?? unconfiguredDatabasePlatform()),
   };
 }
 
@@ -45,3 +51,4 @@ export type { DnsRecord, DnsSwitch } from './platform/dns';
 export type { AuditEntry, AuditChainVerdict, AuditProblem } from './audit';
 export type { Notification, Notifier } from './platform/notifier';
 export type { GatePlan, EscalationTier, RunbookPlan } from './runbook-plan';
+export type { PlatformActivities } from './platform-activities';

@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import YAML from 'yaml';
 import { installAuditSchema } from '../activities/audit';
 import { startPostgresCluster, superuser, type PostgresCluster } from './postgres-cluster';
+import { enrolPrimaryInstance, prepareStanzaPrimary, stopPlatformInstances, type LocalPlatformOptions } from '../activities/platform/local/local-database-platform';
 import { startTemporalServer, type TemporalServer } from './temporal-server';
 
 export interface LocalStackOptions {
@@ -44,9 +45,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     log(`Temporal is up on ${temporal.address}${temporal.uiUrl ? `, Web UI ${temporal.uiUrl}` : ''}`);
 
     log('starting PostgreSQL 15 cluster "production"');
-    const production = await startPostgresCluster({ dir: path.join(options.stateDir, 'clusters', 'production'), port: options.productionPort });
+    // Production archives its WAL to pgBackRest and is the enrolled primary of the local DatabasePlatform.
+    const platform: LocalPlatformOptions = { stateDir: path.join(options.stateDir, 'platform'), stanza: 'production' };
+    const productionDir = path.join(options.stateDir, 'clusters', 'production');
+    const production = await startPostgresCluster({ dir: productionDir, port: options.productionPort, settings: await prepareStanzaPrimary(platform, productionDir) });
     stopOnFailure.push(() => production.stop());
     await createDatabaseIfMissing(production, databaseName);
+    await enrolPrimaryInstance(platform, { instanceId: 'production', cluster: production, database: databaseName });
     log(`PostgreSQL "production" is up on 127.0.0.1:${production.port} (database ${databaseName})`);
 
     log('starting PostgreSQL 15 cluster "control" (audit trail)');
@@ -63,6 +68,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       databaseName,
       configFile,
       async stop() {
+        await stopPlatformInstances(platform).catch((error) => log(`could not stop platform instances: ${(error as Error).message}`));
         await production.stop().catch((error) => log(`could not stop PostgreSQL "production": ${(error as Error).message}`));
         await control.stop().catch((error) => log(`could not stop PostgreSQL "control": ${(error as Error).message}`));
         await temporal.stop();
@@ -120,6 +126,7 @@ function writeWorkerConfig(stateDir: string, production: PostgresCluster, databa
       audit: { host: '127.0.0.1', port: control.port, database: auditDatabaseName, user: auditWriterRole, passwordSecret: 'audit-db-password' },
     },
     audit: { database: 'audit' },
+    platform: { local: { stateDir: 'platform', stanza: 'production' } },
   };
   const file = path.join(stateDir, 'dr-config.yaml');
   writeFileSync(file, '# Written by the local stack; names the databases the worker may reach.\n' + YAML.stringify(config));

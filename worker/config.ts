@@ -63,6 +63,20 @@ const objectivesConfig = z.strictObject({
 
 const notifierConfig = z.discriminatedUnion('type', [z.strictObject({ type: z.literal('console') })]);
 
+/** The embedded default platform: PostgreSQL clusters under a state directory, backups by pgBackRest. */
+const localPlatformConfig = z.strictObject({
+  /** The platform's directory (instance registry, clusters, pgBackRest files), relative to the config file. */
+  stateDir: z.string().min(1),
+  /** pgBackRest stanza of the enrolled production cluster. */
+  stanza: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('production'),
+  /** pgBackRest directory repository (repo1-path); <stateDir>/pgbackrest/repo when omitted. */
+  repoPath: z.string().min(1).optional(),
+  /** Parallel pgBackRest processes for backups and restores. */
+  processMax: z.number().int().min(1).max(32).default(2),
+  /** Longest a restore may replay WAL before it is given up. */
+  recoveryTimeoutSeconds: z.number().int().positive().default(1800),
+});
+
 /** The application the runbooks cut over (local adapter: the demo financial service). Paths relative to the config file. */
 const appConfig = z.strictObject({
   /** Env file holding the app's DATABASE_URL (written by pointAppAtDatabase). */
@@ -94,6 +108,8 @@ export const workerConfigSchema = z.strictObject({
   approvals: approvalsConfig.prefault({}),
   objectives: objectivesConfig.prefault({}),
   notifiers: z.array(notifierConfig).default([{ type: 'console' }]),
+  /** Which DatabasePlatform adapter the worker wires; none configured means platform activities refuse. */
+  platform: z.strictObject({ local: localPlatformConfig.optional() }).optional(),
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 export type ApprovalsConfig = z.infer<typeof approvalsConfig>;
@@ -103,6 +119,7 @@ export type NotifierConfig = z.infer<typeof notifierConfig>;
 export type DatabaseConfig = z.infer<typeof databaseConfig>;
 export type AppConfig = z.infer<typeof appConfig>;
 export type DnsConfig = z.infer<typeof dnsConfig>;
+export type LocalPlatformConfig = z.infer<typeof localPlatformConfig>;
 
 /** Loads the environment file (YAML or JSON); a bad file stops the worker with every wrong field named. */
 export function loadWorkerConfig(file: string): WorkerConfig {
@@ -129,6 +146,11 @@ export function loadWorkerConfig(file: string): WorkerConfig {
     if (config.app.logFile) config.app.logFile = fromConfigDir(config.app.logFile);
   }
   if (config.dns) config.dns.mappingFile = fromConfigDir(config.dns.mappingFile);
+  const local = config.platform?.local;
+  if (local) {
+    local.stateDir = path.resolve(path.dirname(file), local.stateDir);
+    if (local.repoPath) local.repoPath = path.resolve(path.dirname(file), local.repoPath);
+  }
   return config;
 }
 

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createLocalDatabasePlatform } from '../activities/platform/local/local-database-platform';
 import type { WorkerConfig } from './config';
 import { createDatabaseDirectory } from './database-directory';
 import { createNotifier } from './notifiers';
@@ -20,8 +21,10 @@ export interface RunbookWorkerOptions {
  * shutdownGraceTime for in-flight activities (a restore can take minutes) before cancelling them.
  */
 export async function createRunbookWorker(options: RunbookWorkerOptions) {
-  const databases = createDatabaseDirectory(options.config, createSecretResolver(options.config.secretsDir));
-  const databaseTargets = createDatabaseTargetResolver(options.config, createSecretResolver(options.config.secretsDir));
+  const local = options.config.platform?.local;
+  const platform = local ? createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 }) : undefined;
+  const databases = createDatabaseDirectory(options.config, createSecretResolver(options.config.secretsDir), platform);
+  const databaseTargets = createDatabaseTargetResolver(options.config, createSecretResolver(options.config.secretsDir), platform);
   const { app, dns } = options.config;
   const appRuntime = app && createLocalAppRuntime({ ...app, dnsFile: dns?.mappingFile });
   const hostsDns = dns && createHostsFileDns({ mappingFile: dns.mappingFile, defaultTtlSeconds: dns.defaultTtlSeconds });
@@ -30,7 +33,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ databases, databaseTargets, appRuntime, dns: hostsDns, auditDatabase: options.config.audit?.database, notifier: createNotifier(options.config.notifiers), runbookPlan: options.config }),
+    activities: createActivities({ databases, databaseTargets, appRuntime, dns: hostsDns, auditDatabase: options.config.audit?.database, notifier: createNotifier(options.config.notifiers), runbookPlan: options.config, platform }),
     shutdownGraceTime: '5 minutes',
   });
   return {

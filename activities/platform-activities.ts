@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import {
+  PlatformRequestError,
+  PlatformVerificationError,
+  type BackupSet,
+  type BackupVerification,
+  type BackupType,
+  type DatabasePlatform,
+  type InstanceDescription,
+  type InstanceId,
+  type OperationOptions,
+  type OperationProgress,
+  type PointInTimeRestoreResult,
+  type RecoveryTarget,
+  type RestorePoint,
+  type RestoreResult,
+} from './platform/database-platform';
+
+/**
+ * The id of the instance a workflow step builds: the same on every retry of the step (so a retry after
+ * a worker crash finds what the crashed attempt built), different for every workflow and step.
+ * A readable prefix plus a hash of the exact workflow id and step, within 63 characters.
+ */
+export function instanceIdFor(workflowId: string, step: string): InstanceId {
+  const readable = `${workflowId}-${step}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50).replace(/-+$/, '');
+  const hash = createHash('sha256').update(`${workflowId}\0${step}`).digest('hex').slice(0, 8);
+  return `${/^[a-z]/.test(readable) ? '' : 'i-'}${readable}-${hash}`;
+}
+
+/** Builds an instance: `step` tells apart two calls of the same activity in one workflow. */
+interface BuildInput {
+  sourceInstanceId: InstanceId;
+  step?: string;
+}
+
+const heartbeatEveryMs = 2000;
+
+/**
+ * Runs a platform operation inside an activity: heartbeats its progress (and at least every two
+ * seconds, so a dead worker is noticed by the heartbeat timeout), passes the activity's cancellation
+ * on (the platform removes what it half-built), and turns refusals into non-retryable failures.
+ */
+async function operation<T>(fn: (options: OperationOptions) => Promise<T>): Promise<T> {
+  const context = Context.current();
+  let last: OperationProgress = { phase: 'checking' };
+  const timer = setInterval(() => context.heartbeat(last), heartbeatEveryMs);
+  try {
+    context.heartbeat(last);
+    return await fn({
+      signal: context.cancellationSignal,
+      onProgress: (progress) => {
+        last = progress;
+        context.heartbeat(progress);
+      },
+    });
+  } catch (error) {
+    if (context.cancellationSignal.aborted) throw new CancelledFailure(`cancelled: ${(error as Error).message}`);
+    if (error instanceof PlatformRequestError || error instanceof PlatformVerificationError) {
+      throw ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
+    }
+    throw error;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function builtInstanceId(step: string | undefined): InstanceId {
+  const info = Context.current().info;
+  return instanceIdFor(info.workflowExecution?.workflowId ?? info.activityId, step ?? info.activityType);
+}
+
+/** Activities over the DatabasePlatform port; results carry ids and facts, never passwords. */
+export function createPlatformActivities(platform: DatabasePlatform) {
+  return {
+    async describeDatabaseInstance(input: { instanceId: InstanceId }): Promise<InstanceDescription> {
+      return operation(() => platform.describeInstance(input.instanceId));
+    },
+
+    async listDatabaseBackups(input: { sourceInstanceId: InstanceId }): Promise<BackupSet[]> {
+      return operation(() => platform.listBackups(input.sourceInstanceId));
+    },
+
+    async takeDatabaseBackup(input: { sourceInstanceId: InstanceId; type: BackupType }): Promise<BackupSet> {
+      return operation((o) => platform.takeBackup(input, o));
+    },
+
+    async verifyDatabaseBackups(input: { sourceInstanceId: InstanceId }): Promise<BackupVerification> {
+      return operation((o) => platform.verifyBackups(input.sourceInstanceId, o));
+    },
+
+    async createRestorePoint(input: { sourceInstanceId: InstanceId; name: string }): Promise<RestorePoint> {
+      return operation((o) => platform.createRestorePoint(input, o));
+    },
+
+    async restoreBackupToNewInstance(input: BuildInput & { backupLabel?: string }): Promise<RestoreResult> {
+      const instanceId = builtInstanceId(input.step);
+      return operation((o) => platform.restoreBackupToNewInstance({ instanceId, sourceInstanceId: input.sourceInstanceId, backupLabel: input.backupLabel }, o));
+    },
+
+    async restoreToPointInTime(input: BuildInput & { target: RecoveryTarget }): Promise<PointInTimeRestoreResult> {
+      const instanceId = builtInstanceId(input.step);
+      return operation((o) => platform.restoreToPointInTime({ instanceId, sourceInstanceId: input.sourceInstanceId, target: input.target }, o));
+    },
+
+    async createReplica(input: BuildInput): Promise<RestoreResult> {
+      const instanceId = builtInstanceId(input.step);
+      return operation((o) => platform.createReplica({ instanceId, sourceInstanceId: input.sourceInstanceId }, o));
+    },
+
+    async promoteReplica(input: { instanceId: InstanceId }): Promise<InstanceDescription> {
+      return operation((o) => platform.promoteReplica(input.instanceId, o));
+    },
+
+    async deleteDatabaseInstance(input: { instanceId: InstanceId }): Promise<{ deleted: boolean }> {
+      return operation((o) => platform.deleteInstance(input.instanceId, o));
+    },
+
+    async waitUntilDatabaseAvailable(input: { instanceId: InstanceId; timeoutSeconds?: number }): Promise<InstanceDescription> {
+      return operation((o) => platform.waitUntilAvailable(input.instanceId, { ...o, timeoutMs: input.timeoutSeconds ? input.timeoutSeconds * 1000 : undefined }));
+    },
+  };
+}
+
+export type PlatformActivities = ReturnType<typeof createPlatformActivities>;
+
+/** Stands in when the worker config names no platform: every call says what to configure. */
+export function unconfiguredDatabasePlatform(): DatabasePlatform {
+  const refuse = (): never => {
+    throw new PlatformRequestError('no database platform is configured: add `platform.local` (stateDir, stanza) to the worker config');
+  };
+  return {
+    describeInstance: async () => refuse(),
+    listBackups: async () => refuse(),
+    takeBackup: async () => refuse(),
+    createRestorePoint: async () => refuse(),
+    verifyBackups: async () => refuse(),
+    restoreBackupToNewInstance: async () => refuse(),
+    restoreToPointInTime: async () => refuse(),
+    createReplica: async () => refuse(),
+    promoteReplica: async () => refuse(),
+    deleteInstance: async () => refuse(),
+    waitUntilAvailable: async () => refuse(),
+    connectionFor: () => undefined,
+  };
+}
