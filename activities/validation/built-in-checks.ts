@@ -1,6 +1,6 @@
 import type { Baseline } from './baseline';
 import type { CheckDefinition } from './checks';
-import { toleranceBounds } from './exact-decimal';
+import { roundDecimal, toleranceBounds } from './exact-decimal';
 import { quoteIdentifier, type ForeignKey } from './schema-catalog';
 
 export interface BuiltInCheckOptions {
@@ -35,7 +35,8 @@ export function builtInChecks(options: BuiltInCheckOptions): { checks: CheckDefi
   const skipped: SkippedCheck[] = [];
   const timeoutMs = options.timeoutMs;
 
-  const userRange = options.userCountRange ?? (options.baseline?.tables['users'] ? toleranceBounds(options.baseline.tables['users'].rows, options.tolerance) : { min: '1' });
+  const baselineUsers = options.baseline?.tables['users'] ? toleranceBounds(options.baseline.tables['users'].rows, options.tolerance) : undefined;
+  const userRange = options.userCountRange ?? (baselineUsers ? { min: roundDecimal(baselineUsers.min, 'up'), max: roundDecimal(baselineUsers.max, 'down') } : { min: '1' });
   checks.push({ name: 'User count matches expected range', sql: 'SELECT count(*) FROM users', expectation: { kind: 'withinRange', ...userRange }, timeoutMs });
 
   const transactions = options.baseline?.tables['transactions'];

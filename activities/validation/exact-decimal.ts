@@ -96,3 +96,12 @@ export function toleranceBounds(baseline: string, tolerance: number): { min: str
   const delta = multiplyDecimal(baseline.replace(/^-/, ''), tolerance);
   return { min: subtractDecimal(baseline, delta), max: addDecimal(baseline, delta) };
 }
+
+/** Rounds toward +infinity (up) or -infinity (down) to a whole number: count bounds are whole. */
+export function roundDecimal(text: string, direction: 'up' | 'down'): string {
+  const { units, scale } = parseDecimal(text);
+  const unit = 10n ** BigInt(scale);
+  let whole = units / unit; // truncates toward zero
+  if (whole * unit !== units && (units > 0n) === (direction === 'up')) whole += direction === 'up' ? 1n : -1n;
+  return whole.toString();
+}

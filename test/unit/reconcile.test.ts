@@ -95,3 +95,8 @@ test('a negative or non-numeric tolerance is refused', () => {
   assert.throws(() => reconcile(seedCurrent, seedBaseline, -0.1), /^Error: tolerance: must be a number >= 0/);
   assert.throws(() => reconcile(seedCurrent, seedBaseline, Number.NaN), /tolerance/);
 });
+
+test('count bounds round inward to whole numbers, on both sides of zero', async () => {
+  const { roundDecimal } = await import('../../activities/validation/exact-decimal');
+  assert.deepEqual(['198.00', '201.5', '-1.5', '-2', '0.1'].map((v) => [roundDecimal(v, 'up'), roundDecimal(v, 'down')]), [['198', '198'], ['202', '201'], ['-1', '-2'], ['-2', '-2'], ['1', '0']]);
+});
