@@ -188,5 +188,5 @@ test('bad input is refused naming the field, before touching a database', async 
   assert.match((await refused({ database: 'postgres://u:p@h/db' })).message, /^database: must be a config name/);
   assert.match((await refused({ database: 'clean', incidentTime: 'yesterday' })).message, /^incidentTime: must be an ISO 8601 instant/);
   assert.match((await refused({ database: 'clean', baselineKey: 'baselines/clean/none.json' })).message, /^baselineKey: no baseline stored under/);
-  assert.match((await activities.captureBaseline({ database: 'clean', backupLabel: '../etc' }).catch((e: Error) => e)).message, /^backupLabel: /);
+  assert.match((await activities.captureBaseline({ database: 'clean', backupLabel: '../etc' }).then(() => assert.fail('accepted'), (e: Error) => e)).message, /^backupLabel: /);
 });
