@@ -12,7 +12,7 @@ export interface TestPostgres {
   databases: DatabaseDirectory;
   /** Creates an empty database, or one seeded with the financial dataset. */
   createDatabase(name: string, dataset?: { size: DatasetSize; seed: number }): Promise<Pool>;
-  /** Runs SQL as the superuser on one database (for planting corruption). */
+  /** Runs SQL as the superuser on one database (for planting corruption); the last statement's rows. */
   sql(name: string, text: string, values?: unknown[]): Promise<Record<string, unknown>[]>;
   stop(): Promise<void>;
 }
@@ -49,7 +49,12 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       pools.set(name, pool);
       return pool;
     },
-    sql: (name, text, values) => admin(name, async (c) => (await c.query(text, values)).rows),
+    sql: (name, text, values) => admin(name, async (c) => {
+      // Several statements give one result each: the last one's rows are the answer.
+      const result: unknown = await c.query(text, values);
+      const last = (Array.isArray(result) ? result[result.length - 1] : result) as { rows: Record<string, unknown>[] };
+      return last.rows;
+    }),
     async stop() {
       await Promise.all([...pools.values()].map((p) => p.end()));
       await cluster.stop().catch(() => undefined);
