@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { createValidationActivities } from '../../activities/validation';
 import { diffTable } from '../../activities/validation/key-range-diff';
 import { createMemoryObjectStore } from '../support/memory-object-store';
@@ -79,4 +81,20 @@ test('the activity stores the full diff under diffKey and refuses a bad table or
   assert.match((await refused({ key: 'description' })).message, /^key: column description is text; key-range diff needs an integer key$/);
   assert.match((await refused({ table: 'x; DROP TABLE users' })).message, /^table: must be a table name/);
   assert.equal((await refused({ target: 'elsewhere' })).type, 'InvalidInput');
+});
+
+test('inside a worker the diff heartbeats its progress and stops when cancelled', async () => {
+  const activities = createValidationActivities(pg.databases, createMemoryObjectStore());
+  const input = { source: 'recovered', target: 'production', table: 'transactions', bisectionFactor: 4, bisectionThreshold: 64 };
+  const env = new MockActivityEnvironment();
+  const beats: Array<{ rangesCompared: number }> = [];
+  env.on('heartbeat', (details: { rangesCompared: number }) => beats.push(details));
+  await env.run(activities.diffTable, input);
+  assert.ok(beats.length > 10, `${beats.length} heartbeats`);
+  assert.ok(beats.at(-1)!.rangesCompared > beats[0]!.rangesCompared);
+
+  const cancelled = new MockActivityEnvironment();
+  cancelled.cancel();
+  const error = await cancelled.run(activities.diffTable, input).then(() => assert.fail('ran to the end'), (e: unknown) => e);
+  assert.ok(error instanceof CancelledFailure, String(error));
 });
