@@ -90,6 +90,52 @@ function compatibleColumns(source: TableDescription, target: TableDescription): 
   return source.columns.map((c) => c.name);
 }
 
+/** Reads one side's (key, hash) rows of a range through a server-side cursor, a batch ahead, so both servers work at once. */
+class KeyReader {
+  private static cursors = 0;
+  private readonly name = `dr_diff_keys_${++KeyReader.cursors}`;
+  private rows: Array<{ k: string; h: string }> = [];
+  private index = 0;
+  private done = false;
+  private nextBatch: Promise<Array<{ k: string; h: string }>> | undefined;
+  count = 0;
+
+  constructor(private readonly side: Side, private readonly sql: string, private readonly batchRows = 5000) {}
+
+  async open(): Promise<void> {
+    await this.side.client.query(`DECLARE ${this.name} NO SCROLL CURSOR FOR ${this.sql}`);
+    this.nextBatch = this.fetch();
+  }
+
+  private fetch() {
+    return this.side.client.query<{ k: string; h: string }>(`FETCH ${this.batchRows} FROM ${this.name}`).then((r) => r.rows);
+  }
+
+  async peek(): Promise<{ k: string; h: string } | undefined> {
+    if (this.index < this.rows.length) return this.rows[this.index];
+    if (this.done || !this.nextBatch) return undefined;
+    this.rows = await this.nextBatch;
+    this.index = 0;
+    if (this.rows.length < this.batchRows) {
+      this.done = true;
+      this.nextBatch = undefined;
+    } else {
+      this.nextBatch = this.fetch();
+    }
+    return this.rows[0];
+  }
+
+  advance(): void {
+    this.index++;
+    this.count++;
+  }
+
+  async close(): Promise<void> {
+    await this.nextBatch?.catch(() => undefined);
+    await this.side.client.query(`CLOSE ${this.name}`).catch(() => undefined);
+  }
+}
+
 export async function diffTable(sourcePool: Pool, targetPool: Pool, options: DiffTableOptions): Promise<TableDiff> {
   const factor = BigInt(options.bisectionFactor ?? 32);
   const threshold = BigInt(options.bisectionThreshold ?? 2048);
@@ -111,7 +157,8 @@ export async function diffTable(sourcePool: Pool, targetPool: Pool, options: Dif
   const rowHash = `('x' || substr(md5(ROW(${columns.map(quoteIdentifier).join(', ')})::text), 1, 16))::bit(64)::bigint`;
   const checksumSql = (table: string) => `SELECT ((${k} - $1::bigint) / $3::bigint)::text AS bucket, count(*)::text AS n, sum(${rowHash})::text AS h
     FROM ${table} WHERE ${k} BETWEEN $1::bigint AND $2::bigint GROUP BY 1`;
-  const keysSql = (table: string) => `SELECT ${k}::text AS k, ${rowHash}::text AS h FROM ${table} WHERE ${k} BETWEEN $1::bigint AND $2::bigint ORDER BY ${k}`;
+  // Range bounds are bigints we computed, so they are written as literals (a cursor's query takes no parameters here).
+  const keysSql = (table: string, range: Range) => `SELECT ${k}::text AS k, ${rowHash}::text AS h FROM ${table} WHERE ${k} BETWEEN ${range.lo} AND ${range.hi} ORDER BY ${k}`;
 
   const opened = await Promise.allSettled([openSide(sourcePool, sourceTable), openSide(targetPool, targetTable)]);
   const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -133,25 +180,34 @@ export async function diffTable(sourcePool: Pool, targetPool: Pool, options: Dif
     const pending: Range[] = los.length ? [{ lo: los.reduce((a, b) => (a < b ? a : b)), hi: his.reduce((a, b) => (a > b ? a : b)), depth: 0 }] : [];
     let countedTotals = false;
 
+    /** Merge-joins the two sides' (key, hash) streams of one range: missing, extra or changed. */
     const compareKeys = async (range: Range) => {
-      const [s, t] = await Promise.all([source, target].map((side) => side.client.query<{ k: string; h: string }>(keysSql(side.table), [String(range.lo), String(range.hi)])));
-      const a = s!.rows;
-      const b = t!.rows;
-      stats.keysCompared += a.length + b.length;
-      let i = 0;
-      let j = 0;
-      while (i < a.length || j < b.length) {
-        const ka = i < a.length ? BigInt(a[i]!.k) : undefined;
-        const kb = j < b.length ? BigInt(b[j]!.k) : undefined;
-        if (kb === undefined || (ka !== undefined && ka < kb)) missingInTarget.push(a[i++]!.k);
-        else if (ka === undefined || kb < ka) extraInTarget.push(b[j++]!.k);
-        else {
-          if (a[i]!.h !== b[j]!.h) changed.push(a[i]!.k);
-          i++;
-          j++;
+      const readers = [new KeyReader(source, keysSql(source.table, range)), new KeyReader(target, keysSql(target.table, range))] as const;
+      const [a, b] = readers;
+      await Promise.all(readers.map((r) => r.open()));
+      try {
+        for (;;) {
+          const [x, y] = await Promise.all([a.peek(), b.peek()]);
+          if (!x && !y) break;
+          const kx = x ? BigInt(x.k) : undefined;
+          const ky = y ? BigInt(y.k) : undefined;
+          if (ky === undefined || (kx !== undefined && kx < ky)) {
+            missingInTarget.push(x!.k);
+            a.advance();
+          } else if (kx === undefined || ky < kx) {
+            extraInTarget.push(y!.k);
+            b.advance();
+          } else {
+            if (x!.h !== y!.h) changed.push(x!.k);
+            a.advance();
+            b.advance();
+          }
         }
+      } finally {
+        await Promise.all(readers.map((r) => r.close()));
       }
-      return { sourceRows: BigInt(a.length), targetRows: BigInt(b.length) };
+      stats.keysCompared += a.count + b.count;
+      return { sourceRows: BigInt(a.count), targetRows: BigInt(b.count) };
     };
 
     while (pending.length) {
@@ -190,8 +246,12 @@ export async function diffTable(sourcePool: Pool, targetPool: Pool, options: Dif
           differing.push({ range: { lo, hi, depth: range.depth + 1 }, rows });
         }
         // Small ranges go straight to key comparison (a range can be wide but sparse); the rest are split again.
+        // When most sub-ranges differ (scattered losses), splitting again would rescan them only to find the
+        // same, so ranges up to factor × threshold rows are compared key by key at once (streamed, so memory stays flat).
+        const dense = differing.length * 2 > Math.max(sb.size, tb.size);
+        const leafRows = dense ? threshold * factor : threshold;
         // Pushed in reverse so the stack pops them in key order and the key lists come out ascending.
-        for (const d of differing.reverse()) pending.push({ ...d.range, leaf: d.rows <= threshold });
+        for (const d of differing.reverse()) pending.push({ ...d.range, leaf: d.rows <= leafRows });
       }
       options.onProgress?.({ rangesCompared: stats.rangesCompared, keysCompared: stats.keysCompared, differencesFound: missingInTarget.length + extraInTarget.length + changed.length });
     }

@@ -32,7 +32,8 @@ before(async () => {
     UPDATE transactions SET user_id = user_id % 1000 + 1 WHERE id = 19999;
     INSERT INTO transactions (account_id, user_id, amount, description, created_at)
       SELECT 1, 1, 5.00, 'written after the deletion', now() FROM generate_series(1, 10);
-    DELETE FROM subscriptions;`);
+    DELETE FROM subscriptions;
+    DELETE FROM savings_goals WHERE id % 7 = 0;`);
 });
 
 after(async () => {
@@ -65,6 +66,13 @@ test('a table emptied in production lists every key as missing', async () => {
   const diff = await diffTable(pg.databases.pool('recovered'), pg.databases.pool('production'), { table: 'subscriptions', bisectionThreshold: 16 });
   assert.deepEqual(diff.missingInTarget, range(1, 250));
   assert.equal(diff.targetRows, '0');
+});
+
+test('scattered losses everywhere (every 7th row) are found exactly too', async () => {
+  const diff = await diffTable(pg.databases.pool('recovered'), pg.databases.pool('production'), { table: 'savings_goals', bisectionFactor: 4, bisectionThreshold: 8 });
+  assert.deepEqual(diff.missingInTarget, range(1, 500).filter((id) => Number(id) % 7 === 0));
+  assert.deepEqual([diff.extraInTarget, diff.changed], [[], []]);
+  assert.equal(diff.stats.keysCompared, 500 + 500 - 71, 'every row compared once, none twice');
 });
 
 test('the activity stores the full diff under diffKey and refuses a bad table or key, naming the field', async () => {
