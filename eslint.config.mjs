@@ -29,6 +29,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS launchers (client/bin) load the TypeScript sources with require().
+    files: ['**/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['workflows/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', workflowImportRestrictions],

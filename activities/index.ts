@@ -1,10 +1,22 @@
 import { createDatabaseHealthActivities, type DatabaseDirectory } from './database-health';
+import { createAppRuntimeActivities, type DatabaseTargetResolver } from './app-runtime';
+import { createDnsActivities } from './dns';
+import type { AppRuntime } from './platform/app-runtime';
+import type { Dns } from './platform/dns';
+import { notConfigured } from './platform/not-configured';
+import { createAuditActivities, type AuditActivities } from './audit';
 import type { ObjectStore } from './platform/object-store';
 import { createValidationActivities } from './validation';
 
 export interface ActivityDependencies {
   databases: DatabaseDirectory;
-  /** Where baselines and diffs are kept; validation activities that store something fail clearly without it. */
+  /** Connection targets (with passwords) by config name, for pointing the app at a database. */
+  databaseTargets?: DatabaseTargetResolver;
+  appRuntime?: AppRuntime;
+  dns?: Dns;
+  /** Config name of the database holding dr_audit_log (config `audit.database`); no audit activities without it. */
+  auditDatabase?: string;
+  /** Where baselines and diffs are kept; the validation activities that store something fail with a clear line without it. */
   objectStore?: ObjectStore;
 }
 
@@ -12,10 +24,18 @@ export interface ActivityDependencies {
 export function createActivities(deps: ActivityDependencies) {
   return {
     ...createDatabaseHealthActivities(deps.databases),
-    ...createValidationActivities(deps.databases, deps.objectStore),
+    ...createAppRuntimeActivities(deps.appRuntime ?? notConfigured<AppRuntime>('the application runtime', 'app'), deps.databaseTargets ?? ((name) => { throw new Error(`no database targets are wired (asked for ${name})`); })),
+    ...createDnsActivities(deps.dns ?? notConfigured<Dns>('DNS', 'dns')),
+    // Typed as always present so workflows can call them; a worker without `audit` in its config does not register them.
+    ...(deps.auditDatabase ? createAuditActivities(deps.databases.pool(deps.auditDatabase)) : ({} as AuditActivities)),
+    ...createValidationActivities(deps.databases, deps.objectStore ?? notConfigured<ObjectStore>('the ObjectStore (baselines, diffs)', 'objectStore')),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { DatabaseHealth, DatabaseDirectory } from './database-health';
+export type { DatabaseTargetResolver, PointAppAtDatabaseInput, WaitUntilAppHealthyInput } from './app-runtime';
+export type { AppHealth, PointAppResult, RestartResult } from './platform/app-runtime';
+export type { DnsRecord, DnsSwitch } from './platform/dns';
+export type { AuditEntry, AuditChainVerdict, AuditProblem } from './audit';
 export type { ValidationGateResult, BaselineSummary, TableDiffSummary, RepairResult, Reconciliation } from './validation';

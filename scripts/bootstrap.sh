@@ -9,10 +9,10 @@ cd "$root"
 TEMPORAL_CLI_VERSION="1.5.1"   # newest tag without a go.mod `replace`, which `go install pkg@version` refuses
 PG_MAJOR="15"
 PG_USER="${DR_PG_OS_USER:-drpostgres}"
-cache_bin="$root/.cache/bin"
+cache_bin="${DR_CACHE_DIR:-$root/.cache}/bin"
 
 say()  { printf 'bootstrap: %s\n' "$*"; }
-fail() { printf 'bootstrap: error: %s\n' "$1" >&2; printf 'bootstrap: fix: %s\n' "$2" >&2; exit 1; }
+fail() { printf 'bootstrap: error: %s. Fix: %s\n' "$1" "$2" >&2; exit 1; }
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@";
@@ -67,14 +67,15 @@ fi
 
 # 3. The Temporal CLI (dev server + Web UI), built from its Go module into our own cache.
 temporal_bin="$cache_bin/temporal"
+go_bin="${DR_GO_BIN:-go}"
 if [ -x "$temporal_bin" ] && [ "$(cat "$temporal_bin.version" 2>/dev/null)" = "$TEMPORAL_CLI_VERSION" ]; then
-  say "Temporal CLI $TEMPORAL_CLI_VERSION present (.cache/bin/temporal)"
+  say "Temporal CLI $TEMPORAL_CLI_VERSION present ($temporal_bin)"
 else
-  command -v go >/dev/null 2>&1 || fail "go is not installed; it is needed once to build the Temporal CLI" \
+  command -v "$go_bin" >/dev/null 2>&1 || fail "go is not installed; it is needed once to build the Temporal CLI" \
     "install Go >= 1.25 (https://go.dev/doc/install or your package manager), then run this again"
   say "building Temporal CLI v$TEMPORAL_CLI_VERSION with go install (a cold build takes a few minutes)"
   mkdir -p "$cache_bin"
-  GOBIN="$cache_bin" go install "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION" \
+  GOBIN="$cache_bin" "$go_bin" install "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION" \
     || fail "go install of the Temporal CLI failed" "check that Go >= 1.25 is installed and the Go module proxy is reachable, then run this again"
   echo "$TEMPORAL_CLI_VERSION" > "$temporal_bin.version"   # the binary itself reports 0.0.0-DEV
   say "built $("$temporal_bin" --version)"
@@ -86,8 +87,17 @@ if command -v moto_server >/dev/null 2>&1 || python3 -c 'import moto.server' >/d
 else
   command -v python3 >/dev/null 2>&1 || fail "python3 is not installed; moto (AWS API on loopback) needs it" "apt-get install python3 python3-pip"
   say "pip install moto[server]"
-  python3 -m pip install --quiet 'moto[server]' \
+  # Debian's own python refuses system-wide pip installs (PEP 668); a user install is allowed.
+  python3 -m pip install --quiet 'moto[server]' 2>/dev/null \
+    || python3 -m pip install --quiet --user --break-system-packages 'moto[server]' \
     || fail "pip install 'moto[server]' failed" "run: python3 -m pip install 'moto[server]'"
+fi
+
+# 5. Chromium from Debian: the Web UI end-to-end test drives the real Temporal UI with playwright-core.
+if [ -x "${DR_CHROMIUM:-/usr/bin/chromium}" ]; then
+  say "Chromium present"
+else
+  apt_install chromium
 fi
 
 say "ready"

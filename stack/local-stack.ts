@@ -1,7 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import YAML from 'yaml';
+import { installAuditSchema } from '../activities/audit';
 import { startPostgresCluster, superuser, type PostgresCluster } from './postgres-cluster';
 import { startTemporalServer, type TemporalServer } from './temporal-server';
 
@@ -10,6 +12,7 @@ export interface LocalStackOptions {
   temporalPort?: number;
   temporalUiPort?: number;
   productionPort?: number;
+  controlPort?: number;
   /** Name of the application database inside the production cluster. */
   databaseName?: string;
   log?: (line: string) => void;
@@ -18,6 +21,8 @@ export interface LocalStackOptions {
 export interface LocalStack {
   temporal: TemporalServer;
   production: PostgresCluster;
+  /** The DR tool's own cluster: the audit trail lives here, so it survives the loss of production. */
+  control: PostgresCluster;
   databaseName: string;
   /** Worker config file (YAML) naming the production database; its password is a secret file beside it. */
   configFile: string;
@@ -44,14 +49,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await createDatabaseIfMissing(production, databaseName);
     log(`PostgreSQL "production" is up on 127.0.0.1:${production.port} (database ${databaseName})`);
 
-    const configFile = writeWorkerConfig(options.stateDir, production, databaseName);
+    log('starting PostgreSQL 15 cluster "control" (audit trail)');
+    const control = await startPostgresCluster({ dir: path.join(options.stateDir, 'clusters', 'control'), port: options.controlPort });
+    stopOnFailure.push(() => control.stop());
+    const auditWriterPassword = await prepareAuditDatabase(control, options.stateDir);
+    log(`PostgreSQL "control" is up on 127.0.0.1:${control.port} (database ${auditDatabaseName})`);
+
+    const configFile = writeWorkerConfig(options.stateDir, production, databaseName, control, auditWriterPassword);
     return {
       temporal,
       production,
+      control,
       databaseName,
       configFile,
       async stop() {
-        await production.stop().catch((error) => log(`could not stop PostgreSQL: ${(error as Error).message}`));
+        await production.stop().catch((error) => log(`could not stop PostgreSQL "production": ${(error as Error).message}`));
+        await control.stop().catch((error) => log(`could not stop PostgreSQL "control": ${(error as Error).message}`));
         await temporal.stop();
       },
     };
@@ -72,17 +85,41 @@ async function createDatabaseIfMissing(cluster: PostgresCluster, name: string): 
   }
 }
 
-function writeWorkerConfig(stateDir: string, production: PostgresCluster, databaseName: string): string {
+export const auditDatabaseName = 'dr_audit';
+const auditWriterRole = 'dr_audit_writer';
+
+/** Creates dr_audit with its append-only table and a writer role that may only INSERT and SELECT. */
+async function prepareAuditDatabase(control: PostgresCluster, stateDir: string): Promise<string> {
+  await createDatabaseIfMissing(control, auditDatabaseName);
+  const secretFile = path.join(stateDir, 'secrets', 'audit-db-password');
+  const password = existsSync(secretFile) ? readFileSync(secretFile, 'utf8').trim() : randomBytes(18).toString('base64url');
+  const client = new Client({ connectionString: control.url(auditDatabaseName) });
+  await client.connect();
+  try {
+    await installAuditSchema(client, { writerRole: auditWriterRole, writerPassword: password });
+  } finally {
+    await client.end();
+  }
+  return password;
+}
+
+function writeSecret(secretsDir: string, name: string, value: string): void {
+  writeFileSync(path.join(secretsDir, name), value + '\n', { mode: 0o600 });
+}
+
+function writeWorkerConfig(stateDir: string, production: PostgresCluster, databaseName: string, control: PostgresCluster, auditWriterPassword: string): string {
   const secretsDir = path.join(stateDir, 'secrets');
   mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
-  const password = decodeURIComponent(new URL(production.url()).password);
-  writeFileSync(path.join(secretsDir, 'production-db-password'), password + '\n', { mode: 0o600 });
+  writeSecret(secretsDir, 'production-db-password', decodeURIComponent(new URL(production.url()).password));
+  writeSecret(secretsDir, 'audit-db-password', auditWriterPassword);
   const config = {
     environment: 'local',
     secretsDir: 'secrets',
     databases: {
       production: { host: '127.0.0.1', port: production.port, database: databaseName, user: superuser, passwordSecret: 'production-db-password' },
+      audit: { host: '127.0.0.1', port: control.port, database: auditDatabaseName, user: auditWriterRole, passwordSecret: 'audit-db-password' },
     },
+    audit: { database: 'audit' },
   };
   const file = path.join(stateDir, 'dr-config.yaml');
   writeFileSync(file, '# Written by the local stack; names the databases the worker may reach.\n' + YAML.stringify(config));

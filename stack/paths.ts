@@ -4,9 +4,9 @@ import { PrerequisiteError } from './prerequisite-error';
 
 export const repoRoot = path.resolve(__dirname, '..');
 
-/** The Temporal CLI the bootstrap builds from its Go module (override: DR_TEMPORAL_BIN). */
+/** The Temporal CLI the bootstrap builds from its Go module (override: DR_TEMPORAL_BIN, or DR_CACHE_DIR for the cache). */
 export function temporalBinary(): string {
-  const bin = process.env.DR_TEMPORAL_BIN ?? path.join(repoRoot, '.cache', 'bin', 'temporal');
+  const bin = process.env.DR_TEMPORAL_BIN ?? path.join(process.env.DR_CACHE_DIR ?? path.join(repoRoot, '.cache'), 'bin', 'temporal');
   if (!existsSync(bin)) {
     throw new PrerequisiteError(`the Temporal CLI is not at ${bin}`, 'run `npm run bootstrap` (it builds the CLI with go install), or set DR_TEMPORAL_BIN');
   }

@@ -98,6 +98,12 @@ export async function startPostgresCluster(options: PostgresClusterOptions): Pro
   const dataDir = path.join(dir, 'data');
   const logFile = path.join(dir, 'postgres.log');
   const passwordFile = path.join(dir, 'superuser.password');
+  // A server left running on this very data directory by an earlier run that died (Ctrl-\, SIGKILL)
+  // is ours: stop it, rather than fail on its port or its lock file.
+  if (existsSync(path.join(dataDir, 'postmaster.pid'))) {
+    const running = await runAsClusterUser(path.join(bin, 'pg_ctl'), ['status', '-D', dataDir]).then(() => true, () => false);
+    if (running) await runAsClusterUser(path.join(bin, 'pg_ctl'), ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60']);
+  }
   const port = options.port ?? (await freePort());
   if (options.port) await assertPortFree(port, `PostgreSQL cluster ${path.basename(dir)}`, 'DR_PG_PORT');
 
@@ -131,7 +137,7 @@ export async function startPostgresCluster(options: PostgresClusterOptions): Pro
   try {
     await runAsClusterUser(path.join(bin, 'pg_ctl'), ['start', '-D', dataDir, '-l', logFile, '-w', '-t', String(options.startTimeoutSeconds ?? 60)], { timeoutMs: ((options.startTimeoutSeconds ?? 60) + 10) * 1000 });
   } catch {
-    throw new PrerequisiteError(`PostgreSQL refused to start on 127.0.0.1:${port} (data ${dataDir}); its log ends with:\n${pgLogTail(logFile)}`, 'read the log above: a port taken by another server, a full disk or a stale postmaster.pid are the usual causes');
+    throw new PrerequisiteError(`PostgreSQL refused to start on 127.0.0.1:${port} (data ${dataDir}, log ${logFile})`, 'read the log lines above: a bad setting, a port taken by another server, a full disk or a server from an earlier run still holding the data directory are the usual causes', pgLogTail(logFile));
   }
   return clusterHandle(dir, port);
 }

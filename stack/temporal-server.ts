@@ -54,12 +54,12 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   for (;;) {
     if (crashed !== undefined) {
-      throw new PrerequisiteError(`the Temporal dev server exited (code ${crashed}) while starting; its log ${logFile} ends with:\n${tailOf(logFile)}`, 'read the log above; a stale or corrupt state file can be removed with `rm -rf ' + options.stateDir + '`');
+      throw new PrerequisiteError(`the Temporal dev server exited (code ${crashed}) while starting (log: ${logFile})`, `read the log lines above; a corrupt state file can be removed with rm -rf ${options.stateDir}`, tailOf(logFile));
     }
     if (await servesNamespace(address, namespace)) break;
     if (Date.now() > deadline) {
       await proc.stop();
-      throw new PrerequisiteError(`the Temporal dev server did not answer on ${address} within ${(options.startTimeoutMs ?? 60_000) / 1000} s; its log ends with:\n${tailOf(logFile)}`, 'check the log, free memory and disk, then try again');
+      throw new PrerequisiteError(`the Temporal dev server did not answer on ${address} within ${(options.startTimeoutMs ?? 60_000) / 1000} s (log: ${logFile})`, 'read the log lines above; check free memory and disk, then try again', tailOf(logFile));
     }
     await sleep(250);
   }

@@ -3,6 +3,9 @@ import { createActivities } from '../activities';
 import type { WorkerConfig } from './config';
 import { createDatabaseDirectory } from './database-directory';
 import { createSecretResolver } from './secrets';
+import { createLocalAppRuntime } from '../activities/platform/local/local-app-runtime';
+import { createHostsFileDns } from '../activities/platform/local/hosts-file-dns';
+import { createDatabaseTargetResolver } from './database-targets';
 
 export interface RunbookWorkerOptions {
   connection: NativeConnection;
@@ -17,12 +20,16 @@ export interface RunbookWorkerOptions {
  */
 export async function createRunbookWorker(options: RunbookWorkerOptions) {
   const databases = createDatabaseDirectory(options.config, createSecretResolver(options.config.secretsDir));
+  const databaseTargets = createDatabaseTargetResolver(options.config, createSecretResolver(options.config.secretsDir));
+  const { app, dns } = options.config;
+  const appRuntime = app && createLocalAppRuntime({ ...app, dnsFile: dns?.mappingFile });
+  const hostsDns = dns && createHostsFileDns({ mappingFile: dns.mappingFile, defaultTtlSeconds: dns.defaultTtlSeconds });
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ databases }),
+    activities: createActivities({ databases, databaseTargets, appRuntime, dns: hostsDns, auditDatabase: options.config.audit?.database }),
     shutdownGraceTime: '5 minutes',
   });
   return {

@@ -64,7 +64,7 @@ function summaryLine(check: CheckResult): string {
   return `${marks[check.verdict]} ${check.name}: ${check.value ?? 'no value'} (expected ${check.expectation})${detail}`;
 }
 
-export function createValidationActivities(databases: DatabaseDirectory, objectStore?: ObjectStore, settings: Partial<ValidationSettings> = {}) {
+export function createValidationActivities(databases: DatabaseDirectory, objectStore: ObjectStore, settings: Partial<ValidationSettings> = {}) {
   const config = { ...defaultValidationSettings, ...settings };
 
   const pool = (field: string, name: string): Pool => {
@@ -74,10 +74,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
       throw invalidInput(field, (error as Error).message);
     }
   };
-  const store = (): ObjectStore => {
-    if (!objectStore) throw new Error('no ObjectStore is configured for this worker: baselines and diffs cannot be stored');
-    return objectStore;
-  };
+  const store = () => objectStore;
   const baselineAt = async (field: string, key: string): Promise<Baseline> => {
     const baseline = await loadBaseline(store(), key);
     if (!baseline) throw invalidInput(field, `no baseline stored under "${key}" (captureBaseline returns the key)`);

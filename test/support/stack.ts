@@ -2,9 +2,11 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startLocalStack, type LocalStack } from '../../stack/local-stack';
+import { quietTemporalLogs } from './quiet-logs';
 
 /** A fresh local stack in a temporary directory, for one test file; `stop` also removes the directory. */
 export async function startTestStack(): Promise<LocalStack & { stateDir: string }> {
+  quietTemporalLogs();
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'dr-test-'));
   chmodSync(stateDir, 0o755); // the unprivileged PostgreSQL user must be able to enter it
   const stack = await startLocalStack({ stateDir });

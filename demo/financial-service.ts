@@ -1,0 +1,155 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { parseArgs } from 'node:util';
+import { Pool } from 'pg';
+import { writeFileAtomic } from '../activities/platform/local/atomic-file';
+import { parseDnsMapping, resolveInMapping } from '../activities/platform/local/dns-mapping-file';
+import { endpointOfUrl, parseEnvFile } from '../activities/platform/local/env-file';
+
+/**
+ * The demo financial application the runbooks cut over. DATABASE_URL is read from the env file once,
+ * at start: a restart is what picks up a new one (as a real deployment reads its Secret). The database
+ * host is resolved through the DNS mapping file when it names a record there, re-read after the TTL,
+ * so a DNS switch reaches new connections without a restart.
+ *
+ *   node --import tsx demo/financial-service.ts --env-file FILE --port P [--dns-file FILE] [--pid-file FILE]
+ */
+const { values: args } = parseArgs({
+  options: {
+    'env-file': { type: 'string' },
+    port: { type: 'string' },
+    'dns-file': { type: 'string' },
+    'pid-file': { type: 'string' },
+  },
+});
+
+function fail(message: string): never {
+  console.error(`financial-service: ${message}`);
+  process.exit(2);
+}
+
+const envFile = args['env-file'] ?? fail('--env-file is required (the file holding DATABASE_URL)');
+const port = Number(args.port ?? fail('--port is required'));
+if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`--port must be 1-65535, got ${args.port}`);
+const pidFile = args['pid-file'] ?? `${envFile}.${port}.pid`;
+const dnsFile = args['dns-file'];
+
+let databaseUrl: string;
+try {
+  databaseUrl = parseEnvFile(readFileSync(envFile, 'utf8'), envFile).DATABASE_URL ?? fail(`${envFile} has no DATABASE_URL`);
+} catch (error) {
+  fail((error as Error).message);
+}
+const configured = (() => {
+  try {
+    return endpointOfUrl(databaseUrl);
+  } catch (error) {
+    return fail(`${envFile}: ${(error as Error).message}`);
+  }
+})();
+const credentials = { user: decodeURIComponent(new URL(databaseUrl).username), password: decodeURIComponent(new URL(databaseUrl).password) };
+const password = credentials.password;
+/** Driver messages never hold the password, but this service must not be the one that proves it wrong. */
+const redact = (text: string) => (password ? text.split(password).join('***') : text);
+
+interface Resolved { host: string; port: number; via: 'dns-mapping' | 'url'; expiresAt: number }
+let resolved: Resolved | undefined;
+
+function resolveDatabaseHost(): Resolved {
+  if (resolved && Date.now() < resolved.expiresAt) return resolved;
+  if (dnsFile && existsSync(dnsFile)) {
+    const record = resolveInMapping(parseDnsMapping(readFileSync(dnsFile, 'utf8'), dnsFile), configured.host);
+    if (record) return (resolved = { host: record.host, port: record.port, via: 'dns-mapping', expiresAt: Date.now() + record.ttlSeconds * 1000 });
+  }
+  return (resolved = { host: configured.host, port: configured.port, via: 'url', expiresAt: Date.now() + 5000 });
+}
+
+let pool: { key: string; pool: Pool } | undefined;
+
+/** One pool per resolved address: when the name moves, new queries go to the new address. */
+function currentPool(): { pool: Pool; target: Resolved } {
+  const target = resolveDatabaseHost();
+  const key = `${target.host}:${target.port}`;
+  if (pool?.key !== key) {
+    void pool?.pool.end().catch(() => undefined);
+    const p = new Pool({ ...credentials, database: configured.database, host: target.host, port: target.port, max: 4, connectionTimeoutMillis: 3000, statement_timeout: 10_000, application_name: 'financial-service' });
+    p.on('error', () => undefined); // an idle connection dropped by a dying server must not kill the service
+    pool = { key, pool: p };
+  }
+  return { pool: pool.pool, target };
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = redact(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+async function health(res: http.ServerResponse): Promise<void> {
+  const { pool: db, target } = currentPool();
+  const identity = { host: configured.host, port: target.port, address: `${target.host}:${target.port}`, database: configured.database, resolvedThrough: target.via };
+  try {
+    // The seed runbook's check: connectivity, then the critical data integrity query.
+    const connectivity = await db.query<{ now: Date; version: string; system_identifier: string | null }>(
+      'SELECT now(), version(), (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier');
+    const integrity = await db.query<{ user_count: string; transaction_count: string; total_amount: string | null }>(`
+      SELECT
+          COUNT(*) as user_count,
+          (SELECT COUNT(*) FROM transactions) as transaction_count,
+          (SELECT SUM(amount) FROM transactions) as total_amount
+      FROM users`);
+    const c = connectivity.rows[0]!;
+    const i = integrity.rows[0]!;
+    send(res, 200, {
+      status: 'ok',
+      database: { ...identity, systemIdentifier: c.system_identifier },
+      checkedAt: c.now.toISOString(),
+      serverVersion: c.version,
+      userCount: Number(i.user_count),
+      transactionCount: Number(i.transaction_count),
+      totalAmount: i.total_amount ?? '0.00',
+    });
+  } catch (error) {
+    send(res, 503, { status: 'unavailable', database: identity, error: `database ${identity.address}/${identity.database} is not answering: ${(error as Error).message}` });
+  }
+}
+
+async function balance(res: http.ServerResponse, id: string): Promise<void> {
+  if (!/^[1-9]\d{0,17}$/.test(id)) return send(res, 400, { error: `account id must be a positive integer, got "${id.slice(0, 40)}"` });
+  try {
+    const { pool: db } = currentPool();
+    const r = await db.query<{ id: string; currency: string; balance: string }>('SELECT id::text, currency, balance::text FROM accounts WHERE id = $1', [id]);
+    const row = r.rows[0];
+    if (!row) return send(res, 404, { error: `account ${id} does not exist` });
+    send(res, 200, { accountId: row.id, currency: row.currency, balance: row.balance });
+  } catch (error) {
+    send(res, 503, { error: `database is not answering: ${(error as Error).message}` });
+  }
+}
+
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const account = /^\/accounts\/([^/]+)\/balance$/.exec(url.pathname);
+  if (req.method !== 'GET') return send(res, 405, { error: 'only GET is served' });
+  if (url.pathname === '/health/database') return void health(res);
+  if (account) return void balance(res, decodeURIComponent(account[1]!));
+  send(res, 404, { error: `no route ${url.pathname}; try /health/database or /accounts/:id/balance` });
+});
+
+server.on('error', (error) => fail(`cannot listen on 127.0.0.1:${port}: ${error.message}`));
+server.listen(port, '127.0.0.1', () => {
+  writeFileAtomic(pidFile, `${process.pid}\n`, 0o644);
+  console.log(`financial-service: pid ${process.pid} on http://127.0.0.1:${port}, database ${configured.host}:${configured.port}/${configured.database}${dnsFile ? ` (names resolved through ${dnsFile})` : ''}`);
+});
+
+function shutdown(signal: string): void {
+  console.log(`financial-service: ${signal}, stopping`);
+  server.close();
+  server.closeAllConnections();
+  // Leave the pid file alone if a newer instance already replaced it.
+  if (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() === String(process.pid)) rmSync(pidFile, { force: true });
+  void (pool?.pool.end() ?? Promise.resolve()).finally(() => process.exit(0));
+  setTimeout(() => process.exit(0), 3000).unref();
+}
+process.once('SIGTERM', () => shutdown('SIGTERM'));
+process.once('SIGINT', () => shutdown('SIGINT'));

@@ -1,0 +1,2 @@
+-- The schema in demo/financial-schema.sql is version 0001; this marks it.
+SELECT 1;

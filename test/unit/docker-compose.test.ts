@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import YAML from 'yaml';
+import { loadWorkerConfig } from '../../worker/config';
+
+// No Docker engine runs here, so the deployment file is checked for what the README promises.
+const root = path.resolve(__dirname, '../..');
+const compose = YAML.parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, { image?: string; build?: string; environment?: Record<string, string>; depends_on?: unknown; volumes?: string[] }>;
+};
+
+test('every service the README names is in docker-compose.yml', () => {
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const section = readme.split(/^## /m).find((s) => s.startsWith('Production-like deployment'));
+  assert.ok(section, 'README has a "Production-like deployment" section');
+  const named = [...section.matchAll(/^- `([a-z-]+)`/gm)].map((m) => m[1]!);
+  assert.ok(named.length >= 4, `README names the services (found ${named.join(', ')})`);
+  for (const service of named) assert.ok(compose.services[service], `service ${service} is in docker-compose.yml`);
+});
+
+test('Temporal persists in PostgreSQL, and the worker is built from this repo and pointed at it', () => {
+  const temporal = compose.services.temporal!;
+  assert.match(temporal.image ?? '', /^temporalio\/auto-setup:/);
+  assert.equal(temporal.environment?.DB, 'postgres12');
+  assert.equal(temporal.environment?.POSTGRES_SEEDS, 'temporal-db');
+  assert.match(compose.services['temporal-db']!.image ?? '', /^postgres:/);
+  assert.match(compose.services['temporal-ui']!.image ?? '', /^temporalio\/ui:2\.42/);
+  const worker = compose.services.worker!;
+  assert.equal(worker.build, '.');
+  assert.equal(worker.environment?.TEMPORAL_ADDRESS, 'temporal:7233');
+  assert.equal(worker.environment?.DR_TASK_QUEUE, 'dr-runbooks');
+  assert.match(compose.services['app-db']!.image ?? '', /^postgres:15/);
+});
+
+test('no password is written into docker-compose.yml or its worker config', () => {
+  const text = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
+  assert.doesNotMatch(text, /PASSWORD:\s*\S/, 'passwords come from secret files');
+  const config = loadWorkerConfig(path.join(root, 'config', 'compose.yaml'));
+  assert.equal(config.databases.production?.passwordSecret, 'production-db-password');
+  assert.equal(config.databases.production?.host, 'app-db');
+});

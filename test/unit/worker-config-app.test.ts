@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { loadWorkerConfig } from '../../worker/config';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'dr-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const databases = 'databases:\n  production: { port: 5432, database: mita, user: app, passwordSecret: pw }\n';
+const load = (text: string) => {
+  const file = path.join(dir, 'config.yaml');
+  writeFileSync(file, text);
+  return loadWorkerConfig(file);
+};
+
+test('app and dns are optional: a config without them still loads', () => {
+  const config = load(databases);
+  assert.equal(config.app, undefined);
+  assert.equal(config.dns, undefined);
+});
+
+test('app and dns paths are resolved against the config file, with defaults', () => {
+  const config = load(databases + 'app:\n  envFile: app/financial.env\n  port: 8080\ndns:\n  mappingFile: dns.json\n');
+  assert.deepEqual(config.app, { envFile: path.join(dir, 'app', 'financial.env'), port: 8080 });
+  assert.deepEqual(config.dns, { mappingFile: path.join(dir, 'dns.json'), defaultTtlSeconds: 30 });
+});
+
+test('a bad app or dns key is refused naming the field', () => {
+  assert.throws(() => load(databases + 'app:\n  envFile: a.env\n  port: 99999\n'), /app\.port: /);
+  assert.throws(() => load(databases + 'dns:\n  mappingFile: d.json\n  ttl: 5\n'), /dns: Unrecognized key: "ttl"/);
+});
