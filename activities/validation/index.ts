@@ -74,9 +74,8 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
       throw invalidInput(field, (error as Error).message);
     }
   };
-  const store = () => objectStore;
   const baselineAt = async (field: string, key: string): Promise<Baseline> => {
-    const baseline = await loadBaseline(store(), key);
+    const baseline = await loadBaseline(objectStore, key);
     if (!baseline) throw invalidInput(field, `no baseline stored under "${key}" (captureBaseline returns the key)`);
     return baseline;
   };
@@ -110,7 +109,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
       const input = parseInput(captureBaselineInput, rawInput);
       const key = baselineKey(input.database, input.backupLabel);
       const figures = await measureDatabase(pool('database', input.database), input.database, { onTable: (table) => reportProgress({ measured: table }) });
-      await saveBaseline(store(), key, { formatVersion: 1, backupLabel: input.backupLabel, ...figures });
+      await saveBaseline(objectStore, key, { formatVersion: 1, backupLabel: input.backupLabel, ...figures });
       return { baselineKey: key, database: input.database, backupLabel: input.backupLabel, measuredAt: figures.measuredAt, tables: figures.tables };
     },
 
@@ -147,7 +146,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
       }
       const identity = activityIdentity();
       const diffKey = `diffs/${input.target}/${identity ? `${identity.workflowId}/${identity.activityId}` : randomUUID()}/${diff.table.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`;
-      await store().put(diffKey, JSON.stringify(diff) + '\n', 'application/json');
+      await objectStore.put(diffKey, JSON.stringify(diff) + '\n', 'application/json');
       const keysTruncated = [diff.missingInTarget, diff.extraInTarget, diff.changed].some((keys) => keys.length > inlineKeyLimit);
       return {
         ...diff,
@@ -170,7 +169,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
       if (input.source === input.target) throw invalidInput('target', 'must differ from source (repair copies from the recovered copy into production)');
       const diffs: TableDiff[] = [];
       for (const [i, key] of input.diffKeys.entries()) {
-        const body = await store().get(key);
+        const body = await objectStore.get(key);
         if (!body) throw invalidInput(`diffKeys.${i}`, `no diff stored under "${key}"`);
         diffs.push(JSON.parse(body.toString('utf8')) as TableDiff);
       }

@@ -7,7 +7,7 @@ import { startTestPostgres, type TestPostgres } from '../support/postgres';
 // An accidental deletion in production, a point-in-time copy ("recovered") from just before it, and
 // writes production took after it. The repair must bring back exactly the deleted rows and keep the rest.
 const dataset = { size: { users: 300, transactionsPerUser: 20 }, seed: 5 };
-const tables = ['transactions', 'savings_goals', 'subscriptions', 'accounts', 'users']; // children first, on purpose
+const tables = ['transactions', 'audit_logs', 'savings_goals', 'subscriptions', 'accounts', 'users']; // children first, on purpose
 let pg: TestPostgres;
 let activities: ReturnType<typeof createValidationActivities>;
 let deletedCounts: Record<string, number>;
@@ -24,6 +24,7 @@ before(async () => {
     DELETE FROM transactions WHERE user_id BETWEEN 10 AND 12 OR id BETWEEN 100 AND 199;
     DELETE FROM savings_goals WHERE user_id BETWEEN 10 AND 12;
     DELETE FROM subscriptions WHERE user_id BETWEEN 10 AND 12;
+    DELETE FROM audit_logs WHERE user_id BETWEEN 10 AND 12;
     DELETE FROM accounts WHERE user_id BETWEEN 10 AND 12;
     DELETE FROM users WHERE id BETWEEN 10 AND 12;`);
   const afterDeletion = await counts();
@@ -58,9 +59,9 @@ test('a dry run shows per-table counts and changes nothing', async () => {
   const untouched = await fingerprint('production');
   const plan = await activities.repairMissingRows({ source: 'recovered', target: 'production', diffKeys: diffs.map((d) => d.diffKey), dryRun: true });
   assert.equal(plan.dryRun, true);
-  assert.deepEqual(plan.tables.map((t) => t.table), ['users', 'accounts', 'savings_goals', 'subscriptions', 'transactions'], 'parents first');
+  assert.deepEqual(plan.tables.map((t) => t.table), ['users', 'accounts', 'audit_logs', 'savings_goals', 'subscriptions', 'transactions'], 'parents first');
   for (const t of plan.tables) assert.equal(t.inserted, deletedCounts[t.table], `${t.table} would get back what was deleted`);
-  assert.ok(deletedCounts['transactions']! > 100 && deletedCounts['users'] === 3);
+  assert.ok(deletedCounts['transactions']! > 100 && deletedCounts['users'] === 3 && deletedCounts['audit_logs']! > 0);
   assert.equal(plan.tables.find((t) => t.table === 'transactions')!.changed, 1);
   assert.equal(plan.totalOverwritten, 0);
   assert.match(plan.summary.find((l) => l.startsWith('transactions:'))!, /^transactions: would insert \d+ of \d+ missing rows \(0 already present, 0 not in source\); 1 changed rows, left as they are$/);
