@@ -31,3 +31,28 @@ export function activityIdentity(): { workflowId: string; activityId: string } |
 export function invalidInput(field: string, problem: string): ApplicationFailure {
   return ApplicationFailure.create({ type: 'InvalidInput', message: `${field}: ${problem}`, nonRetryable: true });
 }
+
+/**
+ * Progress for one activity run: `report` heartbeats at once, and `around` keeps repeating the last
+ * report every second while a single long query runs (a count over millions of rows can outlast a
+ * heartbeat timeout). The SDK throttles what it actually sends.
+ */
+export function createProgress() {
+  let last: unknown;
+  return {
+    report(details: unknown): void {
+      last = details;
+      reportProgress(details);
+    },
+    async around<T>(work: () => Promise<T>): Promise<T> {
+      const context = currentContext();
+      if (!context) return work();
+      const timer = setInterval(() => context.heartbeat(last), 1000);
+      try {
+        return await work();
+      } finally {
+        clearInterval(timer);
+      }
+    },
+  };
+}

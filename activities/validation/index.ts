@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { DatabaseDirectory } from '../database-health';
 import type { ObjectStore } from '../platform/object-store';
-import { activityIdentity, invalidInput, reportProgress, stopIfCancelled } from './activity-context';
+import { activityIdentity, createProgress, invalidInput, stopIfCancelled } from './activity-context';
 import { baselineKey, loadBaseline, measureDatabase, saveBaseline, type Baseline, type TableFigures } from './baseline';
 import { builtInChecks, type SkippedCheck } from './built-in-checks';
 import { runChecks, type CheckResult } from './checks';
@@ -96,11 +96,12 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
         rpoSeconds: input.rpoSeconds ?? config.rpoSeconds,
         timeoutMs: (input.checkTimeoutSeconds ?? config.checkTimeoutSeconds) * 1000,
       });
-      const results = await runChecks(db, checks, {
+      const progress = createProgress();
+      const results = await progress.around(() => runChecks(db, checks, {
         concurrency: config.concurrency,
         beforeEach: stopIfCancelled,
-        onDone: (result, done) => reportProgress({ checksDone: done, of: checks.length, last: result.name }),
-      });
+        onDone: (result, done) => progress.report({ checksDone: done, of: checks.length, last: result.name }),
+      }));
       return { database: input.database, checkedAt, passed: results.every((r) => r.verdict === 'pass'), checks: results, skipped, summary: results.map(summaryLine) };
     },
 
@@ -108,7 +109,8 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
     async captureBaseline(rawInput: CaptureBaselineInput): Promise<BaselineSummary> {
       const input = parseInput(captureBaselineInput, rawInput);
       const key = baselineKey(input.database, input.backupLabel);
-      const figures = await measureDatabase(pool('database', input.database), input.database, { onTable: (table) => reportProgress({ measured: table }) });
+      const progress = createProgress();
+      const figures = await progress.around(() => measureDatabase(pool('database', input.database), input.database, { onTable: (table) => progress.report({ measured: table }) }));
       await saveBaseline(objectStore, key, { formatVersion: 1, backupLabel: input.backupLabel, ...figures });
       return { baselineKey: key, database: input.database, backupLabel: input.backupLabel, measuredAt: figures.measuredAt, tables: figures.tables };
     },
@@ -117,10 +119,11 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
     async reconcileWithBaseline(rawInput: ReconcileWithBaselineInput): Promise<Reconciliation> {
       const input = parseInput(reconcileWithBaselineInput, rawInput);
       const baseline = await baselineAt('baselineKey', input.baselineKey);
-      const current = await measureDatabase(pool('database', input.database), input.database, {
+      const progress = createProgress();
+      const current = await progress.around(() => measureDatabase(pool('database', input.database), input.database, {
         bucketWidth: baseline.accountBuckets?.width,
-        onTable: (table) => reportProgress({ measured: table }),
-      });
+        onTable: (table) => progress.report({ measured: table }),
+      }));
       return reconcile(current, baseline, input.tolerance ?? config.tolerance);
     },
 
@@ -130,15 +133,16 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
       const source = pool('source', input.source);
       const target = pool('target', input.target);
       let diff: TableDiff;
+      const progress = createProgress();
       try {
-        diff = await diffTable(source, target, {
+        diff = await progress.around(() => diffTable(source, target, {
           table: input.table,
           key: input.key,
           bisectionFactor: input.bisectionFactor,
           bisectionThreshold: input.bisectionThreshold,
           beforeRange: stopIfCancelled,
-          onProgress: reportProgress,
-        });
+          onProgress: progress.report,
+        }));
       } catch (error) {
         const message = (error as Error).message;
         const field = /^(table|key|bisection\w+): /.exec(message)?.[1];
@@ -173,13 +177,14 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
         if (!body) throw invalidInput(`diffKeys.${i}`, `no diff stored under "${key}"`);
         diffs.push(JSON.parse(body.toString('utf8')) as TableDiff);
       }
-      return repairFromDiffs(source, target, diffs, {
+      const progress = createProgress();
+      return progress.around(() => repairFromDiffs(source, target, diffs, {
         dryRun: input.dryRun,
         overwriteChanged: input.overwriteChanged,
         batchSize: input.batchSize,
         beforeBatch: stopIfCancelled,
-        onProgress: reportProgress,
-      });
+        onProgress: progress.report,
+      }));
     },
   };
 }
