@@ -67,14 +67,29 @@ function batches<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Rows of the source as text (exact: no Date or float conversion in Node), in key order. */
+/**
+ * Rows of the source as text, in key order: exact (no Date or float conversion in Node), and printed
+ * in ISO styles the target parses back to the same values whatever its own settings.
+ */
 async function fetchSourceRows(source: Pool, table: string, columns: string[], key: string, keys: string[]): Promise<string[][]> {
-  const result = await source.query({
-    text: `SELECT ${columns.map((c) => `${quoteIdentifier(c)}::text`).join(', ')} FROM ${table} WHERE ${quoteIdentifier(key)} = ANY($1::bigint[]) ORDER BY ${quoteIdentifier(key)}`,
-    values: [keys],
-    rowMode: 'array',
-  });
-  return result.rows as string[][];
+  const client = await source.connect();
+  try {
+    await client.query('BEGIN READ ONLY');
+    await client.query(`SELECT set_config('DateStyle', 'ISO, YMD', true), set_config('IntervalStyle', 'postgres', true),
+      set_config('extra_float_digits', '3', true), set_config('bytea_output', 'hex', true)`);
+    const result = await client.query({
+      text: `SELECT ${columns.map((c) => `${quoteIdentifier(c)}::text`).join(', ')} FROM ${table} WHERE ${quoteIdentifier(key)} = ANY($1::bigint[]) ORDER BY ${quoteIdentifier(key)}`,
+      values: [keys],
+      rowMode: 'array',
+    });
+    await client.query('COMMIT');
+    return result.rows as string[][];
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 /** INSERT ... VALUES ($1::type, ...), ... ON CONFLICT (key) DO NOTHING | DO UPDATE: returns the rows written. */

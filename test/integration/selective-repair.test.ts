@@ -17,6 +17,8 @@ before(async () => {
   activities = createValidationActivities(pg.databases, createMemoryObjectStore());
   await pg.createDatabase('recovered', dataset);
   await pg.createDatabase('production', dataset);
+  // The copy must be exact whatever the servers' display settings.
+  await pg.sql('postgres', `ALTER DATABASE recovered SET DateStyle = 'SQL, DMY'; ALTER DATABASE recovered SET TimeZone = 'America/New_York'`);
   const counts = async () => Object.fromEntries(await Promise.all(tables.map(async (t) => [t, Number((await pg.sql('production', `SELECT count(*) FROM ${t}`))[0]!.count)] as const)));
   const before = await counts();
   // The deletion: users 10-12 with everything they own, and a run of transactions.
@@ -86,7 +88,7 @@ test('the repair restores exactly the deleted rows, keeps later writes, and a se
   const [edited] = await pg.sql('production', 'SELECT description FROM transactions WHERE id = 500');
   assert.equal(edited!.description, 'edited after the deletion');
   // Restored rows are the recovered rows to the microsecond and the cent.
-  const row = `SET TimeZone = 'UTC'; SELECT t::text AS row FROM transactions t WHERE id = 150`;
+  const row = `SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SELECT t::text AS row FROM transactions t WHERE id = 150`;
   assert.deepEqual(await pg.sql('production', row), await pg.sql('recovered', row));
   // The sequence is ahead of every id again: the application's next insert does not collide.
   await pg.sql('production', `INSERT INTO transactions (account_id, user_id, amount, description) VALUES (401, 301, 1.00, 'next insert')`);
