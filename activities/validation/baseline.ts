@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { ObjectStore } from '../platform/object-store';
-import { describeTable, listTables, quoteIdentifier, resolveTable, type Queryable } from './schema-catalog';
+import { describeTable, listForeignKeys, listTables, quoteIdentifier, resolveTable, type Queryable } from './schema-catalog';
 
 /** Counts and exact sums of one table; all numbers are decimal strings. */
 export interface TableFigures {
@@ -30,6 +30,8 @@ export interface DatabaseFigures {
   /** By table name as the server prints it. */
   tables: Record<string, TableFigures>;
   accountBuckets?: { width: string; buckets: AccountBucketFigures[] };
+  /** Every foreign key as "table.constraint", so a recovered database missing one is caught. */
+  foreignKeys?: string[];
 }
 
 export interface Baseline extends DatabaseFigures {
@@ -56,8 +58,9 @@ export async function measureDatabase(pool: Pool, database: string, options: { b
       options.onTable?.(table);
     }
     const accountBuckets = await measureAccountBuckets(client, options.bucketWidth);
+    const foreignKeys = (await listForeignKeys(client)).map((fk) => `${fk.childTable}.${fk.name}`);
     await client.query('COMMIT');
-    return { database, measuredAt: now.rows[0]!.now.toISOString(), tables, ...(accountBuckets ? { accountBuckets } : {}) };
+    return { database, measuredAt: now.rows[0]!.now.toISOString(), tables, ...(accountBuckets ? { accountBuckets } : {}), foreignKeys };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

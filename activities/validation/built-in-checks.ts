@@ -72,6 +72,20 @@ export function builtInChecks(options: BuiltInCheckOptions): { checks: CheckDefi
   });
 
   for (const fk of options.foreignKeys) checks.push(integrityCheck(fk, timeoutMs));
+  if (options.baseline?.foreignKeys) {
+    // A constraint dropped since the backup is invisible to the per-FK checks above, which read the live catalog.
+    checks.push({
+      name: 'Referential integrity: every foreign key of the baseline is still defined',
+      sql: `SELECT expected AS missing_foreign_key FROM unnest($1::text[]) AS expected
+            EXCEPT SELECT c.conrelid::regclass::text || '.' || c.conname FROM pg_constraint c WHERE c.contype = 'f'
+            ORDER BY 1`,
+      params: [options.baseline.foreignKeys],
+      expectation: { kind: 'zeroRows' },
+      timeoutMs,
+    });
+  } else {
+    skipped.push({ name: 'Referential integrity: every foreign key of the baseline is still defined', reason: options.baseline ? `baseline ${options.baseline.backupLabel} predates foreign-key capture` : 'no baseline given (pass baselineKey from captureBaseline)' });
+  }
   return { checks, skipped };
 }
 

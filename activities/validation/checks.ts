@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { mapWithConcurrency } from './bounded-concurrency';
-import { compareDecimal, withinRelativeTolerance } from './exact-decimal';
+import { compareDecimal, multiplyDecimal, withinRelativeTolerance } from './exact-decimal';
 
 /**
  * What a check's query must show. Values are compared as exact decimals (counts, sums, seconds);
@@ -42,6 +42,12 @@ export interface CheckResult {
 /** How many offending rows a failed zero-row check shows. */
 const sampleRows = 5;
 
+/** 0.07 -> "7%" (decimal arithmetic: 0.07 * 100 in floats is 7.000000000000001). */
+function percent(fraction: number): string {
+  const value = multiplyDecimal(String(fraction), '100');
+  return (value.includes('.') ? value.replace(/0+$/, '').replace(/\.$/, '') : value) + '%';
+}
+
 export function describeExpectation(expectation: Expectation): string {
   switch (expectation.kind) {
     case 'equals':
@@ -52,7 +58,7 @@ export function describeExpectation(expectation: Expectation): string {
       if (expectation.max !== undefined) return `at most ${expectation.max}`;
       return 'any value';
     case 'withinRelativeToleranceOfBaseline':
-      return `within ${expectation.tolerance * 100}% of baseline ${expectation.baseline}`;
+      return `within ${percent(expectation.tolerance)} of baseline ${expectation.baseline}`;
     case 'zeroRows':
       return 'no rows';
   }

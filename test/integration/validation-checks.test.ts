@@ -46,8 +46,8 @@ test('every built-in check passes on a clean copy, and each reports its value an
   assert.deepEqual(notPassing(result), []);
   assert.equal(result.passed, true);
   assert.deepEqual(result.skipped, []);
-  // 3 figure checks + orphans per FK + balances + recent data + integrity per FK.
-  assert.equal(result.checks.length, 3 + foreignKeyCount + 1 + 1 + foreignKeyCount);
+  // 3 figure checks + orphans per FK + balances + recent data + integrity per FK + FKs as in the baseline.
+  assert.equal(result.checks.length, 3 + foreignKeyCount + 1 + 1 + foreignKeyCount + 1);
   assert.equal(result.checks.filter((c) => c.name.startsWith('No orphaned records: ')).length, foreignKeyCount);
   assert.ok(result.checks.some((c) => c.name === 'No orphaned records: savings_goals.user_id → users.id'));
   const users = check(result, 'User count matches expected range');
@@ -99,6 +99,13 @@ test('FK triggers left disabled fail the referential-integrity check; a new FK i
   assert.equal(check(result, 'Referential integrity: subscriptions_user_id_fkey').sample?.[0]?.disabled_triggers, 2);
   assert.equal(check(result, 'No orphaned records: refunds.transaction_id → transactions.id').verdict, 'pass');
   assert.equal(check(result, 'Referential integrity: refunds_transaction_id_fkey').verdict, 'pass');
+});
+
+test('a foreign key dropped since the baseline fails the baseline integrity check, naming it', async () => {
+  await corruptedCopy('fk-dropped', `ALTER TABLE subscriptions DROP CONSTRAINT subscriptions_user_id_fkey`);
+  const result = await validate('fk-dropped');
+  assert.deepEqual(notPassing(result), ['Referential integrity: every foreign key of the baseline is still defined']);
+  assert.deepEqual(check(result, 'Referential integrity: every foreign key of the baseline').sample, [{ missing_foreign_key: 'subscriptions.subscriptions_user_id_fkey' }]);
 });
 
 test('a balance that no longer equals its ledger fails the financial-calculations check, showing both figures', async () => {
@@ -174,7 +181,7 @@ test('a check over its own timeout is an error with the database message, not a 
 test('without a baseline the baseline checks are listed as skipped, with the reason', async () => {
   const result = await activities.runValidationChecks({ database: 'clean', incidentTime });
   assert.equal(result.passed, true);
-  assert.deepEqual(result.skipped.map((s) => s.name), ['Transaction count within acceptable variance of the baseline', 'Transaction total within acceptable variance of the baseline']);
+  assert.deepEqual(result.skipped.map((s) => s.name), ['Transaction count within acceptable variance of the baseline', 'Transaction total within acceptable variance of the baseline', 'Referential integrity: every foreign key of the baseline is still defined']);
   assert.match(result.skipped[0]!.reason, /no baseline given/);
   assert.equal(check(result, 'User count matches expected range').expectation, 'at least 1');
 });

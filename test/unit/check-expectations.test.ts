@@ -13,6 +13,10 @@ test('value expectations are judged exactly and explain themselves', () => {
   assert.equal(judge({ kind: 'withinRelativeToleranceOfBaseline', baseline: '-1000.00', tolerance: 0.01 }, '-1009.99').pass, true);
   assert.deepEqual(judge({ kind: 'withinRange', min: '1' }, null), { pass: false, reason: 'the query returned no value (NULL)' });
   assert.equal(describeExpectation({ kind: 'zeroRows' }), 'no rows');
+  assert.equal(describeExpectation({ kind: 'withinRelativeToleranceOfBaseline', baseline: '5', tolerance: 0.07 }), 'within 7% of baseline 5');
+  assert.equal(describeExpectation({ kind: 'withinRelativeToleranceOfBaseline', baseline: '5', tolerance: 0.005 }), 'within 0.5% of baseline 5');
+  assert.equal(describeExpectation({ kind: 'withinRelativeToleranceOfBaseline', baseline: '5', tolerance: 1 }), 'within 100% of baseline 5');
+  assert.equal(describeExpectation({ kind: 'withinRelativeToleranceOfBaseline', baseline: '5', tolerance: 0.1 }), 'within 10% of baseline 5');
   assert.equal(describeExpectation({ kind: 'withinRange', min: '1' }), 'at least 1');
 });
 
