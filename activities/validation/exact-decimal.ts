@@ -7,14 +7,20 @@ export interface ExactDecimal {
   scale: number;
 }
 
-const decimalPattern = /^([+-])?(\d+)(?:\.(\d+))?$/;
+// An exponent is accepted because String(number) prints small tolerances that way ("1e-7").
+const decimalPattern = /^([+-])?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 
 export function parseDecimal(text: string): ExactDecimal {
   const match = decimalPattern.exec(text.trim());
   if (!match) throw new Error(`not an exact decimal: "${text}"`);
-  const [, sign, whole, fraction = ''] = match;
-  const units = BigInt(whole! + fraction);
-  return { units: sign === '-' ? -units : units, scale: fraction.length };
+  const [, sign, whole, fraction = '', exponent = '0'] = match;
+  let units = BigInt(whole! + fraction);
+  let scale = fraction.length - Number(exponent);
+  if (scale < 0) {
+    units *= 10n ** BigInt(-scale);
+    scale = 0;
+  }
+  return { units: sign === '-' ? -units : units, scale };
 }
 
 function rescale(value: ExactDecimal, scale: number): bigint {

@@ -78,6 +78,9 @@ test('sums beyond 2^53 stay exact (never floats)', () => {
   assert.equal(withinRelativeTolerance('101.000001', '100', 0.01), false);
   assert.equal(withinRelativeTolerance('0', '0', 0), true);
   assert.equal(withinRelativeTolerance('1', '0', 0.5), false);
+  assert.equal(withinRelativeTolerance('100.00001', '100', 1e-7), true);
+  assert.equal(withinRelativeTolerance('100.0001', '100', 1e-7), false);
+  assert.equal(formatCount('1.5e3'), '1,500');
 });
 
 test('account buckets are listed only where the ledger differs', () => {
