@@ -12,6 +12,8 @@ import { createRunbookPlanActivities, defaultRunbookPlanConfig, type RunbookPlan
 
 import type { DatabasePlatform } from './platform/database-platform';
 import { createPlatformActivities, unconfiguredDatabasePlatform } from './platform-activities';
+import type { ObjectStore } from './platform/object-store';
+import { createValidationActivities } from './validation';
 
 export interface ActivityDependencies {
   databases: DatabaseDirectory;
@@ -27,6 +29,8 @@ export interface ActivityDependencies {
   runbookPlan?: RunbookPlanConfig;
   /** The DatabasePlatform adapter the worker wired from config; activities refuse clearly without one. */
   platform?: DatabasePlatform;
+  /** Where baselines and diffs are kept; the validation activities that store something fail with a clear line without it. */
+  objectStore?: ObjectStore;
 }
 
 /** Every activity the worker registers, built over the clients the worker wired from config. */
@@ -40,6 +44,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createNotificationActivities(deps.notifier ?? createConsoleNotifier()),
     ...createRunbookPlanActivities(deps.runbookPlan ?? defaultRunbookPlanConfig()),
     ...createPlatformActivities(deps.platform ?? unconfiguredDatabasePlatform()),
+    ...createValidationActivities(deps.databases, deps.objectStore ?? notConfigured<ObjectStore>('the ObjectStore (baselines, diffs)', 'objectStore')),
   };
 }
 
@@ -52,3 +57,4 @@ export type { AuditEntry, AuditChainVerdict, AuditProblem } from './audit';
 export type { Notification, Notifier } from './platform/notifier';
 export type { GatePlan, EscalationTier, RunbookPlan } from './runbook-plan';
 export type { PlatformActivities } from './platform-activities';
+export type { ValidationGateResult, BaselineSummary, TableDiffSummary, RepairResult, Reconciliation } from './validation';

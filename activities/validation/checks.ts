@@ -1,0 +1,133 @@
+import type { Pool } from 'pg';
+import { mapWithConcurrency } from './bounded-concurrency';
+import { compareDecimal, multiplyDecimal, withinRelativeTolerance } from './exact-decimal';
+
+/**
+ * What a check's query must show. Values are compared as exact decimals (counts, sums, seconds);
+ * value checks read the first column of the first row, `zeroRows` passes when the query returns none.
+ */
+export type Expectation =
+  | { kind: 'equals'; value: string }
+  | { kind: 'withinRange'; min?: string; max?: string }
+  | { kind: 'withinRelativeToleranceOfBaseline'; baseline: string; tolerance: number }
+  | { kind: 'zeroRows' };
+
+export interface CheckDefinition {
+  name: string;
+  sql: string;
+  params?: unknown[];
+  expectation: Expectation;
+  /** Server-side statement timeout for this check alone. */
+  timeoutMs: number;
+  /** For zero-row checks whose SQL ends in LIMIT n: n, so a full page reads "at least n". */
+  rowLimit?: number;
+}
+
+export type Verdict = 'pass' | 'fail' | 'error';
+
+export interface CheckResult {
+  name: string;
+  /** The measured value ("15234", "0 rows", "3 rows"), or null when the query failed. */
+  value: string | null;
+  /** The expectation in words, e.g. "between 15080 and 15390". */
+  expectation: string;
+  verdict: Verdict;
+  /** One line for the report: why it passed or failed, or the database's error. */
+  message: string;
+  /** For zero-row checks that failed: the first offending rows (keys and amounts only). */
+  sample?: Record<string, unknown>[];
+  durationMs: number;
+}
+
+/** How many offending rows a failed zero-row check shows. */
+const sampleRows = 5;
+
+/** 0.07 -> "7%" (decimal arithmetic: 0.07 * 100 in floats is 7.000000000000001). */
+function percent(fraction: number): string {
+  const value = multiplyDecimal(String(fraction), '100');
+  return (value.includes('.') ? value.replace(/0+$/, '').replace(/\.$/, '') : value) + '%';
+}
+
+export function describeExpectation(expectation: Expectation): string {
+  switch (expectation.kind) {
+    case 'equals':
+      return `equals ${expectation.value}`;
+    case 'withinRange':
+      if (expectation.min !== undefined && expectation.max !== undefined) return `between ${expectation.min} and ${expectation.max}`;
+      if (expectation.min !== undefined) return `at least ${expectation.min}`;
+      if (expectation.max !== undefined) return `at most ${expectation.max}`;
+      return 'any value';
+    case 'withinRelativeToleranceOfBaseline':
+      return `within ${percent(expectation.tolerance)} of baseline ${expectation.baseline}`;
+    case 'zeroRows':
+      return 'no rows';
+  }
+}
+
+/** Pure: the verdict for a value the query returned. */
+export function judge(expectation: Exclude<Expectation, { kind: 'zeroRows' }>, value: string | null): { pass: boolean; reason: string } {
+  if (value === null) return { pass: false, reason: 'the query returned no value (NULL)' };
+  switch (expectation.kind) {
+    case 'equals':
+      return compareDecimal(value, expectation.value) === 0 ? { pass: true, reason: `${value} equals ${expectation.value}` } : { pass: false, reason: `${value} is not ${expectation.value}` };
+    case 'withinRange':
+      if (expectation.min !== undefined && compareDecimal(value, expectation.min) < 0) return { pass: false, reason: `${value} is below the minimum ${expectation.min}` };
+      if (expectation.max !== undefined && compareDecimal(value, expectation.max) > 0) return { pass: false, reason: `${value} is above the maximum ${expectation.max}` };
+      return { pass: true, reason: `${value} is ${describeExpectation(expectation)}` };
+    case 'withinRelativeToleranceOfBaseline':
+      return withinRelativeTolerance(value, expectation.baseline, expectation.tolerance)
+        ? { pass: true, reason: `${value} is ${describeExpectation(expectation)}` }
+        : { pass: false, reason: `${value} is not ${describeExpectation(expectation)}` };
+  }
+}
+
+function firstColumn(row: Record<string, unknown> | undefined): string | null {
+  if (!row) return null;
+  const value = Object.values(row)[0];
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value.toISOString() : String(value);
+}
+
+/**
+ * Runs one check read-only in its own transaction with its own statement timeout, so one slow
+ * query cannot hold the gate and a check can never write.
+ */
+export async function runCheck(pool: Pool, check: CheckDefinition): Promise<CheckResult> {
+  const started = Date.now();
+  const expectation = describeExpectation(check.expectation);
+  const base = { name: check.name, expectation };
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN READ ONLY');
+    await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(Math.max(1, Math.round(check.timeoutMs)))]);
+    const result = await client.query<Record<string, unknown>>(check.sql, check.params);
+    await client.query('COMMIT');
+    const durationMs = Date.now() - started;
+    if (check.expectation.kind === 'zeroRows') {
+      const count = result.rows.length;
+      if (count === 0) return { ...base, value: '0 rows', verdict: 'pass', message: 'no offending rows', durationMs };
+      const atLeast = check.rowLimit !== undefined && count >= check.rowLimit ? 'at least ' : '';
+      const shown = count > sampleRows ? `, first ${sampleRows} shown` : '';
+      return { ...base, value: `${atLeast}${count} rows`, verdict: 'fail', message: `${atLeast}${count} offending row${count === 1 ? '' : 's'}${shown}`, sample: result.rows.slice(0, sampleRows), durationMs };
+    }
+    const value = firstColumn(result.rows[0]);
+    const verdict = judge(check.expectation, value);
+    return { ...base, value, verdict: verdict.pass ? 'pass' : 'fail', message: verdict.reason, durationMs };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    return { ...base, value: null, verdict: 'error', message: (error as Error).message, durationMs: Date.now() - started };
+  } finally {
+    client.release();
+  }
+}
+
+/** Runs every check, at most `concurrency` at once; `onDone` is called as each finishes (for heartbeats). */
+export async function runChecks(pool: Pool, checks: readonly CheckDefinition[], options: { concurrency: number; beforeEach?: () => void; onDone?: (result: CheckResult, done: number) => void }): Promise<CheckResult[]> {
+  let done = 0;
+  return mapWithConcurrency(checks, options.concurrency, async (check) => {
+    options.beforeEach?.();
+    const result = await runCheck(pool, check);
+    options.onDone?.(result, ++done);
+    return result;
+  });
+}

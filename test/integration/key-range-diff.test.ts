@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createValidationActivities } from '../../activities/validation';
+import { diffTable } from '../../activities/validation/key-range-diff';
+import { createMemoryObjectStore } from '../support/memory-object-store';
+import { startTestPostgres, type TestPostgres } from '../support/postgres';
+
+// Two databases seeded identically (20k transactions): "recovered" stays as the backup had it,
+// "production" then loses, changes and gains rows. The diff must name exactly those keys.
+const dataset = { size: { users: 1000, transactionsPerUser: 20 }, seed: 11 };
+let pg: TestPostgres;
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
+const deleted = [...range(101, 150), ...range(1, 20000).filter((id) => Number(id) % 997 === 0 && (Number(id) < 101 || Number(id) > 150)), '20000'].sort((a, b) => Number(a) - Number(b));
+const changed = ['1', '5000', '7777', '12345', '19999'];
+const added = range(20001, 20010);
+
+before(async () => {
+  pg = await startTestPostgres();
+  await pg.createDatabase('recovered', dataset);
+  await pg.createDatabase('production', dataset);
+  // Equal rows must hash equally even when the two servers print timestamps in different zones.
+  await pg.sql('postgres', `ALTER DATABASE production SET timezone = 'Asia/Tokyo'`);
+  await pg.sql('production', `
+    DELETE FROM transactions WHERE id BETWEEN 101 AND 150 OR id % 997 = 0 OR id = 20000;
+    UPDATE transactions SET amount = amount + 0.01 WHERE id = 1;
+    UPDATE transactions SET description = description || '!' WHERE id = 5000;
+    UPDATE transactions SET created_at = created_at + interval '1 microsecond' WHERE id = 7777;
+    UPDATE transactions SET account_id = account_id % 1333 + 1 WHERE id = 12345;
+    UPDATE transactions SET user_id = user_id % 1000 + 1 WHERE id = 19999;
+    INSERT INTO transactions (account_id, user_id, amount, description, created_at)
+      SELECT 1, 1, 5.00, 'written after the deletion', now() FROM generate_series(1, 10);
+    DELETE FROM subscriptions;
+    DELETE FROM savings_goals WHERE id % 7 = 0;
+    UPDATE savings_goals SET name = name || '*' WHERE id IN (100, 333);
+    UPDATE accounts SET currency = 'EUR' WHERE id IN (7, 900);
+    INSERT INTO accounts (id, user_id) VALUES (5000, 1);`);
+});
+
+after(async () => {
+  await pg?.stop();
+});
+
+test('deleted, changed and added rows come out as exact key lists, bisecting only the differing ranges', async () => {
+  const diff = await diffTable(pg.databases.pool('recovered'), pg.databases.pool('production'), { table: 'transactions', bisectionFactor: 4, bisectionThreshold: 64 });
+  assert.deepEqual(diff.missingInTarget, deleted);
+  assert.deepEqual(diff.extraInTarget, added);
+  assert.deepEqual(diff.changed, changed);
+  assert.equal(diff.key, 'id');
+  assert.equal(diff.sourceRows, '20000');
+  assert.equal(diff.targetRows, String(20000 - deleted.length + added.length));
+  // Bisection went several levels deep, and key-by-key comparison touched only the differing ranges.
+  assert.ok(diff.stats.maxDepth >= 4, `maxDepth ${diff.stats.maxDepth}`);
+  assert.ok(diff.stats.keysCompared < 10_000, `compared ${diff.stats.keysCompared} keys of 40,000 rows`);
+  assert.ok(diff.stats.keysCompared >= 2 * (deleted.length + changed.length), 'every difference was confirmed key by key');
+});
+
+test('identical tables differ nowhere and are never compared key by key', async () => {
+  const diff = await diffTable(pg.databases.pool('recovered'), pg.databases.pool('production'), { table: 'users', bisectionFactor: 4, bisectionThreshold: 64 });
+  assert.deepEqual([diff.missingInTarget, diff.extraInTarget, diff.changed], [[], [], []]);
+  assert.equal(diff.stats.keysCompared, 0);
+  assert.equal(diff.stats.checksumQueries, 2);
+  assert.equal(diff.sourceRows, '1000');
+});
+
+test('a few differences are found by bisection alone, comparing only their small ranges key by key', async () => {
+  const diff = await diffTable(pg.databases.pool('recovered'), pg.databases.pool('production'), { table: 'accounts', bisectionFactor: 16, bisectionThreshold: 16 });
+  assert.deepEqual([diff.missingInTarget, diff.extraInTarget, diff.changed], [[], ['5000'], ['7', '900']]);
+  assert.equal(diff.stats.keyRunScans, 0);
+  assert.ok(diff.stats.keysCompared <= 3 * 2 * 16, `compared ${diff.stats.keysCompared} keys of ${Number(diff.sourceRows) * 2} rows`);
+});
+
+test('a table emptied in production lists every key as missing', async () => {
+  const diff = await diffTable(pg.databases.pool('recovered'), pg.databases.pool('production'), { table: 'subscriptions', bisectionThreshold: 16 });
+  assert.deepEqual(diff.missingInTarget, range(1, 250));
+  assert.equal(diff.targetRows, '0');
+});
+
+test('scattered losses everywhere (every 7th row) come from runs of keys, and changed rows among them are still found', async () => {
+  const diff = await diffTable(pg.databases.pool('recovered'), pg.databases.pool('production'), { table: 'savings_goals', bisectionFactor: 4, bisectionThreshold: 8 });
+  assert.deepEqual(diff.missingInTarget, range(1, 500).filter((id) => Number(id) % 7 === 0));
+  assert.deepEqual(diff.extraInTarget, []);
+  assert.deepEqual(diff.changed, ['100', '333']);
+  assert.equal(diff.stats.keyRunScans, 1, 'one scan of key runs instead of bisecting every range');
+  // Only the ranges holding the two changed rows were compared row by row (each at most 8 rows a side).
+  assert.ok(diff.stats.keysCompared > 0 && diff.stats.keysCompared <= 4 * 8, `compared ${diff.stats.keysCompared} keys`);
+});
+
+test('the activity stores the full diff under diffKey and refuses a bad table or key, naming the field', async () => {
+  const store = createMemoryObjectStore();
+  const activities = createValidationActivities(pg.databases, store);
+  const summary = await activities.diffTable({ source: 'recovered', target: 'production', table: 'transactions', bisectionFactor: 8, bisectionThreshold: 256 });
+  assert.equal(summary.keysTruncated, false);
+  assert.deepEqual(summary.missingInTarget, deleted);
+  const stored = JSON.parse((await store.get(summary.diffKey))!.toString('utf8'));
+  assert.deepEqual([stored.missingInTarget, stored.extraInTarget, stored.changed], [deleted, added, changed]);
+
+  const refused = (input: object) => activities.diffTable({ source: 'recovered', target: 'production', table: 'transactions', ...input }).then(() => assert.fail('accepted'), (e: { type?: string; message: string }) => e);
+  assert.match((await refused({ table: 'no_such_table' })).message, /^table: no table "no_such_table" in the source database$/);
+  assert.match((await refused({ key: 'description' })).message, /^key: column description is text; key-range diff needs an integer key$/);
+  assert.match((await refused({ table: 'x; DROP TABLE users' })).message, /^table: must be a table name/);
+  assert.equal((await refused({ target: 'elsewhere' })).type, 'InvalidInput');
+});
+
+test('inside a worker the diff heartbeats its progress and stops when cancelled', async () => {
+  const activities = createValidationActivities(pg.databases, createMemoryObjectStore());
+  const input = { source: 'recovered', target: 'production', table: 'transactions', bisectionFactor: 4, bisectionThreshold: 64 };
+  const env = new MockActivityEnvironment();
+  const beats: Array<{ rangesCompared: number }> = [];
+  env.on('heartbeat', (details: { rangesCompared: number }) => beats.push(details));
+  await env.run(activities.diffTable, input);
+  assert.ok(beats.length > 10, `${beats.length} heartbeats`);
+  assert.ok(beats.at(-1)!.rangesCompared > beats[0]!.rangesCompared);
+
+  const cancelled = new MockActivityEnvironment();
+  cancelled.cancel();
+  const error = await cancelled.run(activities.diffTable, input).then(() => assert.fail('ran to the end'), (e: unknown) => e);
+  assert.ok(error instanceof CancelledFailure, String(error));
+});
