@@ -7,6 +7,10 @@ import { installAuditSchema } from '../activities/audit';
 import { startPostgresCluster, superuser, type PostgresCluster } from './postgres-cluster';
 import { enrolPrimaryInstance, prepareStanzaPrimary, stopPlatformInstances, type LocalPlatformOptions } from '../activities/platform/local/local-database-platform';
 import { startTemporalServer, type TemporalServer } from './temporal-server';
+import { freePort } from './ports';
+import { createHostsFileDns } from '../activities/platform/local/hosts-file-dns';
+import { createLocalAppRuntime, type LocalAppRuntime } from '../activities/platform/local/local-app-runtime';
+import { databaseUrl, formatEnvFile } from '../activities/platform/local/env-file';
 
 export interface LocalStackOptions {
   stateDir: string;
@@ -16,6 +20,10 @@ export interface LocalStackOptions {
   controlPort?: number;
   /** Name of the application database inside the production cluster. */
   databaseName?: string;
+  /** Start the demo financial service (the application the runbooks cut over); default true. */
+  withApp?: boolean;
+  /** Approvers per gate written into the worker config; default: alice, bob and carol for every gate. */
+  approvers?: string[];
   log?: (line: string) => void;
 }
 
@@ -27,6 +35,11 @@ export interface LocalStack {
   databaseName: string;
   /** Worker config file (YAML) naming the production database; its password is a secret file beside it. */
   configFile: string;
+  /** The demo financial service, when started. */
+  app?: LocalAppRuntime & { port: number; url: string };
+  /** The name the application resolves through the DNS mapping file to reach its database. */
+  databaseHostName: string;
+  dnsMappingFile: string;
   stop(): Promise<void>;
 }
 
@@ -60,14 +73,39 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const auditWriterPassword = await prepareAuditDatabase(control, options.stateDir);
     log(`PostgreSQL "control" is up on 127.0.0.1:${control.port} (database ${auditDatabaseName})`);
 
-    const configFile = writeWorkerConfig(options.stateDir, production, databaseName, control, auditWriterPassword);
+    // The application reaches its database through a name (db.mita.internal), as it would in production:
+    // the region-outage runbook switches that name; the server-failure runbook repoints the app itself.
+    const dnsMappingFile = path.join(options.stateDir, 'dns.json');
+    const dns = createHostsFileDns({ mappingFile: dnsMappingFile, defaultTtlSeconds: 1 });
+    if ((await dns.currentTarget(databaseHostName))?.target !== `127.0.0.1:${production.port}`) await dns.switchTarget(databaseHostName, `127.0.0.1:${production.port}`, { ttlSeconds: 1 });
+
+    const appPort = await freePort();
+    const appEnvFile = path.join(options.stateDir, 'app', 'financial-service.env');
+    mkdirSync(path.dirname(appEnvFile), { recursive: true });
+    const productionPassword = decodeURIComponent(new URL(production.url()).password);
+    writeFileSync(appEnvFile, formatEnvFile({ DATABASE_URL: databaseUrl({ host: databaseHostName, port: production.port, database: databaseName, user: superuser, password: productionPassword }), DR_DATABASE_NAME: 'production' }, 'The demo financial service\'s database (written by the local stack).'), { mode: 0o600 });
+    let app: LocalStack['app'];
+    if (options.withApp !== false) {
+      const runtime = createLocalAppRuntime({ envFile: appEnvFile, port: appPort, dnsFile: dnsMappingFile });
+      log(`starting the demo financial service on 127.0.0.1:${appPort}`);
+      await runtime.restart();
+      await runtime.waitHealthy({ timeoutMs: 30_000 });
+      stopOnFailure.push(() => runtime.stop().then(() => undefined));
+      app = Object.assign(runtime, { port: appPort, url: `http://127.0.0.1:${appPort}` });
+    }
+
+    const configFile = writeWorkerConfig(options.stateDir, production, databaseName, control, auditWriterPassword, { appEnvFile, appPort, dnsMappingFile, approvers: options.approvers ?? ['alice', 'bob', 'carol'] });
     return {
       temporal,
       production,
       control,
       databaseName,
       configFile,
+      app,
+      databaseHostName,
+      dnsMappingFile,
       async stop() {
+        await app?.stop().catch((error: Error) => log(`could not stop the demo financial service: ${error.message}`));
         await stopPlatformInstances(platform).catch((error) => log(`could not stop platform instances: ${(error as Error).message}`));
         await production.stop().catch((error) => log(`could not stop PostgreSQL "production": ${(error as Error).message}`));
         await control.stop().catch((error) => log(`could not stop PostgreSQL "control": ${(error as Error).message}`));
@@ -92,6 +130,7 @@ async function createDatabaseIfMissing(cluster: PostgresCluster, name: string): 
 }
 
 export const auditDatabaseName = 'dr_audit';
+export const databaseHostName = 'db.mita.internal';
 const auditWriterRole = 'dr_audit_writer';
 
 /** Creates dr_audit with its append-only table and a writer role that may only INSERT and SELECT. */
@@ -113,7 +152,9 @@ function writeSecret(secretsDir: string, name: string, value: string): void {
   writeFileSync(path.join(secretsDir, name), value + '\n', { mode: 0o600 });
 }
 
-function writeWorkerConfig(stateDir: string, production: PostgresCluster, databaseName: string, control: PostgresCluster, auditWriterPassword: string): string {
+interface AppWiring { appEnvFile: string; appPort: number; dnsMappingFile: string; approvers: string[] }
+
+function writeWorkerConfig(stateDir: string, production: PostgresCluster, databaseName: string, control: PostgresCluster, auditWriterPassword: string, wiring: AppWiring): string {
   const secretsDir = path.join(stateDir, 'secrets');
   mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
   writeSecret(secretsDir, 'production-db-password', decodeURIComponent(new URL(production.url()).password));
@@ -127,6 +168,13 @@ function writeWorkerConfig(stateDir: string, production: PostgresCluster, databa
     },
     audit: { database: 'audit' },
     platform: { local: { stateDir: 'platform', stanza: 'production' } },
+    objectStore: { directory: 'objects' },
+    app: { envFile: path.relative(stateDir, wiring.appEnvFile), port: wiring.appPort },
+    dns: { mappingFile: path.relative(stateDir, wiring.dnsMappingFile), defaultTtlSeconds: 1 },
+    // Every gate of every scenario: one approval of three listed people; cutover gates keep the two-person rule.
+    approvals: {
+      gates: Object.fromEntries(['cutover', 'repair', 'dns-failover', 'rollback'].map((gate) => [gate, { approvers: wiring.approvers, quorum: 1 }])),
+    },
   };
   const file = path.join(stateDir, 'dr-config.yaml');
   writeFileSync(file, '# Written by the local stack; names the databases the worker may reach.\n' + YAML.stringify(config));

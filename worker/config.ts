@@ -102,6 +102,8 @@ export const workerConfigSchema = z.strictObject({
   secretsDir: z.string().optional(),
   databases: z.record(z.string(), databaseConfig),
   app: appConfig.optional(),
+  /** Where reports, baselines and diffs are kept (local adapter: a directory, relative to the config file). */
+  objectStore: z.strictObject({ directory: z.string().min(1) }).optional(),
   dns: dnsConfig.optional(),
   /** Which configured database holds dr_audit_log; the audit activities are registered only when set. */
   audit: z.strictObject({ database: z.string().min(1) }).optional(),
@@ -146,6 +148,7 @@ export function loadWorkerConfig(file: string): WorkerConfig {
     if (config.app.logFile) config.app.logFile = fromConfigDir(config.app.logFile);
   }
   if (config.dns) config.dns.mappingFile = fromConfigDir(config.dns.mappingFile);
+  if (config.objectStore) config.objectStore.directory = fromConfigDir(config.objectStore.directory);
   const local = config.platform?.local;
   if (local) {
     local.stateDir = path.resolve(path.dirname(file), local.stateDir);

@@ -8,6 +8,7 @@ import { createSecretResolver } from './secrets';
 import { createLocalAppRuntime } from '../activities/platform/local/local-app-runtime';
 import { createHostsFileDns } from '../activities/platform/local/hosts-file-dns';
 import { createDatabaseTargetResolver } from './database-targets';
+import { createDirectoryObjectStore } from '../activities/platform/local/directory-object-store';
 
 export interface RunbookWorkerOptions {
   connection: NativeConnection;
@@ -27,13 +28,14 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
   const databaseTargets = createDatabaseTargetResolver(options.config, createSecretResolver(options.config.secretsDir), platform);
   const { app, dns } = options.config;
   const appRuntime = app && createLocalAppRuntime({ ...app, dnsFile: dns?.mappingFile });
+  const objectStore = options.config.objectStore && createDirectoryObjectStore(options.config.objectStore.directory);
   const hostsDns = dns && createHostsFileDns({ mappingFile: dns.mappingFile, defaultTtlSeconds: dns.defaultTtlSeconds });
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ databases, databaseTargets, appRuntime, dns: hostsDns, auditDatabase: options.config.audit?.database, notifier: createNotifier(options.config.notifiers), runbookPlan: options.config, platform }),
+    activities: createActivities({ databases, databaseTargets, appRuntime, dns: hostsDns, auditDatabase: options.config.audit?.database, notifier: createNotifier(options.config.notifiers), runbookPlan: options.config, platform, objectStore }),
     shutdownGraceTime: '5 minutes',
   });
   return {
