@@ -27,6 +27,11 @@ export interface SeedOptions {
 
 const schemaSql = () => readFileSync(path.join(__dirname, 'financial-schema.sql'), 'utf8');
 
+/** Creates the application's tables (empty) if they are missing: what a freshly deployed app has. */
+export async function createFinancialSchema(db: ClientBase): Promise<void> {
+  await db.query(schemaSql());
+}
+
 /**
  * Creates the schema and fills it deterministically from `seed`: the same seed and size give the
  * same rows, so tests and benchmarks can compare databases by content. Values come from hashes of

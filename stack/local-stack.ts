@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import YAML from 'yaml';
 import { installAuditSchema } from '../activities/audit';
+import { createFinancialSchema } from '../demo/financial-dataset';
 import { startPostgresCluster, superuser, type PostgresCluster } from './postgres-cluster';
 import { enrolPrimaryInstance, prepareStanzaPrimary, stopPlatformInstances, type LocalPlatformOptions } from '../activities/platform/local/local-database-platform';
 import { startTemporalServer, type TemporalServer } from './temporal-server';
@@ -64,6 +65,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const production = await startPostgresCluster({ dir: productionDir, port: options.productionPort, settings: await prepareStanzaPrimary(platform, productionDir) });
     stopOnFailure.push(() => production.stop());
     await createDatabaseIfMissing(production, databaseName);
+    await createApplicationSchema(production, databaseName);
     await enrolPrimaryInstance(platform, { instanceId: 'production', cluster: production, database: databaseName });
     log(`PostgreSQL "production" is up on 127.0.0.1:${production.port} (database ${databaseName})`);
 
@@ -124,6 +126,17 @@ async function createDatabaseIfMissing(cluster: PostgresCluster, name: string): 
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The application's tables exist from the start, as after a deploy; the data comes later. */
+async function createApplicationSchema(cluster: PostgresCluster, database: string): Promise<void> {
+  const client = new Client({ connectionString: cluster.url(database) });
+  await client.connect();
+  try {
+    await createFinancialSchema(client);
   } finally {
     await client.end();
   }
