@@ -24,6 +24,8 @@ export interface RunbookPlan {
   scenario: string;
   environment: string;
   gates: Record<string, GatePlan>;
+  /** How gates decide in drill mode: the drill policy approves, or the gate's approvers do. */
+  drill?: { autoApprove: boolean };
   objectives: { rtoSeconds: number; rpoSeconds: number };
 }
 
@@ -61,6 +63,7 @@ export function createRunbookPlanActivities(config: RunbookPlanConfig) {
         scenario: input.scenario,
         environment: input.environment,
         gates,
+        drill: { autoApprove: config.approvals.drill.autoApprove },
         objectives: { rtoSeconds: durationToMs(objectives.rto) / 1000, rpoSeconds: durationToMs(objectives.rpo) / 1000 },
       };
     },

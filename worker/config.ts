@@ -52,6 +52,12 @@ const approvalsConfig = z.strictObject({
   gates: z.record(z.string(), gateConfig).default({}),
   /** Per-scenario gates, merged over `gates`. */
   scenarios: z.record(z.string(), z.strictObject({ gates: z.record(z.string(), gateConfig).default({}) })).default({}),
+  /**
+   * Gates in drill mode: a drill touches no production, so by default the drill policy approves its
+   * gates itself (recorded as "drill-policy"); with autoApprove off, the gate's listed approvers decide,
+   * which rehearses the people as well as the machinery.
+   */
+  drill: z.strictObject({ autoApprove: z.boolean().default(true) }).prefault({}),
 });
 
 const objective = z.strictObject({ rto: duration, rpo: duration });

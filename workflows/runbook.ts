@@ -233,6 +233,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
       throw ApplicationFailure.create({ type: 'InvalidPlan', nonRetryable: true, message: `gate "${name}" is not in this runbook's plan (scenario ${this.scenario})` });
     }
     if (this.abortRequest) throw new CancelledFailure(`aborted by ${this.abortRequest.by}`);
+    if (this.mode === 'drill' && this.plan?.drill?.autoApprove) return this.approveByDrillPolicy(name);
     const plan = this.gates.plan(name);
     const starter = this.input.startedBy.trim().toLowerCase();
     const eligible = plan.approvers.filter((a) => !(plan.twoPersonRule && a.trim().toLowerCase() === starter));
@@ -278,6 +279,16 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
     await this.flush();
     if (status === 'rejected') throw new RunbookEnded('approval-rejected', `gate "${name}" ${entry.detail}`);
     if (status !== 'approved') throw new RunbookEnded('approval-timed-out', `gate "${name}": ${entry.detail}`);
+  }
+
+  /** A drill's gate, approved by the drill policy: on the timeline and in the audit trail like any decision. */
+  private async approveByDrillPolicy(name: string): Promise<void> {
+    const at = new Date().toISOString();
+    this.gates.open(name, Date.now());
+    this.gates.apply('approve', { gate: name, approver: 'drill-policy', comment: 'drill mode: approved by the drill policy (approvals.drill.autoApprove)' }, at);
+    this.addTimeline({ step: `gate ${name}`, outcome: 'approved', detail: 'approved by the drill policy (drill mode)' }, true);
+    this.audit('drill-policy', 'gate-decided', { gate: name, status: 'approved', approvals: ['drill-policy'] });
+    await this.flush();
   }
 
   /** The cutover is verified: the RTO clock stops here. */
