@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
 /** Names are references into the worker's config, never connection strings or secrets. */
-const configName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a config name: lowercase letters, digits and dashes, starting with a letter');
+export const configName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a config name: lowercase letters, digits and dashes, starting with a letter');
+
+/** A moment in time, with its zone: "2026-11-23T03:12:00Z". */
+export const isoInstant = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time with a zone, e.g. 2026-11-23T03:12:00Z' });
 
 export const assessDatabaseHealthInput = z.strictObject({
   database: configName.describe('the database to assess, by its name in the worker config'),

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { InstanceRegistry } from '../../activities/platform/local/instance-registry';
+import { Client as PgClient } from 'pg';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createLocalDatabasePlatform } from '../../activities/platform/local/local-database-platform';
+import type { DatabasePlatform } from '../../activities/platform/database-platform';
+import { seedFinancialDataset } from '../../demo/financial-dataset';
+import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
+import { createRunbookWorker } from '../../worker/worker';
+import { statusQuery, type RunbookResult, type RunbookStatus } from '../../workflows/messages';
+import { startTestStack } from './stack';
+
+/**
+ * Everything a scenario's end-to-end test needs, for real: the local stack (Temporal, production with
+ * WAL archiving to pgBackRest, the control cluster, the demo financial service, DNS), a seeded dataset,
+ * a full backup, and the real worker with every activity on its own task queue.
+ */
+export async function startScenarioStack(options: { users?: number; transactionsPerUser?: number } = {}) {
+  const stack = await startTestStack();
+  const config: WorkerConfig = loadWorkerConfig(stack.configFile);
+  const productionUrl = stack.production.url(stack.databaseName);
+  const db = new PgClient({ connectionString: productionUrl });
+  await db.connect();
+  await seedFinancialDataset(db, { users: options.users ?? 60, transactionsPerUser: options.transactionsPerUser ?? 10 }, 11);
+  await db.end();
+
+  const local = config.platform!.local!;
+  const platform: DatabasePlatform = createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 });
+  await platform.takeBackup({ sourceInstanceId: 'production', type: 'full' });
+
+  const nativeConnection = await NativeConnection.connect({ address: stack.temporal.address });
+  const taskQueue = `scenario-${randomUUID()}`;
+  const { worker, run } = await createRunbookWorker({ connection: nativeConnection, namespace: stack.temporal.namespace, taskQueue, config });
+  const running = run();
+  const connection = await Connection.connect({ address: stack.temporal.address });
+  const client = new Client({ connection, namespace: stack.temporal.namespace });
+
+  return {
+    stack,
+    config,
+    platform,
+    client,
+    taskQueue,
+    productionUrl,
+    /** A client on production, for the test's own reads and writes. */
+    async production<T>(fn: (db: PgClient) => Promise<T>): Promise<T> {
+      const c = new PgClient({ connectionString: productionUrl });
+      await c.connect();
+      try {
+        return await fn(c);
+      } finally {
+        await c.end();
+      }
+    },
+    /** Instances the platform has registered now (production included), read fresh from its registry file. */
+    instanceIds(): string[] {
+      return new InstanceRegistry(path.join(local.stateDir, 'instances.json')).all().map((r) => r.instanceId).sort();
+    },
+    async stop() {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await connection.close();
+      await nativeConnection.close();
+      await stack.stop();
+    },
+  };
+}
+export type ScenarioStack = Awaited<ReturnType<typeof startScenarioStack>>;
+
+/** Polls the status query until the predicate holds (e.g. a gate is open). */
+export async function waitForRunbookStatus(client: Client, workflowId: string, predicate: (s: RunbookStatus) => boolean, timeoutMs = 120_000): Promise<RunbookStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: RunbookStatus | undefined;
+  while (Date.now() < deadline) {
+    try {
+      last = await client.workflow.getHandle(workflowId).query(statusQuery);
+      if (predicate(last)) return last;
+    } catch {
+      // not started yet, or between tasks
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`runbook ${workflowId} did not reach the expected state within ${timeoutMs / 1000} s; last status: ${JSON.stringify(last?.timeline.at(-1))} phase ${last?.phase}`);
+}
+
+export const gateIsOpen = (gate: string) => (s: RunbookStatus) => s.openGates.some((g) => g.gate === gate);
+
+/** The result of a runbook, or of a failed one the RunbookFailed details (so tests can read the timeline). */
+export async function runbookOutcome<O>(client: Client, workflowId: string): Promise<RunbookResult<O>> {
+  try {
+    return await client.workflow.getHandle(workflowId).result();
+  } catch (error) {
+    if (error instanceof WorkflowFailedError) {
+      const details = (error.cause as { details?: unknown[] } | undefined)?.details;
+      if (details?.[0]) return details[0] as RunbookResult<O>;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { runbookFields, configName, isoInstant } from './inputs';
+import { runRunbook } from './runbook';
+import { assessDatabase, cutOverApplication, longOperation, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
+
+/** The application's tables in foreign-key order, parents first: what a repair may copy back. */
+export const applicationTables = ['users', 'accounts', 'transactions', 'savings_goals', 'subscriptions', 'audit_logs'] as const;
+const tableName = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a table name (lowercase letters, digits and _)');
+
+export const recoverFromAccidentalDeletionInput = z.strictObject({
+  ...runbookFields,
+  database: configName.default('production').describe('the production database, by its name in the worker config'),
+  targetTime: isoInstant.describe('a time just before the deletion: the new instance holds every commit up to it and none after'),
+  resolution: z.enum(['repair', 'cutover'], { error: 'must be "repair" (copy the lost rows back into production, keeping later writes) or "cutover" (move the application to the recovered instance)' }).default('repair'),
+  tables: z.array(tableName).min(1, 'must name at least one table').default([...applicationTables]).describe('tables to compare and repair'),
+  overwriteChanged: z.boolean().default(false).describe('also overwrite rows that differ (default: report them only)'),
+});
+export type RecoverFromAccidentalDeletionInput = z.input<typeof recoverFromAccidentalDeletionInput>;
+type AccidentalDeletionRunbook = ScenarioRunbook<z.output<typeof recoverFromAccidentalDeletionInput>>;
+
+/**
+ * Accidental deletion (seed 000, scenario 4): point-in-time restore to a NEW instance just before the
+ * deletion → validate → approve → either repair (copy the lost rows back into production in one
+ * transaction per table, later writes kept; a dry run first shows the counts) or cut the application
+ * over to the recovered instance → verify.
+ */
+export async function recoverFromAccidentalDeletion(input: RecoverFromAccidentalDeletionInput) {
+  return runRunbook({ scenario: 'accidental-deletion', input: recoverFromAccidentalDeletionInput, gates: ['repair', 'cutover'] }, input, async (rb: AccidentalDeletionRunbook) => {
+    const { database, targetTime } = rb.input;
+    await assessDatabase(rb, database, `assess production (${database})`);
+
+    const restored = await rb.step({
+      name: `restore ${database} to ${targetTime} into a new instance`,
+      activity: 'restoreToPointInTime',
+      args: [{ sourceInstanceId: database, step: 'pitr', target: { kind: 'time', time: targetTime } }],
+      affectsProduction: false,
+      options: longOperation,
+      describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, recovered to ${r.recoveredTo.lastCommitAt ?? 'no commit'} (${r.recoveredTo.stopReason ?? 'stopped at target'})`,
+      compensate: (r) => ({ name: `delete the recovered instance ${r.instance.instanceId}`, activity: 'deleteDatabaseInstance', args: [{ instanceId: r.instance.instanceId }] }),
+    });
+    const recovered = restored.instance.instanceId;
+    if (restored.recoveredTo.lastCommitAt) rb.recordRecoveryPoint(restored.recoveredTo.lastCommitAt, targetTime);
+    const validation = await validateRecoveredDatabase(rb, recovered, { incidentTime: targetTime });
+
+    if (rb.input.resolution === 'cutover') {
+      await rb.gate('cutover');
+      if (rb.mode === 'drill') {
+        rb.cutoverVerified();
+        return { recoveredInstance: recovered, recoveredTo: restored.recoveredTo, validation: validation.summary, resolution: 'cutover (drill: production untouched)' };
+      }
+      const cutover = await cutOverApplication(rb, recovered);
+      return { recoveredInstance: recovered, recoveredTo: restored.recoveredTo, validation: validation.summary, resolution: 'cutover', application: cutover.health.database.address };
+    }
+
+    // Repair: find exactly what is missing in production, show it, and copy back only that.
+    const diffs = [];
+    for (const table of rb.input.tables) {
+      diffs.push(await rb.step({
+        name: `compare ${table}: recovered vs production`,
+        activity: 'diffTable',
+        args: [{ source: recovered, target: database, table }],
+        affectsProduction: false,
+        options: validationOperation,
+        describe: (d) => `${d.missingInTarget.length}${d.keysTruncated ? '+' : ''} missing in production, ${d.extraInTarget.length} written since, ${d.changed.length} changed`,
+      }));
+    }
+    const diffKeys = diffs.map((d) => d.diffKey);
+    const plan = await rb.step({
+      name: 'repair dry run (counts per table, writes nothing)',
+      activity: 'repairMissingRows',
+      args: [{ source: recovered, target: database, diffKeys, dryRun: true, overwriteChanged: rb.input.overwriteChanged }],
+      affectsProduction: false,
+      options: validationOperation,
+      describe: (r) => r.summary.join('; '),
+    });
+    await rb.gate('repair');
+    if (rb.mode === 'drill') {
+      rb.cutoverVerified();
+      return { recoveredInstance: recovered, recoveredTo: restored.recoveredTo, validation: validation.summary, resolution: 'repair (drill: dry run only, production untouched)', repairPlan: plan.summary };
+    }
+    const repaired = await rb.step({
+      name: 'copy the lost rows back into production',
+      activity: 'repairMissingRows',
+      args: [{ source: recovered, target: database, diffKeys, dryRun: false, overwriteChanged: rb.input.overwriteChanged }],
+      affectsProduction: true,
+      options: validationOperation,
+      describe: (r) => r.summary.join('; '),
+    });
+    // Verify: the same comparison again must find nothing missing any more.
+    for (const table of rb.input.tables) {
+      const after = await rb.step({
+        name: `verify ${table}: nothing missing in production`,
+        activity: 'diffTable',
+        args: [{ source: recovered, target: database, table }],
+        affectsProduction: false,
+        options: validationOperation,
+        describe: (d) => `${d.missingInTarget.length} missing, ${d.extraInTarget.length} written since`,
+      });
+      if (after.missingInTarget.length > 0) {
+        throw new Error(`after the repair ${after.missingInTarget.length} row(s) of ${table} are still missing in production (first keys: ${after.missingInTarget.slice(0, 5).join(', ')})`);
+      }
+    }
+    rb.cutoverVerified();
+    await validateRecoveredDatabase(rb, database);
+    // Its rows are back in production: the recovered instance has done its job.
+    await rb.step({ name: `remove the recovered instance ${recovered}`, activity: 'deleteDatabaseInstance', args: [{ instanceId: recovered }], affectsProduction: false, describe: (r) => (r.deleted ? 'removed' : 'already gone') });
+    return { recoveredInstance: recovered, recoveredTo: restored.recoveredTo, validation: validation.summary, resolution: 'repair', repaired: repaired.summary, inserted: repaired.totalInserted };
+  });
+}

@@ -1,0 +1,74 @@
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { Runbook } from './runbook';
+import type { RunbookInput } from './inputs';
+
+// Steps more than one scenario takes, written once so every runbook validates and cuts over the same way.
+
+export type ScenarioRunbook<I extends RunbookInput> = Runbook<Activities, I>;
+
+/** A restore or a replay of WAL can take a while: give it an hour, and notice a dead worker in a minute. */
+export const longOperation = { startToCloseTimeout: '1 hour', heartbeatTimeout: '1 minute', retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5 } } as const;
+/** Validation queries run as long as the data is big; they heartbeat every second. */
+export const validationOperation = { startToCloseTimeout: '30 minutes', heartbeatTimeout: '30 seconds', retry: { initialInterval: '2 seconds', maximumAttempts: 3 } } as const;
+
+/** The critical integrity query of the seed, read-only: connectivity, user and transaction counts, total amount. */
+export async function assessDatabase<I extends RunbookInput>(rb: ScenarioRunbook<I>, database: string, name = `assess ${database}`) {
+  return rb.step({
+    name,
+    activity: 'checkDatabaseHealth',
+    args: [{ database }],
+    affectsProduction: false,
+    options: { startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3, initialInterval: '1 second' } },
+    describe: (h) => `users ${h.userCount}, transactions ${h.transactionCount}, total ${h.totalAmount}`,
+  });
+}
+
+/**
+ * The validation gate: every built-in check on the recovered database. A failing check blocks what
+ * comes next (the cutover, the repair), naming every check that failed with its value and expectation.
+ */
+export async function validateRecoveredDatabase<I extends RunbookInput>(rb: ScenarioRunbook<I>, database: string, options: { incidentTime?: string; rpoSeconds?: number; baselineKey?: string } = {}) {
+  const result = await rb.step({
+    name: `validate ${database}`,
+    activity: 'runValidationChecks',
+    args: [{ database, ...options }],
+    affectsProduction: false,
+    options: validationOperation,
+    describe: (r) => `${r.checks.filter((c) => c.verdict === 'pass').length}/${r.checks.length} checks passed${r.passed ? '' : `: ${r.summary.filter((l) => !l.startsWith('✅')).join('; ')}`}`,
+  });
+  if (!result.passed) {
+    throw ApplicationFailure.create({
+      type: 'ValidationFailed',
+      nonRetryable: true,
+      message: `validation of ${database} failed, so the runbook stops before changing production: ${result.summary.filter((l) => !l.startsWith('✅')).join('; ')}`,
+      details: [result],
+    });
+  }
+  return result;
+}
+
+/**
+ * The seed's application cutover: point the application at the database, restart it, and wait until
+ * it answers from that database. The RTO clock stops when it does.
+ */
+export async function cutOverApplication<I extends RunbookInput>(rb: ScenarioRunbook<I>, database: string, healthTimeoutSeconds = 120) {
+  const pointed = await rb.step({
+    name: `point the application at ${database}`,
+    activity: 'pointAppAtDatabase',
+    args: [{ database }],
+    affectsProduction: true,
+    describe: (r) => (r.changed ? `now ${r.current.endpoint}, was ${r.previous?.endpoint ?? 'unset'}` : `already ${r.current.endpoint}`),
+  });
+  await rb.step({ name: 'restart the application', activity: 'restartApp', args: [], affectsProduction: true, describe: (r) => `stopped ${r.stoppedPids.join(', ') || 'nothing'}, started ${r.startedPids.join(', ')}` });
+  const health = await rb.step({
+    name: `wait until the application is healthy on ${database}`,
+    activity: 'waitUntilAppHealthy',
+    args: [{ database, timeoutSeconds: healthTimeoutSeconds }],
+    affectsProduction: false,
+    options: { startToCloseTimeout: `${healthTimeoutSeconds + 30} seconds`, heartbeatTimeout: '10 seconds', retry: { maximumAttempts: 2 } },
+    describe: (h) => `healthy, answering from ${h.database.address}`,
+  });
+  rb.cutoverVerified();
+  return { pointed, health };
+}
