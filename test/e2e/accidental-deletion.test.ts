@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startSteadyWriter } from '../../demo/steady-writer';
+import { WorkflowFailedError } from '@temporalio/client';
 import { startRunbook } from '../../client/runbooks';
 import { abortUpdate, approveUpdate } from '../../workflows/messages';
 import { recoverFromAccidentalDeletionInput } from '../../workflows/recover-from-accidental-deletion';
@@ -47,10 +48,9 @@ test('repair: the deleted rows come back, rows written after the deletion surviv
   assert.ok(writtenAfter.inserted > 0);
 });
 
-test('a drill aborted at its gate leaves no instance behind and production untouched', async () => {
+test('a drill approved by the drill policy rehearses up to the repair, then removes what it built', async () => {
   const before = await s.production(async (db) => (await db.query('SELECT count(*)::int n, sum(amount)::text s FROM transactions')).rows[0]);
   const input = recoverFromAccidentalDeletionInput.parse({ incidentId: 'DRILL-DEL-2', startedBy: 'alice', mode: 'drill', targetTime: new Date(Date.now() - 1000).toISOString() });
-  // With the drill policy off, the drill waits for a person at its gate, where it is aborted.
   const handle = await startRunbook(s.client, { workflowType: 'recoverFromAccidentalDeletion', scenario: 'accidental-deletion', input, taskQueue: s.taskQueue });
   const status = await waitForRunbookStatus(s.client, handle.workflowId, (st) => st.timeline.some((t) => t.step.startsWith('repair dry run') && t.endedAt !== undefined) || st.verdict !== undefined);
   assert.equal(status.mode, 'drill');
@@ -61,5 +61,46 @@ test('a drill aborted at its gate leaves no instance behind and production untou
   assert.ok(!result.timeline.some((t) => t.step === 'copy the lost rows back into production'));
   assert.deepEqual(s.instanceIds(), ['production']);
   assert.deepEqual(await s.production(async (db) => (await db.query('SELECT count(*)::int n, sum(amount)::text s FROM transactions')).rows[0]), before);
-  void abortUpdate;
+});
+
+test('a drill aborted at its gate leaves no instance behind', async () => {
+  // With the drill policy off, the drill waits for a person at its gate, where it is aborted.
+  const taskQueue = await s.startWorker((c) => ({ ...c, approvals: { ...c.approvals, drill: { autoApprove: false } } }));
+  const input = recoverFromAccidentalDeletionInput.parse({ incidentId: 'DRILL-DEL-3', startedBy: 'alice', mode: 'drill', targetTime: new Date(Date.now() - 1000).toISOString() });
+  const handle = await startRunbook(s.client, { workflowType: 'recoverFromAccidentalDeletion', scenario: 'accidental-deletion', input, taskQueue });
+  await waitForRunbookStatus(s.client, handle.workflowId, gateIsOpen('repair'));
+  assert.equal(s.instanceIds().length, 2, 'the drill built its recovered instance');
+  await handle.executeUpdate(abortUpdate, { args: [{ by: 'carol', reason: 'drill window over' }] });
+  const result = await runbookOutcome(s.client, handle.workflowId);
+  assert.equal(result.verdict, 'aborted');
+  assert.ok(result.compensations.every((c) => c.outcome === 'succeeded'), JSON.stringify(result.compensations));
+  assert.deepEqual(s.instanceIds(), ['production']);
+});
+
+test('cutover: the application moves to the recovered instance and answers from it', async () => {
+  const input = recoverFromAccidentalDeletionInput.parse({ incidentId: 'INC-DEL-4', startedBy: 'alice', resolution: 'cutover', targetTime: new Date(Date.now() - 1000).toISOString() });
+  const handle = await startRunbook(s.client, { workflowType: 'recoverFromAccidentalDeletion', scenario: 'accidental-deletion', input, taskQueue: s.taskQueue });
+  await waitForRunbookStatus(s.client, handle.workflowId, gateIsOpen('cutover'));
+  const refused = await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'alice' }] }).then(() => undefined, (e: Error   const refused = await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'alice' }] }).then(() => undefined, (e: Error) => e); { cause?: Error }) => e);
+  assert.match(String(refused?.cause?.message ?? refused?.message), /two-person rule|started/i, 'the starter may not approve the cutover');
+  await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob' }] });
+  const result = await runbookOutcome<{ recoveredInstance: string; application: string }>(s.client, handle.workflowId);
+  assert.equal(result.verdict, 'completed', result.verdictDetail);
+  const recovered = await s.platform.describeInstance(result.output!.recoveredInstance);
+  const health = (await (await fetch(`${s.stack.app!.url}/health/database`)).json()) as { database: { port: number } };
+  assert.equal(health.database.port, recovered.endpoint.port, 'the app answers from the recovered instance');
+  assert.notEqual(recovered.endpoint.port, s.stack.production.port);
+});
+
+test('bad input from the Web UI form fails with InvalidInput naming the field, and nothing is created', async () => {
+  const before = s.instanceIds();
+  const error = await s.client.workflow
+    .execute('recoverFromAccidentalDeletion', { taskQueue: s.taskQueue, workflowId: `bad-${Date.now()}`, args: [{ incidentId: 'INC-BAD', startedBy: 'alice', targetTime: 'yesterday', database: 'postgres://u:p@h/db' }] })
+    .then(() => undefined, (e: unknown) => e as WorkflowFailedError);
+  assert.ok(error instanceof WorkflowFailedError);
+  const cause = error.cause as { type?: string; message: string };
+  assert.equal(cause.type, 'InvalidInput');
+  assert.match(cause.message, /database: must be a config name/);
+  assert.match(cause.message, /targetTime: must be an ISO 8601 time/);
+  assert.deepEqual(s.instanceIds(), before);
 });

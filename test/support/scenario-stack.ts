@@ -31,9 +31,15 @@ export async function startScenarioStack(options: { users?: number; transactions
   await platform.takeBackup({ sourceInstanceId: 'production', type: 'full' });
 
   const nativeConnection = await NativeConnection.connect({ address: stack.temporal.address });
-  const taskQueue = `scenario-${randomUUID()}`;
-  const { worker, run } = await createRunbookWorker({ connection: nativeConnection, namespace: stack.temporal.namespace, taskQueue, config });
-  const running = run();
+  const workers: Array<{ shutdown(): void; running: Promise<void> }> = [];
+  /** A real worker on its own task queue; `change` adjusts a copy of the config (e.g. drill policy off). */
+  async function startWorker(change: (config: WorkerConfig) => WorkerConfig = (c) => c): Promise<string> {
+    const taskQueue = `scenario-${randomUUID()}`;
+    const { worker, run } = await createRunbookWorker({ connection: nativeConnection, namespace: stack.temporal.namespace, taskQueue, config: change(structuredClone(config)) });
+    workers.push({ shutdown: () => worker.shutdown(), running: run() });
+    return taskQueue;
+  }
+  const taskQueue = await startWorker();
   const connection = await Connection.connect({ address: stack.temporal.address });
   const client = new Client({ connection, namespace: stack.temporal.namespace });
 
@@ -43,6 +49,7 @@ export async function startScenarioStack(options: { users?: number; transactions
     platform,
     client,
     taskQueue,
+    startWorker,
     productionUrl,
     /** A client on production, for the test's own reads and writes. */
     async production<T>(fn: (db: PgClient) => Promise<T>): Promise<T> {
@@ -59,8 +66,8 @@ export async function startScenarioStack(options: { users?: number; transactions
       return new InstanceRegistry(path.join(local.stateDir, 'instances.json')).all().map((r) => r.instanceId).sort();
     },
     async stop() {
-      worker.shutdown();
-      await running.catch(() => undefined);
+      for (const w of workers) w.shutdown();
+      await Promise.all(workers.map((w) => w.running.catch(() => undefined)));
       await connection.close();
       await nativeConnection.close();
       await stack.stop();
