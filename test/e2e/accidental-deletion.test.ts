@@ -81,7 +81,7 @@ test('cutover: the application moves to the recovered instance and answers from 
   const input = recoverFromAccidentalDeletionInput.parse({ incidentId: 'INC-DEL-4', startedBy: 'alice', resolution: 'cutover', targetTime: new Date(Date.now() - 1000).toISOString() });
   const handle = await startRunbook(s.client, { workflowType: 'recoverFromAccidentalDeletion', scenario: 'accidental-deletion', input, taskQueue: s.taskQueue });
   await waitForRunbookStatus(s.client, handle.workflowId, gateIsOpen('cutover'));
-  const refused = await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'alice' }] }).then(() => undefined, (e: Error   const refused = await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'alice' }] }).then(() => undefined, (e: Error) => e); { cause?: Error }) => e);
+  const refused = await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'alice' }] }).then(() => undefined, (e: Error & { cause?: Error }) => e);
   assert.match(String(refused?.cause?.message ?? refused?.message), /two-person rule|started/i, 'the starter may not approve the cutover');
   await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob' }] });
   const result = await runbookOutcome<{ recoveredInstance: string; application: string }>(s.client, handle.workflowId);
