@@ -5,6 +5,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { startRunbook } from '../../client/runbooks';
 import { abortUpdate, approveUpdate } from '../../workflows/messages';
 import { recoverFromAccidentalDeletionInput } from '../../workflows/recover-from-accidental-deletion';
+import type { DrillResult } from '../../workflows/run-drill';
 import { gateIsOpen, runbookOutcome, startScenarioStack, waitForRunbookStatus, type ScenarioStack } from '../support/scenario-stack';
 
 // Accidental deletion, whole runbook on the real stack: PITR to a new instance just before the DELETE,
@@ -103,4 +104,27 @@ test('bad input from the Web UI form fails with InvalidInput naming the field, a
   assert.match(cause.message, /database: must be a config name/);
   assert.match(cause.message, /targetTime: must be an ISO 8601 time/);
   assert.deepEqual(s.instanceIds(), before);
+});
+
+test('runDrill runs the scenario in drill mode, measures RTO and RPO against the objectives, and cleans up', async () => {
+  const result = await s.client.workflow.execute('runDrill', {
+    taskQueue: s.taskQueue,
+    workflowId: `drill-accidental-deletion-${Date.now()}`,
+    args: [{ scenario: 'accidental-deletion', startedBy: 'schedule:test' }],
+  }) as DrillResult;
+  assert.equal(result.passed, true, JSON.stringify(result.objectives));
+  assert.equal(result.verdict, 'completed');
+  assert.equal(result.runbook.mode, 'drill');
+  assert.equal(result.objectives.rto.passed, true);
+  assert.ok(result.objectives.rto.achievedSeconds! > 0);
+  assert.equal(result.objectives.rpo.passed, true);
+  assert.ok(!s.instanceIds().some((id) => id.includes('drill')), `no drill instance left: ${s.instanceIds().join(', ')}`);
+});
+
+test('runDrill refuses an unknown scenario, naming the field', async () => {
+  const error = await s.client.workflow
+    .execute('runDrill', { taskQueue: s.taskQueue, workflowId: `drill-bad-${Date.now()}`, args: [{ scenario: 'meteor', startedBy: 'x' }] })
+    .then(() => undefined, (e: unknown) => e as WorkflowFailedError);
+  assert.ok(error instanceof WorkflowFailedError);
+  assert.match((error.cause as Error).message, /^scenario: must be one of: accidental-deletion/);
 });

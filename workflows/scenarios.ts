@@ -1,0 +1,13 @@
+import type { z } from 'zod';
+import { recoverFromAccidentalDeletionInput } from './recover-from-accidental-deletion';
+
+/**
+ * Every scenario a commander or a drill can run: its workflow type and its input schema (shared with
+ * the CLI). One line per scenario; `runDrill` and `dr start` read this table.
+ */
+export const scenarios = {
+  'accidental-deletion': { workflowType: 'recoverFromAccidentalDeletion', input: recoverFromAccidentalDeletionInput },
+} as const satisfies Record<string, { workflowType: string; input: z.ZodType }>;
+
+export type ScenarioName = keyof typeof scenarios;
+export const scenarioNames = Object.keys(scenarios) as ScenarioName[];
