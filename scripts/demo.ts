@@ -1,25 +1,38 @@
-import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { createLocalDatabasePlatform } from '../activities/platform/local/local-database-platform';
+import { startRunbook } from '../client/runbooks';
 import { seedFinancialDataset, smallDataset } from '../demo/financial-dataset';
+import { startSteadyWriter } from '../demo/steady-writer';
 import { defaultStateDir } from '../stack/paths';
 import { runMain } from '../stack/prerequisite-error';
 import { startLocalStack } from '../stack/local-stack';
 import { loadWorkerConfig } from '../worker/config';
 import { createRunbookWorker } from '../worker/worker';
+import { approveUpdate, statusQuery, type RunbookResult } from '../workflows/messages';
+import { recoverFromAccidentalDeletionInput } from '../workflows/recover-from-accidental-deletion';
 
-// `npm run demo`: the whole embedded stack on this machine, a seeded financial database, and a runbook
-// run end to end. `--once` stops everything at the end; otherwise the stack stays up until Ctrl-C so
-// the Web UI and the `dr` CLI can be tried against it.
+// `npm run demo`: a whole DR drill on this machine. The embedded stack comes up (Temporal, production
+// PostgreSQL archiving to pgBackRest, the demo financial service), a financial database is seeded and
+// written to steadily, backed up, and then someone deletes a chunk of transactions. The accidental-deletion
+// runbook runs in drill mode: point-in-time restore to a new instance just before the DELETE, validation,
+// a demo approver at the gate, the repair rehearsed as a dry run, cleanup; then the report with the
+// measured RTO and RPO. `--once` stops everything at the end; otherwise the stack stays up until Ctrl-C.
 const once = process.argv.includes('--once');
 const log = (line: string) => console.log(`demo: ${line}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const port = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 
 void runMain(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
+  const stateDir = defaultStateDir();
+  // Temporal's history is kept between runs (so the Web UI shows earlier drills); the databases start fresh.
+  for (const dir of ['clusters', 'platform', 'objects', 'app', 'secrets']) rmSync(path.join(stateDir, dir), { recursive: true, force: true });
   const stack = await startLocalStack({
-    stateDir: defaultStateDir(),
+    stateDir,
     temporalPort: port('DR_TEMPORAL_PORT', 7233),
     temporalUiPort: port('DR_TEMPORAL_UI_PORT', 8233),
     // PostgreSQL takes free ports unless told otherwise: only Temporal's addresses need to stay put.
@@ -36,36 +49,69 @@ void runMain(async () => {
   process.once('SIGTERM', () => void stopAll().then(() => process.exit(143)));
 
   try {
-    const db = new PgClient({ connectionString: stack.production.url(stack.databaseName) });
+    const productionUrl = stack.production.url(stack.databaseName);
+    const db = new PgClient({ connectionString: productionUrl });
     await db.connect();
-    const seeded = await db.query(`SELECT to_regclass('public.transactions') IS NOT NULL AS present`);
-    if (!seeded.rows[0].present) {
-      log(`seeding the financial database (${smallDataset.users} users, ~${smallDataset.users * smallDataset.transactionsPerUser} transactions)`);
-      await seedFinancialDataset(db, smallDataset, 1);
-    }
-    await db.end();
+    log(`seeding the financial database (${smallDataset.users} users, ${smallDataset.users * smallDataset.transactionsPerUser} transactions)`);
+    await seedFinancialDataset(db, smallDataset, 1);
 
+    const config = loadWorkerConfig(stack.configFile);
+    const local = config.platform!.local!;
+    const platform = createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 });
+    log('taking a full backup with pgBackRest');
+    const backup = await platform.takeBackup({ sourceInstanceId: 'production', type: 'full' });
+    log(`backup ${backup.label} done`);
+
+    log('the application keeps writing transactions (10 per second)');
+    const writer = startSteadyWriter({ connectionString: productionUrl, ratePerSecond: 10 });
+    await sleep(3000);
+    const targetTime = new Date().toISOString();
+    await sleep(1000);
+    const deleted = await db.query('DELETE FROM transactions WHERE id % 10 = 3 AND id <= 2000');
+    log(`INCIDENT: someone ran DELETE FROM transactions … and removed ${deleted.rowCount} rows at ${new Date().toISOString()}`);
+    await db.end();
+    await sleep(2000);
+
+    // The demo's worker: the drill waits for a person at its gate (the drill policy is off), so the
+    // demo approver's decision is part of the run, as it would be in a real drill.
     const connection = await NativeConnection.connect({ address: stack.temporal.address });
     const taskQueue = process.env.DR_TASK_QUEUE ?? 'dr-runbooks';
-    const { worker, run } = await createRunbookWorker({ connection, namespace: stack.temporal.namespace, taskQueue, config: loadWorkerConfig(stack.configFile) });
+    const { worker, run } = await createRunbookWorker({ connection, namespace: stack.temporal.namespace, taskQueue, config: { ...config, approvals: { ...config.approvals, drill: { autoApprove: false } } } });
     const running = run();
-    log(`worker polling task queue ${taskQueue}`);
-
     const clientConnection = await Connection.connect({ address: stack.temporal.address });
     const client = new Client({ connection: clientConnection, namespace: stack.temporal.namespace });
-    const workflowId = `demo-assess-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
-    log(`starting runbook assessDatabaseHealth (${workflowId})`);
-    const handle = await client.workflow.start('assessDatabaseHealth', {
-      taskQueue,
-      workflowId,
-      args: [{ database: 'production', environment: 'local', incidentId: 'DEMO' }],
-      staticSummary: 'Demo: assess the production database',
-    });
-    const result = await handle.result();
-    console.log('\nResult of assessDatabaseHealth:');
-    console.log(JSON.stringify(result, null, 2));
+
+    const input = recoverFromAccidentalDeletionInput.parse({ incidentId: `DEMO-${Date.now().toString(36).toUpperCase()}`, startedBy: 'alice', mode: 'drill', targetTime, declaredAt: new Date().toISOString() });
+    const handle = await startRunbook(client, { workflowType: 'recoverFromAccidentalDeletion', scenario: 'accidental-deletion', input, taskQueue });
+    log(`runbook recoverFromAccidentalDeletion started in drill mode (${handle.workflowId}), target ${targetTime}`);
+    const runUrl = `${stack.temporal.uiUrl}/namespaces/${stack.temporal.namespace}/workflows/${handle.workflowId}/${(await handle.describe()).runId}/history`;
+    log(`follow it in the Web UI: ${runUrl}`);
+
+    let shown = 0;
+    for (;;) {
+      const status = await handle.query(statusQuery);
+      for (const entry of status.timeline.slice(shown)) if (entry.endedAt) { log(`  ${entry.outcome.padEnd(9)} ${entry.step}${entry.detail ? ` — ${entry.detail}` : ''}`); shown++; } else break;
+      if (status.openGates.some((g) => g.gate === 'repair')) {
+        log('  gate "repair" is waiting: bob (the demo approver) approves it');
+        await handle.executeUpdate(approveUpdate, { args: [{ gate: 'repair', approver: 'bob', comment: 'demo: dry-run counts match the incident' }] });
+      }
+      if (status.verdict) break;
+      await sleep(500);
+    }
+    const result = (await handle.result()) as RunbookResult<{ repairPlan?: string[] }>;
+    const written = await writer.stop();
+
+    console.log(`\nDR drill report — accidental deletion (${input.incidentId})`);
+    console.log(`Verdict: ${result.verdict}${result.verdictDetail ? ` (${result.verdictDetail})` : ''}`);
+    console.log(`RTO: ${result.rto.elapsedSeconds} s (objective ${result.rto.objectiveSeconds} s) ${result.rto.withinObjective ? '✅' : '❌'}`);
+    console.log(`RPO: ${result.rpo.achievedSeconds ?? '?'} s (objective ${result.rpo.objectiveSeconds} s) ${result.rpo.withinObjective ? '✅' : '❌'}`);
+    console.log('Repair that would run:');
+    for (const line of result.output?.repairPlan ?? []) console.log(`  ${line}`);
+    console.log('Timeline:');
+    for (const t of result.timeline) console.log(`  ${t.startedAt.slice(11, 19)}  ${t.outcome.padEnd(9)} ${t.step}`);
+    console.log(`Steady writer: ${written.inserted} transactions written during the drill`);
     console.log(`\nWeb UI:   ${stack.temporal.uiUrl}`);
-    console.log(`This run: ${stack.temporal.uiUrl}/namespaces/${stack.temporal.namespace}/workflows/${workflowId}/${handle.firstExecutionRunId}/history`);
+    console.log(`This run: ${runUrl}`);
     console.log(`Temporal: ${stack.temporal.address} (namespace ${stack.temporal.namespace}, task queue ${taskQueue})`);
     await clientConnection.close();
 
@@ -77,6 +123,7 @@ void runMain(async () => {
     worker.shutdown();
     await running;
     await connection.close();
+    if (result.verdict !== 'completed') return 1;
   } finally {
     await stopAll();
   }
