@@ -1,5 +1,3 @@
-import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
@@ -9,7 +7,7 @@ import { seedFinancialDataset, smallDataset } from '../demo/financial-dataset';
 import { startSteadyWriter } from '../demo/steady-writer';
 import { defaultStateDir } from '../stack/paths';
 import { runMain } from '../stack/prerequisite-error';
-import { startLocalStack } from '../stack/local-stack';
+import { resetLocalState, startLocalStack } from '../stack/local-stack';
 import { loadWorkerConfig } from '../worker/config';
 import { createRunbookWorker } from '../worker/worker';
 import { approveUpdate, statusQuery, type RunbookResult } from '../workflows/messages';
@@ -30,7 +28,7 @@ void runMain(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const stateDir = defaultStateDir();
   // Temporal's history is kept between runs (so the Web UI shows earlier drills); the databases start fresh.
-  for (const dir of ['clusters', 'platform', 'objects', 'app', 'secrets']) rmSync(path.join(stateDir, dir), { recursive: true, force: true });
+  await resetLocalState(stateDir);
   const stack = await startLocalStack({
     stateDir,
     temporalPort: port('DR_TEMPORAL_PORT', 7233),

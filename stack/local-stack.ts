@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import YAML from 'yaml';
 import { installAuditSchema } from '../activities/audit';
 import { createFinancialSchema } from '../demo/financial-dataset';
-import { startPostgresCluster, superuser, type PostgresCluster } from './postgres-cluster';
+import { startPostgresCluster, stopClusterIfRunning, superuser, type PostgresCluster } from './postgres-cluster';
 import { enrolPrimaryInstance, prepareStanzaPrimary, stopPlatformInstances, type LocalPlatformOptions } from '../activities/platform/local/local-database-platform';
 import { startTemporalServer, type TemporalServer } from './temporal-server';
 import { freePort } from './ports';
@@ -139,6 +139,36 @@ async function createApplicationSchema(cluster: PostgresCluster, database: strin
     await createFinancialSchema(client);
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Starts the local environment afresh: stops any PostgreSQL server or demo service a killed earlier run
+ * left behind in the state directory, then removes everything but the directories kept (Temporal's
+ * history, so the Web UI still shows earlier runs).
+ */
+export async function resetLocalState(stateDir: string, keep: string[] = ['temporal']): Promise<void> {
+  if (!existsSync(stateDir)) return;
+  const dataDirs = (dir: string, depth: number): string[] =>
+    !existsSync(dir) || !statSync(dir).isDirectory() || depth < 0 ? [] : readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => {
+      const full = path.join(dir, e.name);
+      return existsSync(path.join(full, 'PG_VERSION')) ? [full] : dataDirs(full, depth - 1);
+    });
+  for (const entry of readdirSync(stateDir)) {
+    if (keep.includes(entry)) continue;
+    const full = path.join(stateDir, entry);
+    for (const dataDir of dataDirs(full, 4)) await stopClusterIfRunning(dataDir);
+    if (entry === 'app') stopDemoServices(full);
+    rmSync(full, { recursive: true, force: true });
+  }
+}
+
+/** Stops demo financial services whose pid files are in the directory (only if the pid is still that service). */
+function stopDemoServices(appDir: string): void {
+  for (const file of readdirSync(appDir).filter((f) => f.endsWith('.pid'))) {
+    const pid = Number(readFileSync(path.join(appDir, file), 'utf8').trim());
+    const cmdline = Number.isInteger(pid) && pid > 0 && existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
+    if (cmdline.includes('financial-service')) process.kill(pid, 'SIGTERM');
   }
 }
 

@@ -100,10 +100,7 @@ export async function startPostgresCluster(options: PostgresClusterOptions): Pro
   const passwordFile = path.join(dir, 'superuser.password');
   // A server left running on this very data directory by an earlier run that died (Ctrl-\, SIGKILL)
   // is ours: stop it, rather than fail on its port or its lock file.
-  if (existsSync(path.join(dataDir, 'postmaster.pid'))) {
-    const running = await runAsClusterUser(path.join(bin, 'pg_ctl'), ['status', '-D', dataDir]).then(() => true, () => false);
-    if (running) await runAsClusterUser(path.join(bin, 'pg_ctl'), ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60']);
-  }
+  await stopClusterIfRunning(dataDir);
   const port = options.port ?? (await freePort());
   if (options.port) await assertPortFree(port, `PostgreSQL cluster ${path.basename(dir)}`, 'DR_PG_PORT');
 
@@ -159,6 +156,15 @@ export function clusterHandle(dir: string, port: number): PostgresCluster {
       await runAsClusterUser(path.join(postgresBinDir(), 'pg_ctl'), ['stop', '-D', dataDir, '-m', mode, '-w', '-t', '60']);
     },
   };
+}
+
+/** Stops a server still running on a data directory (left by a run that was killed), if any. */
+export async function stopClusterIfRunning(dataDir: string): Promise<boolean> {
+  if (!existsSync(path.join(dataDir, 'postmaster.pid'))) return false;
+  const pgCtl = path.join(postgresBinDir(), 'pg_ctl');
+  const running = await runAsClusterUser(pgCtl, ['status', '-D', dataDir]).then(() => true, () => false);
+  if (running) await runAsClusterUser(pgCtl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60']);
+  return running;
 }
 
 /** Removes a stopped cluster's directory. */
