@@ -9,6 +9,8 @@ import { createNotificationActivities } from './notifications';
 import type { Notifier } from './platform/notifier';
 import { createConsoleNotifier } from './platform/local/console-notifier';
 import { createRunbookPlanActivities, defaultRunbookPlanConfig, type RunbookPlanConfig } from './runbook-plan';
+import type { ObjectStore } from './platform/object-store';
+import { createReportActivities } from './reports';
 
 export interface ActivityDependencies {
   databases: DatabaseDirectory;
@@ -22,6 +24,8 @@ export interface ActivityDependencies {
   notifier?: Notifier;
   /** The worker config's environment, approvals and objectives; default: the config defaults (no gates). */
   runbookPlan?: RunbookPlanConfig;
+  /** Where reports, baselines and drill evidence go (a directory locally, S3 in the cloud). */
+  objectStore?: ObjectStore;
 }
 
 /** Every activity the worker registers, built over the clients the worker wired from config. */
@@ -34,6 +38,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...(deps.auditDatabase ? createAuditActivities(deps.databases.pool(deps.auditDatabase)) : ({} as AuditActivities)),
     ...createNotificationActivities(deps.notifier ?? createConsoleNotifier()),
     ...createRunbookPlanActivities(deps.runbookPlan ?? defaultRunbookPlanConfig()),
+    ...createReportActivities(deps.objectStore ?? notConfigured<ObjectStore>('the object store (reports)', 'objectStore')),
   };
 }
 
@@ -45,3 +50,5 @@ export type { DnsRecord, DnsSwitch } from './platform/dns';
 export type { AuditEntry, AuditChainVerdict, AuditProblem } from './audit';
 export type { Notification, Notifier } from './platform/notifier';
 export type { GatePlan, EscalationTier, RunbookPlan } from './runbook-plan';
+export type { ObjectStore } from './platform/object-store';
+export type { PublishRunbookReportInput, ReportExtras, RunbookReportJson, ValidationLine } from './reports';
