@@ -6,7 +6,7 @@ function clock(iso: string | undefined): string {
 }
 
 function timelineLine(e: TimelineEntry): string {
-  const took = e.endedAt ? formatDuration((Date.parse(e.endedAt) - Date.parse(e.startedAt)) / 1000) : 'running';
+  const took = e.endedAt ? formatDuration((Date.parse(e.endedAt) - Date.parse(e.startedAt)) / 1000) : '…';
   return `${clock(e.startedAt)} → ${e.endedAt ? clock(e.endedAt) : '…'}  ${took.padStart(9)}  ${e.outcome.padEnd(9)}  ${e.step}${e.detail ? ` — ${e.detail}` : ''}`;
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -188,11 +188,20 @@ test('a runbook driven by dr: status shows the open gate, refusals exit 3 with o
 
 test('dr abort ends a runbook waiting at its gate as aborted; a second abort is refused', async () => {
   const id = await startFixture('INC-42');
+  // On a terminal (a pseudo-TTY from script(1)) --watch redraws the whole screen on each refresh.
+  const onTerminal = watchOnTerminal(id);
+  await eventually('the watch to draw the waiting runbook', async () => (onTerminal.output().includes('open gates:') ? true : undefined));
   const aborted = await dr('abort', id, '--as', 'dave', '--reason', 'wrong incident');
   assert.equal(aborted.code, 0, aborted.stderr);
-  const watched = await dr('status', id, '--watch', '--interval', '0.3');
+  assert.match(aborted.stdout, /^abort accepted: /);
+  const watched = await onTerminal.done;
   assert.equal(watched.code, 1, 'a watch of a runbook that did not complete exits 1');
-  assert.match(watched.stderr, /ended aborted/);
+  assert.match(watched.stdout, /ended aborted/);
+  const screens = watched.stdout.split('\x1b[H\x1b[2J');
+  assert.ok(screens.length >= 3, `redrawn at least twice: ${JSON.stringify(watched.stdout.slice(0, 400))}`);
+  assert.match(screens[1]!, /open gates:/);
+  assert.match(screens.at(-1)!, /verdict: ABORTED — aborted by dave: wrong incident/);
+  assert.match(screens.at(-1)!, /\r?\nfinished\r?\n/);
   const status = await statusJson(id);
   assert.equal(status.verdict, 'aborted');
   assert.equal(status.verdictDetail, 'aborted by dave: wrong incident');
@@ -223,6 +232,22 @@ test('bad input exits 2 naming the field and starts nothing; a missing flag is a
   assert.equal(unreachable.code, 4);
   assert.match(unreachable.stderr, /^dr: cannot reach Temporal at 127\.0\.0\.1:1/);
 });
+
+/** `dr status <id> --watch` under script(1), so its stdout is a terminal; output readable while it runs. */
+function watchOnTerminal(workflowId: string): { output: () => string; done: Promise<Run> } {
+  const command = [process.execPath, drBinary, 'status', workflowId, '--watch', '--interval', '0.3'].map((a) => `'${a}'`).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], {
+    cwd: root,
+    env: { ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, TEMPORAL_NAMESPACE: stack.temporal.namespace, DR_TASK_QUEUE: taskQueue },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr })));
+  return { output: () => stdout, done };
+}
 
 /** The object store as files under a directory (what the local adapter does), for publishing a report. */
 function directoryWriter(dir: string): ObjectStore {

@@ -13,4 +13,4 @@ scenarios.push({
 });
 
 // After the table is complete: the CLI registers its commands from it when loaded.
-require('../../client/cli');
+void import('../../client/cli');
