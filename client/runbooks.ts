@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { RunbookInput } from '../workflows/inputs';
+import { DrEnvironment, DrIncidentId, DrScenario, DrStatus } from '../workflows/search-attributes';
 import { abortUpdate, approveUpdate, rejectUpdate, statusQuery, type AbortRequest, type GateVote, type GateVoteOutcome, type RunbookResult, type RunbookStatus } from '../workflows/messages';
 
 /** The one line the Web UI's workflow list shows for a runbook (no secrets, no customer data). */
@@ -159,18 +160,15 @@ export async function listRunbooks(client: Client, options: { all?: boolean; sce
   const listings: RunbookListing[] = [];
   const limit = options.limit ?? 200;
   for await (const w of client.workflow.list({ query: clauses.join(' AND ') })) {
-    const first = (key: string) => {
-      const value = (w.searchAttributes as Record<string, unknown[] | undefined>)[key]?.[0];
-      return typeof value === 'string' ? value : undefined;
-    };
+    const attributes = w.typedSearchAttributes;
     listings.push({
       workflowId: w.workflowId,
       runId: w.runId,
       workflowType: w.type,
-      scenario: first('DrScenario'),
-      incidentId: first('DrIncidentId'),
-      environment: first('DrEnvironment'),
-      drStatus: first('DrStatus'),
+      scenario: attributes.get(DrScenario),
+      incidentId: attributes.get(DrIncidentId),
+      environment: attributes.get(DrEnvironment),
+      drStatus: attributes.get(DrStatus),
       workflowStatus: w.status.name,
       startTime: w.startTime.toISOString(),
       ...(w.closeTime ? { closeTime: w.closeTime.toISOString() } : {}),

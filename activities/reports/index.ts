@@ -1,11 +1,12 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { RunbookResult } from '../../workflows/messages';
 import type { ObjectStore } from '../platform/object-store';
-import { renderRunbookReport, SecretInReportError, type ReportExtras } from './render-runbook-report';
+import { renderRunbookReport, reportExtrasFromOutput, SecretInReportError, type ReportExtras } from './render-runbook-report';
 
 export interface PublishRunbookReportInput {
   workflowId: string;
   result: RunbookResult;
+  /** Default: the `reconciliation`, `validation` and `instances` fields of `result.output`, when it has them. */
   extras?: ReportExtras;
 }
 
@@ -23,7 +24,7 @@ export function createReportActivities(objectStore: ObjectStore) {
     async publishRunbookReport(input: PublishRunbookReportInput): Promise<{ markdownKey: string; jsonKey: string }> {
       let rendered;
       try {
-        rendered = renderRunbookReport(input.result, input.extras);
+        rendered = renderRunbookReport(input.result, input.extras ?? reportExtrasFromOutput(input.result.output));
       } catch (error) {
         if (error instanceof SecretInReportError) throw ApplicationFailure.create({ type: 'SecretInReport', message: error.message, nonRetryable: true });
         throw error;

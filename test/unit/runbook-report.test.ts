@@ -112,6 +112,8 @@ test('publishRunbookReport writes reports/<workflowId>.md and .json; a secret wr
   assert.ok(store.objects.get(keys.markdownKey)!.startsWith('# DR runbook report: server-failure · INC-7 · COMPLETED'));
   assert.deepEqual(JSON.parse(store.objects.get(keys.jsonKey)!).reconciliation, reconciliation);
   assert.deepEqual(reportKeys('a/b c'), { markdown: 'reports/a%2Fb%20c.md', json: 'reports/a%2Fb%20c.json' });
+  await publishRunbookReport({ workflowId: 'with-output', result: sample({ output: { reconciliation: ['Goals Total: $5,678,901.23 (baseline: $5,678,901.23) ✅'] } }) });
+  assert.match(store.objects.get('reports/with-output.md')!, /^- Goals Total: \$5,678,901\.23 \(baseline: \$5,678,901\.23\) ✅$/m, 'extras default to the scenario output\'s');
 
   const empty = memoryStore();
   await assert.rejects(
