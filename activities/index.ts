@@ -9,6 +9,7 @@ import { createNotificationActivities } from './notifications';
 import type { Notifier } from './platform/notifier';
 import { createConsoleNotifier } from './platform/local/console-notifier';
 import { createRunbookPlanActivities, defaultRunbookPlanConfig, type RunbookPlanConfig } from './runbook-plan';
+import { createReportActivities } from './reports';
 
 import type { DatabasePlatform } from './platform/database-platform';
 import { createPlatformActivities, unconfiguredDatabasePlatform } from './platform-activities';
@@ -29,7 +30,7 @@ export interface ActivityDependencies {
   runbookPlan?: RunbookPlanConfig;
   /** The DatabasePlatform adapter the worker wired from config; activities refuse clearly without one. */
   platform?: DatabasePlatform;
-  /** Where baselines and diffs are kept; the validation activities that store something fail with a clear line without it. */
+  /** Where reports, baselines, diffs and drill evidence go (a directory locally, S3 in the cloud). */
   objectStore?: ObjectStore;
 }
 
@@ -44,7 +45,8 @@ export function createActivities(deps: ActivityDependencies) {
     ...createNotificationActivities(deps.notifier ?? createConsoleNotifier()),
     ...createRunbookPlanActivities(deps.runbookPlan ?? defaultRunbookPlanConfig()),
     ...createPlatformActivities(deps.platform ?? unconfiguredDatabasePlatform()),
-    ...createValidationActivities(deps.databases, deps.objectStore ?? notConfigured<ObjectStore>('the ObjectStore (baselines, diffs)', 'objectStore')),
+    ...createValidationActivities(deps.databases, deps.objectStore ?? notConfigured<ObjectStore>('the object store (baselines, diffs)', 'objectStore')),
+    ...createReportActivities(deps.objectStore ?? notConfigured<ObjectStore>('the object store (reports)', 'objectStore')),
   };
 }
 
@@ -58,3 +60,5 @@ export type { Notification, Notifier } from './platform/notifier';
 export type { GatePlan, EscalationTier, RunbookPlan } from './runbook-plan';
 export type { PlatformActivities } from './platform-activities';
 export type { ValidationGateResult, BaselineSummary, TableDiffSummary, RepairResult, Reconciliation } from './validation';
+export type { ObjectStore } from './platform/object-store';
+export type { PublishRunbookReportInput, ReportExtras, RunbookReportJson, ValidationLine } from './reports';

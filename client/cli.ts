@@ -1,40 +1,43 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { randomUUID } from 'node:crypto';
-import { assessDatabaseHealthInput, describeIssues } from '../workflows/inputs';
+import { registerDecisionCommands } from './commands/decisions';
 import { registerDrillCommands } from './commands/drills';
-import { CliError, connectClient, ExitCode } from './connection';
+import { registerListCommand } from './commands/list';
+import { registerReportCommand } from './commands/report';
+import { registerStartCommands } from './commands/start';
+import { registerStatusCommand } from './commands/status';
+import { CliError, ExitCode } from './connection';
+
+const exitCodes = `
+Exit codes:
+  ${ExitCode.Ok}  done (dr status --watch: the runbook completed)
+  ${ExitCode.Failed}  failed (an error, an unknown workflow id; dr status --watch: the runbook ended other than completed)
+  ${ExitCode.Usage}  usage or input error: a bad flag or an input the workflow's schema refuses (nothing was started)
+  ${ExitCode.Refused}  refused by the runbook: not an approver, two-person rule, gate not open or decided, already ended
+  ${ExitCode.Unavailable}  Temporal is unreachable
+
+Environment:
+  TEMPORAL_ADDRESS (127.0.0.1:7233)  TEMPORAL_NAMESPACE (default)  DR_TASK_QUEUE (dr-runbooks)
+  DR_WEB_UI_URL (http://127.0.0.1:8233)  DR_OBJECT_STORE_DIR (where dr report finds published reports)`;
 
 const program = new Command()
   .name('dr')
-  .description('Start and drive dr-runbooks disaster-recovery runbooks on Temporal.\nConnects to TEMPORAL_ADDRESS (default 127.0.0.1:7233), namespace TEMPORAL_NAMESPACE, task queue DR_TASK_QUEUE.')
+  .description('Start and drive dr-runbooks disaster-recovery runbooks on Temporal.')
+  .addHelpText('after', exitCodes)
   .exitOverride()
   .showHelpAfterError();
 
-const start = program.command('start').description('start a runbook');
-
-start
-  .command('assess')
-  .description('assess a database: connectivity and the critical integrity totals (the first step of every runbook)')
-  .option('--database <name>', 'database name from the worker config', 'production')
-  .option('--incident <id>', 'incident id to file the run under')
-  .option('--input <file>', 'read the whole input from a JSON file instead of flags')
-  .option('--wait', 'wait for the result and print it')
-  .action(async (opts: { database: string; incident?: string; input?: string; wait?: boolean }) => {
-    const raw = opts.input ? JSON.parse(readFileSync(opts.input, 'utf8')) : { database: opts.database, incidentId: opts.incident };
-    const parsed = assessDatabaseHealthInput.safeParse(raw);
-    if (!parsed.success) throw new CliError(`invalid input: ${describeIssues(parsed.error)}`, ExitCode.Usage);
-    const { client, connection, settings } = await connectClient();
-    try {
-      const handle = await client.workflow.start('assessDatabaseHealth', { taskQueue: settings.taskQueue, workflowId: `assess-${randomUUID()}`, args: [parsed.data] });
-      console.log(`started ${handle.workflowId}`);
-      if (opts.wait) console.log(JSON.stringify(await handle.result(), null, 2));
-    } finally {
-      await connection.close();
-    }
-  });
-
+registerStartCommands(program);
+registerStatusCommand(program);
+registerDecisionCommands(program);
+registerReportCommand(program);
+registerListCommand(program);
 registerDrillCommands(program);
+
+// Subcommands exit through the same path as the program, so a usage error is exit 2 everywhere.
+for (const command of program.commands) {
+  command.exitOverride();
+  for (const sub of command.commands) sub.exitOverride();
+}
 
 async function main(argv: string[]): Promise<number> {
   try {
@@ -51,4 +54,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-void main(process.argv).then((code) => { process.exitCode = code; });
+void main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,70 @@
+import type { z } from 'zod';
+import { assessDatabaseHealthInput } from '../workflows/inputs';
+
+/** A command-line flag that fills one input field, e.g. `--incident <id>` → incidentId. */
+export interface FlagMapping {
+  /** Commander syntax, e.g. "--incident <id>" or "--skip-gate" (a boolean flag). */
+  flag: string;
+  /** The input field it sets (top-level). */
+  field: string;
+  description: string;
+  /** Turns the flag's text into the field's value (numbers, lists); default: the text as given. */
+  parse?: (value: string) => unknown;
+}
+
+/**
+ * One startable scenario. To add one, append an entry to `scenarios` below: the workflow type, its zod
+ * input schema (the one the workflow itself validates with) and the flags that fill its fields.
+ */
+export interface ScenarioEntry {
+  /** What people type: `dr start <name>`. */
+  name: string;
+  workflowType: string;
+  description: string;
+  input: z.ZodType;
+  flags: FlagMapping[];
+  /**
+   * A runbook (runRunbook: status query, gates, abort, report) is started with its Web UI summary and an
+   * id of scenario + incident; anything else is a plain workflow started as `<name>-<uuid>`.
+   */
+  kind: 'runbook' | 'workflow';
+  /** Field values applied before the input file and the flags (which win over them). */
+  defaults?: Record<string, unknown>;
+}
+
+/** The flags every runbook takes (runbookFields in workflows/inputs.ts). Spread them into a runbook's flags. */
+export const runbookFlags: FlagMapping[] = [
+  { flag: '--incident <id>', field: 'incidentId', description: 'incident id, e.g. INC-2041' },
+  { flag: '--as <name>', field: 'startedBy', description: 'who starts the runbook (the two-person rule keeps them from approving it)' },
+  { flag: '--environment <name>', field: 'environment', description: 'environment from the worker config (default local)' },
+  { flag: '--mode <mode>', field: 'mode', description: 'real or drill (a drill never touches production)' },
+  { flag: '--declared-at <iso>', field: 'declaredAt', description: 'when the incident was declared; the RTO clock starts here' },
+];
+
+/** Every scenario `dr start` knows. One entry per workflow; nothing else needs to change to add one. */
+export const scenarios: ScenarioEntry[] = [
+  {
+    name: 'assess',
+    workflowType: 'assessDatabaseHealth',
+    description: 'assess a database: connectivity and the critical integrity totals (the first step of every runbook)',
+    input: assessDatabaseHealthInput,
+    kind: 'workflow',
+    defaults: { database: 'production' },
+    flags: [
+      { flag: '--database <name>', field: 'database', description: 'database name from the worker config (default production)' },
+      { flag: '--incident <id>', field: 'incidentId', description: 'incident id to file the run under' },
+      { flag: '--environment <name>', field: 'environment', description: 'environment from the worker config (default local)' },
+    ],
+  },
+  // e.g. { name: 'server-failure', workflowType: 'recoverFromServerFailure', input: serverFailureInput, kind: 'runbook',
+  //        description: '…', flags: [...runbookFlags, { flag: '--replica <name>', field: 'replica', description: '…' }] },
+];
+
+export function findScenario(name: string, table: ScenarioEntry[] = scenarios): ScenarioEntry | undefined {
+  return table.find((s) => s.name === name);
+}
+
+/** "--incident" for incidentId, so an error can name the flag beside the field. */
+export function flagFor(entry: ScenarioEntry, field: string): string | undefined {
+  return entry.flags.find((f) => f.field === field)?.flag.split(/[\s,]/)[0];
+}
