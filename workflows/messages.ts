@@ -130,6 +130,8 @@ export interface RunbookStatus {
 export interface RunbookResult<T = unknown> extends RunbookStatus {
   verdict: Verdict;
   output?: T;
+  /** Where the report was written (object store keys), or why it could not be. */
+  report?: { markdownKey: string; jsonKey: string } | { error: string };
 }
 
 export const approveUpdate = defineUpdate<GateVoteOutcome, [GateVote]>('approve');

@@ -3,6 +3,7 @@ import {
   CancellationScope,
   CancelledFailure,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -16,6 +17,7 @@ import type { AuditActivities, AuditEntry } from '../activities/audit-port';
 import type { createNotificationActivities } from '../activities/notifications';
 import type { Notification, RunbookRef } from '../activities/platform/notifier';
 import type { createRunbookPlanActivities, EscalationTier, RunbookPlan } from '../activities/runbook-plan';
+import type { createReportActivities } from '../activities/reports';
 import { ApprovalGates, waitForGateDecision, type VoteKind } from './approvals';
 import { describeIssues, type RunbookInput } from './inputs';
 import {
@@ -92,7 +94,7 @@ const LONGEST_STEP_WITHOUT_HEARTBEAT_MS = 5 * 60_000;
 /** A declaredAt a little after the start is a clock difference between machines, not a mistake. */
 const DECLARED_AT_CLOCK_SKEW_MS = 5 * 60_000;
 
-type Infrastructure = ReturnType<typeof createRunbookPlanActivities> & ReturnType<typeof createNotificationActivities> & AuditActivities;
+type Infrastructure = ReturnType<typeof createRunbookPlanActivities> & ReturnType<typeof createNotificationActivities> & AuditActivities & ReturnType<typeof createReportActivities>;
 
 const { loadRunbookPlan } = proxyActivities<Infrastructure>({
   startToCloseTimeout: '30 seconds',
@@ -103,6 +105,11 @@ const { notify } = proxyActivities<Infrastructure>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumAttempts: 3 },
   summary: 'notify people',
+});
+const { publishRunbookReport } = proxyActivities<Infrastructure>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumAttempts: 3 },
+  summary: 'write the runbook report (Markdown and JSON) to the object store',
 });
 const { appendAuditEntries } = proxyActivities<Infrastructure>({
   startToCloseTimeout: '30 seconds',
@@ -661,6 +668,14 @@ export async function runRunbook<S extends z.ZodType<RunbookInput>, A, O>(
   await runbook.finish();
   const status = runbook.status();
   const result: RunbookResult<O> = { ...status, verdict: status.verdict!, ...(output !== undefined ? { output } : {}) };
+  // The report is written whatever the verdict; a report that cannot be written is said in the result,
+  // and does not change what happened to the database.
+  if (patched('publish-runbook-report')) {
+    result.report = await CancellationScope.nonCancellable(() => publishRunbookReport({ workflowId: runbook.workflowId, result })).then(
+      (keys) => keys,
+      (reportError: unknown) => ({ error: messageOf(reportError) }),
+    );
+  }
   const problems = [
     ...(result.verdict === 'failed' ? [`failed: ${result.verdictDetail}`] : []),
     ...runbook.compensationFailures().map((c) => `compensation "${c.name}" failed: ${c.detail}`),

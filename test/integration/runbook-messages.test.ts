@@ -14,6 +14,7 @@ import { approveSignal, approveUpdate, statusQuery, type RunbookResult, type Run
 import { fixtureRunbookInput } from '../fixtures/workflows';
 import { fixtureActivities, fixtureBundle, fixtureInput, gateOpen, newRecorder, waitForStatus, withFixtureWorker } from '../support/fixture-runbook';
 import { startTestStack } from '../support/stack';
+import { createMemoryObjectStore } from '../support/memory-object-store';
 
 // Talking to a running runbook on the real dev server: our client (Update, Signal, Query) and the
 // `temporal` CLI, a client we did not write. The runbook's own activities are the real ones: the plan from
@@ -32,7 +33,7 @@ before(async () => {
   config = { ...loadWorkerConfig(stack.configFile) };
   config.approvals = { ...config.approvals, gates: { cutover: { approvers: ['alice', 'bob', 'carol', 'dave'], quorum: 2 } } };
   databases = createDatabaseDirectory(config, createSecretResolver(config.secretsDir));
-  real = createActivities({ databases, auditDatabase: config.audit!.database, runbookPlan: config, notifier: createConsoleNotifier((l) => notices.push(l)) });
+  real = createActivities({ databases, auditDatabase: config.audit!.database, runbookPlan: config, notifier: createConsoleNotifier((l) => notices.push(l)), objectStore: createMemoryObjectStore() });
   env = await TestWorkflowEnvironment.createFromExistingServer({ address: stack.temporal.address, namespace: stack.temporal.namespace });
   await fixtureBundle();
 });

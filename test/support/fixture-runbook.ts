@@ -1,3 +1,5 @@
+import { createReportActivities } from '../../activities/reports';
+import { createMemoryObjectStore } from './memory-object-store';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
@@ -85,8 +87,13 @@ export function fixtureActivities(recorder: FixtureRecorder, options: { plan?: R
         if (entry.seq === last + 1) recorder.audit.push(entry);
       }
     },
+    // The real renderer into a store in memory: every runbook's report must render (no secret, no crash).
+    publishRunbookReport: createReportActivities(reportStore).publishRunbookReport,
   };
 }
+
+/** Reports the fixture runbooks published, by object key. */
+export const reportStore = createMemoryObjectStore();
 
 export function newRecorder(): FixtureRecorder {
   return { work: [], undone: [], audit: [], notifications: [] };
