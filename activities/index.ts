@@ -40,3 +40,6 @@ export type { AppHealth, PointAppResult, RestartResult } from './platform/app-ru
 export type { DnsRecord, DnsSwitch } from './platform/dns';
 export type { AuditEntry, AuditChainVerdict, AuditProblem } from './audit';
 export type { PlatformActivities } from './platform-activities';
+export type {
+  BackupSet, BackupType, BackupVerification, InstanceDescription, InstanceId, PointInTimeRestoreResult, RecoveryPoint, RecoveryTarget, RestorePoint, RestoreResult,
+} from './platform/database-platform';

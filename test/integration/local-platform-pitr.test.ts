@@ -135,6 +135,17 @@ test('a target before the oldest backup is refused clearly and creates nothing',
   assert.match(error.message, new RegExp(`is before the oldest backup: backup set ${oldest!.label} finished at`));
 });
 
+test('a restore that cannot reach its target fails the step, says why, and leaves nothing behind', async () => {
+  const workflowId = 'pitr-unknown-point';
+  const error = await runActivity(local.activities, 'restoreToPointInTime', workflowId, { sourceInstanceId: 'production', target: { kind: 'name', name: 'never-created' } }).result.then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof ApplicationFailure, String(error));
+  assert.equal(error.type, 'PlatformVerificationError');
+  assert.match(error.message, /recovery ended before configured recovery target was reached/);
+  const id = instanceIdFor(workflowId, 'restoreToPointInTime');
+  assert.equal(local.platform.connectionFor(id), undefined);
+  assert.equal(existsSync(path.join(stack.stateDir, 'platform', 'instances', id)), false);
+});
+
 test('restoring a backup set to a new instance gives the database as it was when the backup finished', async () => {
   const [backup] = await local.platform.listBackups('production');
   const restored = await runActivity(local.activities, 'restoreBackupToNewInstance', 'server-failure', { sourceInstanceId: 'production', backupLabel: backup!.label }).result;
