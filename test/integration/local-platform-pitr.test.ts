@@ -140,7 +140,7 @@ test('a restore that cannot reach its target fails the step, says why, and leave
   const error = await runActivity(local.activities, 'restoreToPointInTime', workflowId, { sourceInstanceId: 'production', target: { kind: 'name', name: 'never-created' } }).result.then(() => undefined, (e: unknown) => e);
   assert.ok(error instanceof ApplicationFailure, String(error));
   assert.equal(error.type, 'PlatformVerificationError');
-  assert.match(error.message, /recovery ended before configured recovery target was reached/);
+  assert.match(error.message, /failed: the archived WAL ends before the recovery target .*never-created.*recovery ended before configured recovery target was reached/s);
   const id = instanceIdFor(workflowId, 'restoreToPointInTime');
   assert.equal(local.platform.connectionFor(id), undefined);
   assert.equal(existsSync(path.join(stack.stateDir, 'platform', 'instances', id)), false);
