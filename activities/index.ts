@@ -5,6 +5,10 @@ import type { AppRuntime } from './platform/app-runtime';
 import type { Dns } from './platform/dns';
 import { notConfigured } from './platform/not-configured';
 import { createAuditActivities, type AuditActivities } from './audit';
+import { createNotificationActivities } from './notifications';
+import type { Notifier } from './platform/notifier';
+import { createConsoleNotifier } from './platform/local/console-notifier';
+import { createRunbookPlanActivities, defaultRunbookPlanConfig, type RunbookPlanConfig } from './runbook-plan';
 
 import type { DatabasePlatform } from './platform/database-platform';
 import { createPlatformActivities, unconfiguredDatabasePlatform } from './platform-activities';
@@ -17,6 +21,10 @@ export interface ActivityDependencies {
   dns?: Dns;
   /** Config name of the database holding dr_audit_log (config `audit.database`); no audit activities without it. */
   auditDatabase?: string;
+  /** Where runbook notifications go; default: the console. */
+  notifier?: Notifier;
+  /** The worker config's environment, approvals and objectives; default: the config defaults (no gates). */
+  runbookPlan?: RunbookPlanConfig;
   /** The DatabasePlatform adapter the worker wired from config; activities refuse clearly without one. */
   platform?: DatabasePlatform;
 }
@@ -29,6 +37,8 @@ export function createActivities(deps: ActivityDependencies) {
     ...createDnsActivities(deps.dns ?? notConfigured<Dns>('DNS', 'dns')),
     // Typed as always present so workflows can call them; a worker without `audit` in its config does not register them.
     ...(deps.auditDatabase ? createAuditActivities(deps.databases.pool(deps.auditDatabase)) : ({} as AuditActivities)),
+    ...createNotificationActivities(deps.notifier ?? createConsoleNotifier()),
+    ...createRunbookPlanActivities(deps.runbookPlan ?? defaultRunbookPlanConfig()),
     ...createPlatformActivities(deps.platform ?? unconfiguredDatabasePlatform()),
   };
 }
@@ -39,6 +49,8 @@ export type { DatabaseTargetResolver, PointAppAtDatabaseInput, WaitUntilAppHealt
 export type { AppHealth, PointAppResult, RestartResult } from './platform/app-runtime';
 export type { DnsRecord, DnsSwitch } from './platform/dns';
 export type { AuditEntry, AuditChainVerdict, AuditProblem } from './audit';
+export type { Notification, Notifier } from './platform/notifier';
+export type { GatePlan, EscalationTier, RunbookPlan } from './runbook-plan';
 export type { PlatformActivities } from './platform-activities';
 export type {
   BackupSet, BackupType, BackupVerification, InstanceDescription, InstanceId, PointInTimeRestoreResult, RecoveryPoint, RecoveryTarget, RestorePoint, RestoreResult,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { msToNumber } from '@temporalio/common/lib/time';
 import YAML from 'yaml';
 import { z } from 'zod';
 
@@ -25,6 +26,56 @@ const localPlatformConfig = z.strictObject({
   /** Longest a restore may replay WAL before it is given up. */
   recoveryTimeoutSeconds: z.number().int().positive().default(1800),
 });
+
+/** A duration such as "15 minutes", "90s" or "1h" (the Temporal SDK's format). */
+const duration = z.string().refine((value) => {
+  try {
+    return msToNumber(value as never) >= 0;
+  } catch {
+    return false;
+  }
+}, 'must be a duration such as "15 minutes", "90s" or "1h"');
+
+export function durationToMs(value: string): number {
+  return msToNumber(value as never);
+}
+
+const escalationTier = z.strictObject({
+  after: duration.describe('time after the gate opened'),
+  notify: z.string().min(1).describe('the audience notified at this tier'),
+});
+
+const gateConfig = z.strictObject({
+  approvers: z.array(z.string().trim().min(1)).min(1),
+  quorum: z.number().int().min(1).optional(),
+  /** Default: on for gates whose name starts with "cutover". */
+  twoPersonRule: z.boolean().optional(),
+  escalation: z.array(escalationTier).optional(),
+  deadline: duration.optional(),
+});
+
+// From seed 001's escalation matrix, while a gate waits: the technical team at 15 min, management at
+// 30 min, executives at 1 h. A gate nobody decides fails closed at the deadline.
+const approvalsConfig = z.strictObject({
+  escalation: z.array(escalationTier).default([
+    { after: '15 minutes', notify: 'technical-team' },
+    { after: '30 minutes', notify: 'management' },
+    { after: '60 minutes', notify: 'executives' },
+  ]),
+  deadline: duration.default('2 hours'),
+  gates: z.record(z.string(), gateConfig).default({}),
+  /** Per-scenario gates, merged over `gates`. */
+  scenarios: z.record(z.string(), z.strictObject({ gates: z.record(z.string(), gateConfig).default({}) })).default({}),
+});
+
+const objective = z.strictObject({ rto: duration, rpo: duration });
+const objectivesConfig = z.strictObject({
+  // The seed's plan: RTO 1 hour, RPO 15 minutes.
+  default: objective.default({ rto: '1 hour', rpo: '15 minutes' }),
+  scenarios: z.record(z.string(), objective.partial()).default({}),
+});
+
+const notifierConfig = z.discriminatedUnion('type', [z.strictObject({ type: z.literal('console') })]);
 
 /** The application the runbooks cut over (local adapter: the demo financial service). Paths relative to the config file. */
 const appConfig = z.strictObject({
@@ -56,8 +107,15 @@ export const workerConfigSchema = z.strictObject({
   audit: z.strictObject({ database: z.string().min(1) }).optional(),
   /** Which DatabasePlatform adapter the worker wires; none configured means platform activities refuse. */
   platform: z.strictObject({ local: localPlatformConfig.optional() }).optional(),
+  approvals: approvalsConfig.prefault({}),
+  objectives: objectivesConfig.prefault({}),
+  notifiers: z.array(notifierConfig).default([{ type: 'console' }]),
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+export type ApprovalsConfig = z.infer<typeof approvalsConfig>;
+export type GateConfig = z.infer<typeof gateConfig>;
+export type ObjectivesConfig = z.infer<typeof objectivesConfig>;
+export type NotifierConfig = z.infer<typeof notifierConfig>;
 export type DatabaseConfig = z.infer<typeof databaseConfig>;
 export type AppConfig = z.infer<typeof appConfig>;
 export type DnsConfig = z.infer<typeof dnsConfig>;

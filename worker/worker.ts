@@ -3,6 +3,7 @@ import { createActivities } from '../activities';
 import { createLocalDatabasePlatform } from '../activities/platform/local/local-database-platform';
 import type { WorkerConfig } from './config';
 import { createDatabaseDirectory } from './database-directory';
+import { createNotifier } from './notifiers';
 import { createSecretResolver } from './secrets';
 import { createLocalAppRuntime } from '../activities/platform/local/local-app-runtime';
 import { createHostsFileDns } from '../activities/platform/local/hosts-file-dns';
@@ -32,7 +33,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ databases, databaseTargets, appRuntime, dns: hostsDns, auditDatabase: options.config.audit?.database, platform }),
+    activities: createActivities({ databases, databaseTargets, appRuntime, dns: hostsDns, auditDatabase: options.config.audit?.database, notifier: createNotifier(options.config.notifiers), runbookPlan: options.config, platform }),
     shutdownGraceTime: '5 minutes',
   });
   return {

@@ -5,4 +5,5 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const DrScenario = defineSearchAttributeKey('DrScenario', SearchAttributeType.KEYWORD);
 export const DrEnvironment = defineSearchAttributeKey('DrEnvironment', SearchAttributeType.KEYWORD);
 export const DrIncidentId = defineSearchAttributeKey('DrIncidentId', SearchAttributeType.KEYWORD);
+/** starting | running | waiting-for-approval | compensating, then the verdict (completed, failed, aborted, …). */
 export const DrStatus = defineSearchAttributeKey('DrStatus', SearchAttributeType.KEYWORD);

@@ -73,7 +73,7 @@ test('schedule, list, pause, unpause, trigger and delete a drill', async () => {
     started = recent[0]?.action.workflow.workflowId;
     if (!started) await new Promise((r) => setTimeout(r, 250));
   }
-  assert.ok(started?.startsWith('drill-accidental-deletion'), `a runDrill workflow was started (${started})`);
+  assert.ok(started !== undefined && started.startsWith('drill-accidental-deletion'), `a runDrill workflow was started (${started})`);
   const run = await client.workflow.getHandle(started).describe();
   assert.equal(run.type, 'runDrill');
   await client.workflow.getHandle(started).terminate('test over: no worker runs drills here');

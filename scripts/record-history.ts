@@ -1,0 +1,65 @@
+// Re-records the histories the replay test (test/unit/runbook-replay.test.ts) replays:
+//   node --import tsx scripts/record-history.ts
+// Run it only when a change to the runbook engine is MEANT to change its history (then say so in the
+// commit); a replay failure otherwise means the change breaks runbooks already in flight.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporalBinary } from '../stack/paths';
+import { startTemporalServer } from '../stack/temporal-server';
+import { abortSignal, approveSignal, approveUpdate, rejectUpdate } from '../workflows/messages';
+import { fixtureActivities, fixtureInput, gateOpen, newRecorder, startFixture, waitForStatus, withFixtureWorker } from '../test/support/fixture-runbook';
+import { quietTemporalLogs } from '../test/support/quiet-logs';
+
+export const historiesDir = path.join(__dirname, '..', 'test', 'fixtures', 'histories');
+
+async function main(): Promise<void> {
+  quietTemporalLogs();
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'dr-record-history-'));
+  const server = await startTemporalServer({ stateDir });
+  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address, namespace: server.namespace });
+  try {
+    const scripts: Record<string, (handle: Awaited<ReturnType<typeof startFixture>>) => Promise<void>> = {
+      // Quorum of two: one approval by Update, a refused Signal (the starter), one approval by Signal.
+      'fixture-runbook-approved': async (handle) => {
+        await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'alice', comment: 'validation green' }] });
+        await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
+        await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
+      },
+      // One rejection closes the gate; the compensations run newest first.
+      'fixture-runbook-rejected': async (handle) => {
+        await handle.executeUpdate(rejectUpdate, { args: [{ gate: 'cutover', approver: 'dave', comment: 'row counts differ' }] });
+      },
+      // Aborted while waiting at the gate.
+      'fixture-runbook-aborted': async (handle) => {
+        await handle.signal(abortSignal, { by: 'alice', reason: 'wrong incident' });
+      },
+    };
+    for (const [name, script] of Object.entries(scripts)) {
+      await withFixtureWorker(env.nativeConnection, server.namespace, fixtureActivities(newRecorder()), async (taskQueue) => {
+        const handle = await startFixture(env.client, taskQueue, fixtureInput({ declaredAt: '2026-11-23T03:00:00Z' }), `${name}-recording`);
+        await waitForStatus(handle, gateOpen('cutover'), 'cutover gate open');
+        await script(handle);
+        await handle.result();
+        const file = path.join(historiesDir, `${name}.json`);
+        // The CLI writes the standard JSON history format (historyToJSON trips over a protobufjs version clash).
+        const json = execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json', '--address', server.address, '--namespace', server.namespace], { encoding: 'utf8' });
+        writeFileSync(file, JSON.stringify(JSON.parse(json), null, 2) + '\n');
+        console.log(`recorded ${path.relative(process.cwd(), file)}`);
+      });
+    }
+  } finally {
+    await env.teardown();
+    await server.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

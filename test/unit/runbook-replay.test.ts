@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { fixtureBundle } from '../support/fixture-runbook';
+import { historyFromStandardJson } from '../support/history-json';
+import { quietTemporalLogs } from '../support/quiet-logs';
+
+// Recorded histories of the fixture runbook (approved with a quorum by Update and Signal, with a refused
+// signal; rejected with compensations; aborted at the gate) must replay against today's engine. A change
+// that breaks determinism fails here. Re-record deliberately with `node --import tsx scripts/record-history.ts`.
+const historiesDir = path.join(__dirname, '..', 'fixtures', 'histories');
+const histories = readdirSync(historiesDir).filter((f) => f.endsWith('.json')).sort();
+const load = (file: string) => historyFromStandardJson(JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')));
+const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+test('the recorded histories are there', () => {
+  assert.deepEqual(histories, ['fixture-runbook-aborted.json', 'fixture-runbook-approved.json', 'fixture-runbook-rejected.json']);
+});
+
+for (const file of histories) {
+  test(`replays ${file} against the current engine`, async () => {
+    quietTemporalLogs();
+    await Worker.runReplayHistory({ workflowBundle: await fixtureBundle() }, load(file), file);
+  });
+}
+
+test('a runbook whose steps changed fails the replay (so this test can fail)', async () => {
+  quietTemporalLogs();
+  const altered = await bundleWorkflowCode({ workflowsPath: require.resolve(path.join(__dirname, '..', 'fixtures', 'workflows-altered')), logger: silent });
+  await assert.rejects(Worker.runReplayHistory({ workflowBundle: altered }, load('fixture-runbook-approved.json'), 'altered'), DeterminismViolationError);
+});
