@@ -62,3 +62,6 @@ export type { PlatformActivities } from './platform-activities';
 export type { ValidationGateResult, BaselineSummary, TableDiffSummary, RepairResult, Reconciliation } from './validation';
 export type { ObjectStore } from './platform/object-store';
 export type { PublishRunbookReportInput, ReportExtras, RunbookReportJson, ValidationLine } from './reports';
+export type {
+  BackupSet, BackupType, BackupVerification, InstanceDescription, InstanceId, PointInTimeRestoreResult, RecoveryPoint, RecoveryTarget, RestorePoint, RestoreResult,
+} from './platform/database-platform';

@@ -84,7 +84,7 @@ test('backup, steady writes, DELETE at T, PITR to T-1s into a new instance: exac
   assert.ok(restored.instance.acceptingConnections);
   assert.match(restored.recoveredTo.stopReason ?? '', /recovery stopping before commit/);
   assert.ok(restored.recoveredTo.lastCommitAt && Date.parse(restored.recoveredTo.lastCommitAt) <= target.getTime());
-  assert.ok(heartbeats.some((h) => h.phase === 'restoring'), 'restore progress was heartbeated');
+  assert.ok(heartbeats.some((h) => h.phase === 'restoring' && (h.bytesDone ?? 0) > 0 && h.bytesTotal), 'bytes restored were heartbeated');
   t.diagnostic(`measured RPO: target ${target.toISOString()}, newest recovered commit ${restored.recoveredTo.lastCommitAt}, data-loss window ${restored.dataLossWindowSeconds?.toFixed(3)} s; lost ${lost.length} later commits by design`);
 
   const connection = local.platform.connectionFor(restored.instance.instanceId)!;
@@ -133,6 +133,17 @@ test('a target before the oldest backup is refused clearly and creates nothing',
   const early = new Date(Date.parse(oldest!.startedAt) - 3600_000).toISOString();
   const error = await refused({ time: early }, 'pitr-too-early');
   assert.match(error.message, new RegExp(`is before the oldest backup: backup set ${oldest!.label} finished at`));
+});
+
+test('a restore that cannot reach its target fails the step, says why, and leaves nothing behind', async () => {
+  const workflowId = 'pitr-unknown-point';
+  const error = await runActivity(local.activities, 'restoreToPointInTime', workflowId, { sourceInstanceId: 'production', target: { kind: 'name', name: 'never-created' } }).result.then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof ApplicationFailure, String(error));
+  assert.equal(error.type, 'PlatformVerificationError');
+  assert.match(error.message, /failed: the archived WAL ends before the recovery target .*never-created.*recovery ended before configured recovery target was reached/s);
+  const id = instanceIdFor(workflowId, 'restoreToPointInTime');
+  assert.equal(local.platform.connectionFor(id), undefined);
+  assert.equal(existsSync(path.join(stack.stateDir, 'platform', 'instances', id)), false);
 });
 
 test('restoring a backup set to a new instance gives the database as it was when the backup finished', async () => {

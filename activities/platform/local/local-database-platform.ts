@@ -299,7 +299,7 @@ export function createLocalDatabasePlatform(options: LocalPlatformOptions): Data
       return { r, cluster };
     } catch (error) {
       if (opts.signal?.aborted) throw new CommandAbortedError('restore cancelled while PostgreSQL was starting');
-      throw new PlatformVerificationError(`the restored instance "${instanceId}" did not start (backup set ${build.backup.label}); its log ends with:\n${logTail(path.join(dir, 'postgres.log'))}\n(${(error as Error).message.split('\n')[0]})`);
+      throw new PlatformVerificationError(`${recoveryFailure(r, 'PostgreSQL did not start')}\n(${(error as Error).message.split('\n')[0]})`);
     } finally {
       opts.signal?.removeEventListener('abort', stopOnAbort);
     }
@@ -326,6 +326,17 @@ export function createLocalDatabasePlatform(options: LocalPlatformOptions): Data
     }
   }
 
+  /** Why a restored instance died, in words, with the end of its log. */
+  function recoveryFailure(r: InstanceRecord, fallback: string): string {
+    const tail = logTail(path.join(r.dir, 'postgres.log'));
+    const target = r.origin.kind === 'pointInTime' ? ` ${JSON.stringify(r.origin.target)}` : '';
+    const why = /recovery ended before configured recovery target was reached/.test(tail)
+      ? `the archived WAL ends before the recovery target${target} (a restore point that was never created, or WAL not archived yet)`
+      : fallback;
+    const backup = r.origin.kind === 'enrolled' ? '' : ` Backup set ${r.origin.backupLabel}.`;
+    return `restore into "${r.instanceId}" failed: ${why}; the half-built instance is removed.${backup} Its log ends with:\n${tail}`;
+  }
+
   type RecoveryState = { in_recovery: boolean; pause_state: string; replay_lsn: string | null };
 
   async function recoveryState(r: InstanceRecord): Promise<RecoveryState> {
@@ -341,7 +352,7 @@ export function createLocalDatabasePlatform(options: LocalPlatformOptions): Data
     for (;;) {
       if (opts.signal?.aborted) throw new CommandAbortedError(`cancelled while waiting for ${what}`);
       if (!runningPostmaster(dataDirOf(r.dir))) {
-        throw new PlatformVerificationError(`instance "${r.instanceId}" stopped while waiting for ${what}; its log ends with:\n${logTail(path.join(r.dir, 'postgres.log'))}`);
+        throw new PlatformVerificationError(recoveryFailure(r, `PostgreSQL stopped while waiting for ${what}`));
       }
       const state = await recoveryState(r).catch(() => undefined);
       if (state && until(state)) return state;
