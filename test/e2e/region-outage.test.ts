@@ -106,6 +106,18 @@ test('a drill aborted at its gate (drill policy off) leaves no instance behind',
   }
 });
 
+test('a real failover while the primary still answers is refused before anything changes (no split brain)', async () => {
+  const before = { ids: s.instanceIds(), dns: dnsTarget() };
+  const input = recoverFromRegionOutageInput.parse({ incidentId: 'INC-REG-UP', startedBy: 'alice', replica: 'dr-replica' });
+  const handle = await startRunbook(s.client, { workflowType: 'recoverFromRegionOutage', scenario: 'region-outage', input, taskQueue: s.taskQueue });
+  const result = await runbookOutcome(s.client, handle.workflowId);
+  assert.equal(result.verdict, 'failed');
+  assert.match(result.verdictDetail ?? '', /production still answers .*two writable primaries/);
+  assert.ok(!result.timeline.some((t) => t.step.startsWith('promote ') || t.step.startsWith('scale up')));
+  assert.deepEqual(s.instanceIds(), before.ids);
+  assert.equal(dnsTarget(), before.dns);
+});
+
 test('region outage: the cross-region replica is promoted, DNS moves after bob approves, the app answers from it and takes writes', async () => {
   // Before the outage: the cross-region replica streams from production.
   const replica = await s.platform.createReplica({ instanceId: 'dr-replica', sourceInstanceId: 'production' });
