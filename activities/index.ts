@@ -15,6 +15,7 @@ import type { DatabasePlatform } from './platform/database-platform';
 import { createPlatformActivities, unconfiguredDatabasePlatform } from './platform-activities';
 import type { ObjectStore } from './platform/object-store';
 import { createValidationActivities } from './validation';
+import { createReplicaLagActivities } from './replica-lag';
 
 export interface ActivityDependencies {
   databases: DatabaseDirectory;
@@ -38,6 +39,7 @@ export interface ActivityDependencies {
 export function createActivities(deps: ActivityDependencies) {
   return {
     ...createDatabaseHealthActivities(deps.databases),
+    ...createReplicaLagActivities(deps.databases),
     ...createAppRuntimeActivities(deps.appRuntime ?? notConfigured<AppRuntime>('the application runtime', 'app'), deps.databaseTargets ?? ((name) => { throw new Error(`no database targets are wired (asked for ${name})`); })),
     ...createDnsActivities(deps.dns ?? notConfigured<Dns>('DNS', 'dns')),
     // Typed as always present so workflows can call them; a worker without `audit` in its config does not register them.
@@ -52,6 +54,7 @@ export function createActivities(deps: ActivityDependencies) {
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { DatabaseHealth, DatabaseDirectory } from './database-health';
+export type { DatabaseProbe, ReplicaLag } from './replica-lag';
 export type { DatabaseTargetResolver, PointAppAtDatabaseInput, WaitUntilAppHealthyInput } from './app-runtime';
 export type { AppHealth, PointAppResult, RestartResult } from './platform/app-runtime';
 export type { DnsRecord, DnsSwitch } from './platform/dns';

@@ -1,0 +1,94 @@
+import type { DatabaseDirectory } from './database-health';
+
+/** Whether a database answers at all: a region outage is confirmed by its primary not answering. */
+export interface DatabaseProbe {
+  database: string;
+  reachable: boolean;
+  /** "answers (primary)" / "answers (in recovery)" or why it does not answer. */
+  detail: string;
+}
+
+/** How far behind its primary a replica is, and the recovery point a promotion now would give. */
+export interface ReplicaLag {
+  instanceId: string;
+  inRecovery: boolean;
+  streaming: boolean;
+  /** The replica's clock when measured, ISO 8601. */
+  checkedAt: string;
+  /** pg_last_xact_replay_timestamp(): the newest commit the replica has replayed; null if none since it started. */
+  newestReplayedCommitAt: string | null;
+  receiveLsn: string | null;
+  replayLsn: string | null;
+  /** WAL received but not yet replayed (promotion replays it first). */
+  unreplayedBytes: number;
+  /** WAL the primary has written that the replica has not replayed; null when the primary does not answer. */
+  bytesBehindPrimary: number | null;
+  /**
+   * The newest commit a promotion now keeps, as a time: the check time when the replica has replayed all
+   * the primary wrote; otherwise its newest replayed commit (with the primary gone, commits after it may be
+   * lost: the conservative bound). Null when nothing can be said (no commit replayed, primary unreachable).
+   */
+  recoveryPoint: { newestCommittedAt: string; basis: string } | null;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Read-only measurements for a region failover: is the primary gone, how far behind is the standby. */
+export function createReplicaLagActivities(databases: DatabaseDirectory) {
+  async function currentLsnOf(database: string): Promise<string | null> {
+    try {
+      const row = (await databases.pool(database).query<{ lsn: string | null }>('SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END AS lsn')).rows[0];
+      return row?.lsn ?? null;
+    } catch {
+      return null; // the primary does not answer: that is what a region outage looks like
+    }
+  }
+
+  return {
+    async probeDatabase(input: { database: string }): Promise<DatabaseProbe> {
+      try {
+        const row = (await databases.pool(input.database).query<{ in_recovery: boolean }>('SELECT pg_is_in_recovery() AS in_recovery')).rows[0]!;
+        return { database: input.database, reachable: true, detail: `answers (${row.in_recovery ? 'in recovery' : 'primary'})` };
+      } catch (error) {
+        return { database: input.database, reachable: false, detail: `does not answer: ${messageOf(error)}` };
+      }
+    },
+
+    async measureReplicaLag(input: { instanceId: string; primary: string }): Promise<ReplicaLag> {
+      const replica = databases.pool(input.instanceId);
+      const row = (await replica.query<{ in_recovery: boolean; checked_at: Date; last_replay: Date | null; receive_lsn: string | null; replay_lsn: string | null; unreplayed: string | null; streaming: boolean }>(`
+        SELECT pg_is_in_recovery() AS in_recovery,
+               now() AS checked_at,
+               pg_last_xact_replay_timestamp() AS last_replay,
+               pg_last_wal_receive_lsn()::text AS receive_lsn,
+               pg_last_wal_replay_lsn()::text AS replay_lsn,
+               pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::text AS unreplayed,
+               EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') AS streaming`)).rows[0]!;
+      const primaryLsn = row.in_recovery && row.replay_lsn ? await currentLsnOf(input.primary) : null;
+      const bytesBehindPrimary = primaryLsn && row.replay_lsn
+        ? Math.max(0, Number((await replica.query<{ d: string }>('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::text AS d', [primaryLsn, row.replay_lsn])).rows[0]!.d))
+        : null;
+      const checkedAt = row.checked_at.toISOString();
+      const newestReplayedCommitAt = row.last_replay ? row.last_replay.toISOString() : null;
+      let recoveryPoint: ReplicaLag['recoveryPoint'] = null;
+      if (bytesBehindPrimary === 0) recoveryPoint = { newestCommittedAt: checkedAt, basis: `replayed everything ${input.primary} has written` };
+      else if (newestReplayedCommitAt) {
+        recoveryPoint = { newestCommittedAt: newestReplayedCommitAt, basis: bytesBehindPrimary === null ? `${input.primary} does not answer: commits after the newest replayed one may be lost` : `${bytesBehindPrimary} bytes behind ${input.primary}` };
+      }
+      return {
+        instanceId: input.instanceId,
+        inRecovery: row.in_recovery,
+        streaming: row.streaming,
+        checkedAt,
+        newestReplayedCommitAt,
+        receiveLsn: row.receive_lsn,
+        replayLsn: row.replay_lsn,
+        unreplayedBytes: Math.max(0, Number(row.unreplayed ?? 0)),
+        bytesBehindPrimary,
+        recoveryPoint,
+      };
+    },
+  };
+}
