@@ -1,5 +1,8 @@
 import type { z } from 'zod';
 import { assessDatabaseHealthInput } from '../workflows/inputs';
+import { recoverFromAccidentalDeletionInput } from '../workflows/recover-from-accidental-deletion';
+import { recoverFromRegionOutageInput } from '../workflows/recover-from-region-outage';
+import { runDrillInput } from '../workflows/run-drill';
 
 /** A command-line flag that fills one input field, e.g. `--incident <id>` → incidentId. */
 export interface FlagMapping {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { recoverFromAccidentalDeletionInput } from './recover-from-accidental-deletion';
+import { recoverFromRegionOutageInput } from './recover-from-region-outage';
 
 /**
  * Every scenario a commander or a drill can run: its workflow type and its input schema (shared with
@@ -7,6 +8,7 @@ import { recoverFromAccidentalDeletionInput } from './recover-from-accidental-de
  */
 export const scenarios = {
   'accidental-deletion': { workflowType: 'recoverFromAccidentalDeletion', input: recoverFromAccidentalDeletionInput },
+  'region-outage': { workflowType: 'recoverFromRegionOutage', input: recoverFromRegionOutageInput },
 } as const satisfies Record<string, { workflowType: string; input: z.ZodType }>;
 
 export type ScenarioName = keyof typeof scenarios;
