@@ -59,8 +59,43 @@ export const scenarios: ScenarioEntry[] = [
       { flag: '--environment <name>', field: 'environment', description: 'environment from the worker config (default local)' },
     ],
   },
-  // e.g. { name: 'server-failure', workflowType: 'recoverFromServerFailure', input: serverFailureInput, kind: 'runbook',
-  //        description: '…', flags: [...runbookFlags, { flag: '--replica <name>', field: 'replica', description: '…' }] },
+  {
+    name: 'accidental-deletion',
+    workflowType: 'recoverFromAccidentalDeletion',
+    description: 'point-in-time restore to a new instance just before the deletion, validate, approve, then repair (copy the lost rows back) or cut over',
+    input: recoverFromAccidentalDeletionInput,
+    kind: 'runbook',
+    flags: [
+      ...runbookFlags,
+      { flag: '--target-time <iso>', field: 'targetTime', description: 'a time just before the deletion (ISO 8601 with a zone)' },
+      { flag: '--resolution <how>', field: 'resolution', description: 'repair (default: copy the lost rows back, keep later writes) or cutover' },
+      { flag: '--database <name>', field: 'database', description: 'the production database (default production)' },
+      { flag: '--tables <list>', field: 'tables', description: 'comma-separated tables to compare and repair', parse: (v) => v.split(',').map((t) => t.trim()).filter(Boolean) },
+    ],
+  },
+  {
+    name: 'region-outage',
+    workflowType: 'recoverFromRegionOutage',
+    description: 'promote the cross-region replica, scale up the standby application, approve, switch DNS, verify',
+    input: recoverFromRegionOutageInput,
+    kind: 'runbook',
+    flags: [
+      ...runbookFlags,
+      { flag: '--replica <id>', field: 'replica', description: 'the cross-region replica to promote (platform instance id)' },
+      { flag: '--dns-name <name>', field: 'dnsName', description: 'the name the application resolves its database through (default db.mita.internal)' },
+    ],
+  },
+  {
+    name: 'drill',
+    workflowType: 'runDrill',
+    description: 'run a scenario as a drill: isolated targets, measured against the objectives, always cleaned up',
+    input: runDrillInput,
+    kind: 'workflow',
+    flags: [
+      { flag: '--scenario <name>', field: 'scenario', description: 'the scenario to drill' },
+      { flag: '--as <name>', field: 'startedBy', description: 'who starts the drill' },
+    ],
+  },
 ];
 
 export function findScenario(name: string, table: ScenarioEntry[] = scenarios): ScenarioEntry | undefined {
