@@ -3,7 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { Client as PgClient } from 'pg';
+import { createLocalDatabasePlatform } from '../../activities/platform/local/local-database-platform';
+import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { freePort } from '../../stack/ports';
+import { statusQuery, type RunbookResult } from '../../workflows/messages';
 import { loadWorkerConfig } from '../../worker/config';
 import { createRunbookWorker } from '../../worker/worker';
 import { startTestStack } from '../support/stack';
@@ -79,6 +83,45 @@ describe('Temporal Web UI', { skip }, () => {
     assert.deepEqual(description.searchAttributes.DrScenario, ['web-ui-fixture']);
     assert.equal(await readWorkflowStatusFromUi(browser.page, { ...ui(), workflowId, until: ['Completed', 'Failed'] }), 'Completed');
     assert.deepEqual(JSON.parse(await readWorkflowPanelFromUi(browser.page, { ...ui(), workflowId, panel: 'Result' })), { input, approval });
+  });
+
+  test('recoverFromAccidentalDeletion started from the UI form, its repair gate approved from the signal dialog, restores the deleted rows', { timeout: 180_000 }, async () => {
+    // The incident: a seeded production with a backup, then a DELETE after the target time.
+    const db = new PgClient({ connectionString: stack.production.url(stack.databaseName) });
+    await db.connect();
+    try {
+      await seedFinancialDataset(db, { users: 30, transactionsPerUser: 5 }, 5);
+      const config = loadWorkerConfig(stack.configFile);
+      const local = config.platform!.local!;
+      await createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 }).takeBackup({ sourceInstanceId: 'production', type: 'full' });
+      await new Promise((r) => setTimeout(r, 1100));
+      const targetTime = new Date().toISOString();
+      await new Promise((r) => setTimeout(r, 1100));
+      const deleted = (await db.query<{ id: string }>('DELETE FROM transactions WHERE id % 5 = 0 RETURNING id')).rows.map((r) => r.id);
+      assert.ok(deleted.length > 10);
+
+      const workflowId = `web-ui-deletion-${randomUUID()}`;
+      const input = { incidentId: 'INC-UI-7', startedBy: 'alice', targetTime, resolution: 'repair' };
+      const { runId } = await startWorkflowFromUi(browser.page, { ...ui(), workflowId, taskQueue: runbookQueue, workflowType: 'recoverFromAccidentalDeletion', input });
+      const handle = client.workflow.getHandle(workflowId, runId);
+      for (let i = 0; i < 240; i++) {
+        const status = await handle.query(statusQuery).catch(() => undefined);
+        if (status?.openGates.some((g) => g.gate === 'repair')) break;
+        if (status?.verdict) assert.fail(`the runbook ended before its gate: ${status.verdict} ${status.verdictDetail}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await signalWorkflowFromUi(browser.page, { ...ui(), workflowId, signalName: 'approve', input: { gate: 'repair', approver: 'bob', comment: 'approved from the Web UI' } });
+
+      const result = (await handle.result()) as RunbookResult<{ inserted: number }>;
+      assert.equal(result.verdict, 'completed', result.verdictDetail);
+      assert.ok(result.timeline.some((t) => t.step === 'gate repair' && t.outcome === 'approved' && t.detail?.includes('bob')));
+      assert.equal(result.output?.inserted, deleted.length);
+      const back = await db.query('SELECT count(*)::int n FROM transactions WHERE id = ANY($1)', [deleted]);
+      assert.equal(back.rows[0].n, deleted.length, 'the deleted rows are back in production');
+      assert.equal(await readWorkflowStatusFromUi(browser.page, { ...ui(), workflowId, until: ['Completed', 'Failed'] }), 'Completed');
+    } finally {
+      await db.end();
+    }
   });
 
   test('assessDatabaseHealth started from the UI with a connection string for a name fails naming the field', { timeout: 60_000 }, async () => {
