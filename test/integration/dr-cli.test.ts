@@ -15,6 +15,7 @@ import { createSecretResolver } from '../../worker/secrets';
 import type { RunbookResult, RunbookStatus } from '../../workflows/messages';
 import { fixtureActivities, fixtureBundle, newRecorder } from '../support/fixture-runbook';
 import { startTestStack } from '../support/stack';
+import { createMemoryObjectStore } from '../support/memory-object-store';
 
 // The `dr` binary as a script would use it, on the real dev server with a real worker running the fixture
 // runbook (real plan, audit trail and notifier; fake steps). Every action goes through a `dr` subprocess;
@@ -95,7 +96,7 @@ before(async () => {
   config = { ...loadWorkerConfig(stack.configFile) };
   config.approvals = { ...config.approvals, gates: { cutover: { approvers: ['alice', 'carol'], quorum: 1 } } };
   databases = createDatabaseDirectory(config, createSecretResolver(config.secretsDir));
-  const real = createActivities({ databases, auditDatabase: config.audit!.database, runbookPlan: config, notifier: createConsoleNotifier(() => undefined) });
+  const real = createActivities({ databases, auditDatabase: config.audit!.database, runbookPlan: config, notifier: createConsoleNotifier(() => undefined), objectStore: createMemoryObjectStore() });
   const { doWork, undoWork, readNewestCommit } = fixtureActivities(newRecorder());
   connection = await NativeConnection.connect({ address: stack.temporal.address });
   worker = await Worker.create({ connection, namespace: stack.temporal.namespace, taskQueue, workflowBundle: await fixtureBundle(), activities: { ...real, doWork, undoWork, readNewestCommit } });
@@ -152,6 +153,8 @@ test('a runbook driven by dr: status shows the open gate, refusals exit 3 with o
   const done = await statusJson(id);
   assert.equal(done.phase, 'finished');
   assert.equal(done.verdict, 'completed');
+  // The verdict is known before the workflow closes (it still writes its report): wait until it has closed.
+  await listed([], id, false);
   const late = await dr('approve', id, '--gate', 'cutover', '--as', 'alice');
   assert.equal(late.code, 3);
   assert.equal(late.stderr, 'dr: refused: the runbook has already ended (completed)\n');
