@@ -14,6 +14,9 @@ import type { DatabasePlatform } from './platform/database-platform';
 import { createPlatformActivities, unconfiguredDatabasePlatform } from './platform-activities';
 import type { ObjectStore } from './platform/object-store';
 import { createValidationActivities } from './validation';
+import { createMigrationActivities } from './migrations';
+import type { MigrationTool } from './platform/migration-tool';
+import { createSqlDirectoryMigrationTool } from './platform/local/sql-directory-migrations';
 
 export interface ActivityDependencies {
   databases: DatabaseDirectory;
@@ -31,6 +34,8 @@ export interface ActivityDependencies {
   platform?: DatabasePlatform;
   /** Where baselines and diffs are kept; the validation activities that store something fail with a clear line without it. */
   objectStore?: ObjectStore;
+  /** Directory of the application's versioned up/down SQL migrations (config `migrations.directory`). */
+  migrationsDirectory?: string;
 }
 
 /** Every activity the worker registers, built over the clients the worker wired from config. */
@@ -45,6 +50,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createRunbookPlanActivities(deps.runbookPlan ?? defaultRunbookPlanConfig()),
     ...createPlatformActivities(deps.platform ?? unconfiguredDatabasePlatform()),
     ...createValidationActivities(deps.databases, deps.objectStore ?? notConfigured<ObjectStore>('the ObjectStore (baselines, diffs)', 'objectStore')),
+    ...createMigrationActivities((name) => (deps.migrationsDirectory ? createSqlDirectoryMigrationTool(deps.databases.pool(name), deps.migrationsDirectory) : notConfigured<MigrationTool>('the migration tool', 'migrations.directory'))),
   };
 }
 
