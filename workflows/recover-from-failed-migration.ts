@@ -62,14 +62,14 @@ export async function recoverFromFailedMigration(input: RecoverFromFailedMigrati
     });
 
     // The safety net before anything changes: a backup of the state as it is, and a named WAL point at it.
-    await rb.step({ name: `safety backup of ${database}`, activity: 'takeDatabaseBackup', args: [{ sourceInstanceId: database, type: 'incr' }], affectsProduction: false, options: longOperation, describe: (b) => `backup set ${b.label}` });
+    const backup = await rb.step({ name: `safety backup of ${database}`, activity: 'takeDatabaseBackup', args: [{ sourceInstanceId: database, type: 'incr' }], affectsProduction: false, options: longOperation, describe: (b) => `backup set ${b.label}` });
     const pointName = `before-rollback-${rb.workflowId}`.replace(/[^\w.:-]+/g, '-').slice(0, 63);
     await rb.step({ name: `restore point ${pointName}`, activity: 'createRestorePoint', args: [{ sourceInstanceId: database, name: pointName }], affectsProduction: false, options: longOperation, describe: (p) => `at ${p.lsn} (${p.createdAt})` });
 
     let fallback: FallbackReason = plan.blockers.length ? `the rollback is impossible: ${plan.blockers.join('; ')}` : undefined;
     if (!fallback) {
       // A drill rehearses the rollback on a fresh copy of production, never on production itself.
-      const target = rb.mode === 'drill' ? await buildDrillCopy(rb, database) : database;
+      const target = rb.mode === 'drill' ? await buildDrillCopy(rb, database, backup.label) : database;
       await rb.gate('rollback');
       try {
         await rb.step({
@@ -80,7 +80,9 @@ export async function recoverFromFailedMigration(input: RecoverFromFailedMigrati
           options: { startToCloseTimeout: '30 minutes', heartbeatTimeout: '5 minutes', retry: { initialInterval: '2 seconds', maximumAttempts: 3 } },
           describe: describePlan,
         });
-        await validateRecoveredDatabase(rb, target);
+        // Rows stay where they are, so "recent data" is measured at the migration, not now: an application
+        // down since the migration wrote nothing, and that is no reason to restore.
+        await validateRecoveredDatabase(rb, target, { incidentTime: migrationStartedAt });
       } catch (error) {
         if (isCancellation(error)) throw error;
         const type = (error as { cause?: { type?: string } }).cause?.type ?? (error as { type?: string }).type;
@@ -135,12 +137,12 @@ function describePlan(p: RollbackPlan): string {
   return p.steps.length ? `${p.from} → ${p.to}: undo ${p.steps.map((s) => `${s.version} ${s.name}`).join(', ')}` : `already at ${p.to} or earlier`;
 }
 
-/** The drill's stand-in for production: a new instance holding everything production has committed. */
-async function buildDrillCopy(rb: FailedMigrationRunbook, database: string): Promise<string> {
+/** The drill's stand-in for production: the safety backup restored into a new instance (which proves it restores). */
+async function buildDrillCopy(rb: FailedMigrationRunbook, database: string, backupLabel: string): Promise<string> {
   const copy = await rb.step({
-    name: `copy ${database} into a new instance for the drill`,
-    activity: 'restoreToPointInTime',
-    args: [{ sourceInstanceId: database, step: 'drill-copy', target: { kind: 'latest' } }],
+    name: `restore the safety backup ${backupLabel} into a new instance for the drill`,
+    activity: 'restoreBackupToNewInstance',
+    args: [{ sourceInstanceId: database, step: 'drill-copy', backupLabel }],
     affectsProduction: false,
     options: longOperation,
     describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}`,

@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import { Pool } from 'pg';
 import { WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { startSteadyWriter } from '../../demo/steady-writer';
 import { createSqlDirectoryMigrationTool } from '../../activities/platform/local/sql-directory-migrations';
 import { startRunbook } from '../../client/runbooks';
 import { demoMigrationsDirectory } from '../../stack/local-stack';
@@ -21,6 +22,7 @@ let humanDrills: { taskQueue: string; stop(): Promise<void> } | undefined;
 before(async () => {
   s = await startScenarioStack({ users: 40, transactionsPerUser: 8 });
   pool = new Pool({ connectionString: s.productionUrl, max: 2 });
+  await writeForAWhile();
   // A second worker whose drills wait for a person at their gates (drill policy off), to abort one there.
   const connection = await NativeConnection.connect({ address: s.stack.temporal.address });
   const taskQueue = `drill-human-${randomUUID()}`;
@@ -36,6 +38,12 @@ after(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The application is live: recent transactions exist, as the "recent data integrity" check expects. */
+const writeForAWhile = async () => {
+  const writer = startSteadyWriter({ connectionString: s.productionUrl, ratePerSecond: 10 });
+  await sleep(1500);
+  await writer.stop();
+};
 const migrate = (toVersion: string) => createSqlDirectoryMigrationTool(pool, demoMigrationsDirectory).migrate(toVersion);
 const schemaVersion = async (p: Pool = pool) => (await p.query<{ v: string }>('SELECT max(version) v FROM schema_migrations')).rows[0]!.v;
 const hasCategory = async () => (await pool.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'transactions' AND column_name = 'category'`)).rowCount === 1;
@@ -105,6 +113,7 @@ test('rollback: after bob approves, the down migrations take production back to 
 });
 
 test('irreversible migration: the child runbook restores to before it and cuts the application over', async () => {
+  await writeForAWhile();
   const before = await totals();
   await sleep(1100);
   const migrationStartedAt = new Date().toISOString();
@@ -117,6 +126,7 @@ test('irreversible migration: the child runbook restores to before it and cuts t
   const child = await waitForRunbookStatus(s.client, childId, gateIsOpen('cutover'));
   assert.equal(child.startedBy, 'alice');
   const parent = await waitForRunbookStatus(s.client, handle.workflowId, () => true);
+  assert.match(parent.timeline.find((t) => t.step.startsWith('integrity checks'))?.detail ?? '', /corruption indicators: .*Financial calculations/, 'the assessment saw the corruption');
   assert.match(parent.timeline.find((t) => t.step.startsWith('plan the rollback'))?.detail ?? '', /impossible: migration 0003 .* has no down script/);
   assert.ok(parent.timeline.some((t) => t.step.startsWith('fall back to point-in-time restore') && t.detail?.includes(childId)));
   await s.client.workflow.getHandle(childId).executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob' }] });
