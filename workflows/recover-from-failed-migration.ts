@@ -1,4 +1,4 @@
-import { ApplicationFailure, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { RollbackPlan } from '../activities/platform/migration-tool';
 import { runbookFields, configName, isoInstant } from './inputs';
@@ -63,7 +63,8 @@ export async function recoverFromFailedMigration(input: RecoverFromFailedMigrati
 
     // The safety net before anything changes: a backup of the state as it is, and a named WAL point at it.
     const backup = await rb.step({ name: `safety backup of ${database}`, activity: 'takeDatabaseBackup', args: [{ sourceInstanceId: database, type: 'incr' }], affectsProduction: false, options: longOperation, describe: (b) => `backup set ${b.label}` });
-    const pointName = `before-rollback-${rb.workflowId}`.replace(/[^\w.:-]+/g, '-').slice(0, 63);
+    // Unique per run (a name already taken would return the older point), the same on every replay.
+    const pointName = `before-rollback-${workflowInfo().runId}`;
     await rb.step({ name: `restore point ${pointName}`, activity: 'createRestorePoint', args: [{ sourceInstanceId: database, name: pointName }], affectsProduction: false, options: longOperation, describe: (p) => `at ${p.lsn} (${p.createdAt})` });
 
     let fallback: FallbackReason = plan.blockers.length ? `the rollback is impossible: ${plan.blockers.join('; ')}` : undefined;
@@ -103,6 +104,8 @@ export async function recoverFromFailedMigration(input: RecoverFromFailedMigrati
     // Fallback: the accidental-deletion path, restoring to just before the migration and cutting over.
     const child = await rb.child(`fall back to point-in-time restore before ${migrationStartedAt} (${fallback})`, recoverFromAccidentalDeletion, {
       workflowId: `${rb.workflowId}-pitr`,
+      // Even a terminated parent asks the child to cancel, so the child still removes what it built.
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       args: [{
         incidentId: rb.input.incidentId,
         environment: rb.input.environment,

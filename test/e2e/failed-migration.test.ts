@@ -150,3 +150,20 @@ test('irreversible migration: the child runbook restores to before it and cuts t
   }
   assert.ok(result.rpo.achievedSeconds !== undefined, `RPO measured: ${JSON.stringify(result.rpo)}`);
 });
+
+test('a drill of the fallback restores to before the migration in isolation and removes the instance', async () => {
+  // Production is still on the irreversible migration 0003 (the application now runs on the restored instance).
+  const instancesBefore = s.instanceIds();
+  const before = await totals();
+  const migrationStartedAt = (await pool.query<{ at: Date }>(`SELECT applied_at at FROM schema_migrations WHERE version = '0003'`)).rows[0]!.at;
+  const handle = await startRunbook(s.client, { workflowType: 'recoverFromFailedMigration', scenario: 'failed-migration', input: input({ incidentId: 'DRILL-MIG-5', mode: 'drill', migrationStartedAt: new Date(migrationStartedAt.getTime() - 2000).toISOString() }), taskQueue: s.taskQueue });
+  const result = await runbookOutcome<{ resolution: string }>(s.client, handle.workflowId);
+  assert.equal(result.verdict, 'completed', result.verdictDetail);
+  assert.equal(result.output!.resolution, 'point-in-time restore (drill: production untouched)');
+  const child = await runbookOutcome(s.client, `${handle.workflowId}-pitr`);
+  assert.equal(child.mode, 'drill');
+  assert.ok(child.compensations.length === 1 && child.compensations[0]!.outcome === 'succeeded', JSON.stringify(child.compensations));
+  assert.deepEqual(s.instanceIds(), instancesBefore);
+  assert.deepEqual(await totals(), before);
+  assert.equal(await schemaVersion(), '0003');
+});
