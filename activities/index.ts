@@ -16,6 +16,9 @@ import { createPlatformActivities, unconfiguredDatabasePlatform } from './platfo
 import type { ObjectStore } from './platform/object-store';
 import { createValidationActivities } from './validation';
 import { createReplicaLagActivities } from './replica-lag';
+import { createMigrationActivities } from './migrations';
+import type { MigrationTool } from './platform/migration-tool';
+import { createSqlDirectoryMigrationTool } from './platform/local/sql-directory-migrations';
 
 export interface ActivityDependencies {
   databases: DatabaseDirectory;
@@ -33,6 +36,8 @@ export interface ActivityDependencies {
   platform?: DatabasePlatform;
   /** Where reports, baselines, diffs and drill evidence go (a directory locally, S3 in the cloud). */
   objectStore?: ObjectStore;
+  /** Directory of the application's versioned up/down SQL migrations (config `migrations.directory`). */
+  migrationsDirectory?: string;
 }
 
 /** Every activity the worker registers, built over the clients the worker wired from config. */
@@ -49,6 +54,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createPlatformActivities(deps.platform ?? unconfiguredDatabasePlatform()),
     ...createValidationActivities(deps.databases, deps.objectStore ?? notConfigured<ObjectStore>('the object store (baselines, diffs)', 'objectStore')),
     ...createReportActivities(deps.objectStore ?? notConfigured<ObjectStore>('the object store (reports)', 'objectStore')),
+    ...createMigrationActivities((name) => (deps.migrationsDirectory ? createSqlDirectoryMigrationTool(deps.databases.pool(name), deps.migrationsDirectory) : notConfigured<MigrationTool>('the migration tool', 'migrations.directory'))),
   };
 }
 

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { assessDatabaseHealthInput } from '../workflows/inputs';
 import { recoverFromAccidentalDeletionInput } from '../workflows/recover-from-accidental-deletion';
 import { recoverFromRegionOutageInput } from '../workflows/recover-from-region-outage';
+import { recoverFromFailedMigrationInput } from '../workflows/recover-from-failed-migration';
 import { runDrillInput } from '../workflows/run-drill';
 
 /** A command-line flag that fills one input field, e.g. `--incident <id>` → incidentId. */
@@ -83,6 +84,19 @@ export const scenarios: ScenarioEntry[] = [
       ...runbookFlags,
       { flag: '--replica <id>', field: 'replica', description: 'the cross-region replica to promote (platform instance id)' },
       { flag: '--dns-name <name>', field: 'dnsName', description: 'the name the application resolves its database through (default db.mita.internal)' },
+    ],
+  },
+  {
+    name: 'failed-migration',
+    workflowType: 'recoverFromFailedMigration',
+    description: 'safety backup, approve, roll back with the down migrations, checks; else a point-in-time restore to before the migration and a cutover',
+    input: recoverFromFailedMigrationInput,
+    kind: 'runbook',
+    flags: [
+      ...runbookFlags,
+      { flag: '--to-version <version>', field: 'toVersion', description: 'the previous stable schema version, e.g. 0001' },
+      { flag: '--migration-started-at <iso>', field: 'migrationStartedAt', description: 'when the failed migration started (the fallback restores to just before it)' },
+      { flag: '--database <name>', field: 'database', description: 'the production database (default production)' },
     ],
   },
   {

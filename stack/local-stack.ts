@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import YAML from 'yaml';
 import { installAuditSchema } from '../activities/audit';
 import { createFinancialSchema } from '../demo/financial-dataset';
@@ -12,6 +12,10 @@ import { freePort } from './ports';
 import { createHostsFileDns } from '../activities/platform/local/hosts-file-dns';
 import { createLocalAppRuntime, type LocalAppRuntime } from '../activities/platform/local/local-app-runtime';
 import { databaseUrl, formatEnvFile } from '../activities/platform/local/env-file';
+import { createSqlDirectoryMigrationTool } from '../activities/platform/local/sql-directory-migrations';
+
+/** The demo application's versioned migrations; the schema the stack creates is their version 0001. */
+export const demoMigrationsDirectory = path.join(__dirname, '..', 'demo', 'migrations');
 
 export interface LocalStackOptions {
   stateDir: string;
@@ -66,6 +70,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stopOnFailure.push(() => production.stop());
     await createDatabaseIfMissing(production, databaseName);
     await createApplicationSchema(production, databaseName);
+    await markBaselineMigration(production, databaseName);
     await enrolPrimaryInstance(platform, { instanceId: 'production', cluster: production, database: databaseName });
     log(`PostgreSQL "production" is up on 127.0.0.1:${production.port} (database ${databaseName})`);
 
@@ -172,6 +177,16 @@ function stopDemoServices(appDir: string): void {
   }
 }
 
+/** Records version 0001 in schema_migrations, so the failed-migration runbook has a version to return to. */
+async function markBaselineMigration(cluster: PostgresCluster, database: string): Promise<void> {
+  const pool = new Pool({ connectionString: cluster.url(database), max: 1 });
+  try {
+    await createSqlDirectoryMigrationTool(pool, demoMigrationsDirectory).migrate('0001');
+  } finally {
+    await pool.end();
+  }
+}
+
 export const auditDatabaseName = 'dr_audit';
 export const databaseHostName = 'db.mita.internal';
 const auditWriterRole = 'dr_audit_writer';
@@ -212,6 +227,7 @@ function writeWorkerConfig(stateDir: string, production: PostgresCluster, databa
     audit: { database: 'audit' },
     platform: { local: { stateDir: 'platform', stanza: 'production' } },
     objectStore: { directory: 'objects' },
+    migrations: { directory: path.relative(stateDir, demoMigrationsDirectory) },
     app: { envFile: path.relative(stateDir, wiring.appEnvFile), port: wiring.appPort },
     dns: { mappingFile: path.relative(stateDir, wiring.dnsMappingFile), defaultTtlSeconds: 1 },
     // Every gate of every scenario: one approval of three listed people; cutover gates keep the two-person rule.

@@ -111,6 +111,8 @@ export const workerConfigSchema = z.strictObject({
   /** Where reports, baselines and diffs are kept (local adapter: a directory, relative to the config file). */
   objectStore: z.strictObject({ directory: z.string().min(1) }).optional(),
   dns: dnsConfig.optional(),
+  /** The application's migrations (local adapter: a directory of <version>_<name>.up/down.sql, relative to the config file). */
+  migrations: z.strictObject({ directory: z.string().min(1) }).optional(),
   /** Which configured database holds dr_audit_log; the audit activities are registered only when set. */
   audit: z.strictObject({ database: z.string().min(1) }).optional(),
   approvals: approvalsConfig.prefault({}),
@@ -155,6 +157,7 @@ export function loadWorkerConfig(file: string): WorkerConfig {
   }
   if (config.dns) config.dns.mappingFile = fromConfigDir(config.dns.mappingFile);
   if (config.objectStore) config.objectStore.directory = fromConfigDir(config.objectStore.directory);
+  if (config.migrations) config.migrations.directory = fromConfigDir(config.migrations.directory);
   const local = config.platform?.local;
   if (local) {
     local.stateDir = path.resolve(path.dirname(file), local.stateDir);

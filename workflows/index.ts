@@ -3,3 +3,4 @@ export { assessDatabaseHealth } from './assess-database-health';
 export { recoverFromAccidentalDeletion } from './recover-from-accidental-deletion';
 export { runDrill } from './run-drill';
 export { recoverFromRegionOutage } from './recover-from-region-outage';
+export { recoverFromFailedMigration } from './recover-from-failed-migration';

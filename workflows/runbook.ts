@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
+  executeChild,
   isCancellation,
   patched,
   proxyActivities,
@@ -10,7 +11,11 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
+  type ChildWorkflowOptions,
+  type Workflow,
+  type WorkflowResultType,
 } from '@temporalio/workflow';
+import type { WithWorkflowArgs } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { z } from 'zod';
 import type { AuditActivities, AuditEntry } from '../activities/audit-port';
@@ -296,6 +301,30 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
     this.addTimeline({ step: `gate ${name}`, outcome: 'approved', detail: 'approved by the drill policy (drill mode)' }, true);
     this.audit('drill-policy', 'gate-decided', { gate: name, status: 'approved', approvals: ['drill-policy'] });
     await this.flush();
+  }
+
+  /**
+   * Runs another runbook as a child workflow (a failed migration falls back to the point-in-time restore
+   * path): on the timeline and in the audit trail under its workflow id, so people find it and decide its
+   * gates there. An abort or cancellation of this runbook cancels it, and its own compensations run.
+   */
+  async child<T extends Workflow>(name: string, workflowType: T, options: WithWorkflowArgs<T, ChildWorkflowOptions> & { workflowId: string }): Promise<WorkflowResultType<T>> {
+    if (this.abortRequest) throw new CancelledFailure(`aborted by ${this.abortRequest.by}`);
+    const entry = this.addTimeline({ step: name, outcome: 'running', detail: `child runbook ${options.workflowId}` });
+    this.setCurrent(name, 'running');
+    this.audit('runbook', 'child-started', { step: name, workflowId: options.workflowId, workflowType: workflowType.name });
+    await this.flush();
+    try {
+      const result = await executeChild<T>(workflowType.name, options);
+      Object.assign(entry, { endedAt: new Date().toISOString(), outcome: 'succeeded' });
+      this.audit('runbook', 'child-ended', { step: name, workflowId: options.workflowId, outcome: 'succeeded' });
+      return result;
+    } catch (error) {
+      Object.assign(entry, { endedAt: new Date().toISOString(), outcome: isCancellation(error) ? 'cancelled' : 'failed', detail: `child runbook ${options.workflowId}: ${messageOf(error)}` });
+      this.audit('runbook', 'child-ended', { step: name, workflowId: options.workflowId, outcome: entry.outcome, detail: entry.detail });
+      await this.flush();
+      throw error;
+    }
   }
 
   /** The cutover is verified: the RTO clock stops here. */

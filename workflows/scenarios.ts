@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { recoverFromAccidentalDeletionInput } from './recover-from-accidental-deletion';
 import { recoverFromRegionOutageInput } from './recover-from-region-outage';
+import { recoverFromFailedMigrationInput } from './recover-from-failed-migration';
 
 /**
  * Every scenario a commander or a drill can run: its workflow type and its input schema (shared with
@@ -9,6 +10,7 @@ import { recoverFromRegionOutageInput } from './recover-from-region-outage';
 export const scenarios = {
   'accidental-deletion': { workflowType: 'recoverFromAccidentalDeletion', input: recoverFromAccidentalDeletionInput },
   'region-outage': { workflowType: 'recoverFromRegionOutage', input: recoverFromRegionOutageInput },
+  'failed-migration': { workflowType: 'recoverFromFailedMigration', input: recoverFromFailedMigrationInput },
 } as const satisfies Record<string, { workflowType: string; input: z.ZodType }>;
 
 export type ScenarioName = keyof typeof scenarios;
