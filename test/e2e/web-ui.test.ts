@@ -6,6 +6,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
 import { createLocalDatabasePlatform } from '../../activities/platform/local/local-database-platform';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
+import { startSteadyWriter } from '../../demo/steady-writer';
 import { freePort } from '../../stack/ports';
 import { statusQuery, type RunbookResult } from '../../workflows/messages';
 import { loadWorkerConfig } from '../../worker/config';
@@ -94,7 +95,10 @@ describe('Temporal Web UI', { skip }, () => {
       const config = loadWorkerConfig(stack.configFile);
       const local = config.platform!.local!;
       await createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 }).takeBackup({ sourceInstanceId: 'production', type: 'full' });
-      await new Promise((r) => setTimeout(r, 1100));
+      // The application is live: recent writes (the validation gate checks the newest is within the RPO).
+      const writer = startSteadyWriter({ connectionString: stack.production.url(stack.databaseName), ratePerSecond: 10 });
+      await new Promise((r) => setTimeout(r, 1500));
+      await writer.stop();
       const targetTime = new Date().toISOString();
       await new Promise((r) => setTimeout(r, 1100));
       const deleted = (await db.query<{ id: string }>('DELETE FROM transactions WHERE id % 5 = 0 RETURNING id')).rows.map((r) => r.id);
