@@ -7,7 +7,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { startSteadyWriter } from '../../demo/steady-writer';
 import { startRunbook } from '../../client/runbooks';
 import { createRunbookWorker } from '../../worker/worker';
-import { abortUpdate, approveUpdate } from '../../workflows/messages';
+import { abortUpdate, approveUpdate, type RunbookStatus } from '../../workflows/messages';
 import { recoverFromServerFailureInput, type RecoverFromServerFailureInput } from '../../workflows/recover-from-server-failure';
 import { gateIsOpen, runbookOutcome, startScenarioStack, waitForRunbookStatus, type ScenarioStack } from '../support/scenario-stack';
 
@@ -35,6 +35,8 @@ after(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The cutover gate is open, or the runbook ended (so a failure shows at once, not after a timeout). */
+const atCutoverGate = (st: RunbookStatus) => gateIsOpen('cutover')(st) || st.verdict !== undefined;
 const fast = { checks: 2, checkIntervalSeconds: 1, checkTimeoutSeconds: 2 } as const;
 
 function start(input: RecoverFromServerFailureInput, taskQueue = s.taskQueue) {
@@ -53,6 +55,13 @@ async function onInstance<T>(instanceId: string, fn: (db: PgClient) => Promise<T
 
 async function appHealth(): Promise<{ status: string; database: { port: number }; transactionCount: number }> {
   return (await fetch(`${s.stack.app!.url}/health/database`)).json() as never;
+}
+
+/** The seeded rows are old; a live application writes all the time, and the validation's recency check expects it. */
+async function writeForAWhile(ms = 1000, label = 'steady-writer') {
+  const writer = startSteadyWriter({ connectionString: s.productionUrl, ratePerSecond: 20, label });
+  await sleep(ms);
+  return writer.stop();
 }
 
 const ledger = (db: PgClient) => db.query<{ n: number; s: string }>('SELECT count(*)::int n, sum(amount)::text s FROM transactions').then((r) => r.rows[0]);
@@ -85,6 +94,7 @@ test('a healthy primary is never failed over: the runbook ends saying production
 });
 
 test('a drill builds, promotes, validates and removes its own replica; the standby, the app and production are untouched', async () => {
+  await writeForAWhile();
   const before = await s.production(ledger);
   const appBefore = (await appHealth()).database.port;
   const handle = await start({ incidentId: 'DRILL-SF-1', startedBy: 'alice', mode: 'drill', replica: 'standby', ...fast });
@@ -103,8 +113,10 @@ test('a drill builds, promotes, validates and removes its own replica; the stand
 });
 
 test('a drill aborted at its cutover gate removes its restored instance', async () => {
+  await writeForAWhile();
   const handle = await start({ incidentId: 'DRILL-SF-2', startedBy: 'alice', mode: 'drill', ...fast }, strictDrills.taskQueue);
-  const waiting = await waitForRunbookStatus(s.client, handle.workflowId, gateIsOpen('cutover'));
+  const waiting = await waitForRunbookStatus(s.client, handle.workflowId, atCutoverGate);
+  assert.ok(waiting.verdict === undefined, `waits at the cutover gate: ${waiting.verdict} ${waiting.verdictDetail ?? ''}`);
   assert.ok(waiting.timeline.some((t) => t.step.startsWith('restore the latest backup') && t.outcome === 'succeeded'));
   assert.equal(s.instanceIds().length, 3, 'the drill restored its own instance');
   await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'drill stopped at the gate on purpose' }] });
@@ -116,14 +128,18 @@ test('a drill aborted at its cutover gate removes its restored instance', async 
 
 test('production killed under steady writes: the standby is promoted after approval and the application runs on it', async () => {
   const writer = startSteadyWriter({ connectionString: s.productionUrl, ratePerSecond: 20, label: 'before-failure' });
-  await sleep(2000);
+  await sleep(1500);
+  // What archive_timeout does in production: the WAL so far reaches the archive (the restore path needs it).
+  await s.production((db) => db.query('SELECT pg_switch_wal()'));
+  await sleep(1500);
   await s.stack.production.stop('immediate');
   await sleep(300);
   const written = await writer.stop();
   assert.ok(written.inserted > 10);
 
   const handle = await start({ incidentId: 'INC-SF-1', startedBy: 'alice', replica: 'standby', checks: 3, checkIntervalSeconds: 1, checkTimeoutSeconds: 2 });
-  const waiting = await waitForRunbookStatus(s.client, handle.workflowId, gateIsOpen('cutover'));
+  const waiting = await waitForRunbookStatus(s.client, handle.workflowId, atCutoverGate);
+  assert.ok(waiting.verdict === undefined, `waits at the cutover gate: ${waiting.verdict} ${waiting.verdictDetail ?? ''}`);
   assert.equal(waiting.timeline.filter((t) => /^check \d of 3/.test(t.step) && t.detail?.startsWith('unreachable')).length, 3, 'three failed checks confirm the failure');
   assert.ok(waiting.timeline.some((t) => t.step === 'promote the standby standby' && t.outcome === 'succeeded'));
   assert.notEqual((await appHealth()).database.port, (await s.platform.describeInstance('standby')).endpoint.port, 'the app is not moved before the approval');
@@ -150,7 +166,8 @@ test('production killed under steady writes: the standby is promoted after appro
 test('without a standby the latest backup and the archived WAL are restored into a new instance and the application cut over', async () => {
   // Production is still down from the previous test.
   const handle = await start({ incidentId: 'INC-SF-2', startedBy: 'alice', ...fast });
-  await waitForRunbookStatus(s.client, handle.workflowId, gateIsOpen('cutover'));
+  const waiting = await waitForRunbookStatus(s.client, handle.workflowId, atCutoverGate);
+  assert.ok(waiting.verdict === undefined, `waits at the cutover gate: ${waiting.verdict} ${waiting.verdictDetail ?? ''}`);
   await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob' }] });
   const result = await runbookOutcome<{ path: string; recoveredInstance: string }>(s.client, handle.workflowId);
   assert.equal(result.verdict, 'completed', result.verdictDetail);
