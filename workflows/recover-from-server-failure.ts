@@ -90,6 +90,14 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
         options: quickRead,
         describe: (d) => `${d.role}, ${d.status}, ${d.acceptingConnections ? 'accepting connections' : 'NOT accepting connections'}${d.replication ? `, streaming ${d.replication.streaming}` : ''}`,
       });
+      // The platform reached the primary to measure the standby's lag: it is not down after all (a
+      // network path, not the server, failed). Promoting now would make two primaries.
+      if (!drill && standby.replication && standby.replication.lagBytes >= 0) {
+        return {
+          failover: false as const,
+          finding: `${database} failed ${window.failures.length} checks, but it answered the platform while the standby ${replica} was assessed: the server is up (check the network path from the workers), so nothing was promoted, restored or switched`,
+        };
+      }
       if (!standby.acceptingConnections || standby.role !== 'replica') {
         standbyDecision = `standby ${replica} is ${standby.acceptingConnections ? `a ${standby.role}, not a replica` : 'not accepting connections'}`;
       } else {

@@ -128,6 +128,15 @@ test('a primary that answers the last check of the window is not failed over: no
   });
 });
 
+test('a primary that still answers the platform (its standby measures a lag in bytes) is not failed over', async () => {
+  await run({ probes: [false, false, false], standby: { accepting: true, lagBytes: 0 } }, async ({ taskQueue, calls }) => {
+    const result = (await (await start(taskQueue, { replica: 'standby' })).result()) as RunbookResult<{ failover: boolean; finding: string }>;
+    assert.equal(result.output?.failover, false);
+    assert.match(result.output!.finding, /answered the platform/);
+    assert.deepEqual(calls.slice(3), ['describe standby']);
+  });
+});
+
 test('a standby lagging more than the RPO objective is not promoted: the latest backup is restored instead', async () => {
   await run({ probes: [false, false, false], standby: { accepting: true, newestCommitSecondsBeforeFailure: 1200 } }, async ({ taskQueue, calls }) => {
     const handle = await start(taskQueue, { replica: 'standby' });
