@@ -3,10 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { Client as PgClient } from 'pg';
 import { WorkflowFailedError } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { startSteadyWriter } from '../../demo/steady-writer';
 import { startRunbook } from '../../client/runbooks';
-import { createRunbookWorker } from '../../worker/worker';
 import { abortUpdate, approveUpdate, type RunbookStatus } from '../../workflows/messages';
 import { recoverFromServerFailureInput, type RecoverFromServerFailureInput } from '../../workflows/recover-from-server-failure';
 import { gateIsOpen, runbookOutcome, startScenarioStack, waitForRunbookStatus, type ScenarioStack } from '../support/scenario-stack';
@@ -17,20 +15,14 @@ import { gateIsOpen, runbookOutcome, startScenarioStack, waitForRunbookStatus, t
 // drills (isolated, removed, also when aborted at the gate), a healthy primary, and a bad input.
 let s: ScenarioStack;
 /** A second worker whose drills wait for a person at their gates (drill policy off), to abort one there. */
-let strictDrills: { taskQueue: string; stop: () => Promise<void> };
+let strictDrillsQueue: string;
 
 before(async () => {
   s = await startScenarioStack();
   await s.platform.createReplica({ instanceId: 'standby', sourceInstanceId: 'production' });
-  const connection = await NativeConnection.connect({ address: s.stack.temporal.address });
-  const taskQueue = `scenario-strict-drills-${randomUUID()}`;
-  const config = { ...s.config, approvals: { ...s.config.approvals, drill: { autoApprove: false } } };
-  const { worker, run } = await createRunbookWorker({ connection, namespace: s.stack.temporal.namespace, taskQueue, config });
-  const running = run();
-  strictDrills = { taskQueue, stop: async () => { worker.shutdown(); await running.catch(() => undefined); await connection.close(); } };
+  strictDrillsQueue = await s.startWorker((c) => ({ ...c, approvals: { ...c.approvals, drill: { autoApprove: false } } }));
 });
 after(async () => {
-  await strictDrills?.stop();
   await s?.stop();
 });
 
@@ -114,7 +106,8 @@ test('a drill builds, promotes, validates and removes its own replica; the stand
 
 test('a drill aborted at its cutover gate removes its restored instance', async () => {
   await writeForAWhile();
-  const handle = await start({ incidentId: 'DRILL-SF-2', startedBy: 'alice', mode: 'drill', ...fast }, strictDrills.taskQueue);
+  const before = await s.production(ledger);
+  const handle = await start({ incidentId: 'DRILL-SF-2', startedBy: 'alice', mode: 'drill', ...fast }, strictDrillsQueue);
   const waiting = await waitForRunbookStatus(s.client, handle.workflowId, atCutoverGate);
   assert.ok(waiting.verdict === undefined, `waits at the cutover gate: ${waiting.verdict} ${waiting.verdictDetail ?? ''}`);
   assert.ok(waiting.timeline.some((t) => t.step.startsWith('restore the latest backup') && t.outcome === 'succeeded'));
@@ -124,6 +117,7 @@ test('a drill aborted at its cutover gate removes its restored instance', async 
   assert.equal(result.verdict, 'aborted', result.verdictDetail);
   assert.ok(result.compensations.some((c) => c.outcome === 'succeeded' && c.name.startsWith('delete the restored instance')));
   assert.deepEqual(s.instanceIds(), ['production', 'standby']);
+  assert.deepEqual(await s.production(ledger), before, 'production untouched');
 });
 
 test('production killed under steady writes: the standby is promoted after approval and the application runs on it', async () => {
