@@ -1,4 +1,5 @@
 import { createDatabaseHealthActivities, type DatabaseDirectory } from './database-health';
+import { createDatabaseProbeActivities } from './database-probe';
 import { createAppRuntimeActivities, type DatabaseTargetResolver } from './app-runtime';
 import { createDnsActivities } from './dns';
 import type { AppRuntime } from './platform/app-runtime';
@@ -45,6 +46,7 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ...createDatabaseHealthActivities(deps.databases),
     ...createReplicaLagActivities(deps.databases),
+    ...createDatabaseProbeActivities(deps.databases),
     ...createAppRuntimeActivities(deps.appRuntime ?? notConfigured<AppRuntime>('the application runtime', 'app'), deps.databaseTargets ?? ((name) => { throw new Error(`no database targets are wired (asked for ${name})`); })),
     ...createDnsActivities(deps.dns ?? notConfigured<Dns>('DNS', 'dns')),
     // Typed as always present so workflows can call them; a worker without `audit` in its config does not register them.
@@ -60,7 +62,8 @@ export function createActivities(deps: ActivityDependencies) {
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { DatabaseHealth, DatabaseDirectory } from './database-health';
-export type { DatabaseProbe, ReplicaLag } from './replica-lag';
+export type { ReplicaLag } from './replica-lag';
+export type { DatabaseProbe, NewestCommit } from './database-probe';
 export type { DatabaseTargetResolver, PointAppAtDatabaseInput, WaitUntilAppHealthyInput } from './app-runtime';
 export type { AppHealth, PointAppResult, RestartResult } from './platform/app-runtime';
 export type { DnsRecord, DnsSwitch } from './platform/dns';

@@ -1,13 +1,6 @@
 import type { DatabaseDirectory } from './database-health';
 
 /** Whether a database answers at all: a region outage is confirmed by its primary not answering. */
-export interface DatabaseProbe {
-  database: string;
-  reachable: boolean;
-  /** "answers (primary)" / "answers (in recovery)" or why it does not answer. */
-  detail: string;
-}
-
 /** How far behind its primary a replica is, and the recovery point a promotion now would give. */
 export interface ReplicaLag {
   instanceId: string;
@@ -31,11 +24,7 @@ export interface ReplicaLag {
   recoveryPoint: { newestCommittedAt: string; basis: string } | null;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Read-only measurements for a region failover: is the primary gone, how far behind is the standby. */
+/** Read-only measurements for a failover: how far behind is the standby (probeDatabase says whether the primary is gone). */
 export function createReplicaLagActivities(databases: DatabaseDirectory) {
   async function currentLsnOf(database: string): Promise<string | null> {
     try {
@@ -47,15 +36,6 @@ export function createReplicaLagActivities(databases: DatabaseDirectory) {
   }
 
   return {
-    async probeDatabase(input: { database: string }): Promise<DatabaseProbe> {
-      try {
-        const row = (await databases.pool(input.database).query<{ in_recovery: boolean }>('SELECT pg_is_in_recovery() AS in_recovery')).rows[0]!;
-        return { database: input.database, reachable: true, detail: `answers (${row.in_recovery ? 'in recovery' : 'primary'})` };
-      } catch (error) {
-        return { database: input.database, reachable: false, detail: `does not answer: ${messageOf(error)}` };
-      }
-    },
-
     async measureReplicaLag(input: { instanceId: string; primary: string }): Promise<ReplicaLag> {
       const replica = databases.pool(input.instanceId);
       const row = (await replica.query<{ in_recovery: boolean; checked_at: Date; last_replay: Date | null; receive_lsn: string | null; replay_lsn: string | null; unreplayed: string | null; streaming: boolean }>(`

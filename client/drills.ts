@@ -1,8 +1,9 @@
+import { scenarioNames, type ScenarioName } from '../workflows/scenarios';
 import { ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleSummary } from '@temporalio/client';
 
-/** The scenarios a drill can exercise; runDrill's input names one of them. */
-export const drillScenarios = ['failed-migration', 'server-failure', 'region-outage', 'accidental-deletion'] as const;
-export type DrillScenario = (typeof drillScenarios)[number];
+/** The scenarios a drill can exercise: the same table runDrill reads. */
+export const drillScenarios = scenarioNames;
+export type DrillScenario = ScenarioName;
 
 export interface DrillScheduleRequest {
   scenario: DrillScenario;

@@ -3,6 +3,7 @@ import { assessDatabaseHealthInput } from '../workflows/inputs';
 import { recoverFromAccidentalDeletionInput } from '../workflows/recover-from-accidental-deletion';
 import { recoverFromRegionOutageInput } from '../workflows/recover-from-region-outage';
 import { recoverFromFailedMigrationInput } from '../workflows/recover-from-failed-migration';
+import { recoverFromServerFailureInput } from '../workflows/recover-from-server-failure';
 import { runDrillInput } from '../workflows/run-drill';
 
 /** A command-line flag that fills one input field, e.g. `--incident <id>` → incidentId. */
@@ -96,6 +97,20 @@ export const scenarios: ScenarioEntry[] = [
       ...runbookFlags,
       { flag: '--to-version <version>', field: 'toVersion', description: 'the previous stable schema version, e.g. 0001' },
       { flag: '--migration-started-at <iso>', field: 'migrationStartedAt', description: 'when the failed migration started (the fallback restores to just before it)' },
+      { flag: '--database <name>', field: 'database', description: 'the production database (default production)' },
+    ],
+  },
+  {
+    name: 'server-failure',
+    workflowType: 'recoverFromServerFailure',
+    description: 'confirm the failure over a window of checks, promote the standby (lag within the RPO) or restore the latest backup, validate, approve, cut the app over',
+    input: recoverFromServerFailureInput,
+    kind: 'runbook',
+    flags: [
+      ...runbookFlags,
+      { flag: '--replica <id>', field: 'replica', description: 'the standby to promote (platform instance id)' },
+      { flag: '--checks <n>', field: 'checks', description: 'failed checks that confirm the failure (default 3)', parse: Number },
+      { flag: '--check-interval <seconds>', field: 'checkIntervalSeconds', description: 'seconds between checks (default 20)', parse: Number },
       { flag: '--database <name>', field: 'database', description: 'the production database (default production)' },
     ],
   },

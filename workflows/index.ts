@@ -4,3 +4,4 @@ export { recoverFromAccidentalDeletion } from './recover-from-accidental-deletio
 export { runDrill } from './run-drill';
 export { recoverFromRegionOutage } from './recover-from-region-outage';
 export { recoverFromFailedMigration } from './recover-from-failed-migration';
+export { recoverFromServerFailure } from './recover-from-server-failure';

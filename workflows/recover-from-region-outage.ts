@@ -78,7 +78,7 @@ export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInpu
       args: [{ database: primary }],
       affectsProduction: false,
       options: quickRead,
-      describe: (p) => `${primary} ${p.detail}`,
+      describe: (p) => `${primary} ${p.reachable ? `answers (${p.responseMs} ms)` : `does not answer: ${p.error}`}`,
     });
     if (rb.mode === 'drill') return drill(rb);
 
@@ -86,7 +86,7 @@ export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInpu
       throw ApplicationFailure.create({
         type: 'PrimaryStillAnswers',
         nonRetryable: true,
-        message: `${primary} still answers (${probe.detail}): failing over now would leave two writable primaries. Confirm the region is down (or fence ${primary}), then start again, with failOverWhilePrimaryAnswers: true if it must be forced`,
+        message: `${primary} still answers (in ${probe.responseMs} ms): failing over now would leave two writable primaries. Confirm the region is down (or fence ${primary}), then start again, with failOverWhilePrimaryAnswers: true if it must be forced`,
       });
     }
     const replica = rb.input.replica!;

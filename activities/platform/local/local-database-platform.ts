@@ -269,7 +269,8 @@ export function createLocalDatabasePlatform(options: LocalPlatformOptions): Data
       // PostgreSQL's recovery_target_time wants "2026-11-23 13:55:43.680+00", not ISO's T and Z.
       if (t.kind === 'time') restoreOptions.push('--type=time', `--target=${t.time.replace('T', ' ').replace('Z', '+00')}`, '--target-action=pause', '--target-timeline=current');
       if (t.kind === 'name') restoreOptions.push('--type=name', `--target=${t.name}`, '--target-action=pause', '--target-timeline=current');
-      if (t.kind === 'latest') restoreOptions.push('--type=default', '--target-action=promote', '--target-timeline=current');
+      // No target: replay to the end of the archive, then PostgreSQL promotes itself (pgBackRest refuses --target-action here).
+      if (t.kind === 'latest') restoreOptions.push('--type=default', '--target-timeline=current');
     }
     opts.onProgress?.({ phase: 'restoring', bytesDone: 0, bytesTotal: build.backup.sizeBytes, message: `pgbackrest restore of backup set ${build.backup.label}` });
     const restore = spawnPgBackRest(setup, 'restore', restoreOptions, {
