@@ -1,17 +1,9 @@
 /**
  * The audit trail as the runbook sees it (issue 3, item 9): an append-only, hash-chained table in
  * PostgreSQL, written by `createAuditActivities(pool)`. Appends are idempotent on (workflowId, seq), so a
- * retried activity or a replayed flush writes nothing twice.
+ * retried activity or a replayed flush writes nothing twice. The runner needs only the append.
  */
-export interface AuditEntry {
-  seq: number;
-  /** ISO 8601, workflow time. */
-  at: string;
-  actor: string;
-  action: string;
-  detail: Record<string, unknown>;
-}
+import type { createAuditActivities } from './audit';
 
-export interface AuditActivities {
-  appendAuditEntries(input: { workflowId: string; entries: AuditEntry[] }): Promise<void>;
-}
+export type { AuditEntry } from './audit';
+export type AuditActivities = Pick<ReturnType<typeof createAuditActivities>, 'appendAuditEntries'>;

@@ -38,7 +38,9 @@ apt_install() {
 
 # 1. Node dependencies, exactly as locked.
 command -v node >/dev/null 2>&1 || fail "node is not installed" "install Node.js 20 (Debian: apt-get install nodejs npm)"
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ ! -f node_modules/.package-lock.json ]; then
+if [ -n "${DR_BOOTSTRAP_SKIP_NPM:-}" ]; then
+  say "node_modules left as it is (DR_BOOTSTRAP_SKIP_NPM)"
+elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ ! -f node_modules/.package-lock.json ]; then
   say "npm ci (node_modules missing or older than package-lock.json)"
   npm ci --no-audit --no-fund --loglevel=error
 else

@@ -53,10 +53,11 @@ test('a missing Temporal CLI ends the demo with one line pointing at the bootstr
 });
 
 test('no Go on the machine ends the bootstrap with one line saying what to install', () => {
-  // An empty cache forces a build; DR_GO_BIN pointing nowhere stands for a machine without Go.
+  // An empty cache forces a build; DR_GO_BIN pointing nowhere stands for a machine without Go. The test
+  // leaves node_modules alone: a test must never reinstall the packages it runs on.
   const result = spawnSync('bash', ['scripts/bootstrap.sh'], {
     cwd: root,
-    env: { ...process.env, DR_GO_BIN: path.join(tmp, 'no-go', 'go'), DR_CACHE_DIR: mkdtempSync(path.join(tmp, 'cache-')) },
+    env: { ...process.env, DR_BOOTSTRAP_SKIP_NPM: '1', DR_GO_BIN: path.join(tmp, 'no-go', 'go'), DR_CACHE_DIR: mkdtempSync(path.join(tmp, 'cache-')) },
     encoding: 'utf8',
     timeout: 120_000,
   });

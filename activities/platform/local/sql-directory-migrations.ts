@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { AvailableMigration, MigrationStatus, MigrationTool, RollbackPlan } from '../migration-tool';
 
 // Files are `<version>_<name>.up.sql` and `<version>_<name>.down.sql`; versions compare numerically
@@ -67,6 +67,23 @@ export function createSqlDirectoryMigrationTool(pool: Pool, directory: string): 
     return { from: current.current, to: toVersion, steps: undo.map(({ version, name }) => ({ version, name })), blockers };
   }
 
+  /** Every step of a migration run in one transaction: all of it happens, or none of it. */
+  async function inMigrationTransaction(work: (client: PoolClient) => Promise<void>): Promise<void> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Serialises with a concurrent migration run, which takes the same lock.
+      await client.query('LOCK TABLE schema_migrations IN EXCLUSIVE MODE');
+      await work(client);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
   return {
     status,
     planRollback,
@@ -74,22 +91,12 @@ export function createSqlDirectoryMigrationTool(pool: Pool, directory: string): 
       const plan = await planRollback(toVersion);
       if (plan.blockers.length) throw new Error(`cannot roll back to ${toVersion}: ${plan.blockers.join('; ')}`);
       const files = new Map(readMigrationDirectory(directory).map((m) => [m.version, m]));
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        // Serialises with a concurrent migration run, which takes the same lock.
-        await client.query('LOCK TABLE schema_migrations IN EXCLUSIVE MODE');
+      await inMigrationTransaction(async (client) => {
         for (const step of plan.steps) {
           await client.query(readFileSync(files.get(step.version)!.down!, 'utf8'));
           await client.query('DELETE FROM schema_migrations WHERE version = $1', [step.version]);
         }
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
       return plan;
     },
     async migrate(toVersion) {
@@ -98,21 +105,12 @@ export function createSqlDirectoryMigrationTool(pool: Pool, directory: string): 
       const todo = readMigrationDirectory(directory).filter((m) => !appliedVersions.has(m.version) && (toVersion === undefined || compareVersions(m.version, toVersion) <= 0));
       const missingUp = todo.filter((m) => !m.up);
       if (missingUp.length) throw new Error(`migrations without an up script: ${missingUp.map((m) => m.version).join(', ')}`);
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query('LOCK TABLE schema_migrations IN EXCLUSIVE MODE');
+      await inMigrationTransaction(async (client) => {
         for (const m of todo) {
           await client.query(readFileSync(m.up!, 'utf8'));
           await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
         }
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
       return todo.map((m) => m.version);
     },
   };
