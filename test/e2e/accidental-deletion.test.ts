@@ -47,6 +47,16 @@ test('repair: the deleted rows come back, rows written after the deletion surviv
   assert.ok(result.rto.cutoverVerifiedAt, 'RTO stopped at the verified repair');
   assert.deepEqual(s.instanceIds(), ['production'], 'the recovered instance was removed');
   assert.ok(writtenAfter.inserted > 0);
+
+  // The same repair again: everything is already back, so it copies nothing and changes nothing.
+  const before = await s.production(async (db) => (await db.query('SELECT count(*)::int n, sum(amount)::text s FROM transactions')).rows[0]);
+  const again = await startRunbook(s.client, { workflowType: 'recoverFromAccidentalDeletion', scenario: 'accidental-deletion', input: { ...input, incidentId: 'INC-DEL-1B' }, taskQueue: s.taskQueue });
+  await waitForRunbookStatus(s.client, again.workflowId, gateIsOpen('repair'));
+  await again.executeUpdate(approveUpdate, { args: [{ gate: 'repair', approver: 'bob' }] });
+  const second = await runbookOutcome<{ inserted: number }>(s.client, again.workflowId);
+  assert.equal(second.verdict, 'completed', second.verdictDetail);
+  assert.equal(second.output?.inserted, 0, 'a second repair inserts nothing');
+  assert.deepEqual(await s.production(async (db) => (await db.query('SELECT count(*)::int n, sum(amount)::text s FROM transactions')).rows[0]), before);
 });
 
 test('a drill approved by the drill policy rehearses up to the repair, then removes what it built', async () => {
