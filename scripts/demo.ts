@@ -2,6 +2,7 @@ import { Client as PgClient } from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createLocalDatabasePlatform } from '../activities/platform/local/local-database-platform';
+import { createDirectoryObjectStore } from '../activities/platform/local/directory-object-store';
 import { startRunbook } from '../client/runbooks';
 import { seedFinancialDataset, smallDataset } from '../demo/financial-dataset';
 import { startSteadyWriter } from '../demo/steady-writer';
@@ -99,14 +100,16 @@ void runMain(async () => {
     const result = (await handle.result()) as RunbookResult<{ repairPlan?: string[] }>;
     const written = await writer.stop();
 
-    console.log(`\nDR drill report — accidental deletion (${input.incidentId})`);
+    // The report the runbook wrote to the object store (Markdown), as an auditor would read it.
+    const reportKey = result.report && 'markdownKey' in result.report ? result.report.markdownKey : undefined;
+    const report = reportKey ? await createDirectoryObjectStore(config.objectStore!.directory).get(reportKey) : undefined;
+    console.log(`\n${report ? report.toString('utf8') : `(no report was written: ${JSON.stringify(result.report)})`}`);
     console.log(`Verdict: ${result.verdict}${result.verdictDetail ? ` (${result.verdictDetail})` : ''}`);
     console.log(`RTO: ${result.rto.elapsedSeconds} s (objective ${result.rto.objectiveSeconds} s) ${result.rto.withinObjective ? '✅' : '❌'}`);
     console.log(`RPO: ${result.rpo.achievedSeconds ?? '?'} s (objective ${result.rpo.objectiveSeconds} s) ${result.rpo.withinObjective ? '✅' : '❌'}`);
     console.log('Repair that would run:');
     for (const line of result.output?.repairPlan ?? []) console.log(`  ${line}`);
-    console.log('Timeline:');
-    for (const t of result.timeline) console.log(`  ${t.startedAt.slice(11, 19)}  ${t.outcome.padEnd(9)} ${t.step}`);
+    if (reportKey) console.log(`Report: ${config.objectStore!.directory}/${reportKey}`);
     console.log(`Steady writer: ${written.inserted} transactions written during the drill`);
     console.log(`\nWeb UI:   ${stack.temporal.uiUrl}`);
     console.log(`This run: ${runUrl}`);
