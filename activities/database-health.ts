@@ -1,3 +1,4 @@
+import { readIntegrityTotals } from './seed-integrity-query';
 import type { Pool } from 'pg';
 
 /** Resolves a database by the name the config gives it; the URL and password never leave the worker. */
@@ -25,20 +26,12 @@ export function createDatabaseHealthActivities(databases: DatabaseDirectory) {
     async checkDatabaseHealth(input: { database: string }): Promise<DatabaseHealth> {
       const pool = databases.pool(input.database);
       const connectivity = await pool.query<{ now: Date; version: string }>('SELECT now(), version()');
-      const integrity = await pool.query<{ user_count: string; transaction_count: string; total_amount: string | null }>(`
-        SELECT
-            COUNT(*) as user_count,
-            (SELECT COUNT(*) FROM transactions) as transaction_count,
-            (SELECT SUM(amount) FROM transactions) as total_amount
-        FROM users`);
-      const row = integrity.rows[0]!;
+      const totals = await readIntegrityTotals(pool);
       return {
         database: input.database,
         checkedAt: connectivity.rows[0]!.now.toISOString(),
         serverVersion: connectivity.rows[0]!.version,
-        userCount: Number(row.user_count),
-        transactionCount: Number(row.transaction_count),
-        totalAmount: row.total_amount ?? '0.00',
+        ...totals,
       };
     },
   };

@@ -1,3 +1,4 @@
+import { readIntegrityTotals } from '../activities/seed-integrity-query';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
@@ -92,22 +93,14 @@ async function health(res: http.ServerResponse): Promise<void> {
     // The seed runbook's check: connectivity, then the critical data integrity query.
     const connectivity = await db.query<{ now: Date; version: string; system_identifier: string | null }>(
       'SELECT now(), version(), (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier');
-    const integrity = await db.query<{ user_count: string; transaction_count: string; total_amount: string | null }>(`
-      SELECT
-          COUNT(*) as user_count,
-          (SELECT COUNT(*) FROM transactions) as transaction_count,
-          (SELECT SUM(amount) FROM transactions) as total_amount
-      FROM users`);
+    const totals = await readIntegrityTotals(db);
     const c = connectivity.rows[0]!;
-    const i = integrity.rows[0]!;
     send(res, 200, {
       status: 'ok',
       database: { ...identity, systemIdentifier: c.system_identifier },
       checkedAt: c.now.toISOString(),
       serverVersion: c.version,
-      userCount: Number(i.user_count),
-      transactionCount: Number(i.transaction_count),
-      totalAmount: i.total_amount ?? '0.00',
+      ...totals,
     });
   } catch (error) {
     send(res, 503, { status: 'unavailable', database: identity, error: `database ${identity.address}/${identity.database} is not answering: ${(error as Error).message}` });
