@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { benchDataset, seedFinancialDataset, type DatasetSize } from '../demo/financial-dataset';
 import type { DatabasePlatform } from '../activities/platform/database-platform';
+import { InstanceRegistry } from '../activities/platform/local/instance-registry';
 
 export type Scale = 'small' | 'full';
 
@@ -70,10 +71,11 @@ export async function ensureDataset(options: { stateDir: string; productionUrl: 
   }
 }
 
-/** Removes instances an earlier (perhaps killed) run left registered, so names are free and disks are not filled. */
-export async function removeLeftoverInstances(platform: DatabasePlatform, instanceIds: string[], log: (line: string) => void): Promise<void> {
-  for (const id of instanceIds) {
-    const { deleted } = await platform.deleteInstance(id).catch(() => ({ deleted: false }));
-    if (deleted) log(`removed instance ${id} left by an earlier run`);
+/** Removes every unprotected instance an earlier (perhaps killed) run left registered, so names are free and disks are not filled. */
+export async function removeLeftoverInstances(platform: DatabasePlatform, platformStateDir: string, log: (line: string) => void): Promise<void> {
+  const registry = new InstanceRegistry(path.join(platformStateDir, 'instances.json'));
+  for (const { instanceId } of registry.all().filter((r) => !r.protected)) {
+    const { deleted } = await platform.deleteInstance(instanceId).catch(() => ({ deleted: false }));
+    if (deleted) log(`removed instance ${instanceId} left by an earlier run`);
   }
 }

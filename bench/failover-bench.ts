@@ -31,8 +31,13 @@ async function answers(url: string): Promise<boolean> {
  */
 export async function benchFailover(ctx: BenchContext): Promise<BenchResult> {
   ctx.log(`failover: building replica ${replicaId} of production (not timed)`);
+  let phase = '';
   const replica = await ctx.platform.createReplica({ instanceId: replicaId, sourceInstanceId: 'production' }, {
-    onProgress: (p) => { if (p.phase !== 'replaying') ctx.log(`  replica: ${p.phase}${p.message ? ` — ${p.message}` : ''}`); },
+    onProgress: (p) => {
+      if (p.phase === phase) return;
+      phase = p.phase;
+      ctx.log(`  replica: ${p.phase}${p.message ? ` — ${p.message}` : ''}`);
+    },
   });
   ctx.log(`failover: replica streaming on port ${replica.instance.endpoint.port}`);
   const app = ctx.config.app!;

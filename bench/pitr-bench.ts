@@ -24,6 +24,9 @@ export async function preparePitrTarget(ctx: BenchContext): Promise<PitrTarget> 
   await db.connect();
   try {
     await db.query("INSERT INTO bench_marks (label) VALUES ('before the target')");
+    // The seeded transactions are dated 2025: a recent one (of 0.00, so balances still add up) lets the
+    // runbook's validation of the recovered instance pass its recency check, as it would in production.
+    await db.query("INSERT INTO transactions (account_id, user_id, amount, description, created_at) SELECT id, user_id, 0, 'bench marker', now() FROM accounts WHERE id = 1");
     await sleep(1000);
     const time = new Date().toISOString();
     await sleep(1000);
@@ -38,7 +41,7 @@ export async function preparePitrTarget(ctx: BenchContext): Promise<PitrTarget> 
 async function poll<T>(what: string, read: () => Promise<T | undefined>, intervalMs = 100, timeoutMs = 3_600_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await read().catch(() => undefined);
+    const value = await read();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(intervalMs);
@@ -84,7 +87,8 @@ export async function restoreByHand(ctx: BenchContext, target: PitrTarget, name:
 /**
  * The runbook: recoverFromAccidentalDeletion in drill mode on the real worker, from workflow start to
  * the end of its restore step (new instance promoted, recovery point verified by the platform). The
- * run is then cancelled; its compensation removes the recovered instance.
+ * run goes on to validate the instance and stops at its cutover gate, where it is cancelled (with no
+ * activity running against the instance); its compensation removes the recovered instance.
  */
 export async function restoreByRunbook(ctx: BenchContext, target: PitrTarget): Promise<number> {
   const input = recoverFromAccidentalDeletionInput.parse({
@@ -93,7 +97,7 @@ export async function restoreByRunbook(ctx: BenchContext, target: PitrTarget): P
     mode: 'drill',
     targetTime: target.time,
     declaredAt: new Date().toISOString(),
-    tables: ['transactions'],
+    resolution: 'cutover',
   });
   const started = Date.now();
   const handle = await startRunbook(ctx.temporal, { workflowType: 'recoverFromAccidentalDeletion', scenario: 'accidental-deletion', input, taskQueue: ctx.taskQueue });
@@ -105,6 +109,15 @@ export async function restoreByRunbook(ctx: BenchContext, target: PitrTarget): P
   }, 200);
   if (restored.outcome !== 'succeeded') throw new Error(`the runbook's restore step ended ${restored.outcome}: ${restored.detail ?? ''}`);
   const ms = Date.parse(restored.endedAt!) - started;
+  const { timeline } = await handle.query(statusQuery);
+  const steps = timeline.filter((t) => t.endedAt && Date.parse(t.startedAt) <= Date.parse(restored.endedAt!))
+    .map((t) => `${t.step.split(' ').slice(0, 2).join(' ')} ${formatSeconds(Date.parse(t.endedAt!) - Date.parse(t.startedAt))}`);
+  ctx.log(`pitr: runbook steps up to the restore: ${steps.join(', ')}; first step began ${formatSeconds(Date.parse(timeline[0]!.startedAt) - started)} after the start`);
+  await poll('the runbook\'s cutover gate', async () => {
+    const status = await handle.query(statusQuery);
+    if (status.verdict) throw new Error(`the runbook ended (${status.verdict}) before its cutover gate`);
+    return status.openGates.some((g) => g.gate === 'cutover') ? true : undefined;
+  }, 200);
   await handle.cancel();
   await handle.result().catch(() => undefined);
   ctx.log(`pitr: runbook ${handle.workflowId}: ${restored.detail ?? ''}`);

@@ -74,7 +74,7 @@ void runMain(async () => {
     const config = loadWorkerConfig(stack.configFile);
     const local = config.platform!.local!;
     const platform = createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 });
-    await removeLeftoverInstances(platform, [replicaId], log);
+    await removeLeftoverInstances(platform, local.stateDir, log);
     const marker = await ensureDataset({ stateDir, productionUrl: stack.production.url(stack.databaseName), size, seed, log });
     if (!(await platform.listBackups('production')).some((b) => b.type === 'full')) {
       log('taking the full backup of the dataset with pgBackRest (once per cached dataset)');
@@ -84,7 +84,8 @@ void runMain(async () => {
 
     const connection = await NativeConnection.connect({ address: stack.temporal.address });
     const taskQueue = `bench-${process.pid}`;
-    const { worker, run } = await createRunbookWorker({ connection, namespace: stack.temporal.namespace, taskQueue, config });
+    // Drill gates wait for a person (not the drill policy), so the PITR run can be stopped at its gate with nothing running.
+    const { worker, run } = await createRunbookWorker({ connection, namespace: stack.temporal.namespace, taskQueue, config: { ...config, approvals: { ...config.approvals, drill: { autoApprove: false } } } });
     const running = run();
     const clientConnection = await Connection.connect({ address: stack.temporal.address });
     stopWorker = async () => {
