@@ -71,6 +71,32 @@ export async function ensureDataset(options: { stateDir: string; productionUrl: 
   }
 }
 
+/**
+ * Seeding writes gigabytes of WAL faster than archive_command ships it; pgbackrest backup gives up
+ * after 60 s waiting for its start segment. Waits until the archiver has caught up, with progress.
+ */
+export async function waitForArchiver(productionUrl: string, log: (line: string) => void): Promise<void> {
+  const db = new Client({ connectionString: productionUrl });
+  await db.connect();
+  try {
+    let lastLog = 0;
+    for (;;) {
+      const r = (await db.query<{ current: string; archived: string | null }>(
+        'SELECT pg_walfile_name(pg_current_wal_lsn()) AS current, last_archived_wal AS archived FROM pg_stat_archiver')).rows[0]!;
+      // WAL file names of one timeline sort in order; the current one is still being written.
+      const behind = r.archived === null ? Infinity : parseInt(r.current.slice(8), 16) - parseInt(r.archived.slice(8), 16);
+      if (behind <= 1) return;
+      if (Date.now() - lastLog > 10_000) {
+        log(`waiting for the WAL archive to catch up: ${Number.isFinite(behind) ? behind : 'all'} segments behind`);
+        lastLog = Date.now();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  } finally {
+    await db.end();
+  }
+}
+
 /** Removes every unprotected instance an earlier (perhaps killed) run left registered, so names are free and disks are not filled. */
 export async function removeLeftoverInstances(platform: DatabasePlatform, platformStateDir: string, log: (line: string) => void): Promise<void> {
   const registry = new InstanceRegistry(path.join(platformStateDir, 'instances.json'));

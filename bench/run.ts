@@ -12,7 +12,7 @@ import { runMain } from '../stack/prerequisite-error';
 import { loadWorkerConfig } from '../worker/config';
 import { createRunbookWorker } from '../worker/worker';
 import type { BenchContext } from './context';
-import { datasetKey, ensureDataset, parseScale, removeLeftoverInstances, scales } from './dataset';
+import { datasetKey, ensureDataset, parseScale, removeLeftoverInstances, scales, waitForArchiver } from './dataset';
 import { benchDiff } from './diff-bench';
 import { benchFailover, replicaId } from './failover-bench';
 import { benchPitr, preparePitrTarget } from './pitr-bench';
@@ -77,6 +77,7 @@ void runMain(async () => {
     await removeLeftoverInstances(platform, local.stateDir, log);
     const marker = await ensureDataset({ stateDir, productionUrl: stack.production.url(stack.databaseName), size, seed, log });
     if (!(await platform.listBackups('production')).some((b) => b.type === 'full')) {
+      await waitForArchiver(stack.production.url(stack.databaseName), log);
       log('taking the full backup of the dataset with pgBackRest (once per cached dataset)');
       const backup = await platform.takeBackup({ sourceInstanceId: 'production', type: 'full' });
       log(`backup ${backup.label}: ${(backup.sizeBytes / 1024 ** 3).toFixed(2)} GB`);
