@@ -102,6 +102,7 @@ void runMain(async () => {
       transactions: marker.transactions,
     };
     const attempt = async (name: string, fn: () => Promise<BenchResult | BenchResult[]>) => {
+      if (stopping) return; // interrupted: start nothing new while the stack is being stopped
       try {
         const r = await fn();
         results.push(...(Array.isArray(r) ? r : [r]));
