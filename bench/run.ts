@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -127,6 +127,7 @@ void runMain(async () => {
     }
     if (copy) {
       await copy.stop('immediate');
+      rmSync(copy.dir, { recursive: true, force: true });
       copy = undefined;
     }
     if (only.includes('failover')) {
