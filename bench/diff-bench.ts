@@ -1,0 +1,120 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { Client, type ClientBase } from 'pg';
+import { describeTable, quoteIdentifier } from '../activities/validation/schema-catalog';
+import type { PostgresCluster } from '../stack/postgres-cluster';
+import { timed, type BenchContext } from './context';
+import { tenthTable } from './dataset';
+import { formatMegabytes, formatSeconds, type BenchResult } from './report-table';
+
+export interface DiffRun {
+  ms: number;
+  startKb: number;
+  peakKb: number;
+  sampledKb: number;
+  rows: [string, string];
+  missing: number;
+  extra: number;
+  changed: number;
+  stats: Record<string, number>;
+}
+
+/** Deletes 1 % of the rows (every hundredth key) of a table in the copy: the "accidental deletion" the diff must find. */
+export async function deleteOnePercent(copy: ClientBase, table: string): Promise<number> {
+  return (await copy.query(`DELETE FROM ${table} WHERE id % 100 = 42`)).rowCount ?? 0;
+}
+
+/** key-range-diff's row hash, written out for the table's columns, the same expression. */
+function rowHashOf(columns: string[]): string {
+  return `('x' || substr(md5(ROW(${columns.map(quoteIdentifier).join(', ')})::text), 1, 16))::bit(64)::bigint`;
+}
+
+/**
+ * The raw operation: one pass over each side, run on both servers at once, summing the same row hash
+ * per key segment (as many segments as the diff's first split), in the same snapshot settings.
+ */
+async function segmentChecksums(sides: ClientBase[], table: string, segments: number): Promise<void> {
+  const columns = (await describeTable(sides[0]!, table)).columns.map((c) => c.name);
+  const hash = rowHashOf(columns);
+  await Promise.all(sides.map(async (db) => {
+    await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await db.query(`SELECT set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO, YMD', true),
+      set_config('IntervalStyle', 'postgres', true), set_config('extra_float_digits', '1', true), set_config('bytea_output', 'hex', true)`);
+    const { lo, hi } = (await db.query<{ lo: string; hi: string }>(`SELECT min(id)::text AS lo, max(id)::text AS hi FROM ${table}`)).rows[0]!;
+    const width = (BigInt(hi) - BigInt(lo) + BigInt(segments)) / BigInt(segments);
+    await db.query(`SELECT (id - ${lo}) / ${width} AS segment, count(*), sum(${hash}) FROM ${table} GROUP BY 1`);
+    await db.query('COMMIT');
+  }));
+}
+
+/** Runs diffTable in a child process (bench/diff-child.ts), so its peak RSS is measured alone. */
+export function diffInChild(sourceUrl: string, targetUrl: string, table: string): Promise<DiffRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'diff-child.ts')], {
+      env: { ...process.env, BENCH_SOURCE_URL: sourceUrl, BENCH_TARGET_URL: targetUrl, BENCH_TABLE: table },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`diff child exited ${code}: ${err.trim()}`));
+      resolve(JSON.parse(out.trim().split('\n').at(-1)!) as DiffRun);
+    });
+  });
+}
+
+/** Key-range diff / segment checksum, and the diff's peak memory at a tenth and at the whole of transactions. */
+export async function benchDiff(ctx: BenchContext, copy: PostgresCluster): Promise<BenchResult[]> {
+  const productionUrl = ctx.stack.production.url(ctx.stack.databaseName);
+  const copyUrl = copy.url(ctx.stack.databaseName);
+  const clients = [new Client({ connectionString: productionUrl }), new Client({ connectionString: copyUrl })];
+  await Promise.all(clients.map((c) => c.connect()));
+  try {
+    for (const table of ['transactions', tenthTable]) {
+      const deleted = await deleteOnePercent(clients[1]!, table);
+      ctx.log(`diff: deleted ${deleted.toLocaleString('en-US')} rows (1 %) of ${table} in the copy`);
+    }
+    await Promise.all(clients.map((c) => c.query('VACUUM ANALYZE transactions')));
+    ctx.log('diff: warming up (segment checksum of both sides)');
+    await segmentChecksums(clients, 'transactions', 32);
+    const raw1 = await timed(() => segmentChecksums(clients, 'transactions', 32));
+    // tsx compiles on a child's first start and uses more memory than a cached start: warm it up before the measured runs.
+    ctx.log('diff: warming up the child process (tsx compile cache) on bench_marks');
+    await diffInChild(productionUrl, copyUrl, 'bench_marks');
+    ctx.log(`diff: segment checksum ${formatSeconds(raw1.ms)}; key-range diff of transactions (child process)`);
+    const full = await diffInChild(productionUrl, copyUrl, 'transactions');
+    ctx.log(`diff: ${formatSeconds(full.ms)}, ${full.missing.toLocaleString('en-US')} missing, peak RSS ${formatMegabytes(full.peakKb)}; stats ${JSON.stringify(full.stats)}`);
+    const raw2 = await timed(() => segmentChecksums(clients, 'transactions', 32));
+    ctx.log(`diff: segment checksum ${formatSeconds(raw2.ms)}; key-range diff of ${tenthTable} (a tenth of the rows)`);
+    const tenth = await diffInChild(productionUrl, copyUrl, tenthTable);
+    ctx.log(`diff: ${formatSeconds(tenth.ms)}, ${tenth.missing.toLocaleString('en-US')} missing, peak RSS ${formatMegabytes(tenth.peakKb)}`);
+    const rawMs = Math.min(raw1.ms, raw2.ms);
+    const ratio = full.ms / rawMs;
+    const growth = full.peakKb / tenth.peakKb;
+    const rows = (n: string) => `${(Number(n) / 1e6).toFixed(Number(n) < 1e6 ? 2 : 1)}M`;
+    return [
+      {
+        name: 'key-range diff / segment checksum',
+        figure: formatSeconds(full.ms),
+        raw: formatSeconds(rawMs),
+        ratio,
+        goal: '≤ 1.2',
+        met: ratio <= 1.2,
+        note: `transactions, ${rows(full.rows[0])} rows, ${full.missing.toLocaleString('en-US')} deleted (every 100th key) found exactly (${full.extra} extra, ${full.changed} changed); raw: the better of ${formatSeconds(raw1.ms)} and ${formatSeconds(raw2.ms)}`,
+      },
+      {
+        name: `diff peak memory ${rows(tenth.rows[0])} → ${rows(full.rows[0])} rows`,
+        figure: `${formatMegabytes(tenth.peakKb)} → ${formatMegabytes(full.peakKb)}`,
+        ratio: growth,
+        goal: 'flat (≤ 1.10)',
+        met: growth <= 1.1,
+        note: `VmHWM of the child process running diffTable (before the diff: ${formatMegabytes(tenth.startKb)} and ${formatMegabytes(full.startKb)}); differences held: ${tenth.missing.toLocaleString('en-US')} and ${full.missing.toLocaleString('en-US')} keys`,
+      },
+    ];
+  } finally {
+    await Promise.all(clients.map((c) => c.end()));
+  }
+}
