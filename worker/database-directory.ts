@@ -18,7 +18,10 @@ export function createDatabaseDirectory(config: WorkerConfig, secret: SecretReso
   const pools = new Map<string, Pool>();
   const newPool = (c: InstanceConnection) => {
     const pool = new Pool({ ...c, max: 4, connectionTimeoutMillis: 10_000, application_name: 'dr-runbooks' });
-    pool.on('error', () => undefined); // an idle client dropped by a dying server must not crash the worker
+    // A server that dies (or an instance a compensation deletes) must not crash the worker: an idle client's
+    // error reaches the pool, a checked-out client's error reaches the client, and its query rejects anyway.
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     return pool;
   };
   return {
