@@ -95,9 +95,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (options.withApp !== false) {
       const runtime = createLocalAppRuntime({ envFile: appEnvFile, port: appPort, dnsFile: dnsMappingFile });
       log(`starting the demo financial service on 127.0.0.1:${appPort}`);
+      // Registered before the wait: a service that never gets healthy is stopped too, not left running.
+      stopOnFailure.push(() => runtime.stop().then(() => undefined));
       await runtime.restart();
       await runtime.waitHealthy({ timeoutMs: 30_000 });
-      stopOnFailure.push(() => runtime.stop().then(() => undefined));
       app = Object.assign(runtime, { port: appPort, url: `http://127.0.0.1:${appPort}` });
     }
 
