@@ -89,8 +89,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const appPort = await freePort();
     const appEnvFile = path.join(options.stateDir, 'app', 'financial-service.env');
     mkdirSync(path.dirname(appEnvFile), { recursive: true });
-    const productionPassword = decodeURIComponent(new URL(production.url()).password);
-    writeFileSync(appEnvFile, formatEnvFile({ DATABASE_URL: databaseUrl({ host: databaseHostName, port: production.port, database: databaseName, user: superuser, password: productionPassword }), DR_DATABASE_NAME: 'production' }, 'The demo financial service\'s database (written by the local stack).'), { mode: 0o600 });
+    writeFileSync(appEnvFile, formatEnvFile({ DATABASE_URL: databaseUrl({ host: databaseHostName, port: production.port, database: databaseName, user: superuser, password: production.password }), DR_DATABASE_NAME: 'production' }, 'The demo financial service\'s database (written by the local stack).'), { mode: 0o600 });
     let app: LocalStack['app'];
     if (options.withApp !== false) {
       const runtime = createLocalAppRuntime({ envFile: appEnvFile, port: appPort, dnsFile: dnsMappingFile });
@@ -216,7 +215,7 @@ interface AppWiring { appEnvFile: string; appPort: number; dnsMappingFile: strin
 function writeWorkerConfig(stateDir: string, production: PostgresCluster, databaseName: string, control: PostgresCluster, auditWriterPassword: string, wiring: AppWiring): string {
   const secretsDir = path.join(stateDir, 'secrets');
   mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
-  writeSecret(secretsDir, 'production-db-password', decodeURIComponent(new URL(production.url()).password));
+  writeSecret(secretsDir, 'production-db-password', production.password);
   writeSecret(secretsDir, 'audit-db-password', auditWriterPassword);
   const config = {
     environment: 'local',

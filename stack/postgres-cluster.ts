@@ -29,6 +29,8 @@ export interface PostgresCluster {
   port: number;
   /** The postmaster's pid, read from postmaster.pid after start. */
   pid: number;
+  /** The superuser's password (from the cluster's password file): for config and secret files only. */
+  password: string;
   /** Connection URL with the superuser password: hand it to config, never to workflow inputs. */
   url(database?: string): string;
   stop(mode?: 'fast' | 'immediate'): Promise<void>;
@@ -149,6 +151,7 @@ export function clusterHandle(dir: string, port: number): PostgresCluster {
     dataDir,
     port,
     pid,
+    password,
     url: (database = 'postgres') => `postgresql://${superuser}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
     async stop(mode = 'fast') {
       // Only the postmaster we started: if postmaster.pid names another process, leave it alone.

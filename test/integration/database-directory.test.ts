@@ -17,7 +17,7 @@ before(async () => { cluster = await startPostgresCluster({ dir: path.join(tmp, 
 after(async () => { await cluster?.stop(); rmSync(tmp, { recursive: true, force: true }); });
 
 test('a server that kills a checked-out connection fails that query, and the worker process lives on', async () => {
-  writeFileSync(path.join(tmp, 'db-password'), decodeURIComponent(new URL(cluster.url()).password));
+  writeFileSync(path.join(tmp, 'db-password'), cluster.password);
   const config = workerConfigSchema.parse({ databases: { victim: { port: cluster.port, database: 'postgres', user: superuser, passwordSecret: 'db-password' } } });
   const directory = createDatabaseDirectory(config, createSecretResolver(tmp));
   const uncaught: unknown[] = [];

@@ -59,7 +59,7 @@ test('assessDatabaseHealth reads now(), version() and the integrity totals from 
   assert.deepEqual(description.searchAttributes.DrIncidentId, ['INC-1']);
   // The password lives in a secret file; it must not appear anywhere in the history.
   const history = JSON.stringify(await env.client.workflow.getHandle(workflowId).fetchHistory());
-  const password = decodeURIComponent(new URL(stack.production.url()).password);
+  const password = stack.production.password;
   assert.ok(!history.includes(password), 'the database password leaked into workflow history');
 });
 

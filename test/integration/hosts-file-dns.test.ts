@@ -11,7 +11,7 @@ import { createLocalAppRuntime, type LocalAppRuntime } from '../../activities/pl
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { freePort } from '../../stack/ports';
 import { superuser } from '../../stack/postgres-cluster';
-import { passwordOf, startTestClusters, withClient } from '../support/clusters';
+import { startTestClusters, withClient } from '../support/clusters';
 
 // The service connects to db.mita.internal; the mapping file decides which cluster that is.
 const name = 'db.mita.internal';
@@ -24,7 +24,7 @@ const run = <T>(fn: () => Promise<T>) => new MockActivityEnvironment(undefined, 
 
 before(async () => {
   env = await startTestClusters(['east', 'west']);
-  const password = passwordOf(env.clusters.east!);
+  const password = env.clusters.east!.password;
   for (const [cluster, seed] of [['east', 1], ['west', 2]] as const) {
     await withClient(env.clusters[cluster]!.url(), async (db) => {
       await seedFinancialDataset(db, { users: 20, transactionsPerUser: 2 }, seed);
@@ -46,7 +46,7 @@ test('the service resolves its database through the mapping, and a switch moves 
   const dns = createDnsActivities(createHostsFileDns({ mappingFile, defaultTtlSeconds: 1 }));
   const first = await run(() => dns.switchDnsTarget({ name, target: address('east') }));
   assert.equal(first.previousTarget, null);
-  await runtime.pointAppAt({ name: 'mita', host: name, port: 5432, database: 'postgres', user: superuser, password: passwordOf(env.clusters.east!) });
+  await runtime.pointAppAt({ name: 'mita', host: name, port: 5432, database: 'postgres', user: superuser, password: env.clusters.east!.password });
   const { startedPids } = await runtime.restart();
   const east = await runtime.waitHealthy({ expect: { address: address('east'), database: 'postgres', systemIdentifier: systemIds.east }, timeoutMs: 30_000, intervalMs: 200 });
   assert.equal(east.database.host, name, 'the service reports the name it was given');

@@ -10,7 +10,7 @@ import { createLocalAppRuntime, type LocalAppRuntime } from '../../activities/pl
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { freePort } from '../../stack/ports';
 import { superuser, type PostgresCluster } from '../../stack/postgres-cluster';
-import { passwordOf, startTestClusters, withClient } from '../support/clusters';
+import { startTestClusters, withClient } from '../support/clusters';
 
 // Cluster A is production, B the "recovered" instance; each seeded differently so answers tell them apart.
 let env: Awaited<ReturnType<typeof startTestClusters>>;
@@ -48,7 +48,7 @@ before(async () => {
   runtime = createLocalAppRuntime({ envFile: path.join(env.dir, 'financial-app.env'), port });
   const targets: DatabaseTargetResolver = (name) => {
     if (!env.clusters[name]) throw new Error(`"${name}" is not in the worker config`);
-    return { name, host: '127.0.0.1', port: cluster(name).port, database: 'postgres', user: superuser, password: passwordOf(cluster(name)) };
+    return { name, host: '127.0.0.1', port: cluster(name).port, database: 'postgres', user: superuser, password: cluster(name).password };
   };
   activities = createAppRuntimeActivities(runtime, targets);
 });
@@ -141,7 +141,7 @@ test('waitHealthy times out with a clear message when the target is down, and th
 test('no password in any activity result or HTTP answer', () => {
   const everything = JSON.stringify(results) + bodies.join('\n');
   for (const name of ['production', 'recovered']) {
-    assert.ok(!everything.includes(passwordOf(cluster(name))), `the ${name} password leaked`);
+    assert.ok(!everything.includes(cluster(name).password), `the ${name} password leaked`);
     assert.ok(!everything.includes('postgresql://'), 'a connection URL leaked');
   }
   assert.ok(existsSync(`${path.join(env.dir, 'financial-app.env')}.previous`));

@@ -32,4 +32,3 @@ export async function withClient<T>(url: string, fn: (db: Client) => Promise<T>)
   }
 }
 
-export const passwordOf = (cluster: PostgresCluster) => decodeURIComponent(new URL(cluster.url()).password);

@@ -10,6 +10,7 @@ import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
 import { createRunbookWorker } from '../../worker/worker';
 import { statusQuery, type RunbookResult, type RunbookStatus } from '../../workflows/messages';
+import { withClient } from './clusters';
 import { startTestStack } from './stack';
 
 /**
@@ -21,10 +22,7 @@ export async function startScenarioStack(options: { users?: number; transactions
   const stack = await startTestStack();
   const config: WorkerConfig = loadWorkerConfig(stack.configFile);
   const productionUrl = stack.production.url(stack.databaseName);
-  const db = new PgClient({ connectionString: productionUrl });
-  await db.connect();
-  await seedFinancialDataset(db, { users: options.users ?? 60, transactionsPerUser: options.transactionsPerUser ?? 10 }, 11);
-  await db.end();
+  await withClient(productionUrl, (db) => seedFinancialDataset(db, { users: options.users ?? 60, transactionsPerUser: options.transactionsPerUser ?? 10 }, 11));
 
   const local = config.platform!.local!;
   const platform: DatabasePlatform = createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 });
@@ -52,15 +50,7 @@ export async function startScenarioStack(options: { users?: number; transactions
     startWorker,
     productionUrl,
     /** A client on production, for the test's own reads and writes. */
-    async production<T>(fn: (db: PgClient) => Promise<T>): Promise<T> {
-      const c = new PgClient({ connectionString: productionUrl });
-      await c.connect();
-      try {
-        return await fn(c);
-      } finally {
-        await c.end();
-      }
-    },
+    production: <T>(fn: (db: PgClient) => Promise<T>): Promise<T> => withClient(productionUrl, fn),
     /** Instances the platform has registered now (production included), read fresh from its registry file. */
     instanceIds(): string[] {
       return new InstanceRegistry(path.join(local.stateDir, 'instances.json')).all().map((r) => r.instanceId).sort();
