@@ -8,7 +8,7 @@ import { createLocalDatabasePlatform, pgBackRestSetupOf, stopPlatformInstances, 
 import { startLocalStack } from '../stack/local-stack';
 import { repoRoot } from '../stack/paths';
 import { stopClusterIfRunning, type PostgresCluster } from '../stack/postgres-cluster';
-import { runMain } from '../stack/prerequisite-error';
+import { runMain } from '../lib/prerequisite-error';
 import { loadWorkerConfig } from '../worker/config';
 import { createRunbookWorker } from '../worker/worker';
 import type { BenchContext } from './context';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
-import { writeFileAtomic } from '../activities/platform/local/atomic-file';
+import { writeFileAtomic } from '../lib/atomic-file';
 import { parseDnsMapping, resolveInMapping } from '../activities/platform/local/dns-mapping-file';
 import { endpointOfUrl, parseEnvFile } from '../activities/platform/local/env-file';
 

@@ -7,7 +7,7 @@ import { startRunbook } from '../client/runbooks';
 import { seedFinancialDataset, smallDataset } from '../demo/financial-dataset';
 import { startSteadyWriter } from '../demo/steady-writer';
 import { defaultStateDir } from '../stack/paths';
-import { runMain } from '../stack/prerequisite-error';
+import { runMain } from '../lib/prerequisite-error';
 import { resetLocalState, startLocalStack } from '../stack/local-stack';
 import { loadWorkerConfig } from '../worker/config';
 import { createRunbookWorker } from '../worker/worker';

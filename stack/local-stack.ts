@@ -8,7 +8,7 @@ import { createFinancialSchema } from '../demo/financial-dataset';
 import { startPostgresCluster, stopClusterIfRunning, superuser, type PostgresCluster } from './postgres-cluster';
 import { enrolPrimaryInstance, prepareStanzaPrimary, stopPlatformInstances, type LocalPlatformOptions } from '../activities/platform/local/local-database-platform';
 import { startTemporalServer, type TemporalServer } from './temporal-server';
-import { freePort } from './ports';
+import { freePort } from '../lib/ports';
 import { createHostsFileDns } from '../activities/platform/local/hosts-file-dns';
 import { createLocalAppRuntime, type LocalAppRuntime } from '../activities/platform/local/local-app-runtime';
 import { databaseUrl, formatEnvFile } from '../activities/platform/local/env-file';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { PrerequisiteError } from './prerequisite-error';
+import { PrerequisiteError } from '../lib/prerequisite-error';
 
 export const repoRoot = path.resolve(__dirname, '..');
 

@@ -4,8 +4,8 @@ import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { postgresBinDir } from './paths';
-import { assertPortFree, freePort } from './ports';
-import { PrerequisiteError } from './prerequisite-error';
+import { assertPortFree, freePort } from '../lib/ports';
+import { PrerequisiteError } from '../lib/prerequisite-error';
 
 const execFileAsync = promisify(execFile);
 

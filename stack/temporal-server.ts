@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { spawnServer, sleep, tailOf, type ServerProcess } from './child-process';
+import { spawnServer, sleep, tailOf, type ServerProcess } from '../lib/child-process';
 import { temporalBinary } from './paths';
-import { assertPortFree, freePort } from './ports';
-import { PrerequisiteError } from './prerequisite-error';
+import { assertPortFree, freePort } from '../lib/ports';
+import { PrerequisiteError } from '../lib/prerequisite-error';
 
 /** The search attributes every runbook keeps current, so the Web UI can list and filter them. */
 export const searchAttributes = ['DrScenario', 'DrEnvironment', 'DrIncidentId', 'DrStatus'] as const;

@@ -1,5 +1,5 @@
 import { NativeConnection } from '@temporalio/worker';
-import { PrerequisiteError, runMain } from '../stack/prerequisite-error';
+import { PrerequisiteError, runMain } from '../lib/prerequisite-error';
 import { loadWorkerConfig, temporalSettings } from './config';
 import { createRunbookWorker } from './worker';
 

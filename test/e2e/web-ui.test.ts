@@ -7,7 +7,7 @@ import { Client as PgClient } from 'pg';
 import { createLocalDatabasePlatform } from '../../activities/platform/local/local-database-platform';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { startSteadyWriter } from '../../demo/steady-writer';
-import { freePort } from '../../stack/ports';
+import { freePort } from '../../lib/ports';
 import { statusQuery, type RunbookResult } from '../../workflows/messages';
 import { loadWorkerConfig } from '../../worker/config';
 import { createRunbookWorker } from '../../worker/worker';

@@ -9,7 +9,7 @@ import { createHostsFileDns } from '../../activities/platform/local/hosts-file-d
 import { parseDnsMapping } from '../../activities/platform/local/dns-mapping-file';
 import { createLocalAppRuntime, type LocalAppRuntime } from '../../activities/platform/local/local-app-runtime';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
-import { freePort } from '../../stack/ports';
+import { freePort } from '../../lib/ports';
 import { superuser } from '../../stack/postgres-cluster';
 import { startTestClusters, withClient } from '../support/clusters';
 

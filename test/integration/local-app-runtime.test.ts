@@ -8,7 +8,7 @@ import { createAppRuntimeActivities, type DatabaseTargetResolver } from '../../a
 import type { AppHealth } from '../../activities/platform/app-runtime';
 import { createLocalAppRuntime, type LocalAppRuntime } from '../../activities/platform/local/local-app-runtime';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
-import { freePort } from '../../stack/ports';
+import { freePort } from '../../lib/ports';
 import { superuser, type PostgresCluster } from '../../stack/postgres-cluster';
 import { startTestClusters, withClient } from '../support/clusters';
 

@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { PrerequisiteError } from '../../stack/prerequisite-error';
+import { PrerequisiteError } from '../../lib/prerequisite-error';
 import { startPostgresCluster } from '../../stack/postgres-cluster';
 
 // A broken machine must end in one clear line that says what is wrong and how to fix it.

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Dns, DnsSwitch } from '../dns';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomic } from '../../../lib/atomic-file';
 import { applyDnsSwitch, emptyDnsMapping, formatDnsMapping, parseDnsMapping, type DnsMapping } from './dns-mapping-file';
 
 export interface HostsFileDnsOptions {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { AppHealth, AppPointer, AppRuntime, PointAppResult, RestartResult, WaitHealthyOptions } from '../app-runtime';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomic } from '../../../lib/atomic-file';
 import { databaseUrl, endpointOfUrl, formatEndpoint, formatEnvFile, parseEnvFile } from './env-file';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');

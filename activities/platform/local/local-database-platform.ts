@@ -1,8 +1,8 @@
 import { chmodSync, copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { sleep } from '../../../stack/child-process';
-import { freePort, isListening } from '../../../stack/ports';
+import { sleep } from '../../../lib/child-process';
+import { freePort, isListening } from '../../../lib/ports';
 import { giveToClusterUser, ownedByClusterUser, startPostgresCluster, superuser, type PostgresCluster } from '../../../stack/postgres-cluster';
 import {
   assertInstanceId,
