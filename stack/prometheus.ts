@@ -1,0 +1,182 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import type { ServerProcess } from '../lib/child-process';
+import { freePort } from '../lib/ports';
+import { checkDuration, durationSeconds, packagedBinary, requestJson, startPrometheusProjectServer } from './prometheus-project-server';
+
+/** Debian's prometheus package (override: DR_PROMETHEUS_BIN). */
+export const prometheusBinary = () => packagedBinary('DR_PROMETHEUS_BIN', '/usr/bin/prometheus', 'prometheus');
+/** promtool, shipped beside prometheus in the same package (override: DR_PROMTOOL_BIN). */
+export const promtoolBinary = () => packagedBinary('DR_PROMTOOL_BIN', '/usr/bin/promtool', 'prometheus');
+
+export interface ScrapeTarget {
+  /** The scrape job; every series scraped from these targets carries job="<job>". */
+  job: string;
+  /** host:port of each target. */
+  targets: string[];
+  /** Default /metrics. */
+  metricsPath?: string;
+  /** Extra labels on every series of these targets. */
+  labels?: Record<string, string>;
+}
+
+export interface PrometheusOptions {
+  stateDir: string;
+  scrapeTargets: ScrapeTarget[];
+  /** Alerting and recording rule files (absolute, or relative to the working directory). */
+  ruleFiles?: string[];
+  /** Alertmanagers to send alerts to, by base URL (http://127.0.0.1:9093). */
+  alertmanagerUrls?: string[];
+  /** Default 15s, Prometheus's own; tests use 1s. */
+  scrapeInterval?: string;
+  /** Default 15s; tests use 1s. */
+  evaluationInterval?: string;
+  /** How often a still-firing alert is re-sent to Alertmanager (default 1m, Prometheus's own). */
+  alertResendDelay?: string;
+  /** Loopback port; a free one when omitted. */
+  port?: number;
+  startTimeoutMs?: number;
+}
+
+/** One element of an instant vector. */
+export interface PrometheusSample {
+  labels: Record<string, string>;
+  value: number;
+  /** Evaluation time, seconds since the epoch. */
+  timestamp: number;
+}
+
+/** An alert as Prometheus's /api/v1/alerts reports it. */
+export interface PrometheusAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  state: 'pending' | 'firing';
+  activeAt: string;
+  value: string;
+}
+
+export interface PrometheusServer {
+  /** Base URL, http://127.0.0.1:<port>. */
+  url: string;
+  port: number;
+  configFile: string;
+  process: ServerProcess;
+  /** Instant query (/api/v1/query); a scalar comes back as one sample without labels. */
+  query(expr: string): Promise<PrometheusSample[]>;
+  /** Pending and firing alerts (/api/v1/alerts). */
+  alerts(): Promise<PrometheusAlert[]>;
+  /** Re-reads the config and rule files (/-/reload, enabled by --web.enable-lifecycle). */
+  reload(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The prometheus.yml for these options; validated, so a bad option fails here naming the field. */
+export function prometheusConfig(options: Pick<PrometheusOptions, 'scrapeTargets' | 'ruleFiles' | 'alertmanagerUrls' | 'scrapeInterval' | 'evaluationInterval'>): string {
+  const scrapeInterval = checkDuration(options.scrapeInterval ?? '15s', 'scrapeInterval');
+  const evaluationInterval = checkDuration(options.evaluationInterval ?? '15s', 'evaluationInterval');
+  const jobs = new Set<string>();
+  const scrapeConfigs = options.scrapeTargets.map((target, i) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(target.job)) throw new Error(`scrapeTargets[${i}].job: "${target.job}" is not a job name (letters, digits, _ and -)`);
+    if (jobs.has(target.job)) throw new Error(`scrapeTargets[${i}].job: "${target.job}" is used twice; job names must be unique`);
+    jobs.add(target.job);
+    if (target.targets.length === 0) throw new Error(`scrapeTargets[${i}].targets: empty; give at least one host:port`);
+    target.targets.forEach((t, j) => {
+      if (!/^[^\s/:]+:\d{1,5}$/.test(t)) throw new Error(`scrapeTargets[${i}].targets[${j}]: "${t}" is not host:port`);
+    });
+    return {
+      job_name: target.job,
+      metrics_path: target.metricsPath ?? '/metrics',
+      // A scrape may not take longer than its interval; Prometheus's default timeout is 10s.
+      scrape_timeout: shorterOf(scrapeInterval, '10s'),
+      static_configs: [{ targets: target.targets, ...(target.labels ? { labels: target.labels } : {}) }],
+    };
+  });
+  const ruleFiles = (options.ruleFiles ?? []).map((file, i) => {
+    const absolute = path.resolve(file);
+    if (!existsSync(absolute)) throw new Error(`ruleFiles[${i}]: ${absolute} does not exist`);
+    return absolute;
+  });
+  const alertmanagers = (options.alertmanagerUrls ?? []).map((raw, i) => {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new Error(`alertmanagerUrls[${i}]: "${raw}" is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`alertmanagerUrls[${i}]: "${raw}" must be http or https`);
+    return { scheme: url.protocol.slice(0, -1), path_prefix: url.pathname, api_version: 'v2', static_configs: [{ targets: [url.host] }] };
+  });
+  const config = {
+    global: { scrape_interval: scrapeInterval, evaluation_interval: evaluationInterval },
+    ...(ruleFiles.length ? { rule_files: ruleFiles } : {}),
+    ...(alertmanagers.length ? { alerting: { alertmanagers } } : {}),
+    scrape_configs: scrapeConfigs,
+  };
+  return '# Written by dr-runbooks (stack/prometheus.ts); rewritten at every start.\n' + YAML.stringify(config);
+}
+
+/**
+ * Starts a real Prometheus (Debian's package) on 127.0.0.1 with its own config and TSDB under
+ * `stateDir`, and waits until it is ready. Stops a Prometheus a killed earlier run left on the same
+ * state directory first.
+ */
+export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusServer> {
+  const binary = prometheusBinary();
+  const stateDir = path.resolve(options.stateDir);
+  mkdirSync(stateDir, { recursive: true });
+  const configFile = path.join(stateDir, 'prometheus.yml');
+  const resendDelay = checkDuration(options.alertResendDelay ?? '1m', 'alertResendDelay');
+  const config = prometheusConfig(options);
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const args = [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${path.join(stateDir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    `--web.external-url=${url}`,
+    '--web.enable-lifecycle',
+    `--rules.alert.resend-delay=${resendDelay}`,
+  ];
+  // A leftover on this state directory read its config when it started: rewriting the file first is harmless.
+  writeFileSync(configFile, config);
+  const server = await startPrometheusProjectServer({ name: 'Prometheus', binary, args, stateDir, configFile, port, portChosen: options.port !== undefined, startTimeoutMs: options.startTimeoutMs });
+  return {
+    url,
+    port,
+    configFile,
+    process: server.process,
+    async query(expr) {
+      const body = await requestJson<QueryResponse>(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+      if (body.status !== 'success' || !body.data) throw new Error(`query ${expr}: ${body.errorType ?? 'error'}: ${body.error ?? 'no data'}`);
+      const { resultType, result } = body.data;
+      if (resultType === 'scalar') {
+        const [ts, v] = result as [number, string];
+        return [{ labels: {}, value: Number(v), timestamp: ts }];
+      }
+      if (resultType !== 'vector') throw new Error(`query ${expr}: a ${resultType} result; query() answers instant vectors and scalars only`);
+      return (result as Array<{ metric: Record<string, string>; value: [number, string] }>).map((s) => ({ labels: s.metric, value: Number(s.value[1]), timestamp: s.value[0] }));
+    },
+    async alerts() {
+      const body = await requestJson<{ status: string; data: { alerts: PrometheusAlert[] } }>(`${url}/api/v1/alerts`);
+      return body.data.alerts;
+    },
+    async reload() {
+      const response = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`Prometheus refused to reload ${configFile}: ${response.status} ${text.trim()}`);
+    },
+    stop: server.stop,
+  };
+}
+
+interface QueryResponse {
+  status: 'success' | 'error';
+  data?: { resultType: 'vector' | 'scalar' | 'matrix' | 'string'; result: unknown };
+  errorType?: string;
+  error?: string;
+}
+
+function shorterOf(a: string, b: string): string {
+  return durationSeconds(a) <= durationSeconds(b) ? a : b;
+}
