@@ -64,7 +64,7 @@ export function alertmanagerConfig(options: Omit<AlertmanagerOptions, 'stateDir'
   try {
     url = new URL(options.webhookUrl);
   } catch {
-    throw new Error(`webhookUrl: "${options.webhookUrl}" is not a URL`);
+    throw new Error(`webhookUrl: "${options.webhookUrl}" is not a URL like http://127.0.0.1:8080/alerts`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`webhookUrl: "${options.webhookUrl}" must be http or https`);
   const receiver = options.receiverName ?? 'dr-runbooks';

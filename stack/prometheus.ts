@@ -56,6 +56,15 @@ export interface PrometheusAlert {
   value: string;
 }
 
+/** A rule group as Prometheus's /api/v1/rules reports it. */
+export interface PrometheusRuleGroup {
+  name: string;
+  file: string;
+  /** When the group was last evaluated (RFC 3339). */
+  lastEvaluation: string;
+  rules: Array<{ name: string; type: 'alerting' | 'recording'; state?: 'inactive' | 'pending' | 'firing'; health: 'ok' | 'err' | 'unknown'; lastError?: string; lastEvaluation: string }>;
+}
+
 export interface PrometheusServer {
   /** Base URL, http://127.0.0.1:<port>. */
   url: string;
@@ -66,6 +75,8 @@ export interface PrometheusServer {
   query(expr: string): Promise<PrometheusSample[]>;
   /** Pending and firing alerts (/api/v1/alerts). */
   alerts(): Promise<PrometheusAlert[]>;
+  /** The loaded rule groups, their health and when each was last evaluated (/api/v1/rules). */
+  rules(): Promise<PrometheusRuleGroup[]>;
   /** Re-reads the config and rule files (/-/reload, enabled by --web.enable-lifecycle). */
   reload(): Promise<void>;
   stop(): Promise<void>;
@@ -102,7 +113,7 @@ export function prometheusConfig(options: Pick<PrometheusOptions, 'scrapeTargets
     try {
       url = new URL(raw);
     } catch {
-      throw new Error(`alertmanagerUrls[${i}]: "${raw}" is not a URL`);
+      throw new Error(`alertmanagerUrls[${i}]: "${raw}" is not a URL like http://127.0.0.1:9093`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`alertmanagerUrls[${i}]: "${raw}" must be http or https`);
     return { scheme: url.protocol.slice(0, -1), path_prefix: url.pathname, api_version: 'v2', static_configs: [{ targets: [url.host] }] };
@@ -160,6 +171,10 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     async alerts() {
       const body = await requestJson<{ status: string; data: { alerts: PrometheusAlert[] } }>(`${url}/api/v1/alerts`);
       return body.data.alerts;
+    },
+    async rules() {
+      const body = await requestJson<{ status: string; data: { groups: PrometheusRuleGroup[] } }>(`${url}/api/v1/rules`);
+      return body.data.groups;
     },
     async reload() {
       const response = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
