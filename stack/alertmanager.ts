@@ -1,9 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { ServerProcess } from '../lib/child-process';
-import { freePort } from '../lib/ports';
-import { checkDuration, packagedBinary, requestJson, startPrometheusProjectServer } from './prometheus-project-server';
+import { checkDuration, httpUrl, packagedBinary, requestJson, startPrometheusProjectServer, type PrometheusProjectServer } from './prometheus-project-server';
 
 /** Debian's prometheus-alertmanager package names the binary prometheus-alertmanager (override: DR_ALERTMANAGER_BIN). */
 export const alertmanagerBinary = () => packagedBinary('DR_ALERTMANAGER_BIN', '/usr/bin/prometheus-alertmanager', 'prometheus-alertmanager');
@@ -45,28 +42,15 @@ export interface AlertmanagerAlert {
   receivers: Array<{ name: string }>;
 }
 
-export interface AlertmanagerServer {
-  /** Base URL, http://127.0.0.1:<port>: give it to Prometheus as an alertmanager URL. */
-  url: string;
-  port: number;
-  configFile: string;
-  process: ServerProcess;
+/** Its `url` is what Prometheus takes as an alertmanager URL. */
+export interface AlertmanagerServer extends PrometheusProjectServer {
   /** Alerts it holds (/api/v2/alerts), optionally filtered by matchers such as 'alertname="X"'. */
   alerts(matchers?: string[]): Promise<AlertmanagerAlert[]>;
-  /** Re-reads the config (/-/reload). */
-  reload(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 /** The alertmanager.yml for these options; validated, so a bad option fails here naming the field. */
 export function alertmanagerConfig(options: Omit<AlertmanagerOptions, 'stateDir' | 'port' | 'startTimeoutMs'>): string {
-  let url: URL;
-  try {
-    url = new URL(options.webhookUrl);
-  } catch {
-    throw new Error(`webhookUrl: "${options.webhookUrl}" is not a URL like http://127.0.0.1:8080/alerts`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`webhookUrl: "${options.webhookUrl}" must be http or https`);
+  const url = httpUrl(options.webhookUrl, 'webhookUrl', 'http://127.0.0.1:8080/alerts');
   const receiver = options.receiverName ?? 'dr-runbooks';
   const groupBy = options.groupBy ?? ['alertname', 'environment', 'database'];
   groupBy.forEach((label, i) => {
@@ -91,37 +75,28 @@ export function alertmanagerConfig(options: Omit<AlertmanagerOptions, 'stateDir'
  * is ready. Stops an Alertmanager a killed earlier run left on the same state directory first.
  */
 export async function startAlertmanager(options: AlertmanagerOptions): Promise<AlertmanagerServer> {
-  const binary = alertmanagerBinary();
-  const stateDir = path.resolve(options.stateDir);
-  mkdirSync(stateDir, { recursive: true });
-  const configFile = path.join(stateDir, 'alertmanager.yml');
-  const config = alertmanagerConfig(options);
-  const port = options.port ?? (await freePort());
-  const url = `http://127.0.0.1:${port}`;
-  const args = [
-    `--config.file=${configFile}`,
-    `--storage.path=${path.join(stateDir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    `--web.external-url=${url}`,
-    // An empty address turns the cluster (gossip on 9094 by default) off: one Alertmanager, no peers.
-    '--cluster.listen-address=',
-  ];
-  writeFileSync(configFile, config);
-  const server = await startPrometheusProjectServer({ name: 'Alertmanager', binary, args, stateDir, configFile, port, portChosen: options.port !== undefined, startTimeoutMs: options.startTimeoutMs });
+  const server = await startPrometheusProjectServer({
+    name: 'Alertmanager',
+    binary: alertmanagerBinary(),
+    stateDir: options.stateDir,
+    configFileName: 'alertmanager.yml',
+    configText: alertmanagerConfig(options),
+    port: options.port,
+    startTimeoutMs: options.startTimeoutMs,
+    args: ({ port, url, configFile, stateDir }) => [
+      `--config.file=${configFile}`,
+      `--storage.path=${path.join(stateDir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      `--web.external-url=${url}`,
+      // An empty address turns the cluster (gossip on 9094 by default) off: one Alertmanager, no peers.
+      '--cluster.listen-address=',
+    ],
+  });
   return {
-    url,
-    port,
-    configFile,
-    process: server.process,
+    ...server,
     async alerts(matchers = []) {
       const query = matchers.map((m) => `filter=${encodeURIComponent(m)}`).join('&');
-      return requestJson<AlertmanagerAlert[]>(`${url}/api/v2/alerts${query ? `?${query}` : ''}`);
+      return requestJson<AlertmanagerAlert[]>(`${server.url}/api/v2/alerts${query ? `?${query}` : ''}`);
     },
-    async reload() {
-      const response = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`Alertmanager refused to reload ${configFile}: ${response.status} ${text.trim()}`);
-    },
-    stop: server.stop,
   };
 }

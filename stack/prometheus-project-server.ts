@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sleep, spawnServer, tailOf, type ServerProcess } from '../lib/child-process';
 import { forgetPid, recordPid, stopLeftoverProcess } from '../lib/leftover-process';
-import { isListening } from '../lib/ports';
+import { freePort, isListening } from '../lib/ports';
 import { PrerequisiteError } from '../lib/prerequisite-error';
 
 /**
@@ -16,20 +16,25 @@ export interface PrometheusProjectServerSpec {
   /** How the operator knows it: "Prometheus", "Alertmanager". */
   name: string;
   binary: string;
-  args: string[];
   stateDir: string;
-  /** Our config file: its path (unique to the state directory) identifies a leftover as ours. */
-  configFile: string;
-  port: number;
-  /** Whether the caller chose the port (then a taken port is the caller's problem to hear about). */
-  portChosen: boolean;
+  /** Our config, written to `configFileName` in the state directory at every start. */
+  configFileName: string;
+  configText: string;
+  /** Loopback port; a free one when omitted (a chosen port that is taken is refused clearly). */
+  port?: number;
+  /** The server's flags, given where it listens and its config file (whose path, unique to the state directory, identifies a leftover as ours). */
+  args(where: { port: number; url: string; configFile: string; stateDir: string }): string[];
   startTimeoutMs?: number;
 }
 
 export interface PrometheusProjectServer {
+  /** Base URL, http://127.0.0.1:<port>. */
   url: string;
   port: number;
+  configFile: string;
   process: ServerProcess;
+  /** Re-reads the config file (POST /-/reload). */
+  reload(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -59,6 +64,18 @@ export function durationSeconds(duration: string): number {
   return total;
 }
 
+/** An http(s) URL option, parsed; anything else is refused naming the option. */
+export function httpUrl(raw: string, field: string, example: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`${field}: "${raw}" is not a URL like ${example}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${field}: "${raw}" must be http or https`);
+  return url;
+}
+
 /** GET or POST a JSON API; a non-2xx answer becomes an error naming the URL, status and body. */
 export async function requestJson<T>(url: string, init: RequestInit = {}): Promise<T> {
   const response = await fetch(url, { ...init, signal: init.signal ?? AbortSignal.timeout(10_000) });
@@ -67,23 +84,32 @@ export async function requestJson<T>(url: string, init: RequestInit = {}): Promi
   return JSON.parse(text) as T;
 }
 
-/** Starts the server and waits until `/-/ready` answers 200. */
+/** Starts the server with its config and waits until `/-/ready` answers 200. */
 export async function startPrometheusProjectServer(spec: PrometheusProjectServerSpec): Promise<PrometheusProjectServer> {
-  mkdirSync(spec.stateDir, { recursive: true });
-  const pidFile = path.join(spec.stateDir, `${path.basename(spec.binary)}.pid`);
-  await stopLeftoverProcess(pidFile, spec.configFile);
-  if (spec.portChosen && (await isListening(spec.port))) {
-    throw new PrerequisiteError(`port ${spec.port} on 127.0.0.1, wanted for ${spec.name}, is already in use`, `stop whatever listens there (ss -ltnp 'sport = :${spec.port}') or leave the port unset to get a free one`);
+  const stateDir = path.resolve(spec.stateDir);
+  mkdirSync(stateDir, { recursive: true });
+  const configFile = path.join(stateDir, spec.configFileName);
+  const pidFile = path.join(stateDir, `${path.basename(spec.binary)}.pid`);
+  await stopLeftoverProcess(pidFile, configFile);
+  const port = spec.port ?? (await freePort());
+  if (spec.port !== undefined && (await isListening(port))) {
+    throw new PrerequisiteError(`port ${port} on 127.0.0.1, wanted for ${spec.name}, is already in use`, `stop whatever listens there (ss -ltnp 'sport = :${port}') or leave the port unset to get a free one`);
   }
-  const logFile = path.join(spec.stateDir, `${path.basename(spec.binary)}.log`);
-  const proc = spawnServer(spec.binary, spec.args, logFile);
+  const url = `http://127.0.0.1:${port}`;
+  writeFileSync(configFile, spec.configText);
+  const logFile = path.join(stateDir, `${path.basename(spec.binary)}.log`);
+  const proc = spawnServer(spec.binary, spec.args({ port, url, configFile, stateDir }), logFile);
   recordPid(pidFile, proc.pid);
   const stop = async () => {
     await proc.stop();
     forgetPid(pidFile, proc.pid);
   };
+  const reload = async () => {
+    const response = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${spec.name} refused to reload ${configFile}: ${response.status} ${text.trim()}`);
+  };
 
-  const url = `http://127.0.0.1:${spec.port}`;
   let exitCode: number | null | undefined;
   void proc.exited.then((code) => { exitCode = code; });
   const timeoutMs = spec.startTimeoutMs ?? 30_000;
@@ -91,9 +117,9 @@ export async function startPrometheusProjectServer(spec: PrometheusProjectServer
   for (;;) {
     if (exitCode !== undefined) {
       forgetPid(pidFile, proc.pid);
-      throw new PrerequisiteError(`${spec.name} exited (code ${exitCode}) while starting (config ${spec.configFile}, log ${logFile})`, 'read the log lines above: a bad config line or a taken port are the usual causes', tailOf(logFile));
+      throw new PrerequisiteError(`${spec.name} exited (code ${exitCode}) while starting (config ${configFile}, log ${logFile})`, 'read the log lines above: a bad config line or a taken port are the usual causes', tailOf(logFile));
     }
-    if (await answersReady(url)) return { url, port: spec.port, process: proc, stop };
+    if (await answersReady(url)) return { url, port, configFile, process: proc, reload, stop };
     if (Date.now() > deadline) {
       await stop();
       throw new PrerequisiteError(`${spec.name} was not ready on ${url} within ${timeoutMs / 1000} s (log ${logFile})`, 'read the log lines above; check free memory and disk, then try again', tailOf(logFile));

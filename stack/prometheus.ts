@@ -1,9 +1,7 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { ServerProcess } from '../lib/child-process';
-import { freePort } from '../lib/ports';
-import { checkDuration, durationSeconds, packagedBinary, requestJson, startPrometheusProjectServer } from './prometheus-project-server';
+import { checkDuration, durationSeconds, httpUrl, packagedBinary, requestJson, startPrometheusProjectServer, type PrometheusProjectServer } from './prometheus-project-server';
 
 /** Debian's prometheus package (override: DR_PROMETHEUS_BIN). */
 export const prometheusBinary = () => packagedBinary('DR_PROMETHEUS_BIN', '/usr/bin/prometheus', 'prometheus');
@@ -65,21 +63,13 @@ export interface PrometheusRuleGroup {
   rules: Array<{ name: string; type: 'alerting' | 'recording'; state?: 'inactive' | 'pending' | 'firing'; health: 'ok' | 'err' | 'unknown'; lastError?: string; lastEvaluation: string }>;
 }
 
-export interface PrometheusServer {
-  /** Base URL, http://127.0.0.1:<port>. */
-  url: string;
-  port: number;
-  configFile: string;
-  process: ServerProcess;
+export interface PrometheusServer extends PrometheusProjectServer {
   /** Instant query (/api/v1/query); a scalar comes back as one sample without labels. */
   query(expr: string): Promise<PrometheusSample[]>;
   /** Pending and firing alerts (/api/v1/alerts). */
   alerts(): Promise<PrometheusAlert[]>;
   /** The loaded rule groups, their health and when each was last evaluated (/api/v1/rules). */
   rules(): Promise<PrometheusRuleGroup[]>;
-  /** Re-reads the config and rule files (/-/reload, enabled by --web.enable-lifecycle). */
-  reload(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 /** The prometheus.yml for these options; validated, so a bad option fails here naming the field. */
@@ -109,13 +99,7 @@ export function prometheusConfig(options: Pick<PrometheusOptions, 'scrapeTargets
     return absolute;
   });
   const alertmanagers = (options.alertmanagerUrls ?? []).map((raw, i) => {
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw new Error(`alertmanagerUrls[${i}]: "${raw}" is not a URL like http://127.0.0.1:9093`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`alertmanagerUrls[${i}]: "${raw}" must be http or https`);
+    const url = httpUrl(raw, `alertmanagerUrls[${i}]`, 'http://127.0.0.1:9093');
     return { scheme: url.protocol.slice(0, -1), path_prefix: url.pathname, api_version: 'v2', static_configs: [{ targets: [url.host] }] };
   });
   const config = {
@@ -133,30 +117,27 @@ export function prometheusConfig(options: Pick<PrometheusOptions, 'scrapeTargets
  * state directory first.
  */
 export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusServer> {
-  const binary = prometheusBinary();
-  const stateDir = path.resolve(options.stateDir);
-  mkdirSync(stateDir, { recursive: true });
-  const configFile = path.join(stateDir, 'prometheus.yml');
   const resendDelay = checkDuration(options.alertResendDelay ?? '1m', 'alertResendDelay');
-  const config = prometheusConfig(options);
-  const port = options.port ?? (await freePort());
-  const url = `http://127.0.0.1:${port}`;
-  const args = [
-    `--config.file=${configFile}`,
-    `--storage.tsdb.path=${path.join(stateDir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    `--web.external-url=${url}`,
-    '--web.enable-lifecycle',
-    `--rules.alert.resend-delay=${resendDelay}`,
-  ];
-  // A leftover on this state directory read its config when it started: rewriting the file first is harmless.
-  writeFileSync(configFile, config);
-  const server = await startPrometheusProjectServer({ name: 'Prometheus', binary, args, stateDir, configFile, port, portChosen: options.port !== undefined, startTimeoutMs: options.startTimeoutMs });
+  const server = await startPrometheusProjectServer({
+    name: 'Prometheus',
+    binary: prometheusBinary(),
+    stateDir: options.stateDir,
+    configFileName: 'prometheus.yml',
+    configText: prometheusConfig(options),
+    port: options.port,
+    startTimeoutMs: options.startTimeoutMs,
+    args: ({ port, url, configFile, stateDir }) => [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${path.join(stateDir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      `--web.external-url=${url}`,
+      '--web.enable-lifecycle',
+      `--rules.alert.resend-delay=${resendDelay}`,
+    ],
+  });
+  const { url } = server;
   return {
-    url,
-    port,
-    configFile,
-    process: server.process,
+    ...server,
     async query(expr) {
       const body = await requestJson<QueryResponse>(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
       if (body.status !== 'success' || !body.data) throw new Error(`query ${expr}: ${body.errorType ?? 'error'}: ${body.error ?? 'no data'}`);
@@ -176,12 +157,6 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
       const body = await requestJson<{ status: string; data: { groups: PrometheusRuleGroup[] } }>(`${url}/api/v1/rules`);
       return body.data.groups;
     },
-    async reload() {
-      const response = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`Prometheus refused to reload ${configFile}: ${response.status} ${text.trim()}`);
-    },
-    stop: server.stop,
   };
 }
 
