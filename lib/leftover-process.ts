@@ -7,11 +7,11 @@ import { sleep } from './child-process';
  * but only if the pid still names our server: a stale pid file can name anything by then.
  */
 
-/** The command line of a live process, or undefined when it is gone (or a zombie, whose cmdline is empty). */
-export function commandLineOf(pid: number): string | undefined {
+/** The arguments of a live process, or undefined when it is gone (or a zombie, whose cmdline is empty). */
+export function commandLineOf(pid: number): string[] | undefined {
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.length > 0 ? cmdline.split('\0').join(' ') : undefined;
+    return cmdline.length > 0 ? cmdline.replace(/\0$/, '').split('\0') : undefined;
   } catch {
     return undefined;
   }
@@ -27,8 +27,8 @@ export function forgetPid(pidFile: string, pid: number): void {
 }
 
 /**
- * Stops the process the pid file names if its command line contains `marker` (e.g. the server's own
- * config file path, unique to its state directory); SIGTERM, then SIGKILL after `timeoutMs`.
+ * Stops the process the pid file names if one of its arguments is exactly `marker` (e.g. the flag
+ * naming its config file, unique to its state directory); SIGTERM, then SIGKILL after `timeoutMs`.
  * Returns the pid it stopped, or undefined when there was nothing of ours to stop.
  */
 export async function stopLeftoverProcess(pidFile: string, marker: string, timeoutMs = 10_000): Promise<number | undefined> {

@@ -83,8 +83,7 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<A
     configText: alertmanagerConfig(options),
     port: options.port,
     startTimeoutMs: options.startTimeoutMs,
-    args: ({ port, url, configFile, stateDir }) => [
-      `--config.file=${configFile}`,
+    args: ({ port, url, stateDir }) => [
       `--storage.path=${path.join(stateDir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       `--web.external-url=${url}`,

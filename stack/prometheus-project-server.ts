@@ -22,8 +22,8 @@ export interface PrometheusProjectServerSpec {
   configText: string;
   /** Loopback port; a free one when omitted (a chosen port that is taken is refused clearly). */
   port?: number;
-  /** The server's flags, given where it listens and its config file (whose path, unique to the state directory, identifies a leftover as ours). */
-  args(where: { port: number; url: string; configFile: string; stateDir: string }): string[];
+  /** The server's flags but --config.file (added here: it is what tells a leftover of ours from any other process). */
+  args(where: { port: number; url: string; stateDir: string }): string[];
   startTimeoutMs?: number;
 }
 
@@ -90,7 +90,8 @@ export async function startPrometheusProjectServer(spec: PrometheusProjectServer
   mkdirSync(stateDir, { recursive: true });
   const configFile = path.join(stateDir, spec.configFileName);
   const pidFile = path.join(stateDir, `${path.basename(spec.binary)}.pid`);
-  await stopLeftoverProcess(pidFile, configFile);
+  const configFlag = `--config.file=${configFile}`;
+  await stopLeftoverProcess(pidFile, configFlag);
   const port = spec.port ?? (await freePort());
   if (spec.port !== undefined && (await isListening(port))) {
     throw new PrerequisiteError(`port ${port} on 127.0.0.1, wanted for ${spec.name}, is already in use`, `stop whatever listens there (ss -ltnp 'sport = :${port}') or leave the port unset to get a free one`);
@@ -98,7 +99,7 @@ export async function startPrometheusProjectServer(spec: PrometheusProjectServer
   const url = `http://127.0.0.1:${port}`;
   writeFileSync(configFile, spec.configText);
   const logFile = path.join(stateDir, `${path.basename(spec.binary)}.log`);
-  const proc = spawnServer(spec.binary, spec.args({ port, url, configFile, stateDir }), logFile);
+  const proc = spawnServer(spec.binary, [configFlag, ...spec.args({ port, url, stateDir })], logFile);
   recordPid(pidFile, proc.pid);
   const stop = async () => {
     await proc.stop();

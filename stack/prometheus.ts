@@ -126,8 +126,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     configText: prometheusConfig(options),
     port: options.port,
     startTimeoutMs: options.startTimeoutMs,
-    args: ({ port, url, configFile, stateDir }) => [
-      `--config.file=${configFile}`,
+    args: ({ port, url, stateDir }) => [
       `--storage.tsdb.path=${path.join(stateDir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       `--web.external-url=${url}`,
