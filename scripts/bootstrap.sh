@@ -102,4 +102,33 @@ else
   apt_install chromium
 fi
 
+# 6. Prometheus (ships promtool) and Alertmanager (ships amtool) from Debian: the alert rules are checked
+# by the real promtool, and the alert path is tested through a real Prometheus and Alertmanager.
+prometheus_bin="${DR_PROMETHEUS_BIN:-/usr/bin/prometheus}"
+alertmanager_bin="${DR_ALERTMANAGER_BIN:-/usr/bin/prometheus-alertmanager}"
+missing_monitoring=()
+{ [ -x "$prometheus_bin" ] && [ -x "$(dirname "$prometheus_bin")/promtool" ]; } || missing_monitoring+=(prometheus)
+{ [ -x "$alertmanager_bin" ] && [ -x "$(dirname "$alertmanager_bin")/amtool" ]; } || missing_monitoring+=(prometheus-alertmanager)
+if [ "${#missing_monitoring[@]}" -gt 0 ]; then
+  apt_install "${missing_monitoring[@]}"
+  # Debian's postinst enables each package's system service and starts it on 9090 / 9093 (+9094 for the
+  # Alertmanager cluster) with /etc/prometheus. Our tests start their own servers with their own config
+  # on free loopback ports, so a system copy would only squat ports and scrape nothing of ours: stop it
+  # and disable it, through the service manager that is actually running (containers have no systemd).
+  for service in "${missing_monitoring[@]}"; do
+    if [ -d /run/systemd/system ]; then
+      as_root systemctl disable --now "$service.service" >/dev/null 2>&1 || true
+    else
+      if [ -x "/etc/init.d/$service" ] && as_root "/etc/init.d/$service" status >/dev/null 2>&1; then
+        as_root "/etc/init.d/$service" stop >/dev/null 2>&1 || fail "could not stop the $service system service the package started" "run: sudo /etc/init.d/$service stop"
+      fi
+      as_root update-rc.d "$service" disable >/dev/null 2>&1 || true
+      # The unit symlink the postinst made, so a later boot under systemd does not start it either.
+      command -v deb-systemd-helper >/dev/null 2>&1 && as_root deb-systemd-helper disable "$service.service" >/dev/null 2>&1 || true
+    fi
+    say "$service: system service stopped and disabled (our tests run their own on free ports)"
+  done
+fi
+say "Prometheus present ($("$prometheus_bin" --version 2>&1 | head -n1)); Alertmanager present ($("$alertmanager_bin" --version 2>&1 | head -n1))"
+
 say "ready"
