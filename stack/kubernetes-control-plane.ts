@@ -18,7 +18,7 @@ export const readyAfterAnnotation = 'dr-runbooks.test/ready-after';
 export const neverReadyAnnotation = 'dr-runbooks.test/never-ready';
 
 export interface KubernetesControlPlaneOptions {
-  /** Everything lives here: etcd's data, certificates, keys, kubeconfigs, logs. Emptied on start. */
+  /** Everything lives here: etcd's data, certificates, keys, kubeconfigs, logs; a start replaces the last run's. */
   stateDir: string;
   /** Simulated nodes (kwok); pods are scheduled onto them and never run a container. Default 1. */
   nodes?: number;
@@ -72,7 +72,8 @@ export async function startKubernetesControlPlane(options: KubernetesControlPlan
   };
   const leftovers = await stopLeftoverProcesses(dirs.pids, `${stateDir}/`);
   if (leftovers.length > 0) log(`stopped ${leftovers.length} Kubernetes processes an earlier run left in ${stateDir}`);
-  if (existsSync(stateDir)) for (const entry of readdirSync(stateDir)) rmSync(path.join(stateDir, entry), { recursive: true, force: true });
+  // A fresh cluster every time; only what we put there is removed, whatever else shares the directory.
+  for (const dir of Object.values(dirs)) rmSync(dir, { recursive: true, force: true });
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true, mode: 0o700 });
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 120_000);

@@ -103,7 +103,11 @@ export function awsClientConfig(endpoint: string, region = 'us-east-1'): AwsClie
 
 /** `moto_server` when it is on PATH, else `python3 -m moto.server`; DR_MOTO_SERVER names another executable. */
 export function motoCommand(): [string, ...string[]] {
-  if (process.env.DR_MOTO_SERVER) return [process.env.DR_MOTO_SERVER];
+  const named = process.env.DR_MOTO_SERVER;
+  if (named) {
+    if (!isExecutable(named)) throw new PrerequisiteError(`DR_MOTO_SERVER names ${named}, which is not an executable`, "point it at moto_server (pip install 'moto[server]' puts it beside python3), or unset it to use the one the bootstrap installs");
+    return [named];
+  }
   const onPath = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, 'moto_server')).find(isExecutable);
   if (onPath) return [onPath];
   const python = spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' });

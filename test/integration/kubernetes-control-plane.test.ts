@@ -1,29 +1,28 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { AppsV1Api, CoreV1Api, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, VersionApi, type V1Deployment } from '@kubernetes/client-node';
 import YAML from 'yaml';
-import { sleep } from '../../lib/child-process';
+import { PrerequisiteError } from '../../lib/prerequisite-error';
 import { loadConfig, neverReadyAnnotation, readyAfterAnnotation, startKubernetesControlPlane, statusOf, type KubernetesControlPlane } from '../../stack/kubernetes-control-plane';
+import { eventually } from '../support/eventually';
+import { startInTempDir } from '../support/temp-server';
 
 // One real control plane (etcd, kube-apiserver, controller manager, scheduler, kwok) for the file; one namespace per test.
-let cp: KubernetesControlPlane;
-let stateDir: string;
+let cp: KubernetesControlPlane & { stateDir: string };
 let core: CoreV1Api;
 let apps: AppsV1Api;
 
 before(async () => {
-  stateDir = mkdtempSync(path.join(os.tmpdir(), 'dr-k8s-'));
-  cp = await startKubernetesControlPlane({ stateDir });
+  cp = await startInTempDir('dr-k8s-', (stateDir) => startKubernetesControlPlane({ stateDir }));
   core = cp.adminConfig().makeApiClient(CoreV1Api);
   apps = cp.adminConfig().makeApiClient(AppsV1Api);
 });
 
 after(async () => {
   await cp?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
 });
 
 function deployment(name: string, options: { replicas?: number; annotations?: Record<string, string>; progressDeadlineSeconds?: number } = {}): V1Deployment {
@@ -39,21 +38,6 @@ function deployment(name: string, options: { replicas?: number; annotations?: Re
       },
     },
   };
-}
-
-async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(100);
-  }
 }
 
 /** kubectl rollout status's rule for "successfully rolled out". */
@@ -201,4 +185,25 @@ test('a ServiceAccount bound to a small Role may do what the Role allows and is 
     setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
   ));
   await refused('scaling the Deployment', () => adapterApps.replaceNamespacedDeploymentScale({ namespace, name: 'mita-backend', body: { metadata: { name: 'mita-backend' }, spec: { replicas: 5 } } }));
+});
+
+test('without a control plane build, starting one is a PrerequisiteError that points at the bootstrap', async () => {
+  const saved = process.env.DR_KUBERNETES_DIR;
+  process.env.DR_KUBERNETES_DIR = path.join(cp.stateDir, 'no-build-here');
+  try {
+    await assert.rejects(startKubernetesControlPlane({ stateDir: path.join(cp.stateDir, 'unused') }), (error: unknown) =>
+      error instanceof PrerequisiteError && /kube-apiserver/.test(error.what) && /npm run bootstrap/.test(error.fix));
+  } finally {
+    if (saved === undefined) delete process.env.DR_KUBERNETES_DIR;
+    else process.env.DR_KUBERNETES_DIR = saved;
+  }
+});
+
+test('the control plane build without Go ends with the one-line "what. Fix: how" error', () => {
+  const result = spawnSync('bash', [path.resolve(__dirname, '../../scripts/build-kubernetes.sh')], {
+    env: { ...process.env, DR_CACHE_DIR: path.join(cp.stateDir, 'empty-cache'), DR_GO_BIN: path.join(cp.stateDir, 'no-go') },
+    encoding: 'utf8',
+  });
+  assert.equal(result.status, 1);
+  assert.match(result.stderr.trim(), /^bootstrap: error: go is not installed; .+\. Fix: install Go >= 1\.26\.0 .+$/);
 });

@@ -1,28 +1,25 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { CreateDBInstanceCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, GetChangeCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import { PrerequisiteError } from '../../lib/prerequisite-error';
 import { startMotoServer, type MotoServer } from '../../stack/moto-server';
+import { startInTempDir } from '../support/temp-server';
 
 // moto answers the AWS APIs for real requests; it has no database engine and no pending states,
 // so these tests prove requests, responses and state kept between calls, nothing about timing or data.
-let moto: MotoServer;
-let stateDir: string;
+let moto: MotoServer & { stateDir: string };
 
 before(async () => {
-  stateDir = mkdtempSync(path.join(os.tmpdir(), 'dr-moto-'));
-  moto = await startMotoServer({ stateDir });
+  moto = await startInTempDir('dr-moto-', (stateDir) => startMotoServer({ stateDir }));
 });
 
-after(async () => {
-  await moto?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
+after(() => moto?.stop());
 
 beforeEach(() => moto.reset());
 
@@ -105,4 +102,36 @@ test('moto: reset() forgets every resource, so each test starts from an empty ac
   await moto.reset();
   assert.deepEqual((await s3.send(new ListBucketsCommand({}))).Buckets ?? [], []);
   assert.deepEqual((await rds.send(new DescribeDBInstancesCommand({}))).DBInstances, []);
+});
+
+test('a moto server left running by a killed run is stopped by the next start in the same state directory', async () => {
+  const dir = path.join(moto.stateDir, 'killed-run');
+  // A child starts moto, then dies by SIGKILL: no exit handler runs, its server is orphaned.
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+    const { startMotoServer } = await import(${JSON.stringify(path.resolve(__dirname, '../../stack/moto-server.ts'))});
+    await startMotoServer({ stateDir: ${JSON.stringify(dir)} });
+    process.kill(process.pid, 'SIGKILL');
+  `], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(child.signal, 'SIGKILL', child.stderr);
+  const orphan = Number(readFileSync(path.join(dir, 'pids', 'moto.pid'), 'utf8'));
+  assert.ok(existsSync(`/proc/${orphan}`), 'the orphaned server still runs');
+
+  const next = await startMotoServer({ stateDir: dir });
+  try {
+    assert.ok(!existsSync(`/proc/${orphan}`) || /\) Z /.test(readFileSync(`/proc/${orphan}/stat`, 'utf8')), 'the orphan was stopped');
+  } finally {
+    await next.stop();
+  }
+});
+
+test('a DR_MOTO_SERVER that is not an executable is a PrerequisiteError naming the variable', async () => {
+  const saved = process.env.DR_MOTO_SERVER;
+  process.env.DR_MOTO_SERVER = path.join(moto.stateDir, 'no-such-moto_server');
+  try {
+    await assert.rejects(startMotoServer({ stateDir: path.join(moto.stateDir, 'unused') }), (error: unknown) =>
+      error instanceof PrerequisiteError && /DR_MOTO_SERVER/.test(error.what) && /moto_server/.test(error.fix));
+  } finally {
+    if (saved === undefined) delete process.env.DR_MOTO_SERVER;
+    else process.env.DR_MOTO_SERVER = saved;
+  }
 });
