@@ -36,9 +36,19 @@ built() {
   [ "$(cat "$dest/version" 2>/dev/null)" = "$stamp" ] || return 1
   for b in "${binaries[@]}"; do [ -x "$dest/bin/$b" ] || return 1; done
 }
-if [ -z "$tidy" ] && built; then
-  say "Kubernetes $k8s_version control plane present ($dest/bin: ${binaries[*]})"
-  exit 0
+present() {
+  if [ -z "$tidy" ] && built; then
+    say "Kubernetes $k8s_version control plane present ($dest/bin: ${binaries[*]})"
+    exit 0
+  fi
+}
+present
+# Several checkouts may share one cache: one build at a time, and whoever waited uses the other's.
+if command -v flock >/dev/null 2>&1; then
+  mkdir -p "$cache"
+  exec 9>"$cache/kubernetes-$k8s_version.lock"
+  flock -n 9 || { say "another bootstrap is building Kubernetes $k8s_version into $dest; waiting for it"; flock 9; }
+  present
 fi
 
 command -v "$go_bin" >/dev/null 2>&1 || fail "go is not installed; it is needed once to build the Kubernetes control plane for the tests" \
