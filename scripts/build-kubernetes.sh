@@ -96,12 +96,13 @@ if [ -n "$tidy" ]; then
 fi
 
 # Without the version ldflags the servers call themselves v0.0.0-master+$Format:%H$, which kubectl-style
-# clients cannot parse. -s -w and -trimpath: smaller binaries, less to link, no machine paths inside.
+# clients cannot parse. -s -w and -trimpath: smaller binaries, less to link, no machine paths inside;
+# -buildvcs=false: the work folder may sit inside a git checkout (.cache/), which says nothing about these.
 minor="${k8s_version#v1.}"; minor="${minor%%.*}"
 version_pkg="k8s.io/component-base/version"
 ldflags="-s -w -X $version_pkg.gitVersion=$k8s_version -X $version_pkg.gitMajor=1 -X $version_pkg.gitMinor=$minor -X $version_pkg.gitTreeState=clean -X $version_pkg.gitCommit="
 mkdir -p "$dest/bin.new"
-"$go_bin" build -trimpath -ldflags "$ldflags" -o "$dest/bin.new/" \
+"$go_bin" build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$dest/bin.new/" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler \
   go.etcd.io/etcd/server/v3 sigs.k8s.io/kwok/cmd/kwok \
   || fail "go build of the Kubernetes control plane failed (see the lines above)" "check that Go >= $need_go is installed, the Go module proxy is reachable and there are 3 GB of free memory, then run this again"
