@@ -7,6 +7,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 TEMPORAL_CLI_VERSION="1.5.1"   # newest tag without a go.mod `replace`, which `go install pkg@version` refuses
+MOTO_VERSION="5.2.1"           # what KUBERNETES-AND-AWS measured; moto's behaviour changes between releases
 PG_MAJOR="15"
 PG_USER="${DR_PG_OS_USER:-drpostgres}"
 cache_bin="${DR_CACHE_DIR:-$root/.cache}/bin"
@@ -83,16 +84,17 @@ else
   say "built $("$temporal_bin" --version)"
 fi
 
-# 4. moto's server: the AWS adapters are tested against it.
-if command -v moto_server >/dev/null 2>&1 || python3 -c 'import moto.server' >/dev/null 2>&1; then
-  say "moto server present"
+# 4. moto's server: the AWS adapters are tested against it, at the version whose behaviour the tests know.
+moto_installed="$(python3 -c 'import importlib.metadata as m, moto.server; print(m.version("moto"))' 2>/dev/null || true)"
+if [ "$moto_installed" = "$MOTO_VERSION" ]; then
+  say "moto server $MOTO_VERSION present"
 else
   command -v python3 >/dev/null 2>&1 || fail "python3 is not installed; moto (AWS API on loopback) needs it" "apt-get install python3 python3-pip"
-  say "pip install moto[server]"
+  say "pip install moto[server]==$MOTO_VERSION${moto_installed:+ (found $moto_installed)}"
   # Debian's own python refuses system-wide pip installs (PEP 668); a user install is allowed.
-  python3 -m pip install --quiet 'moto[server]' 2>/dev/null \
-    || python3 -m pip install --quiet --user --break-system-packages 'moto[server]' \
-    || fail "pip install 'moto[server]' failed" "run: python3 -m pip install 'moto[server]'"
+  python3 -m pip install --quiet "moto[server]==$MOTO_VERSION" 2>/dev/null \
+    || python3 -m pip install --quiet --user --break-system-packages "moto[server]==$MOTO_VERSION" \
+    || fail "pip install 'moto[server]==$MOTO_VERSION' failed" "run: python3 -m pip install 'moto[server]==$MOTO_VERSION'"
 fi
 
 # 5. Chromium from Debian: the Web UI end-to-end test drives the real Temporal UI with playwright-core.
@@ -130,5 +132,8 @@ if [ "${#missing_monitoring[@]}" -gt 0 ]; then
   done
 fi
 say "Prometheus present ($("$prometheus_bin" --version 2>&1 | head -n1)); Alertmanager present ($("$alertmanager_bin" --version 2>&1 | head -n1))"
+
+# 7. A real Kubernetes control plane for the Kubernetes adapters' tests, built from Go modules into the cache.
+DR_GO_BIN="$go_bin" bash "$root/scripts/build-kubernetes.sh"
 
 say "ready"
