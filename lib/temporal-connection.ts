@@ -144,11 +144,12 @@ export function loadTemporalConnectionSettings(options: LoadTemporalConnectionOp
     address: connectionOptions.address ?? defaultAddress,
     namespace: namespace ?? defaultNamespace,
     apiKey: profile.apiKey,
-    tls: tlsConfig === false ? false : {
+    // Buffers, not the Uint8Arrays envconfig reads: the client's TLS layer wants Buffers.
+    tls: tlsConfig === false ? false : strip({
       serverNameOverride: tlsConfig.serverNameOverride,
       serverRootCACertificate: toBuffer(tlsConfig.serverRootCACertificate),
       clientCertPair: tlsConfig.clientCertPair ? { crt: Buffer.from(tlsConfig.clientCertPair.crt), key: Buffer.from(tlsConfig.clientCertPair.key) } : undefined,
-    },
+    }),
     metadata: connectionOptions.metadata as Record<string, string> | undefined,
     source: where,
     clientCertHint: fileInUse
@@ -167,12 +168,12 @@ function strip<T extends object>(value: T): T {
 
 /** For `Connection.connect` (the `dr` CLI and every @temporalio/client user). */
 export function clientConnectionOptions(settings: TemporalConnectionSettings): ConnectionOptions {
-  return strip({ address: settings.address, tls: settings.tls === false ? false : strip({ ...settings.tls }), apiKey: settings.apiKey, metadata: settings.metadata });
+  return strip({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, metadata: settings.metadata });
 }
 
 /** For `NativeConnection.connect` (the worker). */
 export function workerConnectionOptions(settings: TemporalConnectionSettings): NativeConnectionOptions {
-  return strip({ address: settings.address, tls: settings.tls === false ? false : strip({ ...settings.tls }), apiKey: settings.apiKey, metadata: settings.metadata });
+  return strip({ address: settings.address, tls: settings.tls, apiKey: settings.apiKey, metadata: settings.metadata });
 }
 
 function hostAndPort(address: string): { host: string; port: number } {
