@@ -136,4 +136,18 @@ say "Prometheus present ($("$prometheus_bin" --version 2>&1 | head -n1)); Alertm
 # 7. A real Kubernetes control plane for the Kubernetes adapters' tests, built from Go modules into the cache.
 DR_GO_BIN="$go_bin" bash "$root/scripts/build-kubernetes.sh"
 
+# 8. Proof and transport: ssh-keygen checks signed approvals both ways in tests (an auditor verifies them
+#    with it alone), openssl makes the test CA, and haproxy terminates TLS with client certificates in front
+#    of the dev server. Not stunnel: it cannot negotiate ALPN h2, and the worker's gRPC client (Core) refuses
+#    a TLS connection without it ("H2NotNegotiated").
+missing_debs=()
+command -v ssh-keygen >/dev/null 2>&1 || missing_debs+=(openssh-client)
+command -v openssl >/dev/null 2>&1 || missing_debs+=(openssl)
+[ -x "${DR_HAPROXY:-/usr/sbin/haproxy}" ] || missing_debs+=(haproxy)
+if [ "${#missing_debs[@]}" -gt 0 ]; then
+  apt_install "${missing_debs[@]}"
+else
+  say "ssh-keygen, openssl and haproxy present"
+fi
+
 say "ready"
