@@ -60,6 +60,16 @@ else
   say "pgBackRest present ($(pgbackrest version))"
 fi
 
+# Redis 7 from Debian: the cache platform's embedded instances (redis-server, redis-cli, redis-benchmark).
+if ! command -v redis-server >/dev/null 2>&1; then
+  apt_install redis-server
+fi
+redis_version="$(redis-server --version | sed -n 's/.* v=\([0-9.]*\).*/\1/p')"
+[ "${redis_version%%.*}" = "7" ] \
+  || fail "redis-server is version ${redis_version:-unknown}, the cache platform needs Redis 7 (its AOF is a directory with a manifest)" \
+    "install Redis 7 (Debian 12: apt-get install redis-server) or put a Redis 7 redis-server first on PATH"
+say "Redis $redis_version present ($(command -v redis-server))"
+
 # postgres refuses to run as root: clusters run as an unprivileged user of our own.
 if [ "$(id -u)" -eq 0 ] && ! id "$PG_USER" >/dev/null 2>&1; then
   say "creating unprivileged user $PG_USER to run PostgreSQL clusters"
