@@ -84,8 +84,6 @@ export function createLocalFileBackup(options: LocalFileBackupOptions): FileBack
   const prefix = options.keyPrefix ?? 'file-backups';
   const journals = restoreJournals(path.join(options.stateDir, 'restores'));
   const tmpDir = path.join(options.stateDir, 'tmp');
-  /** Authenticated manifests by "key@version": versions never change, so each is opened once. */
-  const opened = new Map<string, Manifest>();
 
   for (const [kind, config] of Object.entries(options.archives)) {
     assertIdentifier('archive kind', kind);
@@ -121,9 +119,8 @@ export function createLocalFileBackup(options: LocalFileBackupOptions): FileBack
 
   /** Opens one manifest version; throws BackupIntegrityError naming it unless it authenticates. */
   async function openManifest(kind: ArchiveKind, versionId: string): Promise<Manifest> {
+    // Opened afresh every time (they are small): what is checked is what the store holds now.
     const key = manifestKey(kind);
-    const cached = opened.get(`${key}@${versionId}`);
-    if (cached) return cached;
     const data = await options.store.getVersion(key, versionId);
     if (!data) throw new BackupIntegrityError(`manifest ${objectName(key, versionId)} is missing from the object store`, `${key}@${versionId}`);
     let manifest: Manifest;
@@ -137,7 +134,6 @@ export function createLocalFileBackup(options: LocalFileBackupOptions): FileBack
       if (error instanceof EnvelopeError || error instanceof SyntaxError) throw new BackupIntegrityError(`manifest ${objectName(key, versionId)} is refused: ${error.message}`, `${key}@${versionId}`);
       throw error;
     }
-    opened.set(`${key}@${versionId}`, manifest);
     return manifest;
   }
 
@@ -306,7 +302,6 @@ export function createLocalFileBackup(options: LocalFileBackupOptions): FileBack
         };
         const sealedManifest = await seal(Buffer.from(JSON.stringify(manifest)), { keyId: options.keyId, contents: 'manifest', backupId: input.backupId, archiveKind: kind }, options.keyFor);
         const manifestVersion = await options.store.putVersion(manifestKey(kind), sealedManifest, 'application/octet-stream');
-        opened.set(`${manifestKey(kind)}@${manifestVersion.versionId}`, manifest);
         return { backup: backupSetOf(manifest, manifestVersion.versionId), skipped, reused: false };
       } catch (error) {
         if (error instanceof EnvelopeError) throw new PlatformRequestError(`cannot seal the ${kind} backup: ${error.message}`);
@@ -335,6 +330,8 @@ export function createLocalFileBackup(options: LocalFileBackupOptions): FileBack
         return { ...known.staged!, reused: true };
       }
       if (known) sameRequest(known, kind, input.choice, target);
+      // A drill's directory is ours to make; a missing parent of the source directory is something the operator must look at.
+      if (target === 'drill') mkdirSync(path.dirname(targetDir), { recursive: true, mode: 0o700 });
       if (!existsSync(path.dirname(targetDir))) throw new PlatformRequestError(`the parent of ${targetDir} does not exist: create it first; nothing was restored`);
       const { versionId: manifestVersionId, manifest } = await resolve(kind, input.choice);
       const stagingDir = `${targetDir}.staging-${restoreId}`;
