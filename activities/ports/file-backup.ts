@@ -1,5 +1,3 @@
-import { PlatformVerificationError } from '../platform/database-platform';
-
 /**
  * FileBackup port: encrypted, compressed archives of the application's directories (documents,
  * configuration, code: each an *archive kind* with its source directory, configured in the worker),
@@ -160,18 +158,4 @@ export interface FileBackup {
   revertRestore(input: { restoreId: string }, options?: FileBackupOptions): Promise<RestoreFinish>;
 }
 
-/**
- * A backup refused because its data failed an integrity check (a checksum, the authentication tag, the
- * manifest); names the object or file. A verification error, so it is not retried.
- */
-export class BackupIntegrityError extends PlatformVerificationError {
-  constructor(
-    message: string,
-    /** The object key (with version) or the archive path that failed. */
-    readonly subject: string,
-  ) {
-    super(message);
-    // The base class types `name` as its own literal; the failure type an operator sees is this one.
-    Object.defineProperty(this, 'name', { value: 'BackupIntegrityError' });
-  }
-}
+export { BackupIntegrityError } from './backup-integrity-error';
