@@ -15,7 +15,6 @@ import {
   type RestoreFinish,
   type RestoreTarget,
   type StagedRestore,
-  type StoredObjectRef,
 } from '../../../ports/file-backup';
 import { assertIdentifier } from '../../../ports/identifiers';
 import type { VersionedObjectStore } from '../../../ports/versioned-object-store';
@@ -49,14 +48,8 @@ export interface LocalFileBackupOptions {
 }
 
 /** The manifest as sealed beside the archive. */
-interface Manifest {
+interface Manifest extends Pick<FileBackupSet, 'backupId' | 'archiveKind' | 'sourceDir' | 'takenAt' | 'keyId' | 'archive'> {
   format: 'dr-file-manifest/1';
-  backupId: string;
-  archiveKind: ArchiveKind;
-  sourceDir: string;
-  takenAt: string;
-  keyId: string;
-  archive: StoredObjectRef;
   /** The uncompressed tar stream, checked after decompression. */
   tar: { sizeBytes: number; sha256: string };
   /** The archived directory itself. */

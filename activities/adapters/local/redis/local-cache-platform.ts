@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sleep, tailOf } from '../../../../lib/child-process';
+import { createBuildTracker } from '../../../../lib/build-tracker';
 import { JsonRegistry } from '../../../../lib/json-registry';
 import { isListening } from '../../../../lib/ports';
 import type { ObjectStore } from '../../../platform/object-store';
@@ -119,8 +120,7 @@ export function createLocalCachePlatform(options: LocalCachePlatformOptions): Ca
   const loadTimeoutMs = options.loadTimeoutMs ?? 10 * 60_000;
   const metadataKey = (backupId: string) => `${prefix}/${backupId}/metadata.json`;
   const objectKey = (backupId: string, name: string) => `${prefix}/${backupId}/${name}`;
-  /** Operations this worker is running, so a retry in the same process stops the earlier attempt first. */
-  const inFlight = new Map<CacheInstanceId, { controller: AbortController; done: Promise<unknown> }>();
+  const builds = createBuildTracker();
 
   const record = (instanceId: CacheInstanceId): CacheInstanceRecord => {
     const found = registry.get(instanceId);
@@ -309,11 +309,7 @@ export function createLocalCachePlatform(options: LocalCachePlatformOptions): Ca
   }
 
   async function discard(r: CacheInstanceRecord): Promise<void> {
-    const running = inFlight.get(r.instanceId);
-    if (running) {
-      running.controller.abort();
-      await running.done.catch(() => undefined);
-    }
+    await builds.stop(r.instanceId);
     await registry.update(r.instanceId, (current) => current && { ...current, status: 'deleting' });
     if (r.dir) {
       await stopRedisServer(r.dir, 'kill');
@@ -323,24 +319,11 @@ export function createLocalCachePlatform(options: LocalCachePlatformOptions): Ca
   }
 
   /** Runs an operation that builds an instance; on failure or cancellation the half-built instance is removed. */
-  async function building<T>(instanceId: CacheInstanceId, opts: CacheOperationOptions, fn: (o: CacheOperationOptions) => Promise<T>): Promise<T> {
-    const controller = new AbortController();
-    const onAbort = () => controller.abort();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    if (opts.signal?.aborted) controller.abort();
-    const work = fn({ ...opts, signal: controller.signal });
-    inFlight.set(instanceId, { controller, done: work });
-    try {
-      return await work;
-    } catch (error) {
-      inFlight.delete(instanceId);
+  function building<T>(instanceId: CacheInstanceId, opts: CacheOperationOptions, fn: (o: CacheOperationOptions) => Promise<T>): Promise<T> {
+    return builds.run(instanceId, opts.signal, (signal) => fn({ ...opts, signal }), async () => {
       const half = registry.get(instanceId);
       if (half && half.status !== 'available') await discard(half);
-      throw error;
-    } finally {
-      inFlight.delete(instanceId);
-      opts.signal?.removeEventListener('abort', onAbort);
-    }
+    });
   }
 
   /** A built instance whose server is down (the stack was stopped, the machine rebooted) is started again. */
