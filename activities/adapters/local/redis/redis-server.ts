@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { writeFileAtomic } from '../../../../lib/atomic-file';
@@ -53,19 +53,34 @@ function configText(dir: string, settings: RedisServerSettings): string {
   ].join('\n');
 }
 
-/** The pid of the redis-server running on this directory's config, if one is. */
-export function runningRedisPid(dir: string): number | undefined {
-  const pidFile = pidFileOf(dir);
-  if (!existsSync(pidFile)) return undefined;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  if (!pid) return undefined;
+/** The pid the pid file names; undefined while it is missing or still being written. */
+function pidInFile(dir: string): number | undefined {
   try {
-    // A pid file can outlive its process and the pid be reused: it must be our redis-server.
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes('redis-server') ? pid : undefined;
+    const pid = Number(readFileSync(pidFileOf(dir), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether a pid is a live redis-server. /proc/<pid>/comm, not cmdline (Redis rewrites its argv to
+ * show its address), and not a zombie (a killed daemon nobody has reaped yet still answers kill 0).
+ */
+function isLiveRedis(pid: number): boolean {
+  try {
+    if (!readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('redis-server')) return false;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) [ZX]/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+/** The pid of the redis-server running on this directory's config, if one is. */
+export function runningRedisPid(dir: string): number | undefined {
+  const pid = pidInFile(dir);
+  return pid !== undefined && isLiveRedis(pid) ? pid : undefined;
 }
 
 /**
@@ -118,8 +133,9 @@ export async function startRedisServer(input: { dir: string; password: string; a
   const deadline = Date.now() + (input.timeoutMs ?? 5 * 60_000);
   for (;;) {
     input.signal?.throwIfAborted();
-    const pid = runningRedisPid(dir);
-    if (!pid && existsSync(pidFileOf(dir))) {
+    const written = pidInFile(dir);
+    const pid = written !== undefined && isLiveRedis(written) ? written : undefined;
+    if (written !== undefined && !pid) {
       throw new Error(`redis-server on 127.0.0.1:${port} stopped while loading its data; its log ends with:\n${tailOf(logFileOf(dir))}`);
     }
     if (pid) {
