@@ -40,8 +40,10 @@ export interface ManifestEntry {
   /** Owner and group names on the machine that took the backup, when they resolved. */
   user?: string;
   group?: string;
-  /** Modification time, ISO 8601. */
+  /** Modification time, ISO 8601 (milliseconds, truncated). */
   mtime: string;
+  /** The same, exactly: nanoseconds since the epoch, as a decimal string (restores set this one). */
+  mtimeNs?: string;
   /** sha256 (hex) of a file's content. */
   sha256?: string;
   /** Where a symlink points (never followed, restored as it was). */

@@ -85,7 +85,8 @@ function snapshot(root: string): Record<string, unknown> {
       const full = path.join(dir, name);
       const key = rel ? `${rel}/${name}` : name;
       const s = lstatSync(full);
-      const common = { mode: (s.mode & 0o7777).toString(8), uid: s.uid, gid: s.gid, mtimeMs: Math.floor(s.mtimeMs) };
+      // Times to the microsecond: utimes takes seconds as a double, exact to about a quarter of one.
+      const common = { mode: (s.mode & 0o7777).toString(8), uid: s.uid, gid: s.gid, mtimeUs: Math.round(s.mtimeMs * 1000) };
       if (s.isSymbolicLink()) out[key] = { ...common, mode: undefined, link: readlinkSync(full) };
       else if (s.isDirectory()) { out[key] = { ...common, type: 'dir' }; walk(full, key); }
       else out[key] = { ...common, content: readFileSync(full).toString('base64') };
@@ -94,6 +95,15 @@ function snapshot(root: string): Record<string, unknown> {
   walk(root, '');
   out['.'] = { mode: (lstatSync(root).mode & 0o7777).toString(8) };
   return out;
+}
+
+/** Equal trees: everything exact, except times within a microsecond (utimes takes seconds as a double). */
+function assertSameTree(actual: Record<string, unknown>, expected: Record<string, unknown>, message?: string): void {
+  const times = (tree: Record<string, unknown>) => Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, (v as { mtimeUs?: number }).mtimeUs]));
+  const without = (tree: Record<string, unknown>) => Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, { ...(v as object), mtimeUs: undefined }]));
+  assert.deepEqual(without(actual), without(expected), message);
+  const [a, e] = [times(actual), times(expected)];
+  for (const key of Object.keys(e)) assert.ok(Math.abs((a[key] ?? NaN) - (e[key] ?? NaN)) <= 1 || (a[key] === undefined && e[key] === undefined), `${message ?? 'mtime'}: ${key} has mtime ${a[key]} µs, expected ${e[key]} µs`);
 }
 
 const siblings = (dir: string) => readdirSync(path.dirname(dir)).filter((n) => n.startsWith(path.basename(dir))).sort();
@@ -121,7 +131,7 @@ test('a restore over the lost source reproduces every file byte for byte, with i
   assert.equal(staged.ownershipApplied, asRoot);
   assert.ok(existsSync(path.join(dirs.documents, 'ransom-note.txt')), 'staging leaves the target as it is');
   const moved = await files.moveIntoPlace({ restoreId: 'r-full' });
-  assert.deepEqual(snapshot(dirs.documents), original);
+  assertSameTree(snapshot(dirs.documents), original);
   assert.match(moved.previousDir!, /documents\.previous-\d{8}T\d{6}Z$/);
   assert.ok(existsSync(path.join(moved.previousDir!, 'ransom-note.txt')), 'what was there is kept until the restore is confirmed');
   assert.equal((await files.moveIntoPlace({ restoreId: 'r-full' })).reused, true, 'a retry of the move returns the move');
@@ -135,7 +145,7 @@ test('a drill restore goes to the drill directory and never touches the source; 
   const staged = await files.stageRestore({ restoreId: 'r-drill', archiveKind: 'documents', choice: { kind: 'backup', backupId: 'docs-1' }, target: 'drill' });
   assert.equal(staged.targetDir, drill('documents'));
   await files.moveIntoPlace({ restoreId: 'r-drill' });
-  assert.deepEqual(snapshot(drill('documents')), original);
+  assertSameTree(snapshot(drill('documents')), original);
   assert.ok(existsSync(path.join(dirs.documents, 'written-after-the-backup.txt')));
   const reverted = await files.revertRestore({ restoreId: 'r-drill' });
   assert.equal(reverted.outcome, 'reverted');
@@ -162,7 +172,7 @@ test('a revert after the move puts the previous copy back', async () => {
   await files.moveIntoPlace({ restoreId: 'r-revert' });
   assert.equal(existsSync(path.join(dirs.documents, 'note.txt')), false);
   await files.revertRestore({ restoreId: 'r-revert' });
-  assert.deepEqual(snapshot(dirs.documents), before);
+  assertSameTree(snapshot(dirs.documents), before);
   assert.deepEqual(siblings(dirs.documents), ['documents']);
   await assert.rejects(files.moveIntoPlace({ restoreId: 'r-revert' }), /was reverted/);
   rmSync(path.join(dirs.documents, 'note.txt'));
@@ -175,7 +185,7 @@ async function assertRefusedUntouched(restoreId: string, expected: RegExp, choic
   assert.ok(error, 'the restore was refused');
   assert.match(error.message, expected);
   await assert.rejects(files.moveIntoPlace({ restoreId }), /does not exist: stage it first/, 'nothing is there to be moved');
-  assert.deepEqual(snapshot(dirs.documents), before, 'the target is untouched');
+  assertSameTree(snapshot(dirs.documents), before, 'the target is untouched');
   assert.deepEqual(siblings(dirs.documents), ['documents'], 'no staging directory is left');
   return error;
 }

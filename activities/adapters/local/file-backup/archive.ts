@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { ManifestEntry } from '../../../ports/file-backup';
 import { encodeHeader, endOfArchive, padding, readTar, type TarHeader } from './tar';
-import { ownerOnThisMachine } from './tree';
+import { mtimeOf, ownerOnThisMachine } from './tree';
 
 /** Raised when a path changes while it is being archived (GNU tar's "file changed as we read it"). */
 export class FileChangedError extends Error {
@@ -61,9 +61,9 @@ async function* tarStream(root: string, entries: ManifestEntry[], signal?: Abort
         left -= bytesRead;
         yield data;
       }
-      const after = await handle.stat();
-      if (after.size !== entry.size || after.mtime.toISOString() !== entry.mtime) {
-        throw new FileChangedError(`"${entry.path}" changed while it was being archived (size ${entry.size} -> ${after.size}, mtime ${entry.mtime} -> ${after.mtime.toISOString()}): take the backup again`);
+      const after = await handle.stat({ bigint: true });
+      if (Number(after.size) !== entry.size || after.mtimeNs.toString() !== entry.mtimeNs) {
+        throw new FileChangedError(`"${entry.path}" changed while it was being archived (size ${entry.size} -> ${after.size}, mtime ${entry.mtime} -> ${new Date(Number(after.mtimeMs)).toISOString()}): take the backup again`);
       }
       entry.sha256 = hash.digest('hex');
     } finally {
@@ -180,7 +180,7 @@ export async function applyMetadata(root: string, manifest: readonly ManifestEnt
       const owner = ownerOnThisMachine(entry);
       await lchown(target, owner.uid, owner.gid);
     }
-    const when = new Date(entry.mtime);
+    const when = mtimeOf(entry);
     if (entry.type === 'symlink') {
       await lutimes(target, when, when);
       continue;

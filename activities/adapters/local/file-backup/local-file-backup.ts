@@ -22,7 +22,7 @@ import { ArchiveContentError, extractArchive, writeArchive } from './archive';
 import { EnvelopeError, readEnvelopeHeader, seal, sealingStream, unseal, unsealToFile, type KeyFunction } from './envelope';
 import { restoreJournals, type RestoreJournal } from './restore-journal';
 import { TarFormatError } from './tar';
-import { compareTreeWithManifest, describeProblems, ownerNames, ownerOnThisMachine, scanTree } from './tree';
+import { compareTreeWithManifest, describeProblems, mtimeOf, ownerAndTimes, ownerOnThisMachine, scanTree } from './tree';
 import { runVerificationCommand, VerificationCommandError, type VerificationCommand } from './verification-command';
 
 export interface ArchiveKindConfig {
@@ -219,7 +219,7 @@ export function createLocalFileBackup(options: LocalFileBackupOptions): FileBack
       await lchown(dir, owner.uid, owner.gid);
     }
     await chmod(dir, manifest.root.mode);
-    await utimes(dir, new Date(manifest.root.mtime), new Date(manifest.root.mtime));
+    await utimes(dir, mtimeOf(manifest.root), mtimeOf(manifest.root));
   }
 
   function sameRequest(journal: RestoreJournal, kind: ArchiveKind, choice: FileBackupChoice, target: RestoreTarget): void {
@@ -258,7 +258,7 @@ export function createLocalFileBackup(options: LocalFileBackupOptions): FileBack
       if (existing) return { backup: backupSetOf(existing.manifest, existing.versionId), skipped: existing.manifest.skipped, reused: true };
 
       const sourceDir = path.resolve(config.sourceDir);
-      const rootStat = await stat(sourceDir).catch(() => undefined);
+      const rootStat = await stat(sourceDir, { bigint: true }).catch(() => undefined);
       if (!rootStat?.isDirectory()) throw new PlatformRequestError(`archive kind "${kind}": source directory ${sourceDir} does not exist or is not a directory; nothing was backed up`);
       const takenAt = new Date().toISOString();
       fileOptions.onProgress?.({ phase: 'scanning', message: `scanning ${sourceDir}` });
@@ -279,7 +279,6 @@ export function createLocalFileBackup(options: LocalFileBackupOptions): FileBack
         fileOptions.signal?.throwIfAborted();
         fileOptions.onProgress?.({ phase: 'uploading', bytesDone: 0, bytesTotal: sealed.length, message: archiveKey(kind) });
         const { versionId } = await options.store.putVersion(archiveKey(kind), sealed, 'application/octet-stream');
-        const { users, groups } = ownerNames();
         const manifest: Manifest = {
           format: 'dr-file-manifest/1',
           backupId: input.backupId,
@@ -289,7 +288,7 @@ export function createLocalFileBackup(options: LocalFileBackupOptions): FileBack
           keyId: options.keyId,
           archive: { key: archiveKey(kind), versionId, sizeBytes: sealed.length, sha256: sha256(sealed) },
           tar: { sizeBytes: tar.tarSizeBytes, sha256: tar.tarSha256 },
-          root: { mode: rootStat.mode & 0o7777, uid: rootStat.uid, gid: rootStat.gid, user: users.get(rootStat.uid), group: groups.get(rootStat.gid), mtime: rootStat.mtime.toISOString() },
+          root: ownerAndTimes(rootStat),
           entries,
           skipped,
         };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync, type BigIntStats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { ManifestEntry } from '../../../ports/file-backup';
@@ -44,6 +44,19 @@ export function ownerOnThisMachine(entry: Pick<ManifestEntry, 'uid' | 'gid' | 'u
 
 const toArchivePath = (rel: string) => rel.split(path.sep).join('/');
 
+/**
+ * Mode, owner and mtime of a stat taken with { bigint: true }: Node's Date of an mtime is rounded to
+ * the millisecond, so a restore that set it would move files' times by up to half a millisecond.
+ */
+export function ownerAndTimes(s: BigIntStats, users = ownerNames().users, groups = ownerNames().groups): Pick<ManifestEntry, 'mode' | 'uid' | 'gid' | 'user' | 'group' | 'mtime' | 'mtimeNs'> {
+  const uid = Number(s.uid);
+  const gid = Number(s.gid);
+  return { mode: Number(s.mode) & 0o7777, uid, gid, user: users.get(uid), group: groups.get(gid), mtime: new Date(Number(s.mtimeNs / 1_000_000n)).toISOString(), mtimeNs: s.mtimeNs.toString() };
+}
+
+/** The time to give utimes for an entry: its exact mtime when the manifest has it. */
+export const mtimeOf = (entry: Pick<ManifestEntry, 'mtime' | 'mtimeNs'>): number | Date => (entry.mtimeNs ? Number(BigInt(entry.mtimeNs)) / 1e9 : new Date(entry.mtime));
+
 /** Walks a directory (not following symlinks), sorted so the archive and manifest are reproducible. */
 export async function scanTree(root: string, signal?: AbortSignal): Promise<ScannedTree> {
   const entries: ManifestEntry[] = [];
@@ -57,13 +70,13 @@ export async function scanTree(root: string, signal?: AbortSignal): Promise<Scan
     for (const name of names) {
       const full = path.join(dir, name);
       const relPath = rel ? `${rel}/${name}` : name;
-      const s = await lstat(full);
-      const common = { path: toArchivePath(relPath), mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, user: users.get(s.uid), group: groups.get(s.gid), mtime: s.mtime.toISOString() };
+      const s = await lstat(full, { bigint: true });
+      const common = { path: toArchivePath(relPath), ...ownerAndTimes(s, users, groups) };
       if (s.isDirectory()) {
         entries.push({ ...common, type: 'directory', size: 0 });
         await walk(full, relPath);
       } else if (s.isFile()) {
-        entries.push({ ...common, type: 'file', size: s.size });
+        entries.push({ ...common, type: 'file', size: Number(s.size) });
       } else if (s.isSymbolicLink()) {
         entries.push({ ...common, type: 'symlink', size: 0, linkTarget: await readlink(full) });
       } else {
