@@ -37,6 +37,23 @@ apt_install() {
     || fail "apt-get install $* failed" "run: sudo apt-get install -y $*"
 }
 
+# Stops and disables the system service a Debian package's postinst started, through the service
+# manager that is actually running (containers have no systemd): the project starts its own servers.
+disable_system_service() {
+  local service="$1"
+  if [ -d /run/systemd/system ]; then
+    as_root systemctl disable --now "$service.service" >/dev/null 2>&1 || true
+  else
+    if [ -x "/etc/init.d/$service" ] && as_root "/etc/init.d/$service" status >/dev/null 2>&1; then
+      as_root "/etc/init.d/$service" stop >/dev/null 2>&1 || fail "could not stop the $service system service the package started" "run: sudo /etc/init.d/$service stop"
+    fi
+    as_root update-rc.d "$service" disable >/dev/null 2>&1 || true
+    # The unit symlink the postinst made, so a later boot under systemd does not start it either.
+    command -v deb-systemd-helper >/dev/null 2>&1 && as_root deb-systemd-helper disable "$service.service" >/dev/null 2>&1 || true
+  fi
+  say "$service: system service stopped and disabled (our tests run their own on free ports)"
+}
+
 # 1. Node dependencies, exactly as locked.
 command -v node >/dev/null 2>&1 || fail "node is not installed" "install Node.js 20 (Debian: apt-get install nodejs npm)"
 if [ -n "${DR_BOOTSTRAP_SKIP_NPM:-}" ]; then
@@ -60,6 +77,19 @@ if ! command -v pgbackrest >/dev/null 2>&1; then
 else
   say "pgBackRest present ($(pgbackrest version))"
 fi
+
+# Redis 7 from Debian: the cache platform's embedded instances (redis-server, redis-cli, redis-benchmark).
+redis_bin="${DR_REDIS_SERVER:-redis-server}"
+if ! command -v "$redis_bin" >/dev/null 2>&1; then
+  apt_install redis-server
+  # Its postinst starts a system redis on 6379; our instances run on free loopback ports of their own.
+  disable_system_service redis-server
+fi
+redis_version="$("$redis_bin" --version 2>/dev/null | sed -n 's/.* v=\([0-9.]*\).*/\1/p')" || true
+[ "${redis_version%%.*}" = "7" ] \
+  || fail "redis-server is version ${redis_version:-unknown}, the cache platform needs Redis 7 (its AOF is a directory with a manifest)" \
+    "install Redis 7 (Debian 12: apt-get install redis-server), or set DR_REDIS_SERVER to a Redis 7 redis-server"
+say "Redis $redis_version present ($(command -v "$redis_bin"))"
 
 # postgres refuses to run as root: clusters run as an unprivileged user of our own.
 if [ "$(id -u)" -eq 0 ] && ! id "$PG_USER" >/dev/null 2>&1; then
@@ -117,19 +147,7 @@ if [ "${#missing_monitoring[@]}" -gt 0 ]; then
   # Alertmanager cluster) with /etc/prometheus. Our tests start their own servers with their own config
   # on free loopback ports, so a system copy would only squat ports and scrape nothing of ours: stop it
   # and disable it, through the service manager that is actually running (containers have no systemd).
-  for service in "${missing_monitoring[@]}"; do
-    if [ -d /run/systemd/system ]; then
-      as_root systemctl disable --now "$service.service" >/dev/null 2>&1 || true
-    else
-      if [ -x "/etc/init.d/$service" ] && as_root "/etc/init.d/$service" status >/dev/null 2>&1; then
-        as_root "/etc/init.d/$service" stop >/dev/null 2>&1 || fail "could not stop the $service system service the package started" "run: sudo /etc/init.d/$service stop"
-      fi
-      as_root update-rc.d "$service" disable >/dev/null 2>&1 || true
-      # The unit symlink the postinst made, so a later boot under systemd does not start it either.
-      command -v deb-systemd-helper >/dev/null 2>&1 && as_root deb-systemd-helper disable "$service.service" >/dev/null 2>&1 || true
-    fi
-    say "$service: system service stopped and disabled (our tests run their own on free ports)"
-  done
+  for service in "${missing_monitoring[@]}"; do disable_system_service "$service"; done
 fi
 say "Prometheus present ($("$prometheus_bin" --version 2>&1 | head -n1)); Alertmanager present ($("$alertmanager_bin" --version 2>&1 | head -n1))"
 
