@@ -9,9 +9,13 @@ import { commandLineOf, recordPid, stopLeftoverProcess } from '../../lib/leftove
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'dr-leftover-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
+// A process that runs until stopped and carries the marker among its arguments. Not `sleep 30 --flag`:
+// GNU sleep refuses the unknown option and exits at once, so the test would race its exit.
+const longRunning = (marker: string) => spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30_000)', marker], { stdio: 'ignore' });
+
 test('a pid file naming a process with the exact marker argument gets that process stopped', async () => {
   const marker = `--config.file=${path.join(tmp, 'a.yml')}`;
-  const child = spawn('sleep', ['30', marker], { stdio: 'ignore' });
+  const child = longRunning(marker);
   const exited = new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
   const pidFile = path.join(tmp, 'a.pid');
   recordPid(pidFile, child.pid!);
@@ -21,7 +25,7 @@ test('a pid file naming a process with the exact marker argument gets that proce
 });
 
 test('a pid file naming anything else (another state directory, a reused pid) leaves the process alone', async () => {
-  const other = spawn('sleep', ['30', `--config.file=${path.join(tmp, 'b.yml.old')}`], { stdio: 'ignore' });
+  const other = longRunning(`--config.file=${path.join(tmp, 'b.yml.old')}`);
   try {
     const pidFile = path.join(tmp, 'b.pid');
     recordPid(pidFile, other.pid!);
