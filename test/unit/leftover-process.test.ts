@@ -11,11 +11,16 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 
 // A process that runs until stopped and carries the marker among its arguments. Not `sleep 30 --flag`:
 // GNU sleep refuses the unknown option and exits at once, so the test would race its exit.
-const longRunning = (marker: string) => spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30_000)', marker], { stdio: 'ignore' });
+// Its /proc cmdline names the marker only once the exec has happened: wait for that before using it.
+async function longRunning(marker: string) {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30_000)', marker], { stdio: 'ignore' });
+  for (let i = 0; i < 100 && !commandLineOf(child.pid!)?.includes(marker); i++) await new Promise((r) => setTimeout(r, 20));
+  return child;
+}
 
 test('a pid file naming a process with the exact marker argument gets that process stopped', async () => {
   const marker = `--config.file=${path.join(tmp, 'a.yml')}`;
-  const child = longRunning(marker);
+  const child = await longRunning(marker);
   const exited = new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
   const pidFile = path.join(tmp, 'a.pid');
   recordPid(pidFile, child.pid!);
@@ -25,7 +30,7 @@ test('a pid file naming a process with the exact marker argument gets that proce
 });
 
 test('a pid file naming anything else (another state directory, a reused pid) leaves the process alone', async () => {
-  const other = longRunning(`--config.file=${path.join(tmp, 'b.yml.old')}`);
+  const other = await longRunning(`--config.file=${path.join(tmp, 'b.yml.old')}`);
   try {
     const pidFile = path.join(tmp, 'b.pid');
     recordPid(pidFile, other.pid!);
