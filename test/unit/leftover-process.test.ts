@@ -10,10 +10,10 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'dr-leftover-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 // A process that runs until stopped and carries the marker among its arguments. Not `sleep 30 --flag`:
-// GNU sleep refuses the unknown option and exits at once, so the test would race its exit.
+// GNU sleep refuses the unknown option and exits at once (and so would node without `--`), so the test would race its exit.
 // Its /proc cmdline names the marker only once the exec has happened: wait for that before using it.
 async function longRunning(marker: string) {
-  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30_000)', marker], { stdio: 'ignore' });
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30_000)', '--', marker], { stdio: 'ignore' });
   for (let i = 0; i < 100 && !commandLineOf(child.pid!)?.includes(marker); i++) await new Promise((r) => setTimeout(r, 20));
   return child;
 }
