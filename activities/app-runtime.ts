@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
 import type { AppDatabaseTarget, AppHealth, AppRuntime, PointAppResult, RestartResult } from './platform/app-runtime';
+import { FailureType } from '../contracts/failure-types';
 
 /** Builds a connection target (with its password) from a database's config name, inside the worker only. */
 export type DatabaseTargetResolver = (name: string) => AppDatabaseTarget;
@@ -18,7 +19,7 @@ function resolve(targets: DatabaseTargetResolver, name: string): AppDatabaseTarg
   try {
     return targets(name);
   } catch (error) {
-    throw ApplicationFailure.create({ type: 'UnknownDatabase', message: `database: ${(error as Error).message}`, nonRetryable: true });
+    throw ApplicationFailure.create({ type: FailureType.UnknownDatabase, message: `database: ${(error as Error).message}`, nonRetryable: true });
   }
 }
 
@@ -75,7 +76,7 @@ export function createAppRuntimeActivities(runtime: AppRuntime, targets: Databas
           await context.cancelled; // rejects with the CancelledFailure the SDK expects
           throw error;
         }
-        throw ApplicationFailure.create({ type: 'AppNotHealthy', message: (error as Error).message });
+        throw ApplicationFailure.create({ type: FailureType.AppNotHealthy, message: (error as Error).message });
       }
     },
   };

@@ -9,7 +9,7 @@ import { createAuditActivities, type AuditActivities } from './audit';
 import { createNotificationActivities } from './notifications';
 import type { Notifier } from './platform/notifier';
 import { createConsoleNotifier } from './platform/local/console-notifier';
-import { createRunbookPlanActivities, defaultRunbookPlanConfig, type RunbookPlanConfig } from './runbook-plan';
+import { createRunbookPlanActivities, type RunbookPlanConfig } from './runbook-plan';
 import { createReportActivities } from './reports';
 
 import type { DatabasePlatform } from './platform/database-platform';
@@ -52,7 +52,7 @@ export function createActivities(deps: ActivityDependencies) {
     // Typed as always present so workflows can call them; a worker without `audit` in its config does not register them.
     ...(deps.auditDatabase ? createAuditActivities(deps.databases.pool(deps.auditDatabase)) : ({} as AuditActivities)),
     ...createNotificationActivities(deps.notifier ?? createConsoleNotifier()),
-    ...createRunbookPlanActivities(deps.runbookPlan ?? defaultRunbookPlanConfig()),
+    ...createRunbookPlanActivities(deps.runbookPlan),
     ...createPlatformActivities(deps.platform ?? unconfiguredDatabasePlatform()),
     ...createValidationActivities(deps.databases, deps.objectStore ?? notConfigured<ObjectStore>('the object store (baselines, diffs)', 'objectStore')),
     ...createReportActivities(deps.objectStore ?? notConfigured<ObjectStore>('the object store (reports)', 'objectStore')),
@@ -68,8 +68,7 @@ export type { DatabaseTargetResolver, PointAppAtDatabaseInput, WaitUntilAppHealt
 export type { AppHealth, PointAppResult, RestartResult } from './platform/app-runtime';
 export type { DnsRecord, DnsSwitch } from './platform/dns';
 export type { AuditEntry, AuditChainVerdict, AuditProblem } from './audit';
-export type { Notification, Notifier } from './platform/notifier';
-export type { GatePlan, EscalationTier, RunbookPlan } from './runbook-plan';
+export type { Notifier } from './platform/notifier';
 export type { PlatformActivities } from './platform-activities';
 export type { ValidationGateResult, BaselineSummary, TableDiffSummary, RepairResult, Reconciliation } from './validation';
 export type { ObjectStore } from './platform/object-store';

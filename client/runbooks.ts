@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import type { RunbookInput } from '../workflows/inputs';
+import type { RunbookInput } from '../contracts/inputs';
+import { errorText } from '../contracts/error-text';
 import { DrEnvironment, DrIncidentId, DrScenario, DrStatus } from '../workflows/search-attributes';
-import { abortUpdate, approveUpdate, rejectUpdate, statusQuery, type AbortRequest, type GateVote, type GateVoteOutcome, type RunbookResult, type RunbookStatus } from '../workflows/messages';
+import { abortUpdate, approveUpdate, rejectUpdate, statusQuery } from '../workflows/messages';
+import type { AbortRequest, GateVote, GateVoteOutcome, RunbookResult, RunbookStatus } from '../contracts/runbook-status';
 
 /** The one line the Web UI's workflow list shows for a runbook (no secrets, no customer data). */
 export function runbookSummary(scenario: string, input: Pick<RunbookInput, 'incidentId' | 'environment' | 'mode' | 'startedBy'>): string {
@@ -58,10 +60,7 @@ export class RunbookNotFound extends Error {
 const CLOSED = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT', 'CONTINUED_AS_NEW']);
 
 /** The validator's own words: the Update's failure message, without the SDK's wrapping. */
-function refusalOf(error: unknown): string {
-  const e = error as Error & { cause?: Error };
-  return (e.cause?.message || e.message).trim();
-}
+const refusalOf = (error: unknown) => errorText(error, { innermost: true }).trim();
 
 async function describeOrNotFound(client: Client, workflowId: string) {
   try {

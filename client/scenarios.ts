@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { assessDatabaseHealthInput } from '../workflows/inputs';
+import { assessDatabaseHealthInput } from '../workflows/assess-database-health';
 import { recoverFromAccidentalDeletionInput } from '../workflows/recover-from-accidental-deletion';
 import { recoverFromRegionOutageInput } from '../workflows/recover-from-region-outage';
 import { recoverFromFailedMigrationInput } from '../workflows/recover-from-failed-migration';

@@ -11,7 +11,8 @@ import { runMain } from '../lib/prerequisite-error';
 import { resetLocalState, startLocalStack } from '../stack/local-stack';
 import { loadWorkerConfig } from '../worker/config';
 import { createRunbookWorker } from '../worker/worker';
-import { approveUpdate, statusQuery, type RunbookResult } from '../workflows/messages';
+import { approveUpdate, statusQuery } from '../workflows/messages';
+import type { RunbookResult } from '../contracts/runbook-status';
 import { recoverFromAccidentalDeletionInput } from '../workflows/recover-from-accidental-deletion';
 
 // `npm run demo`: a whole DR drill on this machine. The embedded stack comes up (Temporal, production

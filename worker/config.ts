@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { msToNumber } from '@temporalio/common/lib/time';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { duration } from '../contracts/durations';
 
 const databaseConfig = z.strictObject({
   host: z.string().default('127.0.0.1'),
@@ -13,18 +13,6 @@ const databaseConfig = z.strictObject({
   passwordSecret: z.string().min(1),
 });
 
-/** A duration such as "15 minutes", "90s" or "1h" (the Temporal SDK's format). */
-const duration = z.string().refine((value) => {
-  try {
-    return msToNumber(value as never) >= 0;
-  } catch {
-    return false;
-  }
-}, 'must be a duration such as "15 minutes", "90s" or "1h"');
-
-export function durationToMs(value: string): number {
-  return msToNumber(value as never);
-}
 
 const escalationTier = z.strictObject({
   after: duration.describe('time after the gate opened'),

@@ -1,6 +1,7 @@
 import { ApplicationFailure, condition } from '@temporalio/workflow';
-import type { EscalationTier, GatePlan } from '../activities/runbook-plan';
-import type { GateStatus, GateView, GateVote, GateVoteOutcome, GateVoteRecord } from './messages';
+import type { EscalationTier, GatePlan } from '../contracts/runbook-plan';
+import type { GateStatus, GateView, GateVote, GateVoteOutcome, GateVoteRecord } from '../contracts/runbook-status';
+import { FailureType } from '../contracts/failure-types';
 
 export type VoteKind = 'approve' | 'reject';
 
@@ -84,7 +85,7 @@ export class ApprovalGates {
 
   open(name: string, nowMs: number): void {
     const state = this.mustGet(name);
-    if (state.status !== 'pending') throw ApplicationFailure.create({ type: 'InvalidRunbook', nonRetryable: true, message: `gate "${name}" was already opened once in this run (${state.status}); a gate decides once` });
+    if (state.status !== 'pending') throw ApplicationFailure.create({ type: FailureType.InvalidRunbook, nonRetryable: true, message: `gate "${name}" was already opened once in this run (${state.status}); a gate decides once` });
     state.status = 'open';
     state.openedAtMs = nowMs;
   }
@@ -154,7 +155,7 @@ export class ApprovalGates {
 
   private mustGet(name: string): GateState {
     const state = this.gates.get(name);
-    if (!state) throw ApplicationFailure.create({ type: 'InvalidPlan', nonRetryable: true, message: `gate "${name}" is not in this runbook's plan` });
+    if (!state) throw ApplicationFailure.create({ type: FailureType.InvalidPlan, nonRetryable: true, message: `gate "${name}" is not in this runbook's plan` });
     return state;
   }
 }

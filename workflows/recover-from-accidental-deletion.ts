@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { runbookFields, configName, isoInstant } from './inputs';
+import { runbookFields, configName, isoInstant } from '../contracts/inputs';
 import { runRunbook } from './runbook';
 import { assessDatabase, cutOverApplication, longOperation, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
 

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { ReplicaLag } from '../activities';
-import { runbookFields, configName } from './inputs';
+import { runbookFields, configName } from '../contracts/inputs';
 import { runRunbook } from './runbook';
 import { assessDatabase, longOperation, validateRecoveredDatabase, type ScenarioRunbook } from './scenario-steps';
+import { FailureType } from '../contracts/failure-types';
 
 const dnsName = z.string().trim().toLowerCase().regex(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a DNS name, e.g. db.mita.internal');
 
@@ -55,7 +56,7 @@ async function promote(rb: RegionOutageRunbook, instanceId: string) {
     describe: (d) => `${d.role} on timeline ${d.timeline ?? '?'}, ${d.endpoint.host}:${d.endpoint.port}`,
   });
   if (promoted.role !== 'primary' || !promoted.acceptingConnections) {
-    throw ApplicationFailure.create({ type: 'PromotionFailed', nonRetryable: true, message: `${instanceId} is ${promoted.role}${promoted.acceptingConnections ? '' : ', not accepting connections'} after promotion: it cannot take writes` });
+    throw ApplicationFailure.create({ type: FailureType.PromotionFailed, nonRetryable: true, message: `${instanceId} is ${promoted.role}${promoted.acceptingConnections ? '' : ', not accepting connections'} after promotion: it cannot take writes` });
   }
   return promoted;
 }
@@ -84,7 +85,7 @@ export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInpu
 
     if (probe.reachable && !rb.input.failOverWhilePrimaryAnswers) {
       throw ApplicationFailure.create({
-        type: 'PrimaryStillAnswers',
+        type: FailureType.PrimaryStillAnswers,
         nonRetryable: true,
         message: `${primary} still answers (in ${probe.responseMs} ms): failing over now would leave two writable primaries. Confirm the region is down (or fence ${primary}), then start again, with failOverWhilePrimaryAnswers: true if it must be forced`,
       });
@@ -98,7 +99,7 @@ export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInpu
       options: quickRead,
       describe: (r) => (r ? `${r.name} → ${r.target} (TTL ${r.ttlSeconds} s)` : 'no record'),
     });
-    if (!record) throw ApplicationFailure.create({ type: 'DnsRecordMissing', nonRetryable: true, message: `dnsName: ${dnsName} has no DNS record, so switching it would not move the application; name the record the application resolves its database through` });
+    if (!record) throw ApplicationFailure.create({ type: FailureType.DnsRecordMissing, nonRetryable: true, message: `dnsName: ${dnsName} has no DNS record, so switching it would not move the application; name the record the application resolves its database through` });
     const standby = await rb.step({
       name: `assess the DR replica ${replica}`,
       activity: 'waitUntilDatabaseAvailable',
@@ -108,7 +109,7 @@ export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInpu
       describe: (d) => `${d.role} (${d.origin.kind === 'replica' ? `replica of ${d.origin.sourceInstanceId}` : d.origin.kind}), ${d.endpoint.host}:${d.endpoint.port}`,
     });
     if (standby.origin.kind !== 'replica' || standby.origin.sourceInstanceId !== primary) {
-      throw ApplicationFailure.create({ type: 'NotAReplica', nonRetryable: true, message: `replica: ${replica} is not a replica of ${primary} (it is ${standby.origin.kind === 'replica' ? `a replica of ${standby.origin.sourceInstanceId}` : `a ${standby.role} (${standby.origin.kind})`})` });
+      throw ApplicationFailure.create({ type: FailureType.NotAReplica, nonRetryable: true, message: `replica: ${replica} is not a replica of ${primary} (it is ${standby.origin.kind === 'replica' ? `a replica of ${standby.origin.sourceInstanceId}` : `a ${standby.role} (${standby.origin.kind})`})` });
     }
     const lag = await measureLag(rb, replica);
     const promoted = await promote(rb, replica);

@@ -1,8 +1,9 @@
 import { ApplicationFailure, sleep } from '@temporalio/workflow';
 import { z } from 'zod';
-import { configName, isoInstant, runbookFields } from './inputs';
+import { configName, isoInstant, runbookFields } from '../contracts/inputs';
 import { runRunbook } from './runbook';
 import { cutOverApplication, longOperation, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
+import { FailureType } from '../contracts/failure-types';
 
 export const recoverFromServerFailureInput = z
   .strictObject({
@@ -161,7 +162,7 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
         describe: (b) => (b.length ? `${b.length} backup set(s); latest ${b.at(-1)!.label}, finished ${b.at(-1)!.stoppedAt}` : 'no backup set'),
       });
       if (backups.length === 0) {
-        throw ApplicationFailure.create({ type: 'NoBackup', nonRetryable: true, message: `${database} has no backup to restore and ${standbyDecision}: escalate (nothing was built)` });
+        throw ApplicationFailure.create({ type: FailureType.NoBackup, nonRetryable: true, message: `${database} has no backup to restore and ${standbyDecision}: escalate (nothing was built)` });
       }
       // The latest backup plus every archived WAL segment after it: the most a restore can get back.
       const restored = await rb.step({
@@ -207,7 +208,7 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
     });
     if (!after.passed) {
       throw ApplicationFailure.create({
-        type: 'ValidationFailed',
+        type: FailureType.ValidationFailed,
         nonRetryable: true,
         message: `the application runs on ${recovered} but its post-recovery checks failed: ${after.summary.filter((l) => !l.startsWith('✅')).join('; ')}`,
         details: [after],

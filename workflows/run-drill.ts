@@ -1,9 +1,10 @@
 import { ApplicationFailure, ChildWorkflowFailure, ChildWorkflowCancellationType, executeChild, ParentClosePolicy, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { z } from 'zod';
-import { describeIssues } from './inputs';
-import type { RunbookResult } from './messages';
+import { describeIssues } from '../contracts/inputs';
+import type { RunbookResult } from '../contracts/runbook-status';
 import { scenarioNames, scenarios, type ScenarioName } from './scenarios';
 import { DrEnvironment, DrIncidentId, DrScenario, DrStatus } from './search-attributes';
+import { FailureType } from '../contracts/failure-types';
 
 export const runDrillInput = z.looseObject({
   scenario: z.enum(scenarioNames as [ScenarioName, ...ScenarioName[]], { error: `must be one of: ${scenarioNames.join(', ')}` }),
@@ -48,7 +49,7 @@ function drillDefaults(scenario: ScenarioName, startedAtMs: number): Record<stri
  */
 export async function runDrill(rawInput: RunDrillInput): Promise<DrillResult> {
   const parsed = runDrillInput.safeParse(rawInput);
-  if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: describeIssues(parsed.error) });
+  if (!parsed.success) throw ApplicationFailure.create({ type: FailureType.InvalidInput, nonRetryable: true, message: describeIssues(parsed.error) });
   const { scenario: name, ...rest } = parsed.data;
   const scenario = scenarios[name];
   const info = workflowInfo();
@@ -56,7 +57,7 @@ export async function runDrill(rawInput: RunDrillInput): Promise<DrillResult> {
   const childInput = { ...drillDefaults(name, info.startTime.getTime()), ...rest, incidentId, mode: 'drill' as const };
   // The scenario's own schema names a wrong field before anything starts.
   const checked = scenario.input.safeParse(childInput);
-  if (!checked.success) throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: describeIssues(checked.error) });
+  if (!checked.success) throw ApplicationFailure.create({ type: FailureType.InvalidInput, nonRetryable: true, message: describeIssues(checked.error) });
 
   upsertSearchAttributes([
     { key: DrScenario, value: `drill:${name}` },
@@ -87,7 +88,7 @@ export async function runDrill(rawInput: RunDrillInput): Promise<DrillResult> {
   upsertSearchAttributes([{ key: DrStatus, value: passed ? 'drill-passed' : 'drill-failed' }]);
   if (!passed) {
     const why = runbook.verdict !== 'completed' ? `the runbook ended ${runbook.verdict}${runbook.verdictDetail ? `: ${runbook.verdictDetail}` : ''}` : `RTO ${rto.achievedSeconds ?? '?'} s of ${rto.objectiveSeconds} s, RPO ${rpo.achievedSeconds ?? '?'} s of ${rpo.objectiveSeconds} s`;
-    throw ApplicationFailure.create({ type: 'DrillFailed', nonRetryable: true, message: `drill of ${name} failed: ${why}`, details: [result] });
+    throw ApplicationFailure.create({ type: FailureType.DrillFailed, nonRetryable: true, message: `drill of ${name} failed: ${why}`, details: [result] });
   }
   return result;
 }

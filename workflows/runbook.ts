@@ -20,31 +20,17 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import type { z } from 'zod';
 import type { AuditActivities, AuditEntry } from '../activities/audit-port';
 import type { createNotificationActivities } from '../activities/notifications';
-import type { Notification, RunbookRef } from '../activities/platform/notifier';
-import type { createRunbookPlanActivities, EscalationTier, RunbookPlan } from '../activities/runbook-plan';
+import type { Notification, RunbookRef } from '../contracts/notifications';
+import type { createRunbookPlanActivities } from '../activities/runbook-plan';
+import type { EscalationTier, RunbookPlan } from '../contracts/runbook-plan';
 import type { createReportActivities } from '../activities/reports';
 import { ApprovalGates, waitForGateDecision, type VoteKind } from './approvals';
-import { describeIssues, type RunbookInput } from './inputs';
-import {
-  abortSignal,
-  abortUpdate,
-  approveSignal,
-  approveUpdate,
-  rejectSignal,
-  rejectUpdate,
-  statusQuery,
-  type AbortRequest,
-  type CompensationReport,
-  type GateVote,
-  type RunbookPhase,
-  type RpoMeasure,
-  type RtoClock,
-  type RunbookResult,
-  type RunbookStatus,
-  type TimelineEntry,
-  type Verdict,
-} from './messages';
+import { describeIssues, type RunbookInput } from '../contracts/inputs';
+import { abortSignal, abortUpdate, approveSignal, approveUpdate, rejectSignal, rejectUpdate, statusQuery } from './messages';
+import type { AbortRequest, CompensationReport, GateVote, RunbookPhase, RpoMeasure, RtoClock, RunbookResult, RunbookStatus, TimelineEntry, Verdict } from '../contracts/runbook-status';
 import { DrEnvironment, DrIncidentId, DrScenario, DrStatus } from './search-attributes';
+import { FailureType } from '../contracts/failure-types';
+import { errorText } from '../contracts/error-text';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ActivityFunction = (...args: any[]) => Promise<any>;
@@ -138,13 +124,7 @@ function seconds(ms: number): number {
   return Math.round(ms / 100) / 10;
 }
 
-function messageOf(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = (error as { cause?: unknown }).cause;
-    return cause instanceof Error && cause.message ? `${error.message}: ${cause.message}` : error.message;
-  }
-  return String(error);
-}
+const messageOf = (error: unknown) => errorText(error);
 
 /**
  * A running runbook: the handle a scenario uses to run steps, wait at gates and report its clocks.
@@ -190,14 +170,14 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
       this.addTimeline({ step: definition.name, outcome: 'refused', detail: reason }, true);
       this.audit('runbook', 'step-refused', { step: definition.name, reason });
       await this.flush();
-      throw ApplicationFailure.create({ type: 'ProductionStepRefused', message: reason, nonRetryable: true });
+      throw ApplicationFailure.create({ type: FailureType.ProductionStepRefused, message: reason, nonRetryable: true });
     }
     if (definition.affectsProduction && !this.gates.anyApproved()) {
       const reason = `step "${definition.name}" affects production and no approval gate has been approved yet: production is never changed before an approval`;
       this.addTimeline({ step: definition.name, outcome: 'refused', detail: reason }, true);
       this.audit('runbook', 'step-refused', { step: definition.name, reason });
       await this.flush();
-      throw ApplicationFailure.create({ type: 'ProductionStepRefused', message: reason, nonRetryable: true });
+      throw ApplicationFailure.create({ type: FailureType.ProductionStepRefused, message: reason, nonRetryable: true });
     }
     if (definition.affectsProduction && this.compensations.length > 0) {
       const retired = this.compensations.splice(0).map((c) => c.definition.name);
@@ -242,7 +222,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
    */
   async gate(name: string): Promise<void> {
     if (!this.gates.has(name)) {
-      throw ApplicationFailure.create({ type: 'InvalidPlan', nonRetryable: true, message: `gate "${name}" is not in this runbook's plan (scenario ${this.scenario})` });
+      throw ApplicationFailure.create({ type: FailureType.InvalidPlan, nonRetryable: true, message: `gate "${name}" is not in this runbook's plan (scenario ${this.scenario})` });
     }
     if (this.abortRequest) throw new CancelledFailure(`aborted by ${this.abortRequest.by}`);
     if (this.mode === 'drill' && this.plan?.drill?.autoApprove) return this.approveByDrillPolicy(name);
@@ -252,7 +232,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
     if (eligible.length < plan.quorum) {
       // Waiting hours for a quorum nobody can reach helps no one at 3 a.m.: say so now.
       throw ApplicationFailure.create({
-        type: 'InvalidPlan',
+        type: FailureType.InvalidPlan,
         nonRetryable: true,
         message: `gate "${name}" can never be approved: it needs ${plan.quorum} approvals but only ${eligible.length} listed approver(s) other than the starter ${this.input.startedBy} may approve (two-person rule); start the runbook as someone else or list more approvers`,
       });
@@ -341,7 +321,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
    */
   recordRecoveryPoint(newestCommittedAt: string, targetTime: string): void {
     if (Number.isNaN(Date.parse(newestCommittedAt)) || Number.isNaN(Date.parse(targetTime))) {
-      throw ApplicationFailure.create({ type: 'InvalidRecoveryPoint', nonRetryable: true, message: `recovery point times must be ISO 8601 (got ${newestCommittedAt}, ${targetTime})` });
+      throw ApplicationFailure.create({ type: FailureType.InvalidRecoveryPoint, nonRetryable: true, message: `recovery point times must be ISO 8601 (got ${newestCommittedAt}, ${targetTime})` });
     }
     this.recoveryPoint = { newestCommittedAt, targetTime };
     const rpo = this.rpo();
@@ -430,7 +410,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
         const missing = gatesNeeded.filter((g) => !(g in this.plan!.gates));
         if (missing.length) {
           throw ApplicationFailure.create({
-            type: 'InvalidPlan',
+            type: FailureType.InvalidPlan,
             nonRetryable: true,
             message: `the worker config has no approval gate ${missing.map((g) => `"${g}"`).join(', ')} for scenario ${this.scenario}: add approvals.gates.${missing[0]} (approvers, quorum) to the config`,
           });
@@ -571,7 +551,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
         await CancellationScope.nonCancellable(() => appendAuditEntries({ workflowId: this.workflowId, entries: batch }));
       } catch (error) {
         this.auditFailure = `the audit trail could not be written: ${messageOf(error)}`;
-        throw ApplicationFailure.create({ type: 'AuditUnavailable', nonRetryable: true, message: this.auditFailure });
+        throw ApplicationFailure.create({ type: FailureType.AuditUnavailable, nonRetryable: true, message: this.auditFailure });
       }
       this.pendingAudit.splice(0, batch.length);
     });
@@ -643,13 +623,13 @@ function checkStepDefinition(name: string, options: ActivityOptions, affectsProd
   if (longest !== undefined && msToNumber(longest) > LONGEST_STEP_WITHOUT_HEARTBEAT_MS && options.heartbeatTimeout === undefined) {
     problems.push('a step that may run longer than 5 minutes must set heartbeatTimeout (and its activity must heartbeat)');
   }
-  if (problems.length) throw ApplicationFailure.create({ type: 'InvalidRunbook', nonRetryable: true, message: `step "${name}": ${problems.join('; ')}` });
+  if (problems.length) throw ApplicationFailure.create({ type: FailureType.InvalidRunbook, nonRetryable: true, message: `step "${name}": ${problems.join('; ')}` });
 }
 
 /** Validates a workflow input against its schema; a bad input fails at once, naming the field. */
 export function parseRunbookInput<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidInput', message: describeIssues(parsed.error), nonRetryable: true });
+  if (!parsed.success) throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: describeIssues(parsed.error), nonRetryable: true });
   return parsed.data;
 }
 
@@ -683,7 +663,7 @@ export async function runRunbook<S extends z.ZodType<RunbookInput>, A, O>(
 ): Promise<RunbookResult<O>> {
   const input = parseRunbookInput(definition.input, rawInput) as z.output<S>;
   if (input.declaredAt && Date.parse(input.declaredAt) > workflowInfo().startTime.getTime() + DECLARED_AT_CLOCK_SKEW_MS) {
-    throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: `declaredAt: ${input.declaredAt} is after the runbook started (${workflowInfo().startTime.toISOString()}); the incident must be declared before it is recovered` });
+    throw ApplicationFailure.create({ type: FailureType.InvalidInput, nonRetryable: true, message: `declaredAt: ${input.declaredAt} is after the runbook started (${workflowInfo().startTime.toISOString()}); the incident must be declared before it is recovered` });
   }
   const runbook = new Runbook<A, z.output<S>>(definition.scenario, input);
   runbook.registerHandlers();
@@ -712,7 +692,7 @@ export async function runRunbook<S extends z.ZodType<RunbookInput>, A, O>(
   ];
   if (problems.length) {
     throw ApplicationFailure.create({
-      type: 'RunbookFailed',
+      type: FailureType.RunbookFailed,
       nonRetryable: true,
       message: `${definition.scenario} ${input.incidentId} ended ${result.verdict}: ${problems.join('; ')}`,
       details: [result],

@@ -1,7 +1,8 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Runbook } from './runbook';
-import type { RunbookInput } from './inputs';
+import type { RunbookInput } from '../contracts/inputs';
+import { FailureType } from '../contracts/failure-types';
 
 // Steps more than one scenario takes, written once so every runbook validates and cuts over the same way.
 
@@ -39,7 +40,7 @@ export async function validateRecoveredDatabase<I extends RunbookInput>(rb: Scen
   });
   if (!result.passed) {
     throw ApplicationFailure.create({
-      type: 'ValidationFailed',
+      type: FailureType.ValidationFailed,
       nonRetryable: true,
       message: `validation of ${database} failed, so the runbook stops before changing production: ${result.summary.filter((l) => !l.startsWith('✅')).join('; ')}`,
       details: [result],

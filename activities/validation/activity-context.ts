@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../contracts/failure-types';
 
 /** The running activity's context, or undefined when the code runs outside a worker (tests, scripts, benchmarks). */
 function currentContext(): Context | undefined {
@@ -29,7 +30,7 @@ export function activityIdentity(): { workflowId: string; activityId: string } |
 
 /** Bad input: retrying cannot help, and the message names the field. */
 export function invalidInput(field: string, problem: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: 'InvalidInput', message: `${field}: ${problem}`, nonRetryable: true });
+  return ApplicationFailure.create({ type: FailureType.InvalidInput, message: `${field}: ${problem}`, nonRetryable: true });
 }
 
 /**

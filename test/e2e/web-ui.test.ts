@@ -8,7 +8,8 @@ import { createLocalDatabasePlatform } from '../../activities/platform/local/loc
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { startSteadyWriter } from '../../demo/steady-writer';
 import { freePort } from '../../lib/ports';
-import { statusQuery, type RunbookResult } from '../../workflows/messages';
+import { statusQuery } from '../../workflows/messages';
+import type { RunbookResult } from '../../contracts/runbook-status';
 import { loadWorkerConfig } from '../../worker/config';
 import { createRunbookWorker } from '../../worker/worker';
 import { startTestStack } from '../support/stack';

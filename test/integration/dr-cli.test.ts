@@ -12,7 +12,7 @@ import { createReportActivities } from '../../activities/reports';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
 import { createDatabaseDirectory } from '../../worker/database-directory';
 import { createSecretResolver } from '../../worker/secrets';
-import type { RunbookResult, RunbookStatus } from '../../workflows/messages';
+import type { RunbookResult, RunbookStatus } from '../../contracts/runbook-status';
 import { fixtureActivities, fixtureBundle, newRecorder } from '../support/fixture-runbook';
 import { startTestStack } from '../support/stack';
 import { createMemoryObjectStore } from '../support/memory-object-store';

@@ -9,7 +9,8 @@ import type { DatabasePlatform } from '../../activities/platform/database-platfo
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
 import { createRunbookWorker } from '../../worker/worker';
-import { statusQuery, type RunbookResult, type RunbookStatus } from '../../workflows/messages';
+import { statusQuery } from '../../workflows/messages';
+import type { RunbookResult, RunbookStatus } from '../../contracts/runbook-status';
 import { withClient } from './clusters';
 import { startTestStack } from './stack';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { GatePlan } from '../../activities/runbook-plan';
+import type { GatePlan } from '../../contracts/runbook-plan';
 import { ApprovalGates } from '../../workflows/approvals';
 
 // The gate rules as pure logic: the same validator the Update handlers run synchronously.

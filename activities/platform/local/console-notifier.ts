@@ -1,4 +1,5 @@
-import { describeNotification, type Notification, type Notifier } from '../notifier';
+import { type Notifier } from '../notifier';
+import { describeNotification, type Notification } from '../../../contracts/notifications';
 
 /** The local default: one line per notification on the worker's console (or any line sink). */
 export function createConsoleNotifier(write: (line: string) => void = (line) => console.log(line)): Notifier {

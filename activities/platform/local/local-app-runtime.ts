@@ -3,6 +3,7 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { AppHealth, AppPointer, AppRuntime, PointAppResult, RestartResult, WaitHealthyOptions } from '../app-runtime';
 import { writeFileAtomic } from '../../../lib/atomic-file';
+import { errorText } from '../../../contracts/error-text';
 import { databaseUrl, endpointOfUrl, formatEndpoint, formatEnvFile, parseEnvFile } from './env-file';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
@@ -168,7 +169,7 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
             return { database, checkedAt, serverVersion, userCount, transactionCount, totalAmount };
           }
         } catch (error) {
-          last = `no answer from ${healthUrl}: ${(error as Error).cause ? ((error as Error).cause as Error).message : (error as Error).message}`;
+          last = `no answer from ${healthUrl}: ${errorText(error, { innermost: true })}`;
         }
         wait.onPoll?.(attempt, last);
         if (wait.signal?.aborted) throw new Error(`stopped waiting for the financial service: cancelled (last answer: ${last})`);

@@ -1,4 +1,4 @@
-import type { CompensationReport, GateView, RunbookResult, TimelineEntry } from '../../workflows/messages';
+import type { CompensationReport, GateView, RunbookResult, TimelineEntry } from './runbook-status';
 
 /** One check of the data validation gate, as a scenario reports it. */
 export interface ValidationLine {
