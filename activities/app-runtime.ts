@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
-import type { AppDatabaseTarget, AppHealth, AppRuntime, PointAppResult, RestartResult } from './platform/app-runtime';
+import type { AppDatabaseTarget, AppHealth, AppRuntime, PointAppResult, RestartResult } from './ports/app-runtime';
 import { FailureType } from '../contracts/failure-types';
 
 /** Builds a connection target (with its password) from a database's config name, inside the worker only. */

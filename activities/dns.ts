@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { Dns, DnsRecord, DnsSwitch } from './platform/dns';
+import type { Dns, DnsRecord, DnsSwitch } from './ports/dns';
 import { FailureType } from '../contracts/failure-types';
 
 /** DNS failover activities: names and host:port only, never credentials. */

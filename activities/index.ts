@@ -2,24 +2,24 @@ import { createDatabaseHealthActivities, type DatabaseDirectory } from './databa
 import { createDatabaseProbeActivities } from './database-probe';
 import { createAppRuntimeActivities, type DatabaseTargetResolver } from './app-runtime';
 import { createDnsActivities } from './dns';
-import type { AppRuntime } from './platform/app-runtime';
-import type { Dns } from './platform/dns';
-import { notConfigured } from './platform/not-configured';
+import type { AppRuntime } from './ports/app-runtime';
+import type { Dns } from './ports/dns';
+import { notConfigured } from './ports/not-configured';
 import { createAuditActivities, type AuditActivities } from './audit';
 import { createNotificationActivities } from './notifications';
-import type { Notifier } from './platform/notifier';
-import { createConsoleNotifier } from './platform/local/console-notifier';
+import type { Notifier } from './ports/notifier';
+import { createConsoleNotifier } from './adapters/local/console-notifier';
 import { createRunbookPlanActivities, type RunbookPlanConfig } from './runbook-plan';
 import { createReportActivities } from './reports';
 
-import type { DatabasePlatform } from './platform/database-platform';
+import type { DatabasePlatform } from './ports/database-platform';
 import { createPlatformActivities, unconfiguredDatabasePlatform } from './platform-activities';
-import type { ObjectStore } from './platform/object-store';
+import type { ObjectStore } from './ports/object-store';
 import { createValidationActivities } from './validation';
 import { createReplicaLagActivities } from './replica-lag';
 import { createMigrationActivities } from './migrations';
-import type { MigrationTool } from './platform/migration-tool';
-import { createSqlDirectoryMigrationTool } from './platform/local/sql-directory-migrations';
+import type { MigrationTool } from './ports/migration-tool';
+import { createSqlDirectoryMigrationTool } from './adapters/local/sql-directory-migrations';
 
 export interface ActivityDependencies {
   databases: DatabaseDirectory;
@@ -65,14 +65,14 @@ export type { DatabaseHealth, DatabaseDirectory } from './database-health';
 export type { ReplicaLag } from './replica-lag';
 export type { DatabaseProbe, NewestCommit } from './database-probe';
 export type { DatabaseTargetResolver, PointAppAtDatabaseInput, WaitUntilAppHealthyInput } from './app-runtime';
-export type { AppHealth, PointAppResult, RestartResult } from './platform/app-runtime';
-export type { DnsRecord, DnsSwitch } from './platform/dns';
+export type { AppHealth, PointAppResult, RestartResult } from './ports/app-runtime';
+export type { DnsRecord, DnsSwitch } from './ports/dns';
 export type { AuditEntry, AuditChainVerdict, AuditProblem } from './audit';
-export type { Notifier } from './platform/notifier';
+export type { Notifier } from './ports/notifier';
 export type { PlatformActivities } from './platform-activities';
 export type { ValidationGateResult, BaselineSummary, TableDiffSummary, RepairResult, Reconciliation } from './validation';
-export type { ObjectStore } from './platform/object-store';
+export type { ObjectStore } from './ports/object-store';
 export type { PublishRunbookReportInput, ReportExtras, RunbookReportJson, ValidationLine } from './reports';
 export type {
   BackupSet, BackupType, BackupVerification, InstanceDescription, InstanceId, PointInTimeRestoreResult, RecoveryPoint, RecoveryTarget, RestorePoint, RestoreResult,
-} from './platform/database-platform';
+} from './ports/database-platform';

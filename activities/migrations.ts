@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { MigrationStatus, MigrationTool, RollbackPlan } from './platform/migration-tool';
+import type { MigrationStatus, MigrationTool, RollbackPlan } from './ports/migration-tool';
 import { FailureType } from '../contracts/failure-types';
 
 /** Resolves the migration tool of a configured database, by name. */

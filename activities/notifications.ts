@@ -1,4 +1,4 @@
-import type { Notifier } from './platform/notifier';
+import type { Notifier } from './ports/notifier';
 import type { Notification } from '../contracts/notifications';
 
 /** The runbook's one notification activity; the worker decides which adapters it reaches. */

@@ -16,7 +16,7 @@ import {
   type RecoveryTarget,
   type RestorePoint,
   type RestoreResult,
-} from './platform/database-platform';
+} from './ports/database-platform';
 
 /**
  * The id of the instance a workflow step builds: the same on every retry of the step (so a retry after

@@ -2,8 +2,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { benchDataset, seedFinancialDataset, type DatasetSize } from '../demo/financial-dataset';
-import type { DatabasePlatform } from '../activities/platform/database-platform';
-import { InstanceRegistry } from '../activities/platform/local/instance-registry';
+import type { DatabasePlatform } from '../activities/ports/database-platform';
+import { InstanceRegistry } from '../activities/adapters/local/postgres/instance-registry';
 
 export type Scale = 'small' | 'full';
 

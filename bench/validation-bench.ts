@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { createDirectoryObjectStore } from '../activities/platform/local/directory-object-store';
+import { createDirectoryObjectStore } from '../activities/adapters/local/directory-object-store';
 import { createValidationActivities } from '../activities/validation';
 import { createSecretResolver } from '../worker/secrets';
 import { createDatabaseDirectory } from '../worker/database-directory';

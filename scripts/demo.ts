@@ -1,8 +1,8 @@
 import { Client as PgClient } from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { createLocalDatabasePlatform } from '../activities/platform/local/local-database-platform';
-import { createDirectoryObjectStore } from '../activities/platform/local/directory-object-store';
+import { createLocalDatabasePlatform } from '../activities/adapters/local/postgres/local-database-platform';
+import { createDirectoryObjectStore } from '../activities/adapters/local/directory-object-store';
 import { startRunbook } from '../client/runbooks';
 import { seedFinancialDataset, smallDataset } from '../demo/financial-dataset';
 import { startSteadyWriter } from '../demo/steady-writer';

@@ -5,14 +5,14 @@ import { Client, Pool } from 'pg';
 import YAML from 'yaml';
 import { installAuditSchema } from '../activities/audit';
 import { createFinancialSchema } from '../demo/financial-dataset';
-import { startPostgresCluster, stopClusterIfRunning, superuser, type PostgresCluster } from './postgres-cluster';
-import { enrolPrimaryInstance, prepareStanzaPrimary, stopPlatformInstances, type LocalPlatformOptions } from '../activities/platform/local/local-database-platform';
+import { startPostgresCluster, stopClusterIfRunning, superuser, type PostgresCluster } from '../activities/adapters/local/postgres/cluster';
+import { enrolPrimaryInstance, prepareStanzaPrimary, stopPlatformInstances, type LocalPlatformOptions } from '../activities/adapters/local/postgres/local-database-platform';
 import { startTemporalServer, type TemporalServer } from './temporal-server';
 import { freePort } from '../lib/ports';
-import { createHostsFileDns } from '../activities/platform/local/hosts-file-dns';
-import { createLocalAppRuntime, type LocalAppRuntime } from '../activities/platform/local/local-app-runtime';
-import { databaseUrl, formatEnvFile } from '../activities/platform/local/env-file';
-import { createSqlDirectoryMigrationTool } from '../activities/platform/local/sql-directory-migrations';
+import { createHostsFileDns } from '../activities/adapters/local/hosts-file-dns';
+import { createLocalAppRuntime, type LocalAppRuntime } from '../activities/adapters/local/local-app-runtime';
+import { databaseUrl, formatEnvFile } from '../activities/adapters/local/env-file';
+import { createSqlDirectoryMigrationTool } from '../activities/adapters/local/sql-directory-migrations';
 
 /** The demo application's versioned migrations; the schema the stack creates is their version 0001. */
 export const demoMigrationsDirectory = path.join(__dirname, '..', 'demo', 'migrations');

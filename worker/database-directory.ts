@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import type { DatabaseDirectory } from '../activities';
-import type { InstanceConnection } from '../activities/platform/database-platform';
+import type { InstanceConnection } from '../activities/ports/database-platform';
 import type { WorkerConfig } from './config';
 import type { SecretResolver } from './secrets';
 

@@ -1,5 +1,5 @@
-import { createConsoleNotifier } from '../activities/platform/local/console-notifier';
-import { fanOutNotifier, type Notifier } from '../activities/platform/notifier';
+import { createConsoleNotifier } from '../activities/adapters/local/console-notifier';
+import { fanOutNotifier, type Notifier } from '../activities/ports/notifier';
 import type { NotifierConfig } from './config';
 
 /** One adapter per configured notifier; all of them receive every notification. */

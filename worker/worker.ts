@@ -1,14 +1,14 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { createLocalDatabasePlatform } from '../activities/platform/local/local-database-platform';
+import { createLocalDatabasePlatform } from '../activities/adapters/local/postgres/local-database-platform';
 import type { WorkerConfig } from './config';
 import { createDatabaseDirectory } from './database-directory';
 import { createNotifier } from './notifiers';
 import { createSecretResolver } from './secrets';
-import { createLocalAppRuntime } from '../activities/platform/local/local-app-runtime';
-import { createHostsFileDns } from '../activities/platform/local/hosts-file-dns';
+import { createLocalAppRuntime } from '../activities/adapters/local/local-app-runtime';
+import { createHostsFileDns } from '../activities/adapters/local/hosts-file-dns';
 import { createDatabaseTargetResolver } from './database-targets';
-import { createDirectoryObjectStore } from '../activities/platform/local/directory-object-store';
+import { createDirectoryObjectStore } from '../activities/adapters/local/directory-object-store';
 
 export interface RunbookWorkerOptions {
   connection: NativeConnection;

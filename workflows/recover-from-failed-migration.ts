@@ -1,6 +1,6 @@
 import { ApplicationFailure, isCancellation, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { RollbackPlan } from '../activities/platform/migration-tool';
+import type { RollbackPlan } from '../activities/ports/migration-tool';
 import { runbookFields, configName, isoInstant } from '../contracts/inputs';
 import { runRunbook } from './runbook';
 import { recoverFromAccidentalDeletion } from './recover-from-accidental-deletion';

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { RunbookResult } from '../../contracts/runbook-status';
-import type { ObjectStore } from '../platform/object-store';
+import type { ObjectStore } from '../ports/object-store';
 import { renderRunbookReport, reportExtrasFromOutput, SecretInReportError, type ReportExtras } from '../../contracts/report';
 import { FailureType } from '../../contracts/failure-types';
 

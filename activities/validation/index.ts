@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { DatabaseDirectory } from '../database-health';
-import type { ObjectStore } from '../platform/object-store';
+import type { ObjectStore } from '../ports/object-store';
 import { activityIdentity, createProgress, invalidInput, stopIfCancelled } from './activity-context';
 import { baselineKey, loadBaseline, measureDatabase, saveBaseline, type Baseline, type TableFigures } from './baseline';
 import { builtInChecks, type SkippedCheck } from './built-in-checks';

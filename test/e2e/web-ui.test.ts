@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
-import { createLocalDatabasePlatform } from '../../activities/platform/local/local-database-platform';
+import { createLocalDatabasePlatform } from '../../activities/adapters/local/postgres/local-database-platform';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { startSteadyWriter } from '../../demo/steady-writer';
 import { freePort } from '../../lib/ports';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client } from 'pg';
-import { startPostgresCluster, superuser, type PostgresCluster } from '../../stack/postgres-cluster';
+import { startPostgresCluster, superuser, type PostgresCluster } from '../../activities/adapters/local/postgres/cluster';
 import { workerConfigSchema } from '../../worker/config';
 import { createDatabaseDirectory } from '../../worker/database-directory';
 import { createSecretResolver } from '../../worker/secrets';

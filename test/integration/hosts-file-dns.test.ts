@@ -5,12 +5,12 @@ import { after, before, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createDnsActivities } from '../../activities/dns';
-import { createHostsFileDns } from '../../activities/platform/local/hosts-file-dns';
-import { parseDnsMapping } from '../../activities/platform/local/dns-mapping-file';
-import { createLocalAppRuntime, type LocalAppRuntime } from '../../activities/platform/local/local-app-runtime';
+import { createHostsFileDns } from '../../activities/adapters/local/hosts-file-dns';
+import { parseDnsMapping } from '../../activities/adapters/local/dns-mapping-file';
+import { createLocalAppRuntime, type LocalAppRuntime } from '../../activities/adapters/local/local-app-runtime';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { freePort } from '../../lib/ports';
-import { superuser } from '../../stack/postgres-cluster';
+import { superuser } from '../../activities/adapters/local/postgres/cluster';
 import { startTestClusters, withClient } from '../support/clusters';
 
 // The service connects to db.mita.internal; the mapping file decides which cluster that is.

@@ -5,11 +5,11 @@ import { after, before, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createAppRuntimeActivities, type DatabaseTargetResolver } from '../../activities/app-runtime';
-import type { AppHealth } from '../../activities/platform/app-runtime';
-import { createLocalAppRuntime, type LocalAppRuntime } from '../../activities/platform/local/local-app-runtime';
+import type { AppHealth } from '../../activities/ports/app-runtime';
+import { createLocalAppRuntime, type LocalAppRuntime } from '../../activities/adapters/local/local-app-runtime';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { freePort } from '../../lib/ports';
-import { superuser, type PostgresCluster } from '../../stack/postgres-cluster';
+import { superuser, type PostgresCluster } from '../../activities/adapters/local/postgres/cluster';
 import { startTestClusters, withClient } from '../support/clusters';
 
 // Cluster A is production, B the "recovered" instance; each seeded differently so answers tell them apart.

@@ -7,7 +7,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { createDatabaseHealthActivities } from '../../activities/database-health';
 import { instanceIdFor } from '../../activities/platform-activities';
-import { stopPlatformInstances } from '../../activities/platform/local/local-database-platform';
+import { stopPlatformInstances } from '../../activities/adapters/local/postgres/local-database-platform';
 import { loadWorkerConfig } from '../../worker/config';
 import { createDatabaseDirectory } from '../../worker/database-directory';
 import { createSecretResolver } from '../../worker/secrets';

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
-import { createConsoleNotifier } from '../../activities/platform/local/console-notifier';
+import { createConsoleNotifier } from '../../activities/adapters/local/console-notifier';
 import { startRunbook } from '../../client/runbooks';
 import { temporalBinary } from '../../stack/paths';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';

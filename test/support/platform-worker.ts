@@ -1,6 +1,6 @@
 import { NativeConnection, Worker, Runtime, DefaultLogger } from '@temporalio/worker';
 import { createPlatformActivities } from '../../activities/platform-activities';
-import { createLocalDatabasePlatform } from '../../activities/platform/local/local-database-platform';
+import { createLocalDatabasePlatform } from '../../activities/adapters/local/postgres/local-database-platform';
 import { loadWorkerConfig } from '../../worker/config';
 
 // A worker process for crash tests: the restore fixture workflow and the platform activities.

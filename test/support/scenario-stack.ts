@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { InstanceRegistry } from '../../activities/platform/local/instance-registry';
+import { InstanceRegistry } from '../../activities/adapters/local/postgres/instance-registry';
 import { Client as PgClient } from 'pg';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { createLocalDatabasePlatform } from '../../activities/platform/local/local-database-platform';
-import type { DatabasePlatform } from '../../activities/platform/database-platform';
+import { createLocalDatabasePlatform } from '../../activities/adapters/local/postgres/local-database-platform';
+import type { DatabasePlatform } from '../../activities/ports/database-platform';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
 import { createRunbookWorker } from '../../worker/worker';

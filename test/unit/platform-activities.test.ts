@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { createPlatformActivities, instanceIdFor, unconfiguredDatabasePlatform } from '../../activities/platform-activities';
-import { assertInstanceId } from '../../activities/platform/database-platform';
+import { assertInstanceId } from '../../activities/ports/database-platform';
 import { loadWorkerConfig } from '../../worker/config';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dr-platform-unit-'));

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { Dns, DnsSwitch } from '../dns';
+import type { Dns, DnsSwitch } from '../../ports/dns';
 import { writeFileAtomic } from '../../../lib/atomic-file';
 import { applyDnsSwitch, emptyDnsMapping, formatDnsMapping, parseDnsMapping, type DnsMapping } from './dns-mapping-file';
 

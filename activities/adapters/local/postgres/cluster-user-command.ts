@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { clusterOsUser } from '../../../stack/postgres-cluster';
+import { clusterOsUser } from './cluster';
 
 export interface CommandResult {
   stdout: string;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { AppHealth, AppPointer, AppRuntime, PointAppResult, RestartResult, WaitHealthyOptions } from '../app-runtime';
+import type { AppHealth, AppPointer, AppRuntime, PointAppResult, RestartResult, WaitHealthyOptions } from '../../ports/app-runtime';
 import { writeFileAtomic } from '../../../lib/atomic-file';
 import { errorText } from '../../../contracts/error-text';
 import { databaseUrl, endpointOfUrl, formatEndpoint, formatEnvFile, parseEnvFile } from './env-file';

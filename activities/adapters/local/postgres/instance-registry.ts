@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { InstanceId, InstanceOrigin, InstanceRole, RecoveryPoint } from '../database-platform';
+import type { InstanceId, InstanceOrigin, InstanceRole, RecoveryPoint } from '../../../ports/database-platform';
 
 /** What the local platform remembers of an instance, on disk so a restarted worker finds it. */
 export interface InstanceRecord {

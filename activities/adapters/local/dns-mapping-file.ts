@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DnsSwitch } from '../dns';
+import type { DnsSwitch } from '../../ports/dns';
 
 /**
  * The local Dns adapter's mapping file (JSON): name → host:port with a TTL, plus every switch.

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ObjectStore } from '../object-store';
+import type { ObjectStore } from '../../ports/object-store';
 
 /** Refuses keys that are empty, absolute, or would leave the root ("..", backslashes, NUL). */
 function checkedKey(key: string): string {

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { postgresBinDir } from '../../../stack/paths';
-import { clusterOsUser, giveToClusterUser, ownedByClusterUser, runAsClusterUser, superuser } from '../../../stack/postgres-cluster';
+import { postgresBinDir } from './binaries';
+import { clusterOsUser, giveToClusterUser, ownedByClusterUser, runAsClusterUser, superuser } from './cluster';
 
 /** The OS user postgres and pgBackRest run as: the unprivileged cluster user when we are root. */
 export const clusterProcessUser = () => (process.getuid?.() === 0 ? clusterOsUser() : os.userInfo().username);

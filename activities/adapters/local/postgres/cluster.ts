@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { postgresBinDir } from './paths';
-import { assertPortFree, freePort } from '../lib/ports';
-import { PrerequisiteError } from '../lib/prerequisite-error';
+import { postgresBinDir } from './binaries';
+import { assertPortFree, freePort } from '../../../../lib/ports';
+import { PrerequisiteError } from '../../../../lib/prerequisite-error';
 
 const execFileAsync = promisify(execFile);
 

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Pool, PoolClient } from 'pg';
-import type { AvailableMigration, MigrationStatus, MigrationTool, RollbackPlan } from '../migration-tool';
+import type { AvailableMigration, MigrationStatus, MigrationTool, RollbackPlan } from '../../ports/migration-tool';
 
 // Files are `<version>_<name>.up.sql` and `<version>_<name>.down.sql`; versions compare numerically
 // when they are digits (0001 < 0010), as the usual migration tools do.

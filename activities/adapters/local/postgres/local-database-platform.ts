@@ -1,9 +1,9 @@
 import { chmodSync, copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { sleep } from '../../../lib/child-process';
-import { freePort, isListening } from '../../../lib/ports';
-import { giveToClusterUser, ownedByClusterUser, startPostgresCluster, superuser, type PostgresCluster } from '../../../stack/postgres-cluster';
+import { sleep } from '../../../../lib/child-process';
+import { freePort, isListening } from '../../../../lib/ports';
+import { giveToClusterUser, ownedByClusterUser, startPostgresCluster, superuser, type PostgresCluster } from './cluster';
 import {
   assertInstanceId,
   PlatformRequestError,
@@ -19,7 +19,7 @@ import {
   type RecoveryPoint,
   type RecoveryTarget,
   type RestorePoint,
-} from '../database-platform';
+} from '../../../ports/database-platform';
 import { CommandAbortedError, CommandFailedError, killProcessGroup, processGroupRuns } from './cluster-user-command';
 import {
   dataDirOf,

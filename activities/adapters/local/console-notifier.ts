@@ -1,4 +1,4 @@
-import { type Notifier } from '../notifier';
+import { type Notifier } from '../../ports/notifier';
 import { describeNotification, type Notification } from '../../../contracts/notifications';
 
 /** The local default: one line per notification on the worker's console (or any line sink). */

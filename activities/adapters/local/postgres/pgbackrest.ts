@@ -1,7 +1,7 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import { giveToClusterUser, ownedByClusterUser } from '../../../stack/postgres-cluster';
-import type { BackupSet, BackupType } from '../database-platform';
+import { giveToClusterUser, ownedByClusterUser } from './cluster';
+import type { BackupSet, BackupType } from '../../../ports/database-platform';
 import { runAsClusterUserCancellable, spawnAsClusterUser, type RunningCommand } from './cluster-user-command';
 
 /** Where one stanza's pgBackRest files live: its own config, a directory repository, logs, locks. */
