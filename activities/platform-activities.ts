@@ -124,24 +124,3 @@ export function createPlatformActivities(platform: DatabasePlatform) {
 }
 
 export type PlatformActivities = ReturnType<typeof createPlatformActivities>;
-
-/** Stands in when the worker config names no platform: every call says what to configure. */
-export function unconfiguredDatabasePlatform(): DatabasePlatform {
-  const refuse = (): never => {
-    throw new PlatformRequestError('no database platform is configured: add `platform.local` (stateDir, stanza) to the worker config');
-  };
-  return {
-    describeInstance: async () => refuse(),
-    listBackups: async () => refuse(),
-    takeBackup: async () => refuse(),
-    createRestorePoint: async () => refuse(),
-    verifyBackups: async () => refuse(),
-    restoreBackupToNewInstance: async () => refuse(),
-    restoreToPointInTime: async () => refuse(),
-    createReplica: async () => refuse(),
-    promoteReplica: async () => refuse(),
-    deleteInstance: async () => refuse(),
-    waitUntilAvailable: async () => refuse(),
-    connectionFor: () => undefined,
-  };
-}

@@ -1,4 +1,4 @@
-import type { DatabaseDirectory } from './database-health';
+import type { DatabaseDirectory } from './database-connections';
 
 /** Whether a database answers at all: a region outage is confirmed by its primary not answering. */
 /** How far behind its primary a replica is, and the recovery point a promotion now would give. */

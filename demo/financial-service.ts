@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import { writeFileAtomic } from '../lib/atomic-file';
 import { parseDnsMapping, resolveInMapping } from '../activities/adapters/local/dns-mapping-file';
-import { endpointOfUrl, parseEnvFile } from '../activities/adapters/local/env-file';
+import { parseEnvFile } from '../activities/adapters/local/env-file';
+import { endpointOfUrl } from '../lib/postgres-url';
 
 /**
  * The demo financial application the runbooks cut over. DATABASE_URL is read from the env file once,

@@ -1,14 +1,13 @@
 import { Client as PgClient } from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { createLocalDatabasePlatform } from '../activities/adapters/local/postgres/local-database-platform';
-import { createDirectoryObjectStore } from '../activities/adapters/local/directory-object-store';
 import { startRunbook } from '../client/runbooks';
 import { seedFinancialDataset, smallDataset } from '../demo/financial-dataset';
 import { startSteadyWriter } from '../demo/steady-writer';
 import { defaultStateDir } from '../stack/paths';
 import { runMain } from '../lib/prerequisite-error';
 import { resetLocalState, startLocalStack } from '../stack/local-stack';
+import { createAdapters } from '../worker/adapters';
 import { loadWorkerConfig } from '../worker/config';
 import { createRunbookWorker } from '../worker/worker';
 import { approveUpdate, statusQuery } from '../workflows/messages';
@@ -56,8 +55,8 @@ void runMain(async () => {
     await seedFinancialDataset(db, smallDataset, 1);
 
     const config = loadWorkerConfig(stack.configFile);
-    const local = config.platform!.local!;
-    const platform = createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 });
+    const adapters = createAdapters(config);
+    const platform = adapters.databasePlatform;
     log('taking a full backup with pgBackRest');
     const backup = await platform.takeBackup({ sourceInstanceId: 'production', type: 'full' });
     log(`backup ${backup.label} done`);
@@ -103,7 +102,7 @@ void runMain(async () => {
 
     // The report the runbook wrote to the object store (Markdown), as an auditor would read it.
     const reportKey = result.report && 'markdownKey' in result.report ? result.report.markdownKey : undefined;
-    const report = reportKey ? await createDirectoryObjectStore(config.objectStore!.directory).get(reportKey) : undefined;
+    const report = reportKey ? await adapters.objectStore.get(reportKey) : undefined;
     console.log(`\n${report ? report.toString('utf8') : `(no report was written: ${JSON.stringify(result.report)})`}`);
     console.log(`Verdict: ${result.verdict}${result.verdictDetail ? ` (${result.verdictDetail})` : ''}`);
     console.log(`RTO: ${result.rto.elapsedSeconds} s (objective ${result.rto.objectiveSeconds} s) ${result.rto.withinObjective ? '✅' : '❌'}`);

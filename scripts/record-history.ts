@@ -2,7 +2,7 @@
 //   node --import tsx scripts/record-history.ts
 // Run it only when a change to the runbook engine is MEANT to change its history (then say so in the
 // commit); a replay failure otherwise means the change breaks runbooks already in flight.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -12,6 +12,7 @@ import { startTemporalServer } from '../stack/temporal-server';
 import { abortSignal, approveSignal, approveUpdate, rejectUpdate } from '../workflows/messages';
 import { fixtureActivities, fixtureInput, gateOpen, newRecorder, startFixture, waitForStatus, withFixtureWorker } from '../test/support/fixture-runbook';
 import { quietTemporalLogs } from '../test/support/quiet-logs';
+import { writeFileAtomic } from '../lib/atomic-file';
 
 export const historiesDir = path.join(__dirname, '..', 'test', 'fixtures', 'histories');
 
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
         const file = path.join(historiesDir, `${name}.json`);
         // The CLI writes the standard JSON history format (historyToJSON trips over a protobufjs version clash).
         const json = execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json', '--address', server.address, '--namespace', server.namespace], { encoding: 'utf8' });
-        writeFileSync(file, JSON.stringify(JSON.parse(json), null, 2) + '\n');
+        writeFileAtomic(file, JSON.stringify(JSON.parse(json), null, 2) + '\n', 0o644);
         console.log(`recorded ${path.relative(process.cwd(), file)}`);
       });
     }

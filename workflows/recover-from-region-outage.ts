@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { ReplicaLag } from '../activities';
 import { runbookFields, configName } from '../contracts/inputs';
 import { runRunbook } from './runbook';
-import { assessDatabase, longOperation, validateRecoveredDatabase, type ScenarioRunbook } from './scenario-steps';
+import { assessDatabase, describeAppChecks, longOperation, validateRecoveredDatabase, type ScenarioRunbook } from './scenario-steps';
 import { FailureType } from '../contracts/failure-types';
 
 const dnsName = z.string().trim().toLowerCase().regex(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a DNS name, e.g. db.mita.internal');
@@ -142,7 +142,7 @@ export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInpu
       args: [{ database: replica, timeoutSeconds }],
       affectsProduction: false,
       options: { startToCloseTimeout: `${timeoutSeconds + 30} seconds`, heartbeatTimeout: '10 seconds', retry: { maximumAttempts: 2 } },
-      describe: (h) => `healthy, answering from ${h.database.address}: users ${h.userCount}, transactions ${h.transactionCount}, total ${h.totalAmount}`,
+      describe: (h) => `healthy, answering from ${h.database.address}: ${describeAppChecks(h)}`,
     });
     rb.cutoverVerified();
     const after = await assessDatabase(rb, replica, `post-failover checks on ${replica}`);

@@ -1,18 +1,22 @@
 /**
- * AppRuntime port: the application the runbooks cut over. Adapters: local (the demo financial
- * service, DATABASE_URL in an env file, one process) and Kubernetes (Secret update, rollout restart,
- * rollout status). Nothing here returns a password or a full connection URL.
+ * AppRuntime port: the application the runbooks cut over. Adapters: local (the demo financial service,
+ * one process, DATABASE_URL in an env file) and Kubernetes (the Deployment's database Secret, a rollout
+ * restart through the restartedAt annotation, rollout status, replicas). Shaped by what every runtime can
+ * do: the database is a secret reference (never a password), a restart says when and what happened,
+ * health is named checks. Nothing here returns a password or a full connection URL.
  */
+import type { DatabaseEndpoint } from '../../lib/postgres-url';
+import type { SecretRef } from './secret-store';
 
-/** Where the application should connect. The password is resolved by the worker from a secret, by name. */
+export type { DatabaseEndpoint };
+
+/** Where the application should connect, by reference: its connection is a secret in the SecretStore. */
 export interface AppDatabaseTarget {
-  /** The database's name in the worker config (or the platform's instance id): what history shows. */
-  name: string;
-  host: string;
-  port: number;
+  /** The database's name in the worker config, or the platform's instance id: what history shows. */
   database: string;
-  user: string;
-  password: string;
+  endpoint: DatabaseEndpoint;
+  /** The secret version holding the application's connection to it (a URL with its credentials). */
+  secret: SecretRef;
 }
 
 /** What the application's health endpoint says it is connected to (never credentials). */
@@ -20,7 +24,7 @@ export interface AppDatabaseIdentity {
   /** host:port actually connected to (after name resolution). */
   address: string;
   database: string;
-  /** pg_control_system().system_identifier; a physical restore keeps its source's identifier. */
+  /** The server's own identity (PostgreSQL: pg_control_system().system_identifier; a physical restore keeps its source's). */
   systemIdentifier: string | null;
 }
 
@@ -38,13 +42,21 @@ export interface PointAppResult {
   changed: boolean;
 }
 
+/** One named health check of the application, as the runtime reports it. */
+export interface AppHealthCheck {
+  name: string;
+  passed: boolean;
+  /** One line for the timeline: what was measured, or why it failed. */
+  detail: string;
+  /** The figures behind the line, when there are any (counts, totals), for reports and tests. */
+  figures?: Record<string, string | number>;
+}
+
 export interface AppHealth {
   database: AppDatabaseIdentity & { host: string; port: number };
   checkedAt: string;
-  serverVersion: string;
-  userCount: number;
-  transactionCount: number;
-  totalAmount: string;
+  /** Every check the runtime ran; healthy means all passed. */
+  checks: AppHealthCheck[];
 }
 
 export interface WaitHealthyOptions {
@@ -57,9 +69,14 @@ export interface WaitHealthyOptions {
   signal?: AbortSignal;
 }
 
+/** A restart in the runtime's own words: a process replaced, a rollout restarted. */
 export interface RestartResult {
-  stoppedPids: number[];
-  startedPids: number[];
+  /** When the restart was made, ISO 8601. */
+  restartedAt: string;
+  /** What went away, e.g. "process 4711", "replica set mita-7d9f"; empty when nothing ran. */
+  stopped: string[];
+  /** What came up (or was asked to), e.g. "process 4712", "rollout of deployment/mita". */
+  started: string[];
 }
 
 export interface AppRuntime {
@@ -71,5 +88,6 @@ export interface AppRuntime {
   restart(): Promise<RestartResult>;
   /** Resolves when the app answers healthy from the expected database; rejects with the last answer on timeout. */
   waitHealthy(options: WaitHealthyOptions): Promise<AppHealth>;
+  /** Runs this many replicas of the application (0 stops it). */
   scale(replicas: number): Promise<{ replicas: number }>;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import type { DatabaseDirectory } from '../database-health';
+import type { DatabaseDirectory } from '../database-connections';
 import type { ObjectStore } from '../ports/object-store';
 import { activityIdentity, createProgress, invalidInput, stopIfCancelled } from './activity-context';
 import { baselineKey, loadBaseline, measureDatabase, saveBaseline, type Baseline, type TableFigures } from './baseline';

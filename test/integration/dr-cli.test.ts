@@ -10,8 +10,8 @@ import { createConsoleNotifier } from '../../activities/adapters/local/console-n
 import type { ObjectStore } from '../../activities/ports/object-store';
 import { createReportActivities } from '../../activities/reports';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
-import { createDatabaseDirectory } from '../../worker/database-directory';
-import { createSecretResolver } from '../../worker/secrets';
+import { createDatabaseConnections } from '../../worker/database-connections';
+import { createAdapters } from '../../worker/adapters';
 import type { RunbookResult, RunbookStatus } from '../../contracts/runbook-status';
 import { fixtureActivities, fixtureBundle, newRecorder } from '../support/fixture-runbook';
 import { startTestStack } from '../support/stack';
@@ -27,7 +27,7 @@ const taskQueue = 'dr-cli-test';
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let config: WorkerConfig;
-let databases: ReturnType<typeof createDatabaseDirectory>;
+let databases: ReturnType<typeof createDatabaseConnections>;
 let connection: NativeConnection;
 let worker: Worker;
 let workerRun: Promise<void>;
@@ -95,7 +95,7 @@ before(async () => {
   stack = await startTestStack();
   config = { ...loadWorkerConfig(stack.configFile) };
   config.approvals = { ...config.approvals, gates: { cutover: { approvers: ['alice', 'carol'], quorum: 1 } } };
-  databases = createDatabaseDirectory(config, createSecretResolver(config.secretsDir));
+  databases = createDatabaseConnections(config, createAdapters(config).secrets);
   const real = createActivities({ databases, auditDatabase: config.audit!.database, runbookPlan: config, notifier: createConsoleNotifier(() => undefined), objectStore: createMemoryObjectStore() });
   const { doWork, undoWork, readNewestCommit } = fixtureActivities(newRecorder());
   connection = await NativeConnection.connect({ address: stack.temporal.address });

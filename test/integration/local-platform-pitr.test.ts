@@ -9,8 +9,8 @@ import { createDatabaseHealthActivities } from '../../activities/database-health
 import { instanceIdFor } from '../../activities/platform-activities';
 import { stopPlatformInstances } from '../../activities/adapters/local/postgres/local-database-platform';
 import { loadWorkerConfig } from '../../worker/config';
-import { createDatabaseDirectory } from '../../worker/database-directory';
-import { createSecretResolver } from '../../worker/secrets';
+import { createDatabaseConnections } from '../../worker/database-connections';
+import { createSecretsDirectory } from '../../activities/adapters/local/secrets-directory';
 import { startTestStack } from '../support/stack';
 import { startSteadyWriter } from '../support/steady-writer';
 import { query, runActivity, testPlatform } from '../support/local-platform';
@@ -94,7 +94,7 @@ test('backup, steady writes, DELETE at T, PITR to T-1s into a new instance: exac
 
   // The same validation SQL the runbooks run reaches the instance by id, through the worker's directory.
   const config = loadWorkerConfig(stack.configFile);
-  const directory = createDatabaseDirectory(config, createSecretResolver(config.secretsDir), local.platform);
+  const directory = createDatabaseConnections(config, createSecretsDirectory(config.secretsDir), local.platform);
   try {
     const health = await createDatabaseHealthActivities(directory).checkDatabaseHealth({ database: restored.instance.instanceId });
     assert.equal(health.transactionCount, expected.length);

@@ -8,8 +8,8 @@ import { createConsoleNotifier } from '../../activities/adapters/local/console-n
 import { startRunbook } from '../../client/runbooks';
 import { temporalBinary } from '../../stack/paths';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
-import { createDatabaseDirectory } from '../../worker/database-directory';
-import { createSecretResolver } from '../../worker/secrets';
+import { createDatabaseConnections } from '../../worker/database-connections';
+import { createAdapters } from '../../worker/adapters';
 import { approveSignal, approveUpdate, statusQuery } from '../../workflows/messages';
 import type { RunbookResult, RunbookStatus } from '../../contracts/runbook-status';
 import { fixtureRunbookInput } from '../fixtures/workflows';
@@ -25,7 +25,7 @@ const run = promisify(execFile);
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let env: TestWorkflowEnvironment;
 let config: WorkerConfig;
-let databases: ReturnType<typeof createDatabaseDirectory>;
+let databases: ReturnType<typeof createDatabaseConnections>;
 let real: ReturnType<typeof createActivities>;
 const notices: string[] = [];
 
@@ -33,7 +33,7 @@ before(async () => {
   stack = await startTestStack();
   config = { ...loadWorkerConfig(stack.configFile) };
   config.approvals = { ...config.approvals, gates: { cutover: { approvers: ['alice', 'bob', 'carol', 'dave'], quorum: 2 } } };
-  databases = createDatabaseDirectory(config, createSecretResolver(config.secretsDir));
+  databases = createDatabaseConnections(config, createAdapters(config).secrets);
   real = createActivities({ databases, auditDatabase: config.audit!.database, runbookPlan: config, notifier: createConsoleNotifier((l) => notices.push(l)), objectStore: createMemoryObjectStore() });
   env = await TestWorkflowEnvironment.createFromExistingServer({ address: stack.temporal.address, namespace: stack.temporal.namespace });
   await fixtureBundle();

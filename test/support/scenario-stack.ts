@@ -4,10 +4,10 @@ import { InstanceRegistry } from '../../activities/adapters/local/postgres/insta
 import { Client as PgClient } from 'pg';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { createLocalDatabasePlatform } from '../../activities/adapters/local/postgres/local-database-platform';
 import type { DatabasePlatform } from '../../activities/ports/database-platform';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
+import { createAdapters } from '../../worker/adapters';
 import { createRunbookWorker } from '../../worker/worker';
 import { statusQuery } from '../../workflows/messages';
 import type { RunbookResult, RunbookStatus } from '../../contracts/runbook-status';
@@ -26,7 +26,7 @@ export async function startScenarioStack(options: { users?: number; transactions
   await withClient(productionUrl, (db) => seedFinancialDataset(db, { users: options.users ?? 60, transactionsPerUser: options.transactionsPerUser ?? 10 }, 11));
 
   const local = config.platform!.local!;
-  const platform: DatabasePlatform = createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 });
+  const platform: DatabasePlatform = createAdapters(config).databasePlatform;
   await platform.takeBackup({ sourceInstanceId: 'production', type: 'full' });
 
   const nativeConnection = await NativeConnection.connect({ address: stack.temporal.address });

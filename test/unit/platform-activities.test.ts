@@ -5,7 +5,8 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { createPlatformActivities, instanceIdFor, unconfiguredDatabasePlatform } from '../../activities/platform-activities';
+import { createPlatformActivities, instanceIdFor } from '../../activities/platform-activities';
+import { notConfiguredDatabasePlatform as unconfiguredDatabasePlatform } from '../../activities/ports/not-configured';
 import { assertInstanceId } from '../../activities/ports/database-platform';
 import { loadWorkerConfig } from '../../worker/config';
 

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isAtomicWriteTemp, writeFileAtomic } from '../../../lib/atomic-file';
 import type { ObjectStore } from '../../ports/object-store';
 
 /** Refuses keys that are empty, absolute, or would leave the root ("..", backslashes, NUL). */
@@ -13,8 +13,8 @@ function checkedKey(key: string): string {
 }
 
 /**
- * The ObjectStore over a directory (the embedded default): one file per key. A write goes to a temp
- * file beside its target and is renamed over it, so a reader never sees half an object.
+ * The ObjectStore over a directory (the embedded default): one file per key, replaced atomically
+ * (lib/atomic-file), so a reader never sees half an object.
  */
 export function createDirectoryObjectStore(root: string): ObjectStore {
   const base = path.resolve(root);
@@ -25,16 +25,7 @@ export function createDirectoryObjectStore(root: string): ObjectStore {
   };
   return {
     async put(key, body) {
-      const file = fileOf(key);
-      await mkdir(path.dirname(file), { recursive: true });
-      const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-      try {
-        await writeFile(tmp, body, { flag: 'wx' });
-        await rename(tmp, file);
-      } catch (error) {
-        await rm(tmp, { force: true });
-        throw error;
-      }
+      writeFileAtomic(fileOf(key), body, 0o644);
     },
     async get(key) {
       try {
@@ -55,7 +46,7 @@ export function createDirectoryObjectStore(root: string): ObjectStore {
           throw error;
         }
         for (const entry of entries) {
-          if (entry.name.startsWith('.') && entry.name.endsWith('.tmp')) continue; // a write in progress
+          if (isAtomicWriteTemp(entry.name) || (entry.name.startsWith('.') && entry.name.endsWith('.tmp'))) continue; // a write in progress (or an older version's)
           const key = rel ? `${rel}/${entry.name}` : entry.name;
           if (entry.isDirectory()) await walk(path.join(dir, entry.name), key);
           else if (key.startsWith(prefix)) keys.push(key);

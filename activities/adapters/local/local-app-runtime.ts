@@ -2,20 +2,24 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { AppHealth, AppPointer, AppRuntime, PointAppResult, RestartResult, WaitHealthyOptions } from '../../ports/app-runtime';
+import type { SecretStore } from '../../ports/secret-store';
 import { writeFileAtomic } from '../../../lib/atomic-file';
+import { endpointOfUrl, formatEndpoint } from '../../../lib/postgres-url';
 import { errorText } from '../../../contracts/error-text';
-import { databaseUrl, endpointOfUrl, formatEndpoint, formatEnvFile, parseEnvFile } from './env-file';
-
-const repoRoot = path.resolve(__dirname, '..', '..', '..');
+import { formatEnvFile, parseEnvFile } from './env-file';
 
 export interface LocalAppRuntimeOptions {
   /** The env file holding DATABASE_URL; the previous version is kept as `<envFile>.previous`. */
   envFile: string;
   port: number;
+  /** The service command without its flags (config `app.command`; the local stack names the demo service). */
+  command: string[];
+  /** Where the service runs (config `app.workingDirectory`); default: the env file's directory. */
+  workingDirectory?: string;
+  /** Where the application's database connection secrets are read (the versions pointAppAt is given). */
+  secrets: SecretStore;
   /** Defaults to http://127.0.0.1:<port>/health/database. */
   healthUrl?: string;
-  /** The service command without its flags; defaults to the demo financial service run through tsx. */
-  command?: string[];
   /** Passed to the service as --dns-file, so it resolves its database host through the mapping. */
   dnsFile?: string;
   pidFile?: string;
@@ -27,6 +31,27 @@ export interface LocalAppRuntime extends AppRuntime {
   stop(): Promise<number[]>;
   readonly pidFile: string;
   readonly logFile: string;
+}
+
+/** What the demo service's /health/database answers when healthy. */
+interface HealthBody {
+  database: AppHealth['database'];
+  checkedAt: string;
+  serverVersion: string;
+  userCount: number;
+  transactionCount: number;
+  totalAmount: string;
+  error?: string;
+}
+
+/** The service's answer as the port's named checks: its integrity totals are the one check it runs. */
+function healthOf(body: HealthBody): AppHealth {
+  const { database, checkedAt, serverVersion, userCount, transactionCount, totalAmount } = body;
+  return {
+    database,
+    checkedAt,
+    checks: [{ name: 'integrity totals', passed: true, detail: `users ${userCount}, transactions ${transactionCount}, total ${totalAmount}`, figures: { userCount, transactionCount, totalAmount, serverVersion } }],
+  };
 }
 
 const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
@@ -74,7 +99,9 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
   const pidFile = path.resolve(options.pidFile ?? `${envFile}.${options.port}.pid`);
   const logFile = path.resolve(options.logFile ?? `${envFile}.${options.port}.log`);
   const healthUrl = options.healthUrl ?? `http://127.0.0.1:${options.port}/health/database`;
-  const command = options.command ?? [process.execPath, '--import', 'tsx', path.join(repoRoot, 'demo', 'financial-service.ts')];
+  const command = options.command;
+  if (command.length === 0) throw new Error('app.command: the command that starts the application is empty');
+  const cwd = path.resolve(options.workingDirectory ?? path.dirname(envFile));
   const marker = path.basename(command[command.length - 1]!);
   const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : undefined);
 
@@ -104,7 +131,7 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
     const log = openSync(logFile, 'a');
     try {
       const args = [...command.slice(1), '--env-file', envFile, '--port', String(options.port), '--pid-file', pidFile, ...(options.dnsFile ? ['--dns-file', path.resolve(options.dnsFile)] : [])];
-      const child = spawn(command[0]!, args, { cwd: repoRoot, detached: true, stdio: ['ignore', log, log] });
+      const child = spawn(command[0]!, args, { cwd, detached: true, stdio: ['ignore', log, log] });
       if (!child.pid) throw new Error(`could not start ${command.join(' ')}`);
       child.unref();
       return child.pid;
@@ -130,8 +157,9 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
     logFile,
     stop,
 
-    pointAppAt(target) {
-      const text = formatEnvFile({ DATABASE_URL: databaseUrl(target), DR_DATABASE_NAME: target.name }, `Written by dr-runbooks: the demo financial service's database (${target.name}).`);
+    async pointAppAt(target) {
+      const connection = await options.secrets.read(target.secret);
+      const text = formatEnvFile({ DATABASE_URL: connection.value, DR_DATABASE_NAME: target.database }, `Written by dr-runbooks: the demo financial service's database (${target.database}).`);
       return point(text, true);
     },
 
@@ -146,8 +174,9 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
     },
 
     async restart(): Promise<RestartResult> {
-      const stoppedPids = await stop();
-      return { stoppedPids, startedPids: [start()] };
+      const restartedAt = new Date().toISOString();
+      const stopped = await stop();
+      return { restartedAt, stopped: stopped.map((pid) => `process ${pid}`), started: [`process ${start()}`] };
     },
 
     async waitHealthy(wait: WaitHealthyOptions): Promise<AppHealth> {
@@ -157,7 +186,7 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
       for (let attempt = 1; ; attempt++) {
         try {
           const response = await fetch(healthUrl, { signal: AbortSignal.timeout(5000) });
-          const body = (await response.json()) as AppHealth & { error?: string };
+          const body = (await response.json()) as HealthBody;
           const from = body.database ? `${body.database.address}/${body.database.database}` : 'an unknown database';
           if (response.status !== 200) {
             last = `HTTP ${response.status} from ${from}: ${body.error ?? 'no error message'}`;
@@ -165,8 +194,7 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
             || (wait.expect.systemIdentifier && body.database.systemIdentifier !== wait.expect.systemIdentifier))) {
             last = `healthy, but from ${from} (system ${body.database.systemIdentifier}), not the expected one`;
           } else {
-            const { database, checkedAt, serverVersion, userCount, transactionCount, totalAmount } = body;
-            return { database, checkedAt, serverVersion, userCount, transactionCount, totalAmount };
+            return healthOf(body);
           }
         } catch (error) {
           last = `no answer from ${healthUrl}: ${errorText(error, { innermost: true })}`;

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { postgresBinDir } from './binaries';
 import { clusterOsUser, giveToClusterUser, ownedByClusterUser, runAsClusterUser, superuser } from './cluster';
+import { writeFileAtomic } from '../../../../lib/atomic-file';
 
 /** The OS user postgres and pgBackRest run as: the unprivileged cluster user when we are root. */
 export const clusterProcessUser = () => (process.getuid?.() === 0 ? clusterOsUser() : os.userInfo().username);
@@ -25,14 +26,14 @@ export function socketDirFor(clusterDir: string): string {
 export async function writePrimaryAccessFiles(clusterDir: string): Promise<{ hbaFile: string; identFile: string }> {
   const hbaFile = path.join(clusterDir, 'pg_hba.conf');
   const identFile = path.join(clusterDir, 'pg_ident.conf');
-  writeFileSync(hbaFile, [
+  writeFileAtomic(hbaFile, [
     '# Written by the dr-runbooks local platform.',
     `local   all           ${superuser}   peer map=cluster-user`,
     'host    all           all        127.0.0.1/32   scram-sha-256',
     'host    replication   all        127.0.0.1/32   scram-sha-256',
     '',
-  ].join('\n'));
-  writeFileSync(identFile, `cluster-user   ${clusterProcessUser()}   ${superuser}\n`);
+  ].join('\n'), 0o644);
+  writeFileAtomic(identFile, `cluster-user   ${clusterProcessUser()}   ${superuser}\n`, 0o644);
   await giveToClusterUser(hbaFile);
   await giveToClusterUser(identFile);
   return { hbaFile, identFile };

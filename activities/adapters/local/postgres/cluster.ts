@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { postgresBinDir } from './binaries';
 import { assertPortFree, freePort } from '../../../../lib/ports';
 import { PrerequisiteError } from '../../../../lib/prerequisite-error';
+import { writeFileAtomic } from '../../../../lib/atomic-file';
 
 const execFileAsync = promisify(execFile);
 
@@ -130,7 +131,7 @@ export async function startPostgresCluster(options: PostgresClusterOptions): Pro
     logging_collector: 'off',
     ...options.settings,
   };
-  writeFileSync(path.join(dataDir, 'postgresql.auto.conf'), Object.entries(conf).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
+  writeFileAtomic(path.join(dataDir, 'postgresql.auto.conf'), Object.entries(conf).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n', 0o644);
   await giveToClusterUser(path.join(dataDir, 'postgresql.auto.conf'));
 
   try {

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../../../lib/atomic-file';
 import type { InstanceId, InstanceOrigin, InstanceRole, RecoveryPoint } from '../../../ports/database-platform';
 
 /** What the local platform remembers of an instance, on disk so a restarted worker finds it. */
@@ -31,7 +31,7 @@ interface RegistryFile {
 }
 
 /**
- * A JSON file of instances, rewritten atomically (temp + rename). Updates within one worker are
+ * A JSON file of instances, replaced atomically (lib/atomic-file). Updates within one worker are
  * serialised; one state directory belongs to one worker process at a time.
  */
 export class InstanceRegistry {
@@ -59,10 +59,7 @@ export class InstanceRegistry {
       const updated = change(registry.instances[instanceId]);
       if (updated) registry.instances[instanceId] = updated;
       else delete registry.instances[instanceId];
-      mkdirSync(path.dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(registry, null, 2) + '\n', { mode: 0o600 });
-      renameSync(tmp, this.file);
+      writeFileAtomic(this.file, JSON.stringify(registry, null, 2) + '\n', 0o600);
       return updated;
     });
     this.queue = next.catch(() => undefined);

@@ -1,5 +1,5 @@
-import { writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../../../../lib/atomic-file';
 import { giveToClusterUser, ownedByClusterUser } from './cluster';
 import type { BackupSet, BackupType } from '../../../ports/database-platform';
 import { runAsClusterUserCancellable, spawnAsClusterUser, type RunningCommand } from './cluster-user-command';
@@ -49,10 +49,8 @@ export async function writePgBackRestConfig(setup: PgBackRestSetup, primary: Sta
     'pg1-user=postgres',
     '',
   ].join('\n');
-  const tmp = `${setup.configFile}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o644 });
-  await giveToClusterUser(tmp);
-  renameSync(tmp, setup.configFile);
+  writeFileAtomic(setup.configFile, text, 0o644);
+  await giveToClusterUser(setup.configFile);
 }
 
 export function pgBackRestArgs(setup: PgBackRestSetup, command: string, options: string[] = []): string[] {

@@ -3,7 +3,7 @@ import type { Dns, DnsSwitch } from '../../ports/dns';
 import { writeFileAtomic } from '../../../lib/atomic-file';
 import { applyDnsSwitch, emptyDnsMapping, formatDnsMapping, parseDnsMapping, type DnsMapping } from './dns-mapping-file';
 
-export interface HostsFileDnsOptions {
+export interface MappingFileDnsOptions {
   mappingFile: string;
   defaultTtlSeconds?: number;
   now?: () => Date;
@@ -14,7 +14,7 @@ export interface HostsFileDnsOptions {
  * replaces the file atomically, so a resolver never reads half of it; the file keeps every switch.
  * One writer (the worker) is assumed: concurrent switches of the same file are not serialised.
  */
-export function createHostsFileDns(options: HostsFileDnsOptions): Dns {
+export function createMappingFileDns(options: MappingFileDnsOptions): Dns {
   const now = options.now ?? (() => new Date());
   const read = (): DnsMapping => (existsSync(options.mappingFile) ? parseDnsMapping(readFileSync(options.mappingFile, 'utf8'), options.mappingFile) : emptyDnsMapping());
   return {
