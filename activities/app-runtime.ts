@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
 import { FailureType } from '../contracts/failure-types';
+import { withHeartbeat } from './activity-context';
 import { databaseUrl } from '../lib/postgres-url';
 import type { DatabaseConnection, DatabaseConnections } from './database-connections';
 import type { AppHealth, AppRuntime, PointAppResult, RestartResult } from './ports/app-runtime';
@@ -80,13 +81,13 @@ export function createAppRuntimeActivities({ runtime, databases, secrets, connec
       const context = Context.current();
       const systemIdentifier = await systemIdentifierOf(target);
       try {
-        return await runtime.waitHealthy({
+        return await withHeartbeat((beat) => runtime.waitHealthy({
           expect: { address: `${target.host}:${target.port}`, database: target.database, systemIdentifier },
           timeoutMs: (input.timeoutSeconds ?? 120) * 1000,
           intervalMs: (input.pollIntervalSeconds ?? 1) * 1000,
-          onPoll: (attempt, lastAnswer) => context.heartbeat({ attempt, lastAnswer }),
+          onPoll: (attempt, lastAnswer) => beat({ attempt, lastAnswer }),
           signal: context.cancellationSignal,
-        });
+        }));
       } catch (error) {
         if (context.cancellationSignal.aborted) {
           await context.cancelled; // rejects with the CancelledFailure the SDK expects

@@ -71,7 +71,7 @@ export function createActivities(ports: ActivityPorts) {
 export type Activities = ReturnType<typeof createActivities>;
 export type { DatabaseHealth } from './database-health';
 export type { DatabaseConnection, DatabaseConnections, DatabaseDirectory } from './database-connections';
-export type { ReplicaLag } from './replica-lag';
+export type { ReplicaLagMeasurement } from './replica-lag';
 export type { DatabaseProbe, NewestCommit } from './database-probe';
 export type { DatabaseTargetResolver, PointAppAtDatabaseInput, WaitUntilAppHealthyInput } from './app-runtime';
 export type { AppHealth, AppHealthCheck, PointAppResult, RestartResult } from './ports/app-runtime';

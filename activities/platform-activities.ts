@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { withHeartbeat } from './activity-context';
 import {
   PlatformRequestError,
   PlatformVerificationError,
@@ -44,25 +45,15 @@ const heartbeatEveryMs = 2000;
  */
 async function operation<T>(fn: (options: OperationOptions) => Promise<T>): Promise<T> {
   const context = Context.current();
-  let last: OperationProgress = { phase: 'checking' };
-  const timer = setInterval(() => context.heartbeat(last), heartbeatEveryMs);
+  const checking: OperationProgress = { phase: 'checking' };
   try {
-    context.heartbeat(last);
-    return await fn({
-      signal: context.cancellationSignal,
-      onProgress: (progress) => {
-        last = progress;
-        context.heartbeat(progress);
-      },
-    });
+    return await withHeartbeat((beat) => fn({ signal: context.cancellationSignal, onProgress: beat }), { everyMs: heartbeatEveryMs, initial: checking });
   } catch (error) {
     if (context.cancellationSignal.aborted) throw new CancelledFailure(`cancelled: ${(error as Error).message}`);
     if (error instanceof PlatformRequestError || error instanceof PlatformVerificationError) {
       throw ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
     }
     throw error;
-  } finally {
-    clearInterval(timer);
   }
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { ReplicaLag } from '../activities';
+import type { ReplicaLagMeasurement } from '../activities';
+import { bytesBehind, replicaLagOf } from '../contracts/replica-lag';
 import { runbookFields, configName } from '../contracts/inputs';
 import { runRunbook } from './runbook';
 import { assessDatabase, describeAppChecks, longOperation, validateRecoveredDatabase, type ScenarioRunbook } from './scenario-steps';
@@ -26,8 +27,12 @@ type RegionOutageRunbook = ScenarioRunbook<z.output<typeof recoverFromRegionOuta
 
 const quickRead = { startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumAttempts: 3 } } as const;
 
-function describeLag(lag: ReplicaLag): string {
-  const behind = lag.bytesBehindPrimary === null ? 'primary not answering' : `${lag.bytesBehindPrimary} bytes behind the primary`;
+/** A measurement recorded before the lag was typed carried bytesBehindPrimary (null: the primary did not answer). */
+type RecordedMeasurement = ReplicaLagMeasurement | (Omit<ReplicaLagMeasurement, 'lag'> & { bytesBehindPrimary: number | null });
+
+function describeLag(lag: RecordedMeasurement): string {
+  const typed = replicaLagOf('lag' in lag ? lag.lag : (lag.bytesBehindPrimary ?? -1));
+  const behind = typed.state === 'unknown' ? 'primary not answering' : `${bytesBehind(typed)} bytes behind the primary`;
   const point = lag.recoveryPoint ? `recovery point ${lag.recoveryPoint.newestCommittedAt} (${lag.recoveryPoint.basis})` : 'no commit replayed yet: recovery point unknown';
   return `${lag.inRecovery ? (lag.streaming ? 'streaming' : 'not streaming') : 'already promoted'}, ${behind}, ${lag.unreplayedBytes} bytes received not yet replayed; ${point}`;
 }

@@ -1,6 +1,7 @@
 import { ApplicationFailure, sleep } from '@temporalio/workflow';
 import { z } from 'zod';
 import { configName, isoInstant, runbookFields } from '../contracts/inputs';
+import { judgeReplicaLag, replicaLagOf, type ReplicaLag } from '../contracts/replica-lag';
 import { runRunbook } from './runbook';
 import { cutOverApplication, longOperation, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
 import { FailureType } from '../contracts/failure-types';
@@ -91,9 +92,13 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
         options: quickRead,
         describe: (d) => `${d.role}, ${d.status}, ${d.acceptingConnections ? 'accepting connections' : 'NOT accepting connections'}${d.replication ? `, streaming ${d.replication.streaming}` : ''}`,
       });
+      // A lag recorded before it was typed is a number of bytes (-1: the primary did not answer).
+      const recorded = standby.replication as (typeof standby.replication & { lagBytes?: number }) | undefined;
+      const standbyLag: ReplicaLag = recorded ? replicaLagOf(recorded.lag ?? recorded.lagBytes) : { state: 'unknown', reason: `${replica} reports no replication` };
+      const judge = (newest?: string) => judgeReplicaLag({ lag: standbyLag, newestReplayedCommitAt: newest, at: failedAt, primary: database });
       // The platform reached the primary to measure the standby's lag: it is not down after all (a
       // network path, not the server, failed). Promoting now would make two primaries.
-      if (!drill && standby.replication && standby.replication.lagBytes >= 0) {
+      if (!drill && recorded && judge().primaryAnswered) {
         return {
           failover: false as const,
           finding: `${database} failed ${window.failures.length} checks, but it answered the platform while the standby ${replica} was assessed: the server is up (check the network path from the workers), so nothing was promoted, restored or switched`,
@@ -102,10 +107,10 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
       if (!standby.acceptingConnections || standby.role !== 'replica') {
         standbyDecision = `standby ${replica} is ${standby.acceptingConnections ? `a ${standby.role}, not a replica` : 'not accepting connections'}`;
       } else {
-        // lagBytes 0: the primary answered the platform and the standby has replayed all of it (a drill).
+        // Caught up: the primary answered the platform and the standby has replayed all of it (a drill).
         // Otherwise the primary is gone and the standby lacks at most what was committed after its newest commit.
-        const caughtUp = standby.replication?.lagBytes === 0;
-        const lagOf = (newest?: string) => (caughtUp ? 0 : newest ? Math.max(0, (Date.parse(failedAt) - Date.parse(newest)) / 1000) : undefined);
+        const caughtUp = standbyLag.state === 'caught-up';
+        const lagOf = (newest?: string) => judge(newest).lossSeconds;
         const position = await rb.step({
           name: `measure the lag of ${replica} against the failure at ${failedAt}`,
           activity: 'readNewestCommit',

@@ -11,6 +11,8 @@
  * Results carry ids, endpoints and facts; never a password (see `connectionFor`).
  */
 
+import type { ReplicaLag } from '../../contracts/replica-lag';
+
 /** [a-z0-9-], 1-63 characters, starting with a letter: valid as a directory, an RDS id and a k8s name. */
 export type InstanceId = string;
 
@@ -40,8 +42,8 @@ export type InstanceOrigin =
 
 export interface ReplicationStatus {
   sourceInstanceId: InstanceId;
-  /** Bytes of WAL the primary has written that the replica has not replayed. */
-  lagBytes: number;
+  /** WAL the primary has written that the replica has not replayed; unknown when the primary does not answer. */
+  lag: ReplicaLag;
   /** Seconds since the last replayed commit, 0 when the replica has replayed everything it received. */
   lagSeconds: number;
   streaming: boolean;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { DatabaseDirectory } from '../database-connections';
 import type { ObjectStore } from '../ports/object-store';
-import { activityIdentity, createProgress, invalidInput, stopIfCancelled } from './activity-context';
+import { activityIdentity, invalidInput, stopIfCancelled, withHeartbeat } from '../activity-context';
 import { baselineKey, loadBaseline, measureDatabase, saveBaseline, type Baseline, type TableFigures } from './baseline';
 import { builtInChecks, type SkippedCheck } from './built-in-checks';
 import { runChecks, type CheckResult } from './checks';
@@ -96,11 +96,10 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
         rpoSeconds: input.rpoSeconds ?? config.rpoSeconds,
         timeoutMs: (input.checkTimeoutSeconds ?? config.checkTimeoutSeconds) * 1000,
       });
-      const progress = createProgress();
-      const results = await progress.around(() => runChecks(db, checks, {
+      const results = await withHeartbeat((beat) => runChecks(db, checks, {
         concurrency: config.concurrency,
         beforeEach: stopIfCancelled,
-        onDone: (result, done) => progress.report({ checksDone: done, of: checks.length, last: result.name }),
+        onDone: (result, done) => beat({ checksDone: done, of: checks.length, last: result.name }),
       }));
       return { database: input.database, checkedAt, passed: results.every((r) => r.verdict === 'pass'), checks: results, skipped, summary: results.map(summaryLine) };
     },
@@ -109,8 +108,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
     async captureBaseline(rawInput: CaptureBaselineInput): Promise<BaselineSummary> {
       const input = parseInput(captureBaselineInput, rawInput);
       const key = baselineKey(input.database, input.backupLabel);
-      const progress = createProgress();
-      const figures = await progress.around(() => measureDatabase(pool('database', input.database), input.database, { onTable: (table) => progress.report({ measured: table }) }));
+      const figures = await withHeartbeat((beat) => measureDatabase(pool('database', input.database), input.database, { onTable: (table) => beat({ measured: table }) }));
       await saveBaseline(objectStore, key, { formatVersion: 1, backupLabel: input.backupLabel, ...figures });
       return { baselineKey: key, database: input.database, backupLabel: input.backupLabel, measuredAt: figures.measuredAt, tables: figures.tables };
     },
@@ -119,10 +117,9 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
     async reconcileWithBaseline(rawInput: ReconcileWithBaselineInput): Promise<Reconciliation> {
       const input = parseInput(reconcileWithBaselineInput, rawInput);
       const baseline = await baselineAt('baselineKey', input.baselineKey);
-      const progress = createProgress();
-      const current = await progress.around(() => measureDatabase(pool('database', input.database), input.database, {
+      const current = await withHeartbeat((beat) => measureDatabase(pool('database', input.database), input.database, {
         bucketWidth: baseline.accountBuckets?.width,
-        onTable: (table) => progress.report({ measured: table }),
+        onTable: (table) => beat({ measured: table }),
       }));
       return reconcile(current, baseline, input.tolerance ?? config.tolerance);
     },
@@ -133,15 +130,14 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
       const source = pool('source', input.source);
       const target = pool('target', input.target);
       let diff: TableDiff;
-      const progress = createProgress();
       try {
-        diff = await progress.around(() => diffTable(source, target, {
+        diff = await withHeartbeat((beat) => diffTable(source, target, {
           table: input.table,
           key: input.key,
           bisectionFactor: input.bisectionFactor,
           bisectionThreshold: input.bisectionThreshold,
           beforeRange: stopIfCancelled,
-          onProgress: progress.report,
+          onProgress: beat,
         }));
       } catch (error) {
         const message = (error as Error).message;
@@ -177,13 +173,12 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
         if (!body) throw invalidInput(`diffKeys.${i}`, `no diff stored under "${key}"`);
         diffs.push(JSON.parse(body.toString('utf8')) as TableDiff);
       }
-      const progress = createProgress();
-      return progress.around(() => repairFromDiffs(source, target, diffs, {
+      return withHeartbeat((beat) => repairFromDiffs(source, target, diffs, {
         dryRun: input.dryRun,
         overwriteChanged: input.overwriteChanged,
         batchSize: input.batchSize,
         beforeBatch: stopIfCancelled,
-        onProgress: progress.report,
+        onProgress: beat,
       }));
     },
   };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { configName, describeIssues, isoInstantField } from '../../contracts/inputs';
-import { invalidInput } from './activity-context';
+import { invalidInput } from '../activity-context';
 
 const isoInstant = isoInstantField('must be an ISO 8601 instant with a time zone, e.g. 2025-08-11T12:00:00Z');
 const decimalString = z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal number as a string, e.g. "15000"');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
+import type { ReplicaLag } from '../../../../contracts/replica-lag';
 import type { InstanceDescription } from '../../../ports/database-platform';
 import { superuser } from './cluster';
 import { dataDirOf, runningPostmaster } from './cluster-files';
@@ -60,10 +61,10 @@ export async function describeRecord(registry: InstanceRegistry, r: InstanceReco
     const source = sourceId ? registry.get(sourceId) : undefined;
     if (sourceId && source && row.replay_lsn) {
       const primaryLsn = await withClient(source, async (p) => (await p.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn).catch(() => undefined);
-      const lagBytes = primaryLsn ? Number((await c.query<{ d: string }>('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::text AS d', [primaryLsn, row.replay_lsn])).rows[0]!.d) : NaN;
-      const caughtUp = lagBytes <= 0;
-      const lagSeconds = caughtUp || !row.last_replay ? 0 : Math.max(0, (Date.now() - row.last_replay.getTime()) / 1000);
-      description.replication = { sourceInstanceId: sourceId, lagBytes: Number.isNaN(lagBytes) ? -1 : Math.max(0, lagBytes), lagSeconds, streaming: row.streaming };
+      const bytes = primaryLsn ? Number((await c.query<{ d: string }>('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::text AS d', [primaryLsn, row.replay_lsn])).rows[0]!.d) : undefined;
+      const lag: ReplicaLag = bytes === undefined ? { state: 'unknown', reason: `${sourceId} did not answer` } : bytes <= 0 ? { state: 'caught-up' } : { state: 'behind', bytes };
+      const lagSeconds = lag.state === 'caught-up' || !row.last_replay ? 0 : Math.max(0, (Date.now() - row.last_replay.getTime()) / 1000);
+      description.replication = { sourceInstanceId: sourceId, lag, lagSeconds, streaming: row.streaming };
     }
     return description;
   });
