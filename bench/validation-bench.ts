@@ -4,6 +4,7 @@ import { createAdapters } from '../worker/adapters';
 import { createDatabaseConnections } from '../worker/database-connections';
 import { timed, type BenchContext } from './context';
 import { formatSeconds, median, type BenchResult } from './report-table';
+import { describeFailedChecks } from '../contracts/validation';
 
 /**
  * The same figures the gate computes, by hand, in one statement: user count, transaction count and
@@ -63,7 +64,7 @@ export async function benchValidationGate(ctx: BenchContext, repetitions: number
       ratio,
       goal: '≤ 1.2',
       met: ratio <= 1.2,
-      note: `median of ${repetitions}${repetitions > 1 ? ' after a warm-up' : ', no warm-up'}; ${first!.checks.length} checks (${first!.passed ? 'all passed' : `FAILED: ${first!.summary.filter((l) => !l.startsWith('✅')).join('; ')}`})`,
+      note: `median of ${repetitions}${repetitions > 1 ? ' after a warm-up' : ', no warm-up'}; ${first!.checks.length} checks (${first!.passed ? 'all passed' : `FAILED: ${describeFailedChecks(first!)}`})`,
     };
   } finally {
     await raw.end();

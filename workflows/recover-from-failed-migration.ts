@@ -7,6 +7,7 @@ import { recoverFromAccidentalDeletion } from './recover-from-accidental-deletio
 import { assessDatabase, longOperation, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
 import { FailureType, failureTypeOf } from '../contracts/failure-types';
 import { errorText } from '../contracts/error-text';
+import { describeFailedChecks } from '../contracts/validation';
 
 export const recoverFromFailedMigrationInput = z.strictObject({
   ...runbookFields,
@@ -42,7 +43,7 @@ export async function recoverFromFailedMigration(input: RecoverFromFailedMigrati
       args: [{ database }],
       affectsProduction: false,
       options: validationOperation,
-      describe: (r) => (r.passed ? `${r.checks.length} checks passed` : `corruption indicators: ${r.summary.filter((l) => !l.startsWith('✅')).join('; ')}`),
+      describe: (r) => (r.passed ? `${r.checks.length} checks passed` : `corruption indicators: ${describeFailedChecks(r)}`),
     });
     const status = await rb.step({
       name: `read the schema version of ${database}`,

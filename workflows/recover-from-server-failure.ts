@@ -5,6 +5,7 @@ import { judgeReplicaLag, replicaLagOf, type ReplicaLag } from '../contracts/rep
 import { runRunbook } from './runbook';
 import { cutOverApplication, longOperation, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
 import { FailureType } from '../contracts/failure-types';
+import { countPassed, describeFailedChecks } from '../contracts/validation';
 
 export const recoverFromServerFailureInput = z
   .strictObject({
@@ -209,13 +210,13 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
       args: [{ database: recovered, ...validationOptions }],
       affectsProduction: false,
       options: validationOperation,
-      describe: (r) => `${r.checks.filter((c) => c.verdict === 'pass').length}/${r.checks.length} checks passed`,
+      describe: countPassed,
     });
     if (!after.passed) {
       throw ApplicationFailure.create({
         type: FailureType.ValidationFailed,
         nonRetryable: true,
-        message: `the application runs on ${recovered} but its post-recovery checks failed: ${after.summary.filter((l) => !l.startsWith('✅')).join('; ')}`,
+        message: `the application runs on ${recovered} but its post-recovery checks failed: ${describeFailedChecks(after)}`,
         details: [after],
       });
     }

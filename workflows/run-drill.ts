@@ -1,16 +1,11 @@
 import { ApplicationFailure, ChildWorkflowFailure, ChildWorkflowCancellationType, executeChild, ParentClosePolicy, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { z } from 'zod';
 import { describeIssues } from '../contracts/inputs';
 import type { RunbookResult } from '../contracts/runbook-status';
-import { scenarioNames, scenarios, type ScenarioName } from './scenarios';
+import { runDrillInput, scenarios, type RunDrillInput, type ScenarioName } from './scenarios';
 import { DrEnvironment, DrIncidentId, DrScenario, DrStatus } from './search-attributes';
 import { FailureType } from '../contracts/failure-types';
 
-export const runDrillInput = z.looseObject({
-  scenario: z.enum(scenarioNames as [ScenarioName, ...ScenarioName[]], { error: `must be one of: ${scenarioNames.join(', ')}` }),
-  startedBy: z.string().trim().min(1, 'must name who (or which schedule) starts the drill'),
-});
-export type RunDrillInput = z.input<typeof runDrillInput> & Record<string, unknown>;
+export { runDrillInput, type RunDrillInput };
 
 export interface ObjectiveResult {
   objectiveSeconds: number;

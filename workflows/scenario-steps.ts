@@ -3,6 +3,7 @@ import type { Activities, AppHealth, RestartResult } from '../activities';
 import type { Runbook } from './runbook';
 import type { RunbookInput } from '../contracts/inputs';
 import { FailureType } from '../contracts/failure-types';
+import { countPassed, describeFailedChecks } from '../contracts/validation';
 
 // Steps more than one scenario takes, written once so every runbook validates and cuts over the same way.
 
@@ -36,13 +37,13 @@ export async function validateRecoveredDatabase<I extends RunbookInput>(rb: Scen
     args: [{ database, ...options }],
     affectsProduction: false,
     options: validationOperation,
-    describe: (r) => `${r.checks.filter((c) => c.verdict === 'pass').length}/${r.checks.length} checks passed${r.passed ? '' : `: ${r.summary.filter((l) => !l.startsWith('✅')).join('; ')}`}`,
+    describe: (r) => `${countPassed(r)}${r.passed ? '' : `: ${describeFailedChecks(r)}`}`,
   });
   if (!result.passed) {
     throw ApplicationFailure.create({
       type: FailureType.ValidationFailed,
       nonRetryable: true,
-      message: `validation of ${database} failed, so the runbook stops before changing production: ${result.summary.filter((l) => !l.startsWith('✅')).join('; ')}`,
+      message: `validation of ${database} failed, so the runbook stops before changing production: ${describeFailedChecks(result)}`,
       details: [result],
     });
   }

@@ -4,8 +4,9 @@ import type { DatabaseDirectory } from '../database-connections';
 import type { ObjectStore } from '../ports/object-store';
 import { activityIdentity, invalidInput, stopIfCancelled, withHeartbeat } from '../activity-context';
 import { baselineKey, loadBaseline, measureDatabase, saveBaseline, type Baseline, type TableFigures } from './baseline';
-import { builtInChecks, type SkippedCheck } from './built-in-checks';
-import { runChecks, type CheckResult } from './checks';
+import { checkLine, type ValidationGateResult } from '../../contracts/validation';
+import { builtInChecks } from './built-in-checks';
+import { runChecks } from './checks';
 import {
   captureBaselineInput, diffTableInput, parseInput, reconcileWithBaselineInput, repairMissingRowsInput, runValidationChecksInput,
   type CaptureBaselineInput, type DiffTableInput, type ReconcileWithBaselineInput, type RepairMissingRowsInput, type RunValidationChecksInput,
@@ -26,18 +27,6 @@ export interface ValidationSettings {
 
 export const defaultValidationSettings: ValidationSettings = { tolerance: 0.01, rpoSeconds: 900, checkTimeoutSeconds: 60, concurrency: 3 };
 
-export interface ValidationGateResult {
-  database: string;
-  /** The server's clock when the checks started, ISO 8601. */
-  checkedAt: string;
-  /** True only when every check passed. */
-  passed: boolean;
-  checks: CheckResult[];
-  /** Checks that could not run for lack of input (e.g. no baseline), with why. */
-  skipped: SkippedCheck[];
-  /** One line per check: mark, name, value, expectation and, unless it passed, the reason. */
-  summary: string[];
-}
 
 export interface BaselineSummary {
   baselineKey: string;
@@ -57,12 +46,6 @@ export interface TableDiffSummary extends TableDiff {
 /** Keys returned inline per list: results go into workflow history, which has payload limits. */
 const inlineKeyLimit = 1000;
 
-const marks = { pass: '✅', fail: '❌', error: '⚠️ ERROR' } as const;
-
-function summaryLine(check: CheckResult): string {
-  const detail = check.verdict === 'pass' ? '' : ` — ${check.message}`;
-  return `${marks[check.verdict]} ${check.name}: ${check.value ?? 'no value'} (expected ${check.expectation})${detail}`;
-}
 
 export function createValidationActivities(databases: DatabaseDirectory, objectStore: ObjectStore, settings: Partial<ValidationSettings> = {}) {
   const config = { ...defaultValidationSettings, ...settings };
@@ -101,7 +84,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
         beforeEach: stopIfCancelled,
         onDone: (result, done) => beat({ checksDone: done, of: checks.length, last: result.name }),
       }));
-      return { database: input.database, checkedAt, passed: results.every((r) => r.verdict === 'pass'), checks: results, skipped, summary: results.map(summaryLine) };
+      return { database: input.database, checkedAt, passed: results.every((r) => r.verdict === 'pass'), checks: results, skipped, summary: results.map(checkLine) };
     },
 
     /** Counts, sums per table and per account bucket, and key high-water marks, stored with the backup they describe. */
@@ -190,4 +173,4 @@ export type { Baseline, DatabaseFigures } from './baseline';
 export type { Reconciliation, ReconciliationLine, ReconciliationVerdict } from './reconcile';
 export type { TableDiff } from './key-range-diff';
 export type { RepairResult, TableRepair } from './selective-repair';
-export type { SkippedCheck } from './built-in-checks';
+export type { SkippedCheck, ValidationGateResult } from '../../contracts/validation';
