@@ -2,14 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { RunbookInput } from '../contracts/inputs';
 import { errorText } from '../contracts/error-text';
-import { DrEnvironment, DrIncidentId, DrScenario, DrStatus } from '../workflows/search-attributes';
+import { runbookSummary } from '../contracts/summary';
+import { DrEnvironment, DrIncidentId, DrScenario, DrStatus } from '../contracts/search-attributes';
 import { abortUpdate, approveUpdate, rejectUpdate, statusQuery } from '../workflows/messages';
 import type { AbortRequest, GateVote, GateVoteOutcome, RunbookResult, RunbookStatus } from '../contracts/runbook-status';
 
-/** The one line the Web UI's workflow list shows for a runbook (no secrets, no customer data). */
-export function runbookSummary(scenario: string, input: Pick<RunbookInput, 'incidentId' | 'environment' | 'mode' | 'startedBy'>): string {
-  return `${input.mode === 'drill' ? 'DRILL ' : ''}${scenario} · ${input.incidentId} · ${input.environment} · started by ${input.startedBy}`;
-}
+export { runbookSummary };
 
 export interface StartRunbookOptions<I extends Pick<RunbookInput, 'incidentId' | 'environment' | 'mode' | 'startedBy'>> {
   /** The workflow type, e.g. "recoverFromServerFailure". */

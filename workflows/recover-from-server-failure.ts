@@ -1,4 +1,4 @@
-import { ApplicationFailure, sleep } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
 import { z } from 'zod';
 import { configName, isoInstant, runbookFields } from '../contracts/inputs';
 import { judgeReplicaLag, replicaLagOf, type ReplicaLag } from '../contracts/replica-lag';
@@ -36,7 +36,7 @@ async function confirmFailure(rb: ServerFailureRunbook) {
   let answeredAt: string | undefined;
   let lastCheckAt = '';
   for (let i = 1; i <= checks; i++) {
-    if (i > 1) await sleep(checkIntervalSeconds * 1000);
+    if (i > 1) await rb.sleep(checkIntervalSeconds * 1000, `check interval: ${checkIntervalSeconds} s before check ${i} of ${checks}`);
     const probe = await rb.step({
       name: `check ${i} of ${checks}: is ${database} answering?`,
       activity: 'probeDatabase',

@@ -1,7 +1,7 @@
-import { ApplicationFailure, condition } from '@temporalio/workflow';
-import type { EscalationTier, GatePlan } from '../contracts/runbook-plan';
-import type { GateStatus, GateView, GateVote, GateVoteOutcome, GateVoteRecord } from '../contracts/runbook-status';
-import { FailureType } from '../contracts/failure-types';
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { GatePlan } from '../../contracts/runbook-plan';
+import type { GateStatus, GateView, GateVote, GateVoteOutcome, GateVoteRecord } from '../../contracts/runbook-status';
+import { FailureType } from '../../contracts/failure-types';
 
 export type VoteKind = 'approve' | 'reject';
 
@@ -158,32 +158,4 @@ export class ApprovalGates {
     if (!state) throw ApplicationFailure.create({ type: FailureType.InvalidPlan, nonRetryable: true, message: `gate "${name}" is not in this runbook's plan` });
     return state;
   }
-}
-
-/**
- * Waits at an open gate until it is decided, escalating at each tier (measured from the gate's opening),
- * then fails closed at the deadline. Returns the final status: approved, rejected or timed-out.
- */
-export async function waitForGateDecision(
-  gates: ApprovalGates,
-  name: string,
-  openedAtMs: number,
-  escalate: (tier: EscalationTier) => Promise<void>,
-): Promise<GateStatus> {
-  const plan = gates.plan(name);
-  const decided = () => gates.status(name) !== 'open';
-  const tiers = [...plan.escalation].filter((t) => t.afterMs < plan.deadlineMs).sort((a, b) => a.afterMs - b.afterMs);
-  for (const tier of tiers) {
-    const wait = openedAtMs + tier.afterMs - Date.now();
-    if (wait > 0 && (await condition(decided, wait))) return gates.status(name);
-    if (decided()) return gates.status(name);
-    gates.markEscalated(name, tier.audience);
-    await escalate(tier);
-    if (decided()) return gates.status(name);
-  }
-  const remaining = openedAtMs + plan.deadlineMs - Date.now();
-  if (remaining > 0 && (await condition(decided, remaining))) return gates.status(name);
-  if (decided()) return gates.status(name);
-  gates.timeOut(name, new Date().toISOString());
-  return 'timed-out';
 }
