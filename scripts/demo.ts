@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
@@ -5,6 +6,7 @@ import { startRunbook } from '../client/runbooks';
 import { seedFinancialDataset, smallDataset } from '../demo/financial-dataset';
 import { startSteadyWriter } from '../demo/steady-writer';
 import { defaultStateDir } from '../stack/paths';
+import { exportHistory } from './record-history';
 import { runMain } from '../lib/prerequisite-error';
 import { resetLocalState, startLocalStack } from '../stack/local-stack';
 import { createAdapters } from '../worker/adapters';
@@ -20,7 +22,9 @@ import { recoverFromAccidentalDeletionInput } from '../workflows/recover-from-ac
 // runbook runs in drill mode: point-in-time restore to a new instance just before the DELETE, validation,
 // a demo approver at the gate, the repair rehearsed as a dry run, cleanup; then the report with the
 // measured RTO and RPO. `--once` stops everything at the end; otherwise the stack stays up until Ctrl-C.
+// `--record-history <file>` also writes the drill's history (a replay fixture, see scripts/record-history.ts).
 const once = process.argv.includes('--once');
+const recordHistoryTo = process.argv.includes('--record-history') ? path.resolve(process.argv[process.argv.indexOf('--record-history') + 1] ?? '') : undefined;
 const log = (line: string) => console.log(`demo: ${line}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const port = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
@@ -111,6 +115,9 @@ void runMain(async () => {
     for (const line of result.output?.repairPlan ?? []) console.log(`  ${line}`);
     if (reportKey) console.log(`Report: ${config.objectStore!.directory}/${reportKey}`);
     console.log(`Steady writer: ${written.inserted} transactions written during the drill`);
+    const history = await handle.fetchHistory();
+    console.log(`History: ${history.events?.length ?? 0} events for this run`);
+    if (recordHistoryTo) console.log(`Recorded the history (${exportHistory(stack.temporal, handle.workflowId, recordHistoryTo)} events) to ${recordHistoryTo}`);
     console.log(`\nWeb UI:   ${stack.temporal.uiUrl}`);
     console.log(`This run: ${runUrl}`);
     console.log(`Temporal: ${stack.temporal.address} (namespace ${stack.temporal.namespace}, task queue ${taskQueue})`);
