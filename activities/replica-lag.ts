@@ -35,7 +35,9 @@ export function createReplicaLagActivities(databases: DatabaseDirectory) {
   }
 
   return {
-    async measureReplicaLag(input: { instanceId: string; primary: string }): Promise<ReplicaLagMeasurement> {
+    /** `database`: the primary, by its name in the worker config (runs recorded before it was named so passed `primary`). */
+    async measureReplicaLag(input: { instanceId: string } & ({ database: string } | { primary: string })): Promise<ReplicaLagMeasurement> {
+      const database = 'database' in input ? input.database : input.primary;
       const replica = databases.pool(input.instanceId);
       const row = (await replica.query<{ in_recovery: boolean; checked_at: Date; last_replay: Date | null; receive_lsn: string | null; replay_lsn: string | null; unreplayed: string | null; streaming: boolean }>(`
         SELECT pg_is_in_recovery() AS in_recovery,
@@ -45,14 +47,14 @@ export function createReplicaLagActivities(databases: DatabaseDirectory) {
                pg_last_wal_replay_lsn()::text AS replay_lsn,
                pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::text AS unreplayed,
                EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') AS streaming`)).rows[0]!;
-      const primaryLsn = row.in_recovery && row.replay_lsn ? await currentLsnOf(input.primary) : null;
+      const primaryLsn = row.in_recovery && row.replay_lsn ? await currentLsnOf(database) : null;
       const bytes = primaryLsn && row.replay_lsn
         ? Math.max(0, Number((await replica.query<{ d: string }>('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::text AS d', [primaryLsn, row.replay_lsn])).rows[0]!.d))
         : undefined;
-      const lag: ReplicaLag = bytes === undefined ? { state: 'unknown', reason: row.in_recovery ? `${input.primary} does not answer` : `${input.instanceId} is not in recovery` } : bytes === 0 ? { state: 'caught-up' } : { state: 'behind', bytes };
+      const lag: ReplicaLag = bytes === undefined ? { state: 'unknown', reason: row.in_recovery ? `${database} does not answer` : `${input.instanceId} is not in recovery` } : bytes === 0 ? { state: 'caught-up' } : { state: 'behind', bytes };
       const checkedAt = row.checked_at.toISOString();
       const newestReplayedCommitAt = row.last_replay ? row.last_replay.toISOString() : null;
-      const { recoveryPoint } = judgeReplicaLag({ lag, newestReplayedCommitAt, at: checkedAt, primary: input.primary });
+      const { recoveryPoint } = judgeReplicaLag({ lag, newestReplayedCommitAt, at: checkedAt, primary: database });
       return {
         instanceId: input.instanceId,
         inRecovery: row.in_recovery,

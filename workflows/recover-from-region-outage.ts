@@ -11,16 +11,18 @@ const dnsName = z.string().trim().toLowerCase().regex(/^(?=.{1,253}$)[a-z0-9]([a
 
 export const recoverFromRegionOutageInput = z.strictObject({
   ...runbookFields,
-  primary: configName.default('production').describe('the primary database in the failed region, by its name in the worker config'),
+  database: configName.optional().describe('the primary database in the failed region, by its name in the worker config (default production)'),
+  /** The older name of `database` (runs started before the vocabulary was one). */
+  primary: configName.optional().describe('older name of database'),
   replica: configName.optional().describe('the cross-region read replica to promote, by its platform instance id (e.g. dr-replica); required unless mode is drill'),
   dnsName: dnsName.default('db.mita.internal').describe('the name the application resolves its database through'),
   dnsTtlSeconds: z.number().int().min(1, 'must be at least 1 second').max(86_400, 'must be at most 86400 seconds (a day)').optional().describe('TTL of the switched record (default: the DNS config\'s)'),
   standbyReplicas: z.number().int().min(1, 'must be at least 1 (the standby application must run to take traffic)').max(100, 'must be at most 100').default(1).describe('application replicas to run in the DR region'),
   failOverWhilePrimaryAnswers: z.boolean().default(false).describe('fail over even though the primary still answers (two writable primaries: fence the old one first)'),
   healthTimeoutSeconds: z.number().int().min(10, 'must be at least 10 seconds').max(3600, 'must be at most 3600 seconds').default(120).describe('how long to wait, after the DNS TTL, for the application to answer from the promoted instance'),
-}).superRefine((input, ctx) => {
+}).transform(({ primary, ...input }) => ({ ...input, database: input.database ?? primary ?? 'production' })).superRefine((input, ctx) => {
   if (input.mode === 'real' && input.replica === undefined) ctx.addIssue({ code: 'custom', path: ['replica'], message: 'is required: the platform instance id of the cross-region replica to promote (e.g. dr-replica)' });
-  if (input.replica !== undefined && input.replica === input.primary) ctx.addIssue({ code: 'custom', path: ['replica'], message: `must not be the primary (${input.primary}): name its cross-region replica` });
+  if (input.replica !== undefined && input.replica === input.database) ctx.addIssue({ code: 'custom', path: ['replica'], message: `must not be the primary (${input.database}): name its cross-region replica` });
 });
 export type RecoverFromRegionOutageInput = z.input<typeof recoverFromRegionOutageInput>;
 type RegionOutageRunbook = ScenarioRunbook<z.output<typeof recoverFromRegionOutageInput>>;
@@ -42,7 +44,7 @@ async function measureLag(rb: RegionOutageRunbook, instanceId: string) {
   const lag = await rb.step({
     name: `measure the replication lag of ${instanceId} (RPO)`,
     activity: 'measureReplicaLag',
-    args: [{ instanceId, primary: rb.input.primary }],
+    args: [{ instanceId, database: rb.input.database }],
     affectsProduction: false,
     options: quickRead,
     describe: describeLag,
@@ -77,14 +79,14 @@ async function promote(rb: RegionOutageRunbook, instanceId: string) {
  */
 export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInput) {
   return runRunbook({ scenario: 'region-outage', input: recoverFromRegionOutageInput, gates: ['dns-failover'] }, input, async (rb: RegionOutageRunbook) => {
-    const { primary, dnsName } = rb.input;
+    const { database, dnsName } = rb.input;
     const probe = await rb.step({
-      name: `assess the primary region: does ${primary} answer?`,
+      name: `assess the primary region: does ${database} answer?`,
       activity: 'probeDatabase',
-      args: [{ database: primary }],
+      args: [{ database }],
       affectsProduction: false,
       options: quickRead,
-      describe: (p) => `${primary} ${p.reachable ? `answers (${p.responseMs} ms)` : `does not answer: ${p.error}`}`,
+      describe: (p) => `${database} ${p.reachable ? `answers (${p.responseMs} ms)` : `does not answer: ${p.error}`}`,
     });
     if (rb.mode === 'drill') return drill(rb);
 
@@ -92,7 +94,7 @@ export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInpu
       throw ApplicationFailure.create({
         type: FailureType.PrimaryStillAnswers,
         nonRetryable: true,
-        message: `${primary} still answers (in ${probe.responseMs} ms): failing over now would leave two writable primaries. Confirm the region is down (or fence ${primary}), then start again, with failOverWhilePrimaryAnswers: true if it must be forced`,
+        message: `${database} still answers (in ${probe.responseMs} ms): failing over now would leave two writable primaries. Confirm the region is down (or fence ${database}), then start again, with failOverWhilePrimaryAnswers: true if it must be forced`,
       });
     }
     const replica = rb.input.replica!;
@@ -113,8 +115,9 @@ export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInpu
       options: { startToCloseTimeout: '3 minutes', heartbeatTimeout: '30 seconds', retry: { maximumAttempts: 2 } },
       describe: (d) => `${d.role} (${d.origin.kind === 'replica' ? `replica of ${d.origin.sourceInstanceId}` : d.origin.kind}), ${d.endpoint.host}:${d.endpoint.port}`,
     });
-    if (standby.origin.kind !== 'replica' || standby.origin.sourceInstanceId !== primary) {
-      throw ApplicationFailure.create({ type: FailureType.NotAReplica, nonRetryable: true, message: `replica: ${replica} is not a replica of ${primary} (it is ${standby.origin.kind === 'replica' ? `a replica of ${standby.origin.sourceInstanceId}` : `a ${standby.role} (${standby.origin.kind})`})` });
+    // The platform enrols a database's primary under the database's name: that is the instance it replicates.
+    if (standby.origin.kind !== 'replica' || standby.origin.sourceInstanceId !== database) {
+      throw ApplicationFailure.create({ type: FailureType.NotAReplica, nonRetryable: true, message: `replica: ${replica} is not a replica of ${database} (it is ${standby.origin.kind === 'replica' ? `a replica of ${standby.origin.sourceInstanceId}` : `a ${standby.role} (${standby.origin.kind})`})` });
     }
     const lag = await measureLag(rb, replica);
     const promoted = await promote(rb, replica);
@@ -165,11 +168,11 @@ export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInpu
 
 /** The drill: the same promotion on an isolated replica of the primary; DR replica, DNS and app untouched. */
 async function drill(rb: RegionOutageRunbook) {
-  const { primary, dnsName } = rb.input;
+  const { database, dnsName } = rb.input;
   const built = await rb.step({
-    name: `drill: build an isolated replica of ${primary}`,
+    name: `drill: build an isolated replica of ${database}`,
     activity: 'createReplica',
-    args: [{ sourceInstanceId: primary, step: 'drill-replica' }],
+    args: [{ database, step: 'drill-replica' }],
     affectsProduction: false,
     options: longOperation,
     describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, from backup ${r.backupLabel}`,

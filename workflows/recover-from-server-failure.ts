@@ -149,7 +149,7 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
       const built = await rb.step({
         name: `drill: build a replica of ${database} to promote (the real standby ${replica} is not touched)`,
         activity: 'createReplica',
-        args: [{ sourceInstanceId: database, step: 'drill-replica' }],
+        args: [{ database, step: 'drill-replica' }],
         affectsProduction: false,
         options: longOperation,
         describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, from backup set ${r.backupLabel}, streaming`,
@@ -162,7 +162,7 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
       const backups = await rb.step({
         name: `find the latest backup of ${database} (${standbyDecision})`,
         activity: 'listDatabaseBackups',
-        args: [{ sourceInstanceId: database }],
+        args: [{ database }],
         affectsProduction: false,
         options: quickRead,
         describe: (b) => (b.length ? `${b.length} backup set(s); latest ${b.at(-1)!.label}, finished ${b.at(-1)!.stoppedAt}` : 'no backup set'),
@@ -174,7 +174,7 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
       const restored = await rb.step({
         name: `restore the latest backup (${backups.at(-1)!.label}) and the archived WAL of ${database} into a new instance`,
         activity: 'restoreToPointInTime',
-        args: [{ sourceInstanceId: database, step: 'restore-latest', target: { kind: 'latest' } }],
+        args: [{ database, step: 'restore-latest', target: { kind: 'latest' } }],
         affectsProduction: false,
         options: longOperation,
         describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, from ${r.backupLabel}, recovered to ${r.recoveredTo.lastCommitAt ?? 'no commit after the backup'}`,

@@ -30,17 +30,17 @@ after(async () => {
 });
 
 test('a replica needs a backup first: refused clearly', async () => {
-  const error = await runActivity(local.activities, 'createReplica', 'replica-no-backup', { sourceInstanceId: 'production' }).result.then(() => undefined, (e: unknown) => e);
+  const error = await runActivity(local.activities, 'createReplica', 'replica-no-backup', { database: 'production' }).result.then(() => undefined, (e: unknown) => e);
   assert.ok(error instanceof ApplicationFailure);
   assert.match(error.message, /has no backup yet: a replica is built from the newest backup/);
 });
 
 test('replica created under write load reports its lag, is promoted and accepts writes', async (t) => {
-  await runActivity(local.activities, 'takeDatabaseBackup', 'replica-setup', { sourceInstanceId: 'production', type: 'full' }).result;
+  await runActivity(local.activities, 'takeDatabaseBackup', 'replica-setup', { database: 'production', type: 'full' }).result;
   const writer = await startSteadyWriter(appUrl, 20);
   let replicaId: string;
   try {
-    const created = await runActivity(local.activities, 'createReplica', 'server-failure-drill', { sourceInstanceId: 'production' }).result;
+    const created = await runActivity(local.activities, 'createReplica', 'server-failure-drill', { database: 'production' }).result;
     replicaId = created.instance.instanceId;
     built.push(replicaId);
     assert.equal(created.instance.role, 'replica');

@@ -28,7 +28,7 @@ test('instance ids are stable per workflow and step, distinct otherwise, and val
 test('without a configured platform, the activities refuse with what to configure, non-retryable', async () => {
   const activities = createPlatformActivities(unconfiguredDatabasePlatform());
   const env = new MockActivityEnvironment({ activityType: 'restoreToPointInTime' });
-  const error = await env.run(activities.restoreToPointInTime, { sourceInstanceId: 'production', target: { kind: 'latest' as const } }).then(() => undefined, (e: unknown) => e);
+  const error = await env.run(activities.restoreToPointInTime, { database: 'production', target: { kind: 'latest' as const } }).then(() => undefined, (e: unknown) => e);
   assert.ok(error instanceof ApplicationFailure);
   assert.equal(error.nonRetryable, true);
   assert.match(error.message, /no database platform is configured: add `platform.local`/);
