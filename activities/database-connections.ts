@@ -1,17 +1,14 @@
 import type { Pool } from 'pg';
+import type { InstanceConnection } from './ports/database-platform';
 
 /**
  * Where a database is and how to sign in to it, by name: a database in the worker config, or an instance
  * the platform built or enrolled (a restored copy, a promoted replica). Worker-side only: the password is
  * read when a connection is made, from the SecretStore or the platform, and never leaves the worker.
  */
-export interface DatabaseConnection {
+export interface DatabaseConnection extends Omit<InstanceConnection, 'password'> {
   /** The name asked for (config name or instance id): what history and the timeline show. */
   name: string;
-  host: string;
-  port: number;
-  database: string;
-  user: string;
   password(): Promise<string>;
 }
 

@@ -1,4 +1,4 @@
-import { ApplicationFailure, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities, DatabaseHealth } from '../activities';
 import { z } from 'zod';
 import { configName, describeIssues } from '../contracts/inputs';
@@ -31,6 +31,7 @@ export async function assessDatabaseHealth(rawInput: AssessDatabaseHealthInput):
     { key: DrIncidentId, value: input.incidentId ?? workflowInfo().workflowId },
     { key: DrStatus, value: 'running' },
   ]);
+  setCurrentDetails(`**assessment** of ${input.database} · ${input.incidentId ?? workflowInfo().workflowId} · ${input.environment}`);
   const health = await checkDatabaseHealth({ database: input.database });
   upsertSearchAttributes([{ key: DrStatus, value: 'completed' }]);
   return health;

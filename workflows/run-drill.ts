@@ -1,4 +1,4 @@
-import { ApplicationFailure, ChildWorkflowFailure, ChildWorkflowCancellationType, executeChild, ParentClosePolicy, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, ChildWorkflowFailure, ChildWorkflowCancellationType, executeChild, ParentClosePolicy, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { describeIssues } from '../contracts/inputs';
 import type { RunbookResult } from '../contracts/runbook-status';
 import { runDrillInput, scenarios, type RunDrillInput, type ScenarioName } from './scenarios';
@@ -61,6 +61,8 @@ export async function runDrill(rawInput: RunDrillInput): Promise<DrillResult> {
     { key: DrStatus, value: 'running' },
   ]);
   const runbookWorkflowId = `${info.workflowId}-${name}`;
+  // What the run page shows however the drill was started (a schedule, the Web UI, dr): the drill and its runbook.
+  setCurrentDetails(`**DRILL: ${name}** · ${incidentId} · ${checked.data.environment} · started by ${parsed.data.startedBy}\n\nRunbook: \`${runbookWorkflowId}\` (isolated targets; production untouched)`);
   let runbook: RunbookResult;
   try {
     runbook = await executeChild(scenario.workflowType, {
@@ -81,6 +83,7 @@ export async function runDrill(rawInput: RunDrillInput): Promise<DrillResult> {
   const passed = runbook.verdict === 'completed' && rto.passed === true && rpo.passed !== false;
   const result: DrillResult = { scenario: name, runbookWorkflowId, verdict: runbook.verdict, passed, objectives: { rto, rpo }, runbook };
   upsertSearchAttributes([{ key: DrStatus, value: passed ? 'drill-passed' : 'drill-failed' }]);
+  setCurrentDetails(`**DRILL: ${name}** · ${incidentId} · ${passed ? 'passed' : 'FAILED'}: RTO ${rto.achievedSeconds ?? '?'} s of ${rto.objectiveSeconds} s, RPO ${rpo.achievedSeconds ?? '?'} s of ${rpo.objectiveSeconds} s\n\nRunbook: \`${runbookWorkflowId}\` ended ${runbook.verdict}`);
   if (!passed) {
     const why = runbook.verdict !== 'completed' ? `the runbook ended ${runbook.verdict}${runbook.verdictDetail ? `: ${runbook.verdictDetail}` : ''}` : `RTO ${rto.achievedSeconds ?? '?'} s of ${rto.objectiveSeconds} s, RPO ${rpo.achievedSeconds ?? '?'} s of ${rpo.objectiveSeconds} s`;
     throw ApplicationFailure.create({ type: FailureType.DrillFailed, nonRetryable: true, message: `drill of ${name} failed: ${why}`, details: [result] });
