@@ -17,6 +17,17 @@ export const workflowImportRestrictions = {
     { group: ['node:*'], message: 'Workflows are deterministic: no Node built-ins.' },
     { group: ['@aws-sdk/*'], message: 'Workflows never call AWS: call a platform activity.' },
     { group: ['**/activities', '**/activities/**'], message: 'Workflows reference activities through proxyActivities and their types only (import type).', allowTypeImports: true },
+    { regex: '^(\\.\\.?/)+(worker|stack|client|lib|scripts|bench|demo)(/|$)', message: 'Workflows are bundled into the worker\'s sandbox: they import workflows, contracts and the SDK only.' },
+  ],
+};
+
+// Contracts are what both sides stand on: bundled into workflow code, imported by activities. Same rules
+// as workflows, and they import nothing of the project but other contracts (not even activity types).
+export const contractImportRestrictions = {
+  paths: workflowImportRestrictions.paths,
+  patterns: [
+    ...workflowImportRestrictions.patterns.filter((p) => !p.group?.includes('**/activities')),
+    { group: ['**/activities', '**/activities/**', '**/workflows', '**/workflows/**'], message: 'Contracts import only other contracts: a contract that needs an activity or a workflow is not a contract.' },
   ],
 };
 
@@ -38,6 +49,12 @@ export default tseslint.config(
     files: ['workflows/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', workflowImportRestrictions],
+    },
+  },
+  {
+    files: ['contracts/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', contractImportRestrictions],
     },
   },
 );

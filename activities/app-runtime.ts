@@ -1,10 +1,15 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
-import type { AppDatabaseTarget, AppHealth, AppRuntime, PointAppResult, RestartResult } from './platform/app-runtime';
+import { FailureType } from '../contracts/failure-types';
+import { withHeartbeat } from './activity-context';
+import { databaseUrl } from '../lib/postgres-url';
+import type { DatabaseConnection, DatabaseConnections } from './database-connections';
+import type { AppHealth, AppRuntime, PointAppResult, RestartResult } from './ports/app-runtime';
+import type { SecretStore } from './ports/secret-store';
 
-/** Builds a connection target (with its password) from a database's config name, inside the worker only. */
-export type DatabaseTargetResolver = (name: string) => AppDatabaseTarget;
+/** The one resolver of database names the worker wired (config databases and platform instances). */
+export type DatabaseTargetResolver = DatabaseConnections['connection'];
 
 export interface PointAppAtDatabaseInput { database: string }
 export interface WaitUntilAppHealthyInput {
@@ -14,16 +19,24 @@ export interface WaitUntilAppHealthyInput {
   pollIntervalSeconds?: number;
 }
 
-function resolve(targets: DatabaseTargetResolver, name: string): AppDatabaseTarget {
+export interface AppRuntimeWiring {
+  runtime: AppRuntime;
+  databases: DatabaseTargetResolver;
+  secrets: SecretStore;
+  /** The secret that holds the application's database connection (config `app.connectionSecret`). */
+  connectionSecret: string;
+}
+
+function resolve(targets: DatabaseTargetResolver, name: string): DatabaseConnection {
   try {
     return targets(name);
   } catch (error) {
-    throw ApplicationFailure.create({ type: 'UnknownDatabase', message: `database: ${(error as Error).message}`, nonRetryable: true });
+    throw ApplicationFailure.create({ type: FailureType.UnknownDatabase, message: `database: ${(error as Error).message}`, nonRetryable: true });
   }
 }
 
 /** The target's own system identifier, so "healthy" means this cluster and not one on a reused port. */
-async function systemIdentifierOf(target: AppDatabaseTarget): Promise<string | null> {
+async function systemIdentifierOf(target: DatabaseConnection): Promise<string | null> {
   const client = new Client({ host: target.host, port: target.port, database: target.database, user: target.user, password: target.password, connectionTimeoutMillis: 3000 });
   client.on('error', () => undefined);
   try {
@@ -37,13 +50,17 @@ async function systemIdentifierOf(target: AppDatabaseTarget): Promise<string | n
 }
 
 /**
- * Cut-over activities over an AppRuntime. Inputs and results carry config names and host:port only;
- * the password is resolved here, by name, and written straight into the app's configuration.
+ * Cut-over activities over an AppRuntime. Inputs and results carry config names and host:port only: the
+ * application's connection to the database is written here, inside the worker, as a new version of its
+ * connection secret in the SecretStore, and the runtime is pointed at that version by reference.
  */
-export function createAppRuntimeActivities(runtime: AppRuntime, targets: DatabaseTargetResolver) {
+export function createAppRuntimeActivities({ runtime, databases, secrets, connectionSecret }: AppRuntimeWiring) {
   return {
     async pointAppAtDatabase(input: PointAppAtDatabaseInput): Promise<PointAppResult> {
-      return runtime.pointAppAt(resolve(targets, input.database));
+      const target = resolve(databases, input.database);
+      const endpoint = { host: target.host, port: target.port, database: target.database };
+      const secret = await secrets.write(connectionSecret, databaseUrl({ ...endpoint, user: target.user, password: await target.password() }));
+      return runtime.pointAppAt({ database: input.database, endpoint, secret: { name: secret.name, version: secret.version } });
     },
 
     async rollbackAppDatabasePointer(): Promise<PointAppResult> {
@@ -51,7 +68,8 @@ export function createAppRuntimeActivities(runtime: AppRuntime, targets: Databas
     },
 
     async restartApp(): Promise<RestartResult> {
-      return runtime.restart();
+      const { restartedAt, stopped, started } = await runtime.restart();
+      return { restartedAt, stopped, started };
     },
 
     async scaleApp(input: { replicas: number }): Promise<{ replicas: number }> {
@@ -59,23 +77,23 @@ export function createAppRuntimeActivities(runtime: AppRuntime, targets: Databas
     },
 
     async waitUntilAppHealthy(input: WaitUntilAppHealthyInput): Promise<AppHealth> {
-      const target = resolve(targets, input.database);
+      const target = resolve(databases, input.database);
       const context = Context.current();
       const systemIdentifier = await systemIdentifierOf(target);
       try {
-        return await runtime.waitHealthy({
+        return await withHeartbeat((beat) => runtime.waitHealthy({
           expect: { address: `${target.host}:${target.port}`, database: target.database, systemIdentifier },
           timeoutMs: (input.timeoutSeconds ?? 120) * 1000,
           intervalMs: (input.pollIntervalSeconds ?? 1) * 1000,
-          onPoll: (attempt, lastAnswer) => context.heartbeat({ attempt, lastAnswer }),
+          onPoll: (attempt, lastAnswer) => beat({ attempt, lastAnswer }),
           signal: context.cancellationSignal,
-        });
+        }));
       } catch (error) {
         if (context.cancellationSignal.aborted) {
           await context.cancelled; // rejects with the CancelledFailure the SDK expects
           throw error;
         }
-        throw ApplicationFailure.create({ type: 'AppNotHealthy', message: (error as Error).message });
+        throw ApplicationFailure.create({ type: FailureType.AppNotHealthy, message: (error as Error).message });
       }
     },
   };

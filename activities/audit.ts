@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Pool, PoolClient } from 'pg';
 import { auditRowHash, canonicalJson, canonicalTimestamp, chainAuditRows, GENESIS_HASH, NotCanonicalJsonError, type AuditRowContent } from './audit-hash';
 import { findSecretLikeValues } from './audit-secrets';
+import { FailureType } from '../contracts/failure-types';
 
 export { installAuditSchema, type AuditSchemaOptions } from './audit-schema';
 export { GENESIS_HASH } from './audit-hash';
@@ -22,10 +23,10 @@ export interface AuditChainVerdict { ok: boolean; rows: number; problems: AuditP
 
 /** Failure types a workflow may match on; all are non-retryable (a retry would fail the same way). */
 export const auditFailureTypes = {
-  gap: 'AuditGap',
-  conflict: 'AuditConflict',
-  invalid: 'InvalidAuditEntry',
-  secret: 'SecretInAuditDetail',
+  gap: FailureType.AuditGap,
+  conflict: FailureType.AuditConflict,
+  invalid: FailureType.InvalidAuditEntry,
+  secret: FailureType.SecretInAuditDetail,
 } as const;
 
 /** A row as verifyAuditChain reads it (at already in canonical form). */

@@ -1,10 +1,5 @@
+import type { DatabaseDirectory } from './database-connections';
 import { readIntegrityTotals } from './seed-integrity-query';
-import type { Pool } from 'pg';
-
-/** Resolves a database by the name the config gives it; the URL and password never leave the worker. */
-export interface DatabaseDirectory {
-  pool(name: string): Pool;
-}
 
 export interface DatabaseHealth {
   database: string;

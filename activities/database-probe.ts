@@ -1,4 +1,4 @@
-import type { DatabaseDirectory } from './database-health';
+import type { DatabaseDirectory } from './database-connections';
 
 export interface DatabaseProbe {
   database: string;

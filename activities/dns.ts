@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { Dns, DnsRecord, DnsSwitch } from './platform/dns';
+import type { Dns, DnsRecord, DnsSwitch } from './ports/dns';
+import { FailureType } from '../contracts/failure-types';
 
 /** DNS failover activities: names and host:port only, never credentials. */
 export function createDnsActivities(dns: Dns) {
@@ -12,7 +13,7 @@ export function createDnsActivities(dns: Dns) {
         return await dns.switchTarget(input.name, input.target, { ttlSeconds: input.ttlSeconds });
       } catch (error) {
         // A malformed name or target will not become valid on retry.
-        if (/^(name|target|ttlSeconds):/.test((error as Error).message)) throw ApplicationFailure.create({ type: 'InvalidInput', message: (error as Error).message, nonRetryable: true });
+        if (/^(name|target|ttlSeconds):/.test((error as Error).message)) throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: (error as Error).message, nonRetryable: true });
         throw error;
       }
     },

@@ -1,79 +1,87 @@
-import { createDatabaseHealthActivities, type DatabaseDirectory } from './database-health';
-import { createDatabaseProbeActivities } from './database-probe';
-import { createAppRuntimeActivities, type DatabaseTargetResolver } from './app-runtime';
-import { createDnsActivities } from './dns';
-import type { AppRuntime } from './platform/app-runtime';
-import type { Dns } from './platform/dns';
-import { notConfigured } from './platform/not-configured';
+import { createAppRuntimeActivities } from './app-runtime';
 import { createAuditActivities, type AuditActivities } from './audit';
+import type { DatabaseConnections } from './database-connections';
+import { createDatabaseHealthActivities } from './database-health';
+import { createDatabaseProbeActivities } from './database-probe';
+import { createDnsActivities } from './dns';
+import { createMigrationActivities, type MigrationToolDirectory } from './migrations';
 import { createNotificationActivities } from './notifications';
-import type { Notifier } from './platform/notifier';
-import { createConsoleNotifier } from './platform/local/console-notifier';
-import { createRunbookPlanActivities, defaultRunbookPlanConfig, type RunbookPlanConfig } from './runbook-plan';
-import { createReportActivities } from './reports';
-
-import type { DatabasePlatform } from './platform/database-platform';
-import { createPlatformActivities, unconfiguredDatabasePlatform } from './platform-activities';
-import type { ObjectStore } from './platform/object-store';
-import { createValidationActivities } from './validation';
+import { createPlatformActivities } from './platform-activities';
+import type { AppRuntime } from './ports/app-runtime';
+import type { DatabasePlatform } from './ports/database-platform';
+import type { Dns } from './ports/dns';
+import { notConfigured, notConfiguredDatabasePlatform } from './ports/not-configured';
+import type { Notifier } from './ports/notifier';
+import type { ObjectStore } from './ports/object-store';
+import type { SecretStore } from './ports/secret-store';
 import { createReplicaLagActivities } from './replica-lag';
-import { createMigrationActivities } from './migrations';
-import type { MigrationTool } from './platform/migration-tool';
-import { createSqlDirectoryMigrationTool } from './platform/local/sql-directory-migrations';
+import { createReportActivities } from './reports';
+import { createRunbookPlanActivities, type RunbookPlanConfig } from './runbook-plan';
+import { createValidationActivities } from './validation';
 
-export interface ActivityDependencies {
-  databases: DatabaseDirectory;
-  /** Connection targets (with passwords) by config name, for pointing the app at a database. */
-  databaseTargets?: DatabaseTargetResolver;
+/**
+ * What the activities are built over: the ports (adapters the worker's wiring point chose, worker/adapters.ts)
+ * and the worker's database connections. Nothing here builds an adapter; a port left out stands in as
+ * "not configured" and refuses, naming the config key to add, so every activity is still registered.
+ */
+export interface ActivityPorts {
+  databases: DatabaseConnections;
+  databasePlatform?: DatabasePlatform;
+  objectStore?: ObjectStore;
   appRuntime?: AppRuntime;
   dns?: Dns;
+  secrets?: SecretStore;
+  notifier?: Notifier;
+  /** The application's migrations, by database name. */
+  migrations?: MigrationToolDirectory;
+  /** The secret the application's database connection is written to when it is pointed at a database. */
+  appConnectionSecret?: string;
   /** Config name of the database holding dr_audit_log (config `audit.database`); no audit activities without it. */
   auditDatabase?: string;
-  /** Where runbook notifications go; default: the console. */
-  notifier?: Notifier;
-  /** The worker config's environment, approvals and objectives; default: the config defaults (no gates). */
+  /** The worker config's environment, approvals and objectives. */
   runbookPlan?: RunbookPlanConfig;
-  /** The DatabasePlatform adapter the worker wired from config; activities refuse clearly without one. */
-  platform?: DatabasePlatform;
-  /** Where reports, baselines, diffs and drill evidence go (a directory locally, S3 in the cloud). */
-  objectStore?: ObjectStore;
-  /** Directory of the application's versioned up/down SQL migrations (config `migrations.directory`). */
-  migrationsDirectory?: string;
 }
 
-/** Every activity the worker registers, built over the clients the worker wired from config. */
-export function createActivities(deps: ActivityDependencies) {
+/** Every activity the worker registers, built over the ports the worker wired from config. */
+export function createActivities(ports: ActivityPorts) {
+  const { databases } = ports;
+  const objectStore = ports.objectStore ?? notConfigured<ObjectStore>('the object store (reports, baselines, diffs)', 'objectStore');
   return {
-    ...createDatabaseHealthActivities(deps.databases),
-    ...createReplicaLagActivities(deps.databases),
-    ...createDatabaseProbeActivities(deps.databases),
-    ...createAppRuntimeActivities(deps.appRuntime ?? notConfigured<AppRuntime>('the application runtime', 'app'), deps.databaseTargets ?? ((name) => { throw new Error(`no database targets are wired (asked for ${name})`); })),
-    ...createDnsActivities(deps.dns ?? notConfigured<Dns>('DNS', 'dns')),
+    ...createDatabaseHealthActivities(databases),
+    ...createReplicaLagActivities(databases),
+    ...createDatabaseProbeActivities(databases),
+    ...createAppRuntimeActivities({
+      runtime: ports.appRuntime ?? notConfigured<AppRuntime>('the application runtime', 'app'),
+      databases: (name) => databases.connection(name),
+      secrets: ports.secrets ?? notConfigured<SecretStore>('the secret store', 'secretsDir'),
+      connectionSecret: ports.appConnectionSecret ?? 'app-database-connection',
+    }),
+    ...createDnsActivities(ports.dns ?? notConfigured<Dns>('DNS', 'dns')),
     // Typed as always present so workflows can call them; a worker without `audit` in its config does not register them.
-    ...(deps.auditDatabase ? createAuditActivities(deps.databases.pool(deps.auditDatabase)) : ({} as AuditActivities)),
-    ...createNotificationActivities(deps.notifier ?? createConsoleNotifier()),
-    ...createRunbookPlanActivities(deps.runbookPlan ?? defaultRunbookPlanConfig()),
-    ...createPlatformActivities(deps.platform ?? unconfiguredDatabasePlatform()),
-    ...createValidationActivities(deps.databases, deps.objectStore ?? notConfigured<ObjectStore>('the object store (baselines, diffs)', 'objectStore')),
-    ...createReportActivities(deps.objectStore ?? notConfigured<ObjectStore>('the object store (reports)', 'objectStore')),
-    ...createMigrationActivities((name) => (deps.migrationsDirectory ? createSqlDirectoryMigrationTool(deps.databases.pool(name), deps.migrationsDirectory) : notConfigured<MigrationTool>('the migration tool', 'migrations.directory'))),
+    ...(ports.auditDatabase ? createAuditActivities(databases.pool(ports.auditDatabase)) : ({} as AuditActivities)),
+    ...createNotificationActivities(ports.notifier ?? notConfigured<Notifier>('notifications', 'notifiers')),
+    ...createRunbookPlanActivities(ports.runbookPlan),
+    ...createPlatformActivities(ports.databasePlatform ?? notConfiguredDatabasePlatform()),
+    ...createValidationActivities(databases, objectStore),
+    ...createReportActivities(objectStore),
+    ...createMigrationActivities(ports.migrations ?? (() => notConfigured('the migration tool', 'migrations.directory'))),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
-export type { DatabaseHealth, DatabaseDirectory } from './database-health';
-export type { ReplicaLag } from './replica-lag';
+export type { DatabaseHealth } from './database-health';
+export type { DatabaseConnection, DatabaseConnections, DatabaseDirectory } from './database-connections';
+export type { ReplicaLagMeasurement } from './replica-lag';
 export type { DatabaseProbe, NewestCommit } from './database-probe';
 export type { DatabaseTargetResolver, PointAppAtDatabaseInput, WaitUntilAppHealthyInput } from './app-runtime';
-export type { AppHealth, PointAppResult, RestartResult } from './platform/app-runtime';
-export type { DnsRecord, DnsSwitch } from './platform/dns';
+export type { AppHealth, AppHealthCheck, PointAppResult, RestartResult } from './ports/app-runtime';
+export type { DnsRecord, DnsSwitch } from './ports/dns';
 export type { AuditEntry, AuditChainVerdict, AuditProblem } from './audit';
-export type { Notification, Notifier } from './platform/notifier';
-export type { GatePlan, EscalationTier, RunbookPlan } from './runbook-plan';
+export type { Notifier } from './ports/notifier';
 export type { PlatformActivities } from './platform-activities';
 export type { ValidationGateResult, BaselineSummary, TableDiffSummary, RepairResult, Reconciliation } from './validation';
-export type { ObjectStore } from './platform/object-store';
+export type { ObjectStore } from './ports/object-store';
 export type { PublishRunbookReportInput, ReportExtras, RunbookReportJson, ValidationLine } from './reports';
 export type {
   BackupSet, BackupType, BackupVerification, InstanceDescription, InstanceId, PointInTimeRestoreResult, RecoveryPoint, RecoveryTarget, RestorePoint, RestoreResult,
-} from './platform/database-platform';
+} from './ports/database-platform';

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { MigrationStatus, MigrationTool, RollbackPlan } from './platform/migration-tool';
+import type { MigrationStatus, MigrationTool, RollbackPlan } from './ports/migration-tool';
+import { FailureType } from '../contracts/failure-types';
 
 /** Resolves the migration tool of a configured database, by name. */
 export type MigrationToolDirectory = (database: string) => MigrationTool;
@@ -22,13 +23,13 @@ export function createMigrationActivities(tools: MigrationToolDirectory) {
       const tool = tools(input.database);
       const plan = await tool.planRollback(input.toVersion);
       if (plan.blockers.length) {
-        throw ApplicationFailure.create({ type: 'RollbackImpossible', message: `cannot roll back ${input.database} to ${input.toVersion}: ${plan.blockers.join('; ')}`, nonRetryable: true, details: [plan] });
+        throw ApplicationFailure.create({ type: FailureType.RollbackImpossible, message: `cannot roll back ${input.database} to ${input.toVersion}: ${plan.blockers.join('; ')}`, nonRetryable: true, details: [plan] });
       }
       try {
         return await tool.rollback(input.toVersion);
       } catch (error) {
         // The transaction was rolled back, so nothing changed; retrying the same SQL would fail the same way.
-        throw ApplicationFailure.create({ type: 'RollbackImpossible', message: `rollback of ${input.database} to ${input.toVersion} failed and was undone: ${(error as Error).message}`, nonRetryable: true });
+        throw ApplicationFailure.create({ type: FailureType.RollbackImpossible, message: `rollback of ${input.database} to ${input.toVersion} failed and was undone: ${(error as Error).message}`, nonRetryable: true });
       }
     },
   };

@@ -1,4 +1,5 @@
-import type { Notification, Notifier } from './platform/notifier';
+import type { Notifier } from './ports/notifier';
+import type { Notification } from '../contracts/notifications';
 
 /** The runbook's one notification activity; the worker decides which adapters it reaches. */
 export function createNotificationActivities(notifier: Notifier) {

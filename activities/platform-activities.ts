@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { withHeartbeat } from './activity-context';
 import {
   PlatformRequestError,
   PlatformVerificationError,
@@ -16,7 +17,7 @@ import {
   type RecoveryTarget,
   type RestorePoint,
   type RestoreResult,
-} from './platform/database-platform';
+} from './ports/database-platform';
 
 /**
  * The id of the instance a workflow step builds: the same on every retry of the step (so a retry after
@@ -29,11 +30,19 @@ export function instanceIdFor(workflowId: string, step: string): InstanceId {
   return `${/^[a-z]/.test(readable) ? '' : 'i-'}${readable}-${hash}`;
 }
 
-/** Builds an instance: `step` tells apart two calls of the same activity in one workflow. */
-interface BuildInput {
-  sourceInstanceId: InstanceId;
-  step?: string;
+/**
+ * The database a platform operation starts from, by its name in the worker config. The platform enrols a
+ * database's primary under that name, so the name is also its instance id (`instanceOf`, the one place
+ * that says so). Runs recorded before the activities took `database` passed `sourceInstanceId`.
+ */
+type SourceDatabase = { database: string } | { sourceInstanceId: InstanceId };
+
+function instanceOf(source: SourceDatabase): InstanceId {
+  return 'database' in source ? source.database : source.sourceInstanceId;
 }
+
+/** Builds an instance: `step` tells apart two calls of the same activity in one workflow. */
+type BuildInput = SourceDatabase & { step?: string };
 
 const heartbeatEveryMs = 2000;
 
@@ -44,25 +53,15 @@ const heartbeatEveryMs = 2000;
  */
 async function operation<T>(fn: (options: OperationOptions) => Promise<T>): Promise<T> {
   const context = Context.current();
-  let last: OperationProgress = { phase: 'checking' };
-  const timer = setInterval(() => context.heartbeat(last), heartbeatEveryMs);
+  const checking: OperationProgress = { phase: 'checking' };
   try {
-    context.heartbeat(last);
-    return await fn({
-      signal: context.cancellationSignal,
-      onProgress: (progress) => {
-        last = progress;
-        context.heartbeat(progress);
-      },
-    });
+    return await withHeartbeat((beat) => fn({ signal: context.cancellationSignal, onProgress: beat }), { everyMs: heartbeatEveryMs, initial: checking });
   } catch (error) {
     if (context.cancellationSignal.aborted) throw new CancelledFailure(`cancelled: ${(error as Error).message}`);
     if (error instanceof PlatformRequestError || error instanceof PlatformVerificationError) {
       throw ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
     }
     throw error;
-  } finally {
-    clearInterval(timer);
   }
 }
 
@@ -78,35 +77,35 @@ export function createPlatformActivities(platform: DatabasePlatform) {
       return operation(() => platform.describeInstance(input.instanceId));
     },
 
-    async listDatabaseBackups(input: { sourceInstanceId: InstanceId }): Promise<BackupSet[]> {
-      return operation(() => platform.listBackups(input.sourceInstanceId));
+    async listDatabaseBackups(input: SourceDatabase): Promise<BackupSet[]> {
+      return operation(() => platform.listBackups(instanceOf(input)));
     },
 
-    async takeDatabaseBackup(input: { sourceInstanceId: InstanceId; type: BackupType }): Promise<BackupSet> {
-      return operation((o) => platform.takeBackup(input, o));
+    async takeDatabaseBackup(input: SourceDatabase & { type: BackupType }): Promise<BackupSet> {
+      return operation((o) => platform.takeBackup({ sourceInstanceId: instanceOf(input), type: input.type }, o));
     },
 
-    async verifyDatabaseBackups(input: { sourceInstanceId: InstanceId }): Promise<BackupVerification> {
-      return operation((o) => platform.verifyBackups(input.sourceInstanceId, o));
+    async verifyDatabaseBackups(input: SourceDatabase): Promise<BackupVerification> {
+      return operation((o) => platform.verifyBackups(instanceOf(input), o));
     },
 
-    async createRestorePoint(input: { sourceInstanceId: InstanceId; name: string }): Promise<RestorePoint> {
-      return operation((o) => platform.createRestorePoint(input, o));
+    async createRestorePoint(input: SourceDatabase & { name: string }): Promise<RestorePoint> {
+      return operation((o) => platform.createRestorePoint({ sourceInstanceId: instanceOf(input), name: input.name }, o));
     },
 
     async restoreBackupToNewInstance(input: BuildInput & { backupLabel?: string }): Promise<RestoreResult> {
       const instanceId = builtInstanceId(input.step);
-      return operation((o) => platform.restoreBackupToNewInstance({ instanceId, sourceInstanceId: input.sourceInstanceId, backupLabel: input.backupLabel }, o));
+      return operation((o) => platform.restoreBackupToNewInstance({ instanceId, sourceInstanceId: instanceOf(input), backupLabel: input.backupLabel }, o));
     },
 
     async restoreToPointInTime(input: BuildInput & { target: RecoveryTarget }): Promise<PointInTimeRestoreResult> {
       const instanceId = builtInstanceId(input.step);
-      return operation((o) => platform.restoreToPointInTime({ instanceId, sourceInstanceId: input.sourceInstanceId, target: input.target }, o));
+      return operation((o) => platform.restoreToPointInTime({ instanceId, sourceInstanceId: instanceOf(input), target: input.target }, o));
     },
 
     async createReplica(input: BuildInput): Promise<RestoreResult> {
       const instanceId = builtInstanceId(input.step);
-      return operation((o) => platform.createReplica({ instanceId, sourceInstanceId: input.sourceInstanceId }, o));
+      return operation((o) => platform.createReplica({ instanceId, sourceInstanceId: instanceOf(input) }, o));
     },
 
     async promoteReplica(input: { instanceId: InstanceId }): Promise<InstanceDescription> {
@@ -124,24 +123,3 @@ export function createPlatformActivities(platform: DatabasePlatform) {
 }
 
 export type PlatformActivities = ReturnType<typeof createPlatformActivities>;
-
-/** Stands in when the worker config names no platform: every call says what to configure. */
-export function unconfiguredDatabasePlatform(): DatabasePlatform {
-  const refuse = (): never => {
-    throw new PlatformRequestError('no database platform is configured: add `platform.local` (stateDir, stanza) to the worker config');
-  };
-  return {
-    describeInstance: async () => refuse(),
-    listBackups: async () => refuse(),
-    takeBackup: async () => refuse(),
-    createRestorePoint: async () => refuse(),
-    verifyBackups: async () => refuse(),
-    restoreBackupToNewInstance: async () => refuse(),
-    restoreToPointInTime: async () => refuse(),
-    createReplica: async () => refuse(),
-    promoteReplica: async () => refuse(),
-    deleteInstance: async () => refuse(),
-    waitUntilAvailable: async () => refuse(),
-    connectionFor: () => undefined,
-  };
-}

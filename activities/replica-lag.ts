@@ -1,8 +1,8 @@
-import type { DatabaseDirectory } from './database-health';
+import { judgeReplicaLag, type ReplicaLag } from '../contracts/replica-lag';
+import type { DatabaseDirectory } from './database-connections';
 
-/** Whether a database answers at all: a region outage is confirmed by its primary not answering. */
 /** How far behind its primary a replica is, and the recovery point a promotion now would give. */
-export interface ReplicaLag {
+export interface ReplicaLagMeasurement {
   instanceId: string;
   inRecovery: boolean;
   streaming: boolean;
@@ -14,12 +14,11 @@ export interface ReplicaLag {
   replayLsn: string | null;
   /** WAL received but not yet replayed (promotion replays it first). */
   unreplayedBytes: number;
-  /** WAL the primary has written that the replica has not replayed; null when the primary does not answer. */
-  bytesBehindPrimary: number | null;
+  /** WAL the primary has written that the replica has not replayed; unknown when the primary does not answer. */
+  lag: ReplicaLag;
   /**
-   * The newest commit a promotion now keeps, as a time: the check time when the replica has replayed all
-   * the primary wrote; otherwise its newest replayed commit (with the primary gone, commits after it may be
-   * lost: the conservative bound). Null when nothing can be said (no commit replayed, primary unreachable).
+   * The newest commit a promotion now keeps, as a time (judgeReplicaLag): the check time when the replica
+   * has replayed all the primary wrote, else its newest replayed commit. Null when nothing can be said.
    */
   recoveryPoint: { newestCommittedAt: string; basis: string } | null;
 }
@@ -36,7 +35,9 @@ export function createReplicaLagActivities(databases: DatabaseDirectory) {
   }
 
   return {
-    async measureReplicaLag(input: { instanceId: string; primary: string }): Promise<ReplicaLag> {
+    /** `database`: the primary, by its name in the worker config (runs recorded before it was named so passed `primary`). */
+    async measureReplicaLag(input: { instanceId: string } & ({ database: string } | { primary: string })): Promise<ReplicaLagMeasurement> {
+      const database = 'database' in input ? input.database : input.primary;
       const replica = databases.pool(input.instanceId);
       const row = (await replica.query<{ in_recovery: boolean; checked_at: Date; last_replay: Date | null; receive_lsn: string | null; replay_lsn: string | null; unreplayed: string | null; streaming: boolean }>(`
         SELECT pg_is_in_recovery() AS in_recovery,
@@ -46,17 +47,14 @@ export function createReplicaLagActivities(databases: DatabaseDirectory) {
                pg_last_wal_replay_lsn()::text AS replay_lsn,
                pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::text AS unreplayed,
                EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') AS streaming`)).rows[0]!;
-      const primaryLsn = row.in_recovery && row.replay_lsn ? await currentLsnOf(input.primary) : null;
-      const bytesBehindPrimary = primaryLsn && row.replay_lsn
+      const primaryLsn = row.in_recovery && row.replay_lsn ? await currentLsnOf(database) : null;
+      const bytes = primaryLsn && row.replay_lsn
         ? Math.max(0, Number((await replica.query<{ d: string }>('SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::text AS d', [primaryLsn, row.replay_lsn])).rows[0]!.d))
-        : null;
+        : undefined;
+      const lag: ReplicaLag = bytes === undefined ? { state: 'unknown', reason: row.in_recovery ? `${database} does not answer` : `${input.instanceId} is not in recovery` } : bytes === 0 ? { state: 'caught-up' } : { state: 'behind', bytes };
       const checkedAt = row.checked_at.toISOString();
       const newestReplayedCommitAt = row.last_replay ? row.last_replay.toISOString() : null;
-      let recoveryPoint: ReplicaLag['recoveryPoint'] = null;
-      if (bytesBehindPrimary === 0) recoveryPoint = { newestCommittedAt: checkedAt, basis: `replayed everything ${input.primary} has written` };
-      else if (newestReplayedCommitAt) {
-        recoveryPoint = { newestCommittedAt: newestReplayedCommitAt, basis: bytesBehindPrimary === null ? `${input.primary} does not answer: commits after the newest replayed one may be lost` : `${bytesBehindPrimary} bytes behind ${input.primary}` };
-      }
+      const { recoveryPoint } = judgeReplicaLag({ lag, newestReplayedCommitAt, at: checkedAt, primary: database });
       return {
         instanceId: input.instanceId,
         inRecovery: row.in_recovery,
@@ -66,8 +64,8 @@ export function createReplicaLagActivities(databases: DatabaseDirectory) {
         receiveLsn: row.receive_lsn,
         replayLsn: row.replay_lsn,
         unreplayedBytes: Math.max(0, Number(row.unreplayed ?? 0)),
-        bytesBehindPrimary,
-        recoveryPoint,
+        lag,
+        recoveryPoint: recoveryPoint ?? null,
       };
     },
   };

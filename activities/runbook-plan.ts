@@ -1,56 +1,45 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { ApprovalsConfig, GateConfig, ObjectivesConfig } from '../worker/config';
-import { durationToMs, workerConfigSchema } from '../worker/config';
+import { durationToMs } from '../contracts/durations';
+import type { GatePlan, RunbookPlan } from '../contracts/runbook-plan';
+import { FailureType } from '../contracts/failure-types';
 
-export interface EscalationTier {
-  /** Milliseconds after the gate opened. */
-  afterMs: number;
-  /** Who is notified at this tier, e.g. "technical-team". */
-  audience: string;
-}
 
-export interface GatePlan {
+/** A gate as the worker config writes it (durations as text, e.g. "15 minutes"). */
+export interface GateConfig {
   approvers: string[];
-  /** Distinct approvals needed (M of the N approvers). */
-  quorum: number;
-  /** The runbook's starter may not approve. */
-  twoPersonRule: boolean;
-  escalation: EscalationTier[];
-  /** Milliseconds after the gate opened at which it fails closed. */
-  deadlineMs: number;
+  quorum?: number;
+  twoPersonRule?: boolean;
+  escalation?: Array<{ after: string; notify: string }>;
+  deadline?: string;
 }
 
-export interface RunbookPlan {
-  scenario: string;
-  environment: string;
-  gates: Record<string, GatePlan>;
-  /** How gates decide in drill mode: the drill policy approves, or the gate's approvers do. */
-  drill?: { autoApprove: boolean };
-  objectives: { rtoSeconds: number; rpoSeconds: number };
-}
-
+/** The parts of the worker config a plan is made of (the worker's parsed config has this shape). */
 export interface RunbookPlanConfig {
   environment: string;
-  approvals: ApprovalsConfig;
-  objectives: ObjectivesConfig;
-}
-
-/** The config defaults: the seed's escalation tiers and objectives, and no gates. */
-export function defaultRunbookPlanConfig(): RunbookPlanConfig {
-  const { environment, approvals, objectives } = workerConfigSchema.parse({ databases: {} });
-  return { environment, approvals, objectives };
+  approvals: {
+    escalation: Array<{ after: string; notify: string }>;
+    deadline: string;
+    gates: Record<string, GateConfig>;
+    scenarios: Record<string, { gates: Record<string, GateConfig> }>;
+    drill: { autoApprove: boolean };
+  };
+  objectives: {
+    default: { rto: string; rpo: string };
+    scenarios: Record<string, { rto?: string; rpo?: string }>;
+  };
 }
 
 /**
  * The plan a runbook follows, read from the worker config when the runbook starts (so the answer is in
  * history and a later config change never breaks replay): its gates and its objectives.
  */
-export function createRunbookPlanActivities(config: RunbookPlanConfig) {
+export function createRunbookPlanActivities(config: RunbookPlanConfig | undefined) {
   return {
     async loadRunbookPlan(input: { scenario: string; environment: string }): Promise<RunbookPlan> {
+      if (!config) throw ApplicationFailure.create({ type: FailureType.InvalidPlan, nonRetryable: true, message: 'no runbook plan is wired: the worker passes its config (environment, approvals, objectives) to the activities' });
       if (input.environment !== config.environment) {
         throw ApplicationFailure.create({
-          type: 'WrongEnvironment',
+          type: FailureType.WrongEnvironment,
           nonRetryable: true,
           message: `environment: this worker serves "${config.environment}", not "${input.environment}" (start the runbook on that environment's task queue)`,
         });
@@ -70,12 +59,12 @@ export function createRunbookPlanActivities(config: RunbookPlanConfig) {
   };
 }
 
-function gatePlan(name: string, gate: GateConfig, approvals: ApprovalsConfig): GatePlan {
+function gatePlan(name: string, gate: GateConfig, approvals: RunbookPlanConfig['approvals']): GatePlan {
   const approvers = [...new Set(gate.approvers.map((a) => a.trim()))];
   const quorum = gate.quorum ?? 1;
   if (quorum > approvers.length) {
     throw ApplicationFailure.create({
-      type: 'InvalidPlan',
+      type: FailureType.InvalidPlan,
       nonRetryable: true,
       message: `approvals.gates.${name}.quorum: ${quorum} approvals needed but only ${approvers.length} approver(s) listed`,
     });

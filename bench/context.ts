@@ -1,6 +1,6 @@
 import type { Client as TemporalClient } from '@temporalio/client';
-import type { DatabasePlatform } from '../activities/platform/database-platform';
-import type { PgBackRestSetup } from '../activities/platform/local/pgbackrest';
+import type { DatabasePlatform } from '../activities/ports/database-platform';
+import type { PgBackRestSetup } from '../activities/adapters/local/postgres/pgbackrest';
 import type { LocalStack } from '../stack/local-stack';
 import type { WorkerConfig } from '../worker/config';
 

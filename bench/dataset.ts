@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { benchDataset, seedFinancialDataset, type DatasetSize } from '../demo/financial-dataset';
-import type { DatabasePlatform } from '../activities/platform/database-platform';
-import { InstanceRegistry } from '../activities/platform/local/instance-registry';
+import type { DatabasePlatform } from '../activities/ports/database-platform';
+import { InstanceRegistry } from '../activities/adapters/local/postgres/instance-registry';
+import { writeFileAtomic } from '../lib/atomic-file';
 
 export type Scale = 'small' | 'full';
 
@@ -64,7 +65,7 @@ export async function ensureDataset(options: { stateDir: string; productionUrl: 
     const size = (await db.query<{ size: string }>('SELECT pg_size_pretty(pg_database_size(current_database())) AS size')).rows[0]!.size;
     options.log(`seeded in ${((Date.now() - started) / 1000).toFixed(0)} s; database size ${size}`);
     const marker: DatasetMarker = { size: options.size, seed: options.seed, seededAt: new Date().toISOString(), transactions: total };
-    writeFileSync(markerFile, JSON.stringify(marker, null, 2) + '\n');
+    writeFileAtomic(markerFile, JSON.stringify(marker, null, 2) + '\n', 0o644);
     return marker;
   } finally {
     await db.end();

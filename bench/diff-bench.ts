@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Client, type ClientBase } from 'pg';
 import { describeTable, quoteIdentifier } from '../activities/validation/schema-catalog';
-import type { PostgresCluster } from '../stack/postgres-cluster';
+import type { PostgresCluster } from '../activities/adapters/local/postgres/cluster';
 import { timed, type BenchContext } from './context';
 import { tenthTable } from './dataset';
 import { formatMegabytes, formatSeconds, type BenchResult } from './report-table';

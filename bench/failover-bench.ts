@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { startRunbook } from '../client/runbooks';
-import { approveUpdate, statusQuery, type RunbookResult } from '../workflows/messages';
+import { approveUpdate, statusQuery } from '../workflows/messages';
+import type { RunbookResult } from '../contracts/runbook-status';
 import { recoverFromServerFailureInput } from '../workflows/recover-from-server-failure';
 import { sleep, type BenchContext } from './context';
 import { formatSeconds, type BenchResult } from './report-table';

@@ -4,10 +4,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { createLocalDatabasePlatform, pgBackRestSetupOf, stopPlatformInstances, type LocalPlatformOptions } from '../activities/platform/local/local-database-platform';
+import { pgBackRestSetupOf, stopPlatformInstances, type LocalPlatformOptions } from '../activities/adapters/local/postgres';
+import { createAdapters } from '../worker/adapters';
 import { startLocalStack } from '../stack/local-stack';
 import { repoRoot } from '../stack/paths';
-import { stopClusterIfRunning, type PostgresCluster } from '../stack/postgres-cluster';
+import { stopClusterIfRunning, type PostgresCluster } from '../activities/adapters/local/postgres';
 import { runMain } from '../lib/prerequisite-error';
 import { loadWorkerConfig } from '../worker/config';
 import { createRunbookWorker } from '../worker/worker';
@@ -73,7 +74,7 @@ void runMain(async () => {
   try {
     const config = loadWorkerConfig(stack.configFile);
     const local = config.platform!.local!;
-    const platform = createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 });
+    const platform = createAdapters(config).databasePlatform;
     await removeLeftoverInstances(platform, local.stateDir, log);
     const marker = await ensureDataset({ stateDir, productionUrl: stack.production.url(stack.databaseName), size, seed, log });
     if (!(await platform.listBackups('production')).some((b) => b.type === 'full')) {

@@ -1,10 +1,10 @@
 import { Client } from 'pg';
-import { createDirectoryObjectStore } from '../activities/platform/local/directory-object-store';
 import { createValidationActivities } from '../activities/validation';
-import { createSecretResolver } from '../worker/secrets';
-import { createDatabaseDirectory } from '../worker/database-directory';
+import { createAdapters } from '../worker/adapters';
+import { createDatabaseConnections } from '../worker/database-connections';
 import { timed, type BenchContext } from './context';
 import { formatSeconds, median, type BenchResult } from './report-table';
+import { describeFailedChecks } from '../contracts/validation';
 
 /**
  * The same figures the gate computes, by hand, in one statement: user count, transaction count and
@@ -27,8 +27,9 @@ FROM (SELECT count(*) AS n, coalesce(sum(amount), 0) AS total, max(created_at) A
 
 /** Validation gate (runValidationChecks, every built-in check, with a baseline) / the hand-written statement. */
 export async function benchValidationGate(ctx: BenchContext, repetitions: number): Promise<BenchResult> {
-  const databases = createDatabaseDirectory(ctx.config, createSecretResolver(ctx.config.secretsDir), ctx.platform);
-  const objectStore = createDirectoryObjectStore(ctx.config.objectStore!.directory);
+  const adapters = createAdapters(ctx.config);
+  const databases = createDatabaseConnections(ctx.config, adapters.secrets, ctx.platform);
+  const objectStore = adapters.objectStore;
   const validation = createValidationActivities(databases, objectStore);
   const raw = new Client({ connectionString: ctx.stack.production.url(ctx.stack.databaseName) });
   await raw.connect();
@@ -63,7 +64,7 @@ export async function benchValidationGate(ctx: BenchContext, repetitions: number
       ratio,
       goal: '≤ 1.2',
       met: ratio <= 1.2,
-      note: `median of ${repetitions}${repetitions > 1 ? ' after a warm-up' : ', no warm-up'}; ${first!.checks.length} checks (${first!.passed ? 'all passed' : `FAILED: ${first!.summary.filter((l) => !l.startsWith('✅')).join('; ')}`})`,
+      note: `median of ${repetitions}${repetitions > 1 ? ' after a warm-up' : ', no warm-up'}; ${first!.checks.length} checks (${first!.passed ? 'all passed' : `FAILED: ${describeFailedChecks(first!)}`})`,
     };
   } finally {
     await raw.end();

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ObjectStore } from '../activities/platform/object-store';
+import type { ObjectStore } from '../activities/ports/object-store';
 
 /**
  * The ObjectStore the CLI reads published reports from: the worker's local store directory, from

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import type { RunbookInput } from '../workflows/inputs';
-import { DrEnvironment, DrIncidentId, DrScenario, DrStatus } from '../workflows/search-attributes';
-import { abortUpdate, approveUpdate, rejectUpdate, statusQuery, type AbortRequest, type GateVote, type GateVoteOutcome, type RunbookResult, type RunbookStatus } from '../workflows/messages';
+import type { RunbookInput } from '../contracts/inputs';
+import { errorText } from '../contracts/error-text';
+import { runbookSummary } from '../contracts/summary';
+import { DrEnvironment, DrIncidentId, DrScenario, DrStatus } from '../contracts/search-attributes';
+import { abortUpdate, approveUpdate, rejectUpdate, statusQuery } from '../workflows/messages';
+import type { AbortRequest, GateVote, GateVoteOutcome, RunbookResult, RunbookStatus } from '../contracts/runbook-status';
 
-/** The one line the Web UI's workflow list shows for a runbook (no secrets, no customer data). */
-export function runbookSummary(scenario: string, input: Pick<RunbookInput, 'incidentId' | 'environment' | 'mode' | 'startedBy'>): string {
-  return `${input.mode === 'drill' ? 'DRILL ' : ''}${scenario} · ${input.incidentId} · ${input.environment} · started by ${input.startedBy}`;
-}
+export { runbookSummary };
 
 export interface StartRunbookOptions<I extends Pick<RunbookInput, 'incidentId' | 'environment' | 'mode' | 'startedBy'>> {
   /** The workflow type, e.g. "recoverFromServerFailure". */
@@ -58,10 +58,7 @@ export class RunbookNotFound extends Error {
 const CLOSED = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT', 'CONTINUED_AS_NEW']);
 
 /** The validator's own words: the Update's failure message, without the SDK's wrapping. */
-function refusalOf(error: unknown): string {
-  const e = error as Error & { cause?: Error };
-  return (e.cause?.message || e.message).trim();
-}
+const refusalOf = (error: unknown) => errorText(error, { innermost: true }).trim();
 
 async function describeOrNotFound(client: Client, workflowId: string) {
   try {

@@ -1,10 +1,5 @@
 import type { z } from 'zod';
-import { assessDatabaseHealthInput } from '../workflows/inputs';
-import { recoverFromAccidentalDeletionInput } from '../workflows/recover-from-accidental-deletion';
-import { recoverFromRegionOutageInput } from '../workflows/recover-from-region-outage';
-import { recoverFromFailedMigrationInput } from '../workflows/recover-from-failed-migration';
-import { recoverFromServerFailureInput } from '../workflows/recover-from-server-failure';
-import { runDrillInput } from '../workflows/run-drill';
+import { startableWorkflows } from '../workflows/scenarios';
 
 /** A command-line flag that fills one input field, e.g. `--incident <id>` → incidentId. */
 export interface FlagMapping {
@@ -18,8 +13,8 @@ export interface FlagMapping {
 }
 
 /**
- * One startable scenario. To add one, append an entry to `scenarios` below: the workflow type, its zod
- * input schema (the one the workflow itself validates with) and the flags that fill its fields.
+ * One startable scenario as the CLI knows it: the workflows' own entry (workflow type, input schema,
+ * description, kind; workflows/scenarios.ts) plus the flags that fill its fields.
  */
 export interface ScenarioEntry {
   /** What people type: `dr start <name>`. */
@@ -46,14 +41,11 @@ export const runbookFlags: FlagMapping[] = [
   { flag: '--declared-at <iso>', field: 'declaredAt', description: 'when the incident was declared; the RTO clock starts here' },
 ];
 
-/** Every scenario `dr start` knows. One entry per workflow; nothing else needs to change to add one. */
-export const scenarios: ScenarioEntry[] = [
-  {
-    name: 'assess',
-    workflowType: 'assessDatabaseHealth',
-    description: 'assess a database: connectivity and the critical integrity totals (the first step of every runbook)',
-    input: assessDatabaseHealthInput,
-    kind: 'workflow',
+/** The CLI's part of a scenario: its flags, and field values applied before the input file and the flags. */
+type CliPart = Pick<ScenarioEntry, 'flags' | 'defaults'>;
+
+const cli: Record<string, CliPart> = {
+  assess: {
     defaults: { database: 'production' },
     flags: [
       { flag: '--database <name>', field: 'database', description: 'database name from the worker config (default production)' },
@@ -61,12 +53,7 @@ export const scenarios: ScenarioEntry[] = [
       { flag: '--environment <name>', field: 'environment', description: 'environment from the worker config (default local)' },
     ],
   },
-  {
-    name: 'accidental-deletion',
-    workflowType: 'recoverFromAccidentalDeletion',
-    description: 'point-in-time restore to a new instance just before the deletion, validate, approve, then repair (copy the lost rows back) or cut over',
-    input: recoverFromAccidentalDeletionInput,
-    kind: 'runbook',
+  'accidental-deletion': {
     flags: [
       ...runbookFlags,
       { flag: '--target-time <iso>', field: 'targetTime', description: 'a time just before the deletion (ISO 8601 with a zone)' },
@@ -75,24 +62,14 @@ export const scenarios: ScenarioEntry[] = [
       { flag: '--tables <list>', field: 'tables', description: 'comma-separated tables to compare and repair', parse: (v) => v.split(',').map((t) => t.trim()).filter(Boolean) },
     ],
   },
-  {
-    name: 'region-outage',
-    workflowType: 'recoverFromRegionOutage',
-    description: 'promote the cross-region replica, scale up the standby application, approve, switch DNS, verify',
-    input: recoverFromRegionOutageInput,
-    kind: 'runbook',
+  'region-outage': {
     flags: [
       ...runbookFlags,
       { flag: '--replica <id>', field: 'replica', description: 'the cross-region replica to promote (platform instance id)' },
       { flag: '--dns-name <name>', field: 'dnsName', description: 'the name the application resolves its database through (default db.mita.internal)' },
     ],
   },
-  {
-    name: 'failed-migration',
-    workflowType: 'recoverFromFailedMigration',
-    description: 'safety backup, approve, roll back with the down migrations, checks; else a point-in-time restore to before the migration and a cutover',
-    input: recoverFromFailedMigrationInput,
-    kind: 'runbook',
+  'failed-migration': {
     flags: [
       ...runbookFlags,
       { flag: '--to-version <version>', field: 'toVersion', description: 'the previous stable schema version, e.g. 0001' },
@@ -100,12 +77,7 @@ export const scenarios: ScenarioEntry[] = [
       { flag: '--database <name>', field: 'database', description: 'the production database (default production)' },
     ],
   },
-  {
-    name: 'server-failure',
-    workflowType: 'recoverFromServerFailure',
-    description: 'confirm the failure over a window of checks, promote the standby (lag within the RPO) or restore the latest backup, validate, approve, cut the app over',
-    input: recoverFromServerFailureInput,
-    kind: 'runbook',
+  'server-failure': {
     flags: [
       ...runbookFlags,
       { flag: '--replica <id>', field: 'replica', description: 'the standby to promote (platform instance id)' },
@@ -114,18 +86,27 @@ export const scenarios: ScenarioEntry[] = [
       { flag: '--database <name>', field: 'database', description: 'the production database (default production)' },
     ],
   },
-  {
-    name: 'drill',
-    workflowType: 'runDrill',
-    description: 'run a scenario as a drill: isolated targets, measured against the objectives, always cleaned up',
-    input: runDrillInput,
-    kind: 'workflow',
+  drill: {
     flags: [
       { flag: '--scenario <name>', field: 'scenario', description: 'the scenario to drill' },
       { flag: '--as <name>', field: 'startedBy', description: 'who starts the drill' },
     ],
   },
-];
+};
+
+/**
+ * Every scenario `dr start` knows: each startable workflow of workflows/scenarios.ts with its flags here.
+ * A workflow without flags here is still startable, with --input.
+ */
+export const scenarios: ScenarioEntry[] = Object.entries(startableWorkflows).map(([name, workflow]) => ({
+  name,
+  workflowType: workflow.workflowType,
+  description: workflow.description,
+  input: workflow.input,
+  kind: workflow.kind,
+  flags: cli[name]?.flags ?? [],
+  ...(cli[name]?.defaults ? { defaults: cli[name].defaults } : {}),
+}));
 
 export function findScenario(name: string, table: ScenarioEntry[] = scenarios): ScenarioEntry | undefined {
   return table.find((s) => s.name === name);

@@ -1,5 +1,5 @@
 import { formatDuration } from '../activities/reports';
-import type { GateView, RunbookStatus, TimelineEntry } from '../workflows/messages';
+import type { GateView, RunbookStatus, TimelineEntry } from '../contracts/runbook-status';
 
 function clock(iso: string | undefined): string {
   return iso ? iso.slice(11, 19) + 'Z' : '…';

@@ -4,8 +4,9 @@ import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import { writeFileAtomic } from '../lib/atomic-file';
-import { parseDnsMapping, resolveInMapping } from '../activities/platform/local/dns-mapping-file';
-import { endpointOfUrl, parseEnvFile } from '../activities/platform/local/env-file';
+import { parseDnsMapping, resolveInMapping } from '../activities/adapters/local/dns-mapping-file';
+import { parseEnvFile } from '../activities/adapters/local/env-file';
+import { endpointOfUrl } from '../lib/postgres-url';
 
 /**
  * The demo financial application the runbooks cut over. DATABASE_URL is read from the env file once,

@@ -1,17 +1,19 @@
+import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { createLocalDatabasePlatform } from '../activities/platform/local/local-database-platform';
-import { createDirectoryObjectStore } from '../activities/platform/local/directory-object-store';
 import { startRunbook } from '../client/runbooks';
 import { seedFinancialDataset, smallDataset } from '../demo/financial-dataset';
 import { startSteadyWriter } from '../demo/steady-writer';
 import { defaultStateDir } from '../stack/paths';
+import { exportHistory } from './record-history';
 import { runMain } from '../lib/prerequisite-error';
 import { resetLocalState, startLocalStack } from '../stack/local-stack';
+import { createAdapters } from '../worker/adapters';
 import { loadWorkerConfig } from '../worker/config';
 import { createRunbookWorker } from '../worker/worker';
-import { approveUpdate, statusQuery, type RunbookResult } from '../workflows/messages';
+import { approveUpdate, statusQuery } from '../workflows/messages';
+import type { RunbookResult } from '../contracts/runbook-status';
 import { recoverFromAccidentalDeletionInput } from '../workflows/recover-from-accidental-deletion';
 
 // `npm run demo`: a whole DR drill on this machine. The embedded stack comes up (Temporal, production
@@ -20,7 +22,9 @@ import { recoverFromAccidentalDeletionInput } from '../workflows/recover-from-ac
 // runbook runs in drill mode: point-in-time restore to a new instance just before the DELETE, validation,
 // a demo approver at the gate, the repair rehearsed as a dry run, cleanup; then the report with the
 // measured RTO and RPO. `--once` stops everything at the end; otherwise the stack stays up until Ctrl-C.
+// `--record-history <file>` also writes the drill's history (a replay fixture, see scripts/record-history.ts).
 const once = process.argv.includes('--once');
+const recordHistoryTo = process.argv.includes('--record-history') ? path.resolve(process.argv[process.argv.indexOf('--record-history') + 1] ?? '') : undefined;
 const log = (line: string) => console.log(`demo: ${line}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const port = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
@@ -55,8 +59,8 @@ void runMain(async () => {
     await seedFinancialDataset(db, smallDataset, 1);
 
     const config = loadWorkerConfig(stack.configFile);
-    const local = config.platform!.local!;
-    const platform = createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 });
+    const adapters = createAdapters(config);
+    const platform = adapters.databasePlatform;
     log('taking a full backup with pgBackRest');
     const backup = await platform.takeBackup({ sourceInstanceId: 'production', type: 'full' });
     log(`backup ${backup.label} done`);
@@ -102,7 +106,7 @@ void runMain(async () => {
 
     // The report the runbook wrote to the object store (Markdown), as an auditor would read it.
     const reportKey = result.report && 'markdownKey' in result.report ? result.report.markdownKey : undefined;
-    const report = reportKey ? await createDirectoryObjectStore(config.objectStore!.directory).get(reportKey) : undefined;
+    const report = reportKey ? await adapters.objectStore.get(reportKey) : undefined;
     console.log(`\n${report ? report.toString('utf8') : `(no report was written: ${JSON.stringify(result.report)})`}`);
     console.log(`Verdict: ${result.verdict}${result.verdictDetail ? ` (${result.verdictDetail})` : ''}`);
     console.log(`RTO: ${result.rto.elapsedSeconds} s (objective ${result.rto.objectiveSeconds} s) ${result.rto.withinObjective ? '✅' : '❌'}`);
@@ -111,6 +115,9 @@ void runMain(async () => {
     for (const line of result.output?.repairPlan ?? []) console.log(`  ${line}`);
     if (reportKey) console.log(`Report: ${config.objectStore!.directory}/${reportKey}`);
     console.log(`Steady writer: ${written.inserted} transactions written during the drill`);
+    const history = await handle.fetchHistory();
+    console.log(`History: ${history.events?.length ?? 0} events for this run`);
+    if (recordHistoryTo) console.log(`Recorded the history (${exportHistory(stack.temporal, handle.workflowId, recordHistoryTo)} events) to ${recordHistoryTo}`);
     console.log(`\nWeb UI:   ${stack.temporal.uiUrl}`);
     console.log(`This run: ${runUrl}`);
     console.log(`Temporal: ${stack.temporal.address} (namespace ${stack.temporal.namespace}, task queue ${taskQueue})`);

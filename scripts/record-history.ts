@@ -1,12 +1,15 @@
-// Re-records the histories the replay test (test/unit/runbook-replay.test.ts) replays:
-//   node --import tsx scripts/record-history.ts
+// Records the histories the replay tests replay (test/unit/runbook-replay.test.ts, scenario-replay.test.ts):
+//   node --import tsx scripts/record-history.ts              the fixture runbook's histories, in today's shape
+//   npm run demo -- --once --record-history <file>           the demo's drill (a scenario history)
 // Run it only when a change to the runbook engine is MEANT to change its history (then say so in the
-// commit); a replay failure otherwise means the change breaks runbooks already in flight.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// commit, and keep the older recordings: runs of the older shape may still be in flight). A replay
+// failure otherwise means the change breaks runbooks already in flight.
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { writeFileAtomic } from '../lib/atomic-file';
 import { temporalBinary } from '../stack/paths';
 import { startTemporalServer } from '../stack/temporal-server';
 import { abortSignal, approveSignal, approveUpdate, rejectUpdate } from '../workflows/messages';
@@ -14,6 +17,18 @@ import { fixtureActivities, fixtureInput, gateOpen, newRecorder, startFixture, w
 import { quietTemporalLogs } from '../test/support/quiet-logs';
 
 export const historiesDir = path.join(__dirname, '..', 'test', 'fixtures', 'histories');
+/** Where the fixture runbook's histories of today's shape go (the audit trail written in batches). */
+export const currentShapeDir = path.join(historiesDir, 'batched-audit');
+
+/**
+ * Writes a workflow's history in the standard JSON format, as the CLI writes it (the SDK's
+ * historyToJSON trips over a protobufjs version clash in this install).
+ */
+export function exportHistory(server: { address: string; namespace: string }, workflowId: string, file: string): number {
+  const json = JSON.parse(execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', server.address, '--namespace', server.namespace], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as { events: unknown[] };
+  writeFileAtomic(file, JSON.stringify(json, null, 2) + '\n', 0o644);
+  return json.events.length;
+}
 
 async function main(): Promise<void> {
   quietTemporalLogs();
@@ -43,11 +58,9 @@ async function main(): Promise<void> {
         await waitForStatus(handle, gateOpen('cutover'), 'cutover gate open');
         await script(handle);
         await handle.result();
-        const file = path.join(historiesDir, `${name}.json`);
-        // The CLI writes the standard JSON history format (historyToJSON trips over a protobufjs version clash).
-        const json = execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json', '--address', server.address, '--namespace', server.namespace], { encoding: 'utf8' });
-        writeFileSync(file, JSON.stringify(JSON.parse(json), null, 2) + '\n');
-        console.log(`recorded ${path.relative(process.cwd(), file)}`);
+        const file = path.join(currentShapeDir, `${name}.json`);
+        const events = exportHistory(server, handle.workflowId, file);
+        console.log(`recorded ${path.relative(process.cwd(), file)} (${events} events)`);
       });
     }
   } finally {

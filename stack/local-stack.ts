@@ -1,21 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
 import YAML from 'yaml';
 import { installAuditSchema } from '../activities/audit';
+import { enrolPrimaryInstance, prepareStanzaPrimary, startPostgresCluster, stopClusterIfRunning, stopPlatformInstances, superuser, type LocalPlatformOptions, type PostgresCluster } from '../activities/adapters/local/postgres';
+import type { AppRuntime } from '../activities/ports/app-runtime';
 import { createFinancialSchema } from '../demo/financial-dataset';
-import { startPostgresCluster, stopClusterIfRunning, superuser, type PostgresCluster } from './postgres-cluster';
-import { enrolPrimaryInstance, prepareStanzaPrimary, stopPlatformInstances, type LocalPlatformOptions } from '../activities/platform/local/local-database-platform';
-import { startTemporalServer, type TemporalServer } from './temporal-server';
+import { writeFileAtomic } from '../lib/atomic-file';
 import { freePort } from '../lib/ports';
-import { createHostsFileDns } from '../activities/platform/local/hosts-file-dns';
-import { createLocalAppRuntime, type LocalAppRuntime } from '../activities/platform/local/local-app-runtime';
-import { databaseUrl, formatEnvFile } from '../activities/platform/local/env-file';
-import { createSqlDirectoryMigrationTool } from '../activities/platform/local/sql-directory-migrations';
+import { databaseUrl } from '../lib/postgres-url';
+import { createAdapters, defaultAppConnectionSecret, type Adapters } from '../worker/adapters';
+import { loadWorkerConfig } from '../worker/config';
+import { repoRoot } from './paths';
+import { startTemporalServer, type TemporalServer } from './temporal-server';
 
 /** The demo application's versioned migrations; the schema the stack creates is their version 0001. */
-export const demoMigrationsDirectory = path.join(__dirname, '..', 'demo', 'migrations');
+export const demoMigrationsDirectory = path.join(repoRoot, 'demo', 'migrations');
+
+/** How the local application runtime starts the demo financial service (config `app.command`). */
+export const demoServiceCommand = () => [process.execPath, '--import', 'tsx', path.join(repoRoot, 'demo', 'financial-service.ts')];
 
 export interface LocalStackOptions {
   stateDir: string;
@@ -40,8 +44,8 @@ export interface LocalStack {
   databaseName: string;
   /** Worker config file (YAML) naming the production database; its password is a secret file beside it. */
   configFile: string;
-  /** The demo financial service, when started. */
-  app?: LocalAppRuntime & { port: number; url: string };
+  /** The demo financial service, when started (through the worker's AppRuntime adapter). */
+  app?: AppRuntime & { port: number; url: string; stop(): Promise<void> };
   /** The name the application resolves through the DNS mapping file to reach its database. */
   databaseHostName: string;
   dnsMappingFile: string;
@@ -50,7 +54,9 @@ export interface LocalStack {
 
 /**
  * The embedded default: a real Temporal dev server and a real PostgreSQL 15 "production" cluster,
- * both on loopback, plus the worker config that names them. Stops only what it started.
+ * both on loopback, plus the worker config that names them. The application, its DNS name and its
+ * baseline migration are set up through the adapters the worker's wiring point picks from that config.
+ * Stops only what it started.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
@@ -70,7 +76,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stopOnFailure.push(() => production.stop());
     await createDatabaseIfMissing(production, databaseName);
     await createApplicationSchema(production, databaseName);
-    await markBaselineMigration(production, databaseName);
     await enrolPrimaryInstance(platform, { instanceId: 'production', cluster: production, database: databaseName });
     log(`PostgreSQL "production" is up on 127.0.0.1:${production.port} (database ${databaseName})`);
 
@@ -80,28 +85,32 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const auditWriterPassword = await prepareAuditDatabase(control, options.stateDir);
     log(`PostgreSQL "control" is up on 127.0.0.1:${control.port} (database ${auditDatabaseName})`);
 
+    const appPort = await freePort();
+    const dnsMappingFile = path.join(options.stateDir, 'dns.json');
+    const configFile = writeWorkerConfig(options.stateDir, production, databaseName, control, auditWriterPassword, {
+      appEnvFile: path.join(options.stateDir, 'app', 'financial-service.env'), appPort, dnsMappingFile, approvers: options.approvers ?? ['alice', 'bob', 'carol'],
+    });
+    const adapters = createAdapters(loadWorkerConfig(configFile));
+    await markBaselineMigration(adapters, production, databaseName);
+
     // The application reaches its database through a name (db.mita.internal), as it would in production:
     // the region-outage runbook switches that name; the server-failure runbook repoints the app itself.
-    const dnsMappingFile = path.join(options.stateDir, 'dns.json');
-    const dns = createHostsFileDns({ mappingFile: dnsMappingFile, defaultTtlSeconds: 1 });
-    if ((await dns.currentTarget(databaseHostName))?.target !== `127.0.0.1:${production.port}`) await dns.switchTarget(databaseHostName, `127.0.0.1:${production.port}`, { ttlSeconds: 1 });
-
-    const appPort = await freePort();
-    const appEnvFile = path.join(options.stateDir, 'app', 'financial-service.env');
-    mkdirSync(path.dirname(appEnvFile), { recursive: true });
-    writeFileSync(appEnvFile, formatEnvFile({ DATABASE_URL: databaseUrl({ host: databaseHostName, port: production.port, database: databaseName, user: superuser, password: production.password }), DR_DATABASE_NAME: 'production' }, 'The demo financial service\'s database (written by the local stack).'), { mode: 0o600 });
+    if ((await adapters.dns.currentTarget(databaseHostName))?.target !== `127.0.0.1:${production.port}`) await adapters.dns.switchTarget(databaseHostName, `127.0.0.1:${production.port}`, { ttlSeconds: 1 });
+    const endpoint = { host: databaseHostName, port: production.port, database: databaseName };
+    const connection = await adapters.secrets.write(defaultAppConnectionSecret, databaseUrl({ ...endpoint, user: superuser, password: production.password }));
+    await adapters.appRuntime.pointAppAt({ database: 'production', endpoint, secret: { name: connection.name, version: connection.version } });
     let app: LocalStack['app'];
     if (options.withApp !== false) {
-      const runtime = createLocalAppRuntime({ envFile: appEnvFile, port: appPort, dnsFile: dnsMappingFile });
+      const runtime = adapters.appRuntime;
       log(`starting the demo financial service on 127.0.0.1:${appPort}`);
+      const stopApp = () => runtime.scale(0).then(() => undefined);
       // Registered before the wait: a service that never gets healthy is stopped too, not left running.
-      stopOnFailure.push(() => runtime.stop().then(() => undefined));
+      stopOnFailure.push(stopApp);
       await runtime.restart();
       await runtime.waitHealthy({ timeoutMs: 30_000 });
-      app = Object.assign(runtime, { port: appPort, url: `http://127.0.0.1:${appPort}` });
+      app = Object.assign(runtime, { port: appPort, url: `http://127.0.0.1:${appPort}`, stop: stopApp });
     }
 
-    const configFile = writeWorkerConfig(options.stateDir, production, databaseName, control, auditWriterPassword, { appEnvFile, appPort, dnsMappingFile, approvers: options.approvers ?? ['alice', 'bob', 'carol'] });
     return {
       temporal,
       production,
@@ -178,10 +187,10 @@ function stopDemoServices(appDir: string): void {
 }
 
 /** Records version 0001 in schema_migrations, so the failed-migration runbook has a version to return to. */
-async function markBaselineMigration(cluster: PostgresCluster, database: string): Promise<void> {
+async function markBaselineMigration(adapters: Adapters, cluster: PostgresCluster, database: string): Promise<void> {
   const pool = new Pool({ connectionString: cluster.url(database), max: 1 });
   try {
-    await createSqlDirectoryMigrationTool(pool, demoMigrationsDirectory).migrate('0001');
+    await adapters.migrationTool(pool).migrate('0001');
   } finally {
     await pool.end();
   }
@@ -207,7 +216,7 @@ async function prepareAuditDatabase(control: PostgresCluster, stateDir: string):
 }
 
 function writeSecret(secretsDir: string, name: string, value: string): void {
-  writeFileSync(path.join(secretsDir, name), value + '\n', { mode: 0o600 });
+  writeFileAtomic(path.join(secretsDir, name), value + '\n', 0o600);
 }
 
 interface AppWiring { appEnvFile: string; appPort: number; dnsMappingFile: string; approvers: string[] }
@@ -228,7 +237,7 @@ function writeWorkerConfig(stateDir: string, production: PostgresCluster, databa
     platform: { local: { stateDir: 'platform', stanza: 'production' } },
     objectStore: { directory: 'objects' },
     migrations: { directory: path.relative(stateDir, demoMigrationsDirectory) },
-    app: { envFile: path.relative(stateDir, wiring.appEnvFile), port: wiring.appPort },
+    app: { envFile: path.relative(stateDir, wiring.appEnvFile), port: wiring.appPort, command: demoServiceCommand(), workingDirectory: repoRoot, connectionSecret: defaultAppConnectionSecret },
     dns: { mappingFile: path.relative(stateDir, wiring.dnsMappingFile), defaultTtlSeconds: 1 },
     // Every gate of every scenario: one approval of three listed people; cutover gates keep the two-person rule.
     approvals: {
@@ -236,6 +245,6 @@ function writeWorkerConfig(stateDir: string, production: PostgresCluster, databa
     },
   };
   const file = path.join(stateDir, 'dr-config.yaml');
-  writeFileSync(file, '# Written by the local stack; names the databases the worker may reach.\n' + YAML.stringify(config));
+  writeFileAtomic(file, '# Written by the local stack; names the databases the worker may reach.\n' + YAML.stringify(config), 0o644);
   return file;
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { msToNumber } from '@temporalio/common/lib/time';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { duration } from '../contracts/durations';
 
 const databaseConfig = z.strictObject({
   host: z.string().default('127.0.0.1'),
@@ -13,18 +13,6 @@ const databaseConfig = z.strictObject({
   passwordSecret: z.string().min(1),
 });
 
-/** A duration such as "15 minutes", "90s" or "1h" (the Temporal SDK's format). */
-const duration = z.string().refine((value) => {
-  try {
-    return msToNumber(value as never) >= 0;
-  } catch {
-    return false;
-  }
-}, 'must be a duration such as "15 minutes", "90s" or "1h"');
-
-export function durationToMs(value: string): number {
-  return msToNumber(value as never);
-}
 
 const escalationTier = z.strictObject({
   after: duration.describe('time after the gate opened'),
@@ -90,8 +78,12 @@ const appConfig = z.strictObject({
   port: z.number().int().min(1).max(65535),
   /** Defaults to http://127.0.0.1:<port>/health/database. */
   healthUrl: z.string().url().optional(),
-  /** The service command without its flags; defaults to the demo financial service. */
+  /** The service command without its flags (the local stack names the demo financial service); required by the local runtime. */
   command: z.array(z.string().min(1)).min(1).optional(),
+  /** Where the service runs, relative to the config file; default: the env file's directory. */
+  workingDirectory: z.string().min(1).optional(),
+  /** The secret (by name) the runbooks write the application's database connection to; default app-database-connection. */
+  connectionSecret: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "letters, digits, '.', '_' and '-'").optional(),
   pidFile: z.string().optional(),
   logFile: z.string().optional(),
 });
@@ -154,6 +146,7 @@ export function loadWorkerConfig(file: string): WorkerConfig {
     config.app.envFile = fromConfigDir(config.app.envFile);
     if (config.app.pidFile) config.app.pidFile = fromConfigDir(config.app.pidFile);
     if (config.app.logFile) config.app.logFile = fromConfigDir(config.app.logFile);
+    if (config.app.workingDirectory) config.app.workingDirectory = fromConfigDir(config.app.workingDirectory);
   }
   if (config.dns) config.dns.mappingFile = fromConfigDir(config.dns.mappingFile);
   if (config.objectStore) config.objectStore.directory = fromConfigDir(config.objectStore.directory);

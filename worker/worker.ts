@@ -1,14 +1,8 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { createLocalDatabasePlatform } from '../activities/platform/local/local-database-platform';
+import { createAdapters, defaultAppConnectionSecret } from './adapters';
 import type { WorkerConfig } from './config';
-import { createDatabaseDirectory } from './database-directory';
-import { createNotifier } from './notifiers';
-import { createSecretResolver } from './secrets';
-import { createLocalAppRuntime } from '../activities/platform/local/local-app-runtime';
-import { createHostsFileDns } from '../activities/platform/local/hosts-file-dns';
-import { createDatabaseTargetResolver } from './database-targets';
-import { createDirectoryObjectStore } from '../activities/platform/local/directory-object-store';
+import { createDatabaseConnections } from './database-connections';
 
 export interface RunbookWorkerOptions {
   connection: NativeConnection;
@@ -22,20 +16,22 @@ export interface RunbookWorkerOptions {
  * shutdownGraceTime for in-flight activities (a restore can take minutes) before cancelling them.
  */
 export async function createRunbookWorker(options: RunbookWorkerOptions) {
-  const local = options.config.platform?.local;
-  const platform = local ? createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 }) : undefined;
-  const databases = createDatabaseDirectory(options.config, createSecretResolver(options.config.secretsDir), platform);
-  const databaseTargets = createDatabaseTargetResolver(options.config, createSecretResolver(options.config.secretsDir), platform);
-  const { app, dns } = options.config;
-  const appRuntime = app && createLocalAppRuntime({ ...app, dnsFile: dns?.mappingFile });
-  const objectStore = options.config.objectStore && createDirectoryObjectStore(options.config.objectStore.directory);
-  const hostsDns = dns && createHostsFileDns({ mappingFile: dns.mappingFile, defaultTtlSeconds: dns.defaultTtlSeconds });
+  const { config } = options;
+  const adapters = createAdapters(config);
+  const databases = createDatabaseConnections(config, adapters.secrets, adapters.databasePlatform);
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ databases, databaseTargets, appRuntime, dns: hostsDns, auditDatabase: options.config.audit?.database, notifier: createNotifier(options.config.notifiers), runbookPlan: options.config, platform, objectStore, migrationsDirectory: options.config.migrations?.directory }),
+    activities: createActivities({
+      ...adapters,
+      databases,
+      migrations: (name) => adapters.migrationTool(databases.pool(name)),
+      appConnectionSecret: config.app?.connectionSecret ?? defaultAppConnectionSecret,
+      auditDatabase: config.audit?.database,
+      runbookPlan: config,
+    }),
     shutdownGraceTime: '5 minutes',
   });
   return {

@@ -1,7 +1,9 @@
-import { ApplicationFailure, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities, DatabaseHealth } from '../activities';
-import { assessDatabaseHealthInput, describeIssues, type AssessDatabaseHealthInput } from './inputs';
+import { z } from 'zod';
+import { configName, describeIssues } from '../contracts/inputs';
 import { DrEnvironment, DrIncidentId, DrScenario, DrStatus } from './search-attributes';
+import { FailureType } from '../contracts/failure-types';
 
 const { checkDatabaseHealth } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -9,11 +11,18 @@ const { checkDatabaseHealth } = proxyActivities<Activities>({
   summary: 'SELECT now(), version() and the critical integrity query',
 });
 
+export const assessDatabaseHealthInput = z.strictObject({
+  database: configName.describe('the database to assess, by its name in the worker config'),
+  environment: configName.default('local'),
+  incidentId: z.string().min(1).max(64).optional(),
+});
+export type AssessDatabaseHealthInput = z.input<typeof assessDatabaseHealthInput>;
+
 /** Step 1 of every runbook: is the database reachable, and do the money totals look sane? */
 export async function assessDatabaseHealth(rawInput: AssessDatabaseHealthInput): Promise<DatabaseHealth> {
   const parsed = assessDatabaseHealthInput.safeParse(rawInput);
   if (!parsed.success) {
-    throw ApplicationFailure.create({ type: 'InvalidInput', message: describeIssues(parsed.error), nonRetryable: true });
+    throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: describeIssues(parsed.error), nonRetryable: true });
   }
   const input = parsed.data;
   upsertSearchAttributes([
@@ -22,6 +31,7 @@ export async function assessDatabaseHealth(rawInput: AssessDatabaseHealthInput):
     { key: DrIncidentId, value: input.incidentId ?? workflowInfo().workflowId },
     { key: DrStatus, value: 'running' },
   ]);
+  setCurrentDetails(`**assessment** of ${input.database} · ${input.incidentId ?? workflowInfo().workflowId} · ${input.environment}`);
   const health = await checkDatabaseHealth({ database: input.database });
   upsertSearchAttributes([{ key: DrStatus, value: 'completed' }]);
   return health;

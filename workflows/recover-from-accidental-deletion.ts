@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { runbookFields, configName, isoInstant } from './inputs';
+import { runbookFields, configName, isoInstant } from '../contracts/inputs';
 import { runRunbook } from './runbook';
 import { assessDatabase, cutOverApplication, longOperation, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
 
@@ -32,7 +32,7 @@ export async function recoverFromAccidentalDeletion(input: RecoverFromAccidental
     const restored = await rb.step({
       name: `restore ${database} to ${targetTime} into a new instance`,
       activity: 'restoreToPointInTime',
-      args: [{ sourceInstanceId: database, step: 'pitr', target: { kind: 'time', time: targetTime } }],
+      args: [{ database, step: 'pitr', target: { kind: 'time', time: targetTime } }],
       affectsProduction: false,
       options: longOperation,
       describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, recovered to ${r.recoveredTo.lastCommitAt ?? 'no commit'} (${r.recoveredTo.stopReason ?? 'stopped at target'})`,

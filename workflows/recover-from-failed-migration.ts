@@ -1,10 +1,13 @@
 import { ApplicationFailure, isCancellation, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { RollbackPlan } from '../activities/platform/migration-tool';
-import { runbookFields, configName, isoInstant } from './inputs';
+import type { RollbackPlan } from '../activities/ports/migration-tool';
+import { runbookFields, configName, isoInstant } from '../contracts/inputs';
 import { runRunbook } from './runbook';
 import { recoverFromAccidentalDeletion } from './recover-from-accidental-deletion';
 import { assessDatabase, longOperation, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
+import { FailureType, failureTypeOf } from '../contracts/failure-types';
+import { errorText } from '../contracts/error-text';
+import { describeFailedChecks } from '../contracts/validation';
 
 export const recoverFromFailedMigrationInput = z.strictObject({
   ...runbookFields,
@@ -20,10 +23,6 @@ type FailedMigrationRunbook = ScenarioRunbook<z.output<typeof recoverFromFailedM
 /** Why the in-place rollback was given up for a point-in-time restore; undefined while it still holds. */
 type FallbackReason = string | undefined;
 
-function failureMessage(error: unknown): string {
-  const cause = (error as { cause?: unknown }).cause;
-  return cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
-}
 
 /**
  * Failed migration (seed 000, scenario 1, "Option A: Quick Migration Rollback"): assess production
@@ -44,7 +43,7 @@ export async function recoverFromFailedMigration(input: RecoverFromFailedMigrati
       args: [{ database }],
       affectsProduction: false,
       options: validationOperation,
-      describe: (r) => (r.passed ? `${r.checks.length} checks passed` : `corruption indicators: ${r.summary.filter((l) => !l.startsWith('✅')).join('; ')}`),
+      describe: (r) => (r.passed ? `${r.checks.length} checks passed` : `corruption indicators: ${describeFailedChecks(r)}`),
     });
     const status = await rb.step({
       name: `read the schema version of ${database}`,
@@ -62,10 +61,10 @@ export async function recoverFromFailedMigration(input: RecoverFromFailedMigrati
     });
 
     // The safety net before anything changes: a backup of the state as it is, and a named WAL point at it.
-    const backup = await rb.step({ name: `safety backup of ${database}`, activity: 'takeDatabaseBackup', args: [{ sourceInstanceId: database, type: 'incr' }], affectsProduction: false, options: longOperation, describe: (b) => `backup set ${b.label}` });
+    const backup = await rb.step({ name: `safety backup of ${database}`, activity: 'takeDatabaseBackup', args: [{ database, type: 'incr' }], affectsProduction: false, options: longOperation, describe: (b) => `backup set ${b.label}` });
     // Unique per run (a name already taken would return the older point), the same on every replay.
     const pointName = `before-rollback-${workflowInfo().runId}`;
-    await rb.step({ name: `restore point ${pointName}`, activity: 'createRestorePoint', args: [{ sourceInstanceId: database, name: pointName }], affectsProduction: false, options: longOperation, describe: (p) => `at ${p.lsn} (${p.createdAt})` });
+    await rb.step({ name: `restore point ${pointName}`, activity: 'createRestorePoint', args: [{ database, name: pointName }], affectsProduction: false, options: longOperation, describe: (p) => `at ${p.lsn} (${p.createdAt})` });
 
     let fallback: FallbackReason = plan.blockers.length ? `the rollback is impossible: ${plan.blockers.join('; ')}` : undefined;
     if (!fallback) {
@@ -86,13 +85,13 @@ export async function recoverFromFailedMigration(input: RecoverFromFailedMigrati
         await validateRecoveredDatabase(rb, target, { incidentTime: migrationStartedAt });
       } catch (error) {
         if (isCancellation(error)) throw error;
-        const type = (error as { cause?: { type?: string } }).cause?.type ?? (error as { type?: string }).type;
-        if (type !== 'RollbackImpossible' && type !== 'ValidationFailed') throw error;
-        fallback = `${type === 'RollbackImpossible' ? 'the rollback failed and was undone' : 'the critical checks failed after the rollback'}: ${failureMessage(error)}`;
+        const type = failureTypeOf(error);
+        if (type !== FailureType.RollbackImpossible && type !== FailureType.ValidationFailed) throw error;
+        fallback = `${type === FailureType.RollbackImpossible ? 'the rollback failed and was undone' : 'the critical checks failed after the rollback'}: ${errorText(error, { innermost: true })}`;
       }
       if (!fallback) {
         const after = await rb.step({ name: `verify the schema version of ${target}`, activity: 'readMigrationStatus', args: [{ database: target }], affectsProduction: false, describe: (s) => `at ${s.current ?? 'no version'}` });
-        if (after.current !== toVersion) throw ApplicationFailure.create({ type: 'RollbackNotVerified', nonRetryable: true, message: `after the rollback ${target} is at schema version ${after.current ?? 'none'}, not ${toVersion}` });
+        if (after.current !== toVersion) throw ApplicationFailure.create({ type: FailureType.RollbackNotVerified, nonRetryable: true, message: `after the rollback ${target} is at schema version ${after.current ?? 'none'}, not ${toVersion}` });
         rb.cutoverVerified();
         // Rolled back in place: every committed row is still there.
         const now = new Date().toISOString();
@@ -118,7 +117,7 @@ export async function recoverFromFailedMigration(input: RecoverFromFailedMigrati
       }],
     });
     if (child.verdict !== 'completed' || !child.output) {
-      throw ApplicationFailure.create({ type: 'FallbackNotCompleted', nonRetryable: true, message: `the point-in-time restore ${rb.workflowId}-pitr ended ${child.verdict}${child.verdictDetail ? `: ${child.verdictDetail}` : ''}; production is still on the failed migration` });
+      throw ApplicationFailure.create({ type: FailureType.FallbackNotCompleted, nonRetryable: true, message: `the point-in-time restore ${rb.workflowId}-pitr ended ${child.verdict}${child.verdictDetail ? `: ${child.verdictDetail}` : ''}; production is still on the failed migration` });
     }
     if (child.rpo.newestCommittedAt && child.rpo.targetTime) rb.recordRecoveryPoint(child.rpo.newestCommittedAt, child.rpo.targetTime);
     const recovered = child.output.recoveredInstance;
@@ -128,7 +127,7 @@ export async function recoverFromFailedMigration(input: RecoverFromFailedMigrati
     }
     const after = await rb.step({ name: `verify the schema version of ${recovered}`, activity: 'readMigrationStatus', args: [{ database: recovered }], affectsProduction: false, describe: (s) => `at ${s.current ?? 'no version'}` });
     if (after.current === null || BigInt(after.current) > BigInt(toVersion)) {
-      throw ApplicationFailure.create({ type: 'RestoreNotVerified', nonRetryable: true, message: `the application now runs on ${recovered}, at schema version ${after.current ?? 'none'}, not ${toVersion} or earlier: check migrationStartedAt` });
+      throw ApplicationFailure.create({ type: FailureType.RestoreNotVerified, nonRetryable: true, message: `the application now runs on ${recovered}, at schema version ${after.current ?? 'none'}, not ${toVersion} or earlier: check migrationStartedAt` });
     }
     rb.cutoverVerified();
     return { resolution: 'point-in-time restore and cutover', fallbackReason: fallback, recoveredInstance: recovered, application: 'application' in child.output ? child.output.application : undefined, to: after.current };
@@ -145,7 +144,7 @@ async function buildDrillCopy(rb: FailedMigrationRunbook, database: string, back
   const copy = await rb.step({
     name: `restore the safety backup ${backupLabel} into a new instance for the drill`,
     activity: 'restoreBackupToNewInstance',
-    args: [{ sourceInstanceId: database, step: 'drill-copy', backupLabel }],
+    args: [{ database, step: 'drill-copy', backupLabel }],
     affectsProduction: false,
     options: longOperation,
     describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}`,

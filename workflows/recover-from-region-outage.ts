@@ -1,32 +1,40 @@
 import { z } from 'zod';
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { ReplicaLag } from '../activities';
-import { runbookFields, configName } from './inputs';
+import type { ReplicaLagMeasurement } from '../activities';
+import { bytesBehind, replicaLagOf } from '../contracts/replica-lag';
+import { runbookFields, configName } from '../contracts/inputs';
 import { runRunbook } from './runbook';
-import { assessDatabase, longOperation, validateRecoveredDatabase, type ScenarioRunbook } from './scenario-steps';
+import { assessDatabase, describeAppChecks, longOperation, validateRecoveredDatabase, type ScenarioRunbook } from './scenario-steps';
+import { FailureType } from '../contracts/failure-types';
 
 const dnsName = z.string().trim().toLowerCase().regex(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a DNS name, e.g. db.mita.internal');
 
 export const recoverFromRegionOutageInput = z.strictObject({
   ...runbookFields,
-  primary: configName.default('production').describe('the primary database in the failed region, by its name in the worker config'),
+  database: configName.optional().describe('the primary database in the failed region, by its name in the worker config (default production)'),
+  /** The older name of `database` (runs started before the vocabulary was one). */
+  primary: configName.optional().describe('older name of database'),
   replica: configName.optional().describe('the cross-region read replica to promote, by its platform instance id (e.g. dr-replica); required unless mode is drill'),
   dnsName: dnsName.default('db.mita.internal').describe('the name the application resolves its database through'),
   dnsTtlSeconds: z.number().int().min(1, 'must be at least 1 second').max(86_400, 'must be at most 86400 seconds (a day)').optional().describe('TTL of the switched record (default: the DNS config\'s)'),
   standbyReplicas: z.number().int().min(1, 'must be at least 1 (the standby application must run to take traffic)').max(100, 'must be at most 100').default(1).describe('application replicas to run in the DR region'),
   failOverWhilePrimaryAnswers: z.boolean().default(false).describe('fail over even though the primary still answers (two writable primaries: fence the old one first)'),
   healthTimeoutSeconds: z.number().int().min(10, 'must be at least 10 seconds').max(3600, 'must be at most 3600 seconds').default(120).describe('how long to wait, after the DNS TTL, for the application to answer from the promoted instance'),
-}).superRefine((input, ctx) => {
+}).transform(({ primary, ...input }) => ({ ...input, database: input.database ?? primary ?? 'production' })).superRefine((input, ctx) => {
   if (input.mode === 'real' && input.replica === undefined) ctx.addIssue({ code: 'custom', path: ['replica'], message: 'is required: the platform instance id of the cross-region replica to promote (e.g. dr-replica)' });
-  if (input.replica !== undefined && input.replica === input.primary) ctx.addIssue({ code: 'custom', path: ['replica'], message: `must not be the primary (${input.primary}): name its cross-region replica` });
+  if (input.replica !== undefined && input.replica === input.database) ctx.addIssue({ code: 'custom', path: ['replica'], message: `must not be the primary (${input.database}): name its cross-region replica` });
 });
 export type RecoverFromRegionOutageInput = z.input<typeof recoverFromRegionOutageInput>;
 type RegionOutageRunbook = ScenarioRunbook<z.output<typeof recoverFromRegionOutageInput>>;
 
 const quickRead = { startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumAttempts: 3 } } as const;
 
-function describeLag(lag: ReplicaLag): string {
-  const behind = lag.bytesBehindPrimary === null ? 'primary not answering' : `${lag.bytesBehindPrimary} bytes behind the primary`;
+/** A measurement recorded before the lag was typed carried bytesBehindPrimary (null: the primary did not answer). */
+type RecordedMeasurement = ReplicaLagMeasurement | (Omit<ReplicaLagMeasurement, 'lag'> & { bytesBehindPrimary: number | null });
+
+function describeLag(lag: RecordedMeasurement): string {
+  const typed = replicaLagOf('lag' in lag ? lag.lag : (lag.bytesBehindPrimary ?? -1));
+  const behind = typed.state === 'unknown' ? 'primary not answering' : `${bytesBehind(typed)} bytes behind the primary`;
   const point = lag.recoveryPoint ? `recovery point ${lag.recoveryPoint.newestCommittedAt} (${lag.recoveryPoint.basis})` : 'no commit replayed yet: recovery point unknown';
   return `${lag.inRecovery ? (lag.streaming ? 'streaming' : 'not streaming') : 'already promoted'}, ${behind}, ${lag.unreplayedBytes} bytes received not yet replayed; ${point}`;
 }
@@ -36,7 +44,7 @@ async function measureLag(rb: RegionOutageRunbook, instanceId: string) {
   const lag = await rb.step({
     name: `measure the replication lag of ${instanceId} (RPO)`,
     activity: 'measureReplicaLag',
-    args: [{ instanceId, primary: rb.input.primary }],
+    args: [{ instanceId, database: rb.input.database }],
     affectsProduction: false,
     options: quickRead,
     describe: describeLag,
@@ -55,7 +63,7 @@ async function promote(rb: RegionOutageRunbook, instanceId: string) {
     describe: (d) => `${d.role} on timeline ${d.timeline ?? '?'}, ${d.endpoint.host}:${d.endpoint.port}`,
   });
   if (promoted.role !== 'primary' || !promoted.acceptingConnections) {
-    throw ApplicationFailure.create({ type: 'PromotionFailed', nonRetryable: true, message: `${instanceId} is ${promoted.role}${promoted.acceptingConnections ? '' : ', not accepting connections'} after promotion: it cannot take writes` });
+    throw ApplicationFailure.create({ type: FailureType.PromotionFailed, nonRetryable: true, message: `${instanceId} is ${promoted.role}${promoted.acceptingConnections ? '' : ', not accepting connections'} after promotion: it cannot take writes` });
   }
   return promoted;
 }
@@ -71,22 +79,22 @@ async function promote(rb: RegionOutageRunbook, instanceId: string) {
  */
 export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInput) {
   return runRunbook({ scenario: 'region-outage', input: recoverFromRegionOutageInput, gates: ['dns-failover'] }, input, async (rb: RegionOutageRunbook) => {
-    const { primary, dnsName } = rb.input;
+    const { database, dnsName } = rb.input;
     const probe = await rb.step({
-      name: `assess the primary region: does ${primary} answer?`,
+      name: `assess the primary region: does ${database} answer?`,
       activity: 'probeDatabase',
-      args: [{ database: primary }],
+      args: [{ database }],
       affectsProduction: false,
       options: quickRead,
-      describe: (p) => `${primary} ${p.reachable ? `answers (${p.responseMs} ms)` : `does not answer: ${p.error}`}`,
+      describe: (p) => `${database} ${p.reachable ? `answers (${p.responseMs} ms)` : `does not answer: ${p.error}`}`,
     });
     if (rb.mode === 'drill') return drill(rb);
 
     if (probe.reachable && !rb.input.failOverWhilePrimaryAnswers) {
       throw ApplicationFailure.create({
-        type: 'PrimaryStillAnswers',
+        type: FailureType.PrimaryStillAnswers,
         nonRetryable: true,
-        message: `${primary} still answers (in ${probe.responseMs} ms): failing over now would leave two writable primaries. Confirm the region is down (or fence ${primary}), then start again, with failOverWhilePrimaryAnswers: true if it must be forced`,
+        message: `${database} still answers (in ${probe.responseMs} ms): failing over now would leave two writable primaries. Confirm the region is down (or fence ${database}), then start again, with failOverWhilePrimaryAnswers: true if it must be forced`,
       });
     }
     const replica = rb.input.replica!;
@@ -98,7 +106,7 @@ export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInpu
       options: quickRead,
       describe: (r) => (r ? `${r.name} → ${r.target} (TTL ${r.ttlSeconds} s)` : 'no record'),
     });
-    if (!record) throw ApplicationFailure.create({ type: 'DnsRecordMissing', nonRetryable: true, message: `dnsName: ${dnsName} has no DNS record, so switching it would not move the application; name the record the application resolves its database through` });
+    if (!record) throw ApplicationFailure.create({ type: FailureType.DnsRecordMissing, nonRetryable: true, message: `dnsName: ${dnsName} has no DNS record, so switching it would not move the application; name the record the application resolves its database through` });
     const standby = await rb.step({
       name: `assess the DR replica ${replica}`,
       activity: 'waitUntilDatabaseAvailable',
@@ -107,8 +115,9 @@ export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInpu
       options: { startToCloseTimeout: '3 minutes', heartbeatTimeout: '30 seconds', retry: { maximumAttempts: 2 } },
       describe: (d) => `${d.role} (${d.origin.kind === 'replica' ? `replica of ${d.origin.sourceInstanceId}` : d.origin.kind}), ${d.endpoint.host}:${d.endpoint.port}`,
     });
-    if (standby.origin.kind !== 'replica' || standby.origin.sourceInstanceId !== primary) {
-      throw ApplicationFailure.create({ type: 'NotAReplica', nonRetryable: true, message: `replica: ${replica} is not a replica of ${primary} (it is ${standby.origin.kind === 'replica' ? `a replica of ${standby.origin.sourceInstanceId}` : `a ${standby.role} (${standby.origin.kind})`})` });
+    // The platform enrols a database's primary under the database's name: that is the instance it replicates.
+    if (standby.origin.kind !== 'replica' || standby.origin.sourceInstanceId !== database) {
+      throw ApplicationFailure.create({ type: FailureType.NotAReplica, nonRetryable: true, message: `replica: ${replica} is not a replica of ${database} (it is ${standby.origin.kind === 'replica' ? `a replica of ${standby.origin.sourceInstanceId}` : `a ${standby.role} (${standby.origin.kind})`})` });
     }
     const lag = await measureLag(rb, replica);
     const promoted = await promote(rb, replica);
@@ -141,7 +150,7 @@ export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInpu
       args: [{ database: replica, timeoutSeconds }],
       affectsProduction: false,
       options: { startToCloseTimeout: `${timeoutSeconds + 30} seconds`, heartbeatTimeout: '10 seconds', retry: { maximumAttempts: 2 } },
-      describe: (h) => `healthy, answering from ${h.database.address}: users ${h.userCount}, transactions ${h.transactionCount}, total ${h.totalAmount}`,
+      describe: (h) => `healthy, answering from ${h.database.address}: ${describeAppChecks(h)}`,
     });
     rb.cutoverVerified();
     const after = await assessDatabase(rb, replica, `post-failover checks on ${replica}`);
@@ -159,11 +168,11 @@ export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInpu
 
 /** The drill: the same promotion on an isolated replica of the primary; DR replica, DNS and app untouched. */
 async function drill(rb: RegionOutageRunbook) {
-  const { primary, dnsName } = rb.input;
+  const { database, dnsName } = rb.input;
   const built = await rb.step({
-    name: `drill: build an isolated replica of ${primary}`,
+    name: `drill: build an isolated replica of ${database}`,
     activity: 'createReplica',
-    args: [{ sourceInstanceId: primary, step: 'drill-replica' }],
+    args: [{ database, step: 'drill-replica' }],
     affectsProduction: false,
     options: longOperation,
     describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, from backup ${r.backupLabel}`,

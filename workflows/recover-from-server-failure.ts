@@ -1,8 +1,11 @@
-import { ApplicationFailure, sleep } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
 import { z } from 'zod';
-import { configName, isoInstant, runbookFields } from './inputs';
+import { configName, isoInstant, runbookFields } from '../contracts/inputs';
+import { judgeReplicaLag, replicaLagOf, type ReplicaLag } from '../contracts/replica-lag';
 import { runRunbook } from './runbook';
 import { cutOverApplication, longOperation, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
+import { FailureType } from '../contracts/failure-types';
+import { countPassed, describeFailedChecks } from '../contracts/validation';
 
 export const recoverFromServerFailureInput = z
   .strictObject({
@@ -33,7 +36,7 @@ async function confirmFailure(rb: ServerFailureRunbook) {
   let answeredAt: string | undefined;
   let lastCheckAt = '';
   for (let i = 1; i <= checks; i++) {
-    if (i > 1) await sleep(checkIntervalSeconds * 1000);
+    if (i > 1) await rb.sleep(checkIntervalSeconds * 1000, `check interval: ${checkIntervalSeconds} s before check ${i} of ${checks}`);
     const probe = await rb.step({
       name: `check ${i} of ${checks}: is ${database} answering?`,
       activity: 'probeDatabase',
@@ -90,9 +93,13 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
         options: quickRead,
         describe: (d) => `${d.role}, ${d.status}, ${d.acceptingConnections ? 'accepting connections' : 'NOT accepting connections'}${d.replication ? `, streaming ${d.replication.streaming}` : ''}`,
       });
+      // A lag recorded before it was typed is a number of bytes (-1: the primary did not answer).
+      const recorded = standby.replication as (typeof standby.replication & { lagBytes?: number }) | undefined;
+      const standbyLag: ReplicaLag = recorded ? replicaLagOf(recorded.lag ?? recorded.lagBytes) : { state: 'unknown', reason: `${replica} reports no replication` };
+      const judge = (newest?: string) => judgeReplicaLag({ lag: standbyLag, newestReplayedCommitAt: newest, at: failedAt, primary: database });
       // The platform reached the primary to measure the standby's lag: it is not down after all (a
       // network path, not the server, failed). Promoting now would make two primaries.
-      if (!drill && standby.replication && standby.replication.lagBytes >= 0) {
+      if (!drill && recorded && judge().primaryAnswered) {
         return {
           failover: false as const,
           finding: `${database} failed ${window.failures.length} checks, but it answered the platform while the standby ${replica} was assessed: the server is up (check the network path from the workers), so nothing was promoted, restored or switched`,
@@ -101,10 +108,10 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
       if (!standby.acceptingConnections || standby.role !== 'replica') {
         standbyDecision = `standby ${replica} is ${standby.acceptingConnections ? `a ${standby.role}, not a replica` : 'not accepting connections'}`;
       } else {
-        // lagBytes 0: the primary answered the platform and the standby has replayed all of it (a drill).
+        // Caught up: the primary answered the platform and the standby has replayed all of it (a drill).
         // Otherwise the primary is gone and the standby lacks at most what was committed after its newest commit.
-        const caughtUp = standby.replication?.lagBytes === 0;
-        const lagOf = (newest?: string) => (caughtUp ? 0 : newest ? Math.max(0, (Date.parse(failedAt) - Date.parse(newest)) / 1000) : undefined);
+        const caughtUp = standbyLag.state === 'caught-up';
+        const lagOf = (newest?: string) => judge(newest).lossSeconds;
         const position = await rb.step({
           name: `measure the lag of ${replica} against the failure at ${failedAt}`,
           activity: 'readNewestCommit',
@@ -142,7 +149,7 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
       const built = await rb.step({
         name: `drill: build a replica of ${database} to promote (the real standby ${replica} is not touched)`,
         activity: 'createReplica',
-        args: [{ sourceInstanceId: database, step: 'drill-replica' }],
+        args: [{ database, step: 'drill-replica' }],
         affectsProduction: false,
         options: longOperation,
         describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, from backup set ${r.backupLabel}, streaming`,
@@ -155,19 +162,19 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
       const backups = await rb.step({
         name: `find the latest backup of ${database} (${standbyDecision})`,
         activity: 'listDatabaseBackups',
-        args: [{ sourceInstanceId: database }],
+        args: [{ database }],
         affectsProduction: false,
         options: quickRead,
         describe: (b) => (b.length ? `${b.length} backup set(s); latest ${b.at(-1)!.label}, finished ${b.at(-1)!.stoppedAt}` : 'no backup set'),
       });
       if (backups.length === 0) {
-        throw ApplicationFailure.create({ type: 'NoBackup', nonRetryable: true, message: `${database} has no backup to restore and ${standbyDecision}: escalate (nothing was built)` });
+        throw ApplicationFailure.create({ type: FailureType.NoBackup, nonRetryable: true, message: `${database} has no backup to restore and ${standbyDecision}: escalate (nothing was built)` });
       }
       // The latest backup plus every archived WAL segment after it: the most a restore can get back.
       const restored = await rb.step({
         name: `restore the latest backup (${backups.at(-1)!.label}) and the archived WAL of ${database} into a new instance`,
         activity: 'restoreToPointInTime',
-        args: [{ sourceInstanceId: database, step: 'restore-latest', target: { kind: 'latest' } }],
+        args: [{ database, step: 'restore-latest', target: { kind: 'latest' } }],
         affectsProduction: false,
         options: longOperation,
         describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, from ${r.backupLabel}, recovered to ${r.recoveredTo.lastCommitAt ?? 'no commit after the backup'}`,
@@ -203,13 +210,13 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
       args: [{ database: recovered, ...validationOptions }],
       affectsProduction: false,
       options: validationOperation,
-      describe: (r) => `${r.checks.filter((c) => c.verdict === 'pass').length}/${r.checks.length} checks passed`,
+      describe: countPassed,
     });
     if (!after.passed) {
       throw ApplicationFailure.create({
-        type: 'ValidationFailed',
+        type: FailureType.ValidationFailed,
         nonRetryable: true,
-        message: `the application runs on ${recovered} but its post-recovery checks failed: ${after.summary.filter((l) => !l.startsWith('✅')).join('; ')}`,
+        message: `the application runs on ${recovered} but its post-recovery checks failed: ${describeFailedChecks(after)}`,
         details: [after],
       });
     }

@@ -1,15 +1,11 @@
-import { ApplicationFailure, ChildWorkflowFailure, ChildWorkflowCancellationType, executeChild, ParentClosePolicy, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { z } from 'zod';
-import { describeIssues } from './inputs';
-import type { RunbookResult } from './messages';
-import { scenarioNames, scenarios, type ScenarioName } from './scenarios';
+import { ApplicationFailure, ChildWorkflowFailure, ChildWorkflowCancellationType, executeChild, ParentClosePolicy, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { describeIssues } from '../contracts/inputs';
+import type { RunbookResult } from '../contracts/runbook-status';
+import { runDrillInput, scenarios, type RunDrillInput, type ScenarioName } from './scenarios';
 import { DrEnvironment, DrIncidentId, DrScenario, DrStatus } from './search-attributes';
+import { FailureType } from '../contracts/failure-types';
 
-export const runDrillInput = z.looseObject({
-  scenario: z.enum(scenarioNames as [ScenarioName, ...ScenarioName[]], { error: `must be one of: ${scenarioNames.join(', ')}` }),
-  startedBy: z.string().trim().min(1, 'must name who (or which schedule) starts the drill'),
-});
-export type RunDrillInput = z.input<typeof runDrillInput> & Record<string, unknown>;
+export { runDrillInput, type RunDrillInput };
 
 export interface ObjectiveResult {
   objectiveSeconds: number;
@@ -48,7 +44,7 @@ function drillDefaults(scenario: ScenarioName, startedAtMs: number): Record<stri
  */
 export async function runDrill(rawInput: RunDrillInput): Promise<DrillResult> {
   const parsed = runDrillInput.safeParse(rawInput);
-  if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: describeIssues(parsed.error) });
+  if (!parsed.success) throw ApplicationFailure.create({ type: FailureType.InvalidInput, nonRetryable: true, message: describeIssues(parsed.error) });
   const { scenario: name, ...rest } = parsed.data;
   const scenario = scenarios[name];
   const info = workflowInfo();
@@ -56,7 +52,7 @@ export async function runDrill(rawInput: RunDrillInput): Promise<DrillResult> {
   const childInput = { ...drillDefaults(name, info.startTime.getTime()), ...rest, incidentId, mode: 'drill' as const };
   // The scenario's own schema names a wrong field before anything starts.
   const checked = scenario.input.safeParse(childInput);
-  if (!checked.success) throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: describeIssues(checked.error) });
+  if (!checked.success) throw ApplicationFailure.create({ type: FailureType.InvalidInput, nonRetryable: true, message: describeIssues(checked.error) });
 
   upsertSearchAttributes([
     { key: DrScenario, value: `drill:${name}` },
@@ -65,6 +61,8 @@ export async function runDrill(rawInput: RunDrillInput): Promise<DrillResult> {
     { key: DrStatus, value: 'running' },
   ]);
   const runbookWorkflowId = `${info.workflowId}-${name}`;
+  // What the run page shows however the drill was started (a schedule, the Web UI, dr): the drill and its runbook.
+  setCurrentDetails(`**DRILL: ${name}** · ${incidentId} · ${checked.data.environment} · started by ${parsed.data.startedBy}\n\nRunbook: \`${runbookWorkflowId}\` (isolated targets; production untouched)`);
   let runbook: RunbookResult;
   try {
     runbook = await executeChild(scenario.workflowType, {
@@ -85,9 +83,10 @@ export async function runDrill(rawInput: RunDrillInput): Promise<DrillResult> {
   const passed = runbook.verdict === 'completed' && rto.passed === true && rpo.passed !== false;
   const result: DrillResult = { scenario: name, runbookWorkflowId, verdict: runbook.verdict, passed, objectives: { rto, rpo }, runbook };
   upsertSearchAttributes([{ key: DrStatus, value: passed ? 'drill-passed' : 'drill-failed' }]);
+  setCurrentDetails(`**DRILL: ${name}** · ${incidentId} · ${passed ? 'passed' : 'FAILED'}: RTO ${rto.achievedSeconds ?? '?'} s of ${rto.objectiveSeconds} s, RPO ${rpo.achievedSeconds ?? '?'} s of ${rpo.objectiveSeconds} s\n\nRunbook: \`${runbookWorkflowId}\` ended ${runbook.verdict}`);
   if (!passed) {
     const why = runbook.verdict !== 'completed' ? `the runbook ended ${runbook.verdict}${runbook.verdictDetail ? `: ${runbook.verdictDetail}` : ''}` : `RTO ${rto.achievedSeconds ?? '?'} s of ${rto.objectiveSeconds} s, RPO ${rpo.achievedSeconds ?? '?'} s of ${rpo.objectiveSeconds} s`;
-    throw ApplicationFailure.create({ type: 'DrillFailed', nonRetryable: true, message: `drill of ${name} failed: ${why}`, details: [result] });
+    throw ApplicationFailure.create({ type: FailureType.DrillFailed, nonRetryable: true, message: `drill of ${name} failed: ${why}`, details: [result] });
   }
   return result;
 }

@@ -1,7 +1,9 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { Activities, AppHealth, RestartResult } from '../activities';
 import type { Runbook } from './runbook';
-import type { RunbookInput } from './inputs';
+import type { RunbookInput } from '../contracts/inputs';
+import { FailureType } from '../contracts/failure-types';
+import { countPassed, describeFailedChecks } from '../contracts/validation';
 
 // Steps more than one scenario takes, written once so every runbook validates and cuts over the same way.
 
@@ -35,13 +37,13 @@ export async function validateRecoveredDatabase<I extends RunbookInput>(rb: Scen
     args: [{ database, ...options }],
     affectsProduction: false,
     options: validationOperation,
-    describe: (r) => `${r.checks.filter((c) => c.verdict === 'pass').length}/${r.checks.length} checks passed${r.passed ? '' : `: ${r.summary.filter((l) => !l.startsWith('✅')).join('; ')}`}`,
+    describe: (r) => `${countPassed(r)}${r.passed ? '' : `: ${describeFailedChecks(r)}`}`,
   });
   if (!result.passed) {
     throw ApplicationFailure.create({
-      type: 'ValidationFailed',
+      type: FailureType.ValidationFailed,
       nonRetryable: true,
-      message: `validation of ${database} failed, so the runbook stops before changing production: ${result.summary.filter((l) => !l.startsWith('✅')).join('; ')}`,
+      message: `validation of ${database} failed, so the runbook stops before changing production: ${describeFailedChecks(result)}`,
       details: [result],
     });
   }
@@ -60,7 +62,7 @@ export async function cutOverApplication<I extends RunbookInput>(rb: ScenarioRun
     affectsProduction: true,
     describe: (r) => (r.changed ? `now ${r.current.endpoint}, was ${r.previous?.endpoint ?? 'unset'}` : `already ${r.current.endpoint}`),
   });
-  await rb.step({ name: 'restart the application', activity: 'restartApp', args: [], affectsProduction: true, describe: (r) => `stopped ${r.stoppedPids.join(', ') || 'nothing'}, started ${r.startedPids.join(', ')}` });
+  await rb.step({ name: 'restart the application', activity: 'restartApp', args: [], affectsProduction: true, describe: describeRestart });
   const health = await rb.step({
     name: `wait until the application is healthy on ${database}`,
     activity: 'waitUntilAppHealthy',
@@ -71,4 +73,22 @@ export async function cutOverApplication<I extends RunbookInput>(rb: ScenarioRun
   });
   rb.cutoverVerified();
   return { pointed, health };
+}
+
+/** A restart result recorded before the AppRuntime port spoke in the runtime's words (process ids). */
+type RecordedRestart = RestartResult | { stoppedPids: number[]; startedPids: number[] };
+
+/** "stopped process 4711, started process 4712" (a rollout restart describes itself the same way). */
+export function describeRestart(result: RecordedRestart): string {
+  const { stopped, started } = 'stoppedPids' in result ? { stopped: result.stoppedPids, started: result.startedPids } : result;
+  return `stopped ${stopped.join(', ') || 'nothing'}, started ${started.join(', ')}`;
+}
+
+/** A health answer recorded before the port's named checks: the demo app's totals as fields. */
+type RecordedAppHealth = AppHealth | (Omit<AppHealth, 'checks'> & { userCount: number; transactionCount: number; totalAmount: string });
+
+/** What the application's health checks found, one line: "users 60, transactions 300, total 1234.00". */
+export function describeAppChecks(health: RecordedAppHealth): string {
+  if (!('checks' in health)) return `users ${health.userCount}, transactions ${health.transactionCount}, total ${health.totalAmount}`;
+  return health.checks.map((c) => (c.passed ? c.detail : `${c.name} FAILED: ${c.detail}`)).join('; ');
 }

@@ -1,9 +1,31 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import type { DrScenario } from '../contracts/search-attributes';
 
-// Registered on the dev server by the local stack (`--search-attribute Name=Keyword`).
-// Never put customer data or secrets here: search attributes are not encrypted by a payload codec.
-export const DrScenario = defineSearchAttributeKey('DrScenario', SearchAttributeType.KEYWORD);
-export const DrEnvironment = defineSearchAttributeKey('DrEnvironment', SearchAttributeType.KEYWORD);
-export const DrIncidentId = defineSearchAttributeKey('DrIncidentId', SearchAttributeType.KEYWORD);
-/** starting | running | waiting-for-approval | compensating, then the verdict (completed, failed, aborted, …). */
-export const DrStatus = defineSearchAttributeKey('DrStatus', SearchAttributeType.KEYWORD);
+export { DrEnvironment, DrIncidentId, DrScenario, DrStatus } from '../contracts/search-attributes';
+
+type DrKey = typeof DrScenario;
+
+/**
+ * The run's search attributes. Coalesced (new runs): a change is kept until just before the runbook's
+ * next command, so the statuses a run passes through within one workflow task (running, then at once
+ * compensating) are one upsert, not one event each. Runs recorded before coalescing upsert every change
+ * at once, as they did.
+ */
+export class RunSearchAttributes {
+  private readonly pending = new Map<string, { key: DrKey; value: string }>();
+
+  constructor(private readonly coalesce: boolean) {}
+
+  /** Sets these attributes (one upsert for all of them when not coalescing). */
+  set(...changes: Array<[DrKey, string]>): void {
+    for (const [key, value] of changes) this.pending.set(key.name, { key, value });
+    if (!this.coalesce) this.flush();
+  }
+
+  /** Upserts what changed since the last flush, in one event. */
+  flush(): void {
+    if (this.pending.size === 0) return;
+    upsertSearchAttributes([...this.pending.values()]);
+    this.pending.clear();
+  }
+}

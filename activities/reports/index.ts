@@ -1,7 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { RunbookResult } from '../../workflows/messages';
-import type { ObjectStore } from '../platform/object-store';
-import { renderRunbookReport, reportExtrasFromOutput, SecretInReportError, type ReportExtras } from './render-runbook-report';
+import type { RunbookResult } from '../../contracts/runbook-status';
+import type { ObjectStore } from '../ports/object-store';
+import { renderRunbookReport, reportExtrasFromOutput, SecretInReportError, type ReportExtras } from '../../contracts/report';
+import { FailureType } from '../../contracts/failure-types';
 
 export interface PublishRunbookReportInput {
   workflowId: string;
@@ -26,7 +27,7 @@ export function createReportActivities(objectStore: ObjectStore) {
       try {
         rendered = renderRunbookReport(input.result, input.extras ?? reportExtrasFromOutput(input.result.output));
       } catch (error) {
-        if (error instanceof SecretInReportError) throw ApplicationFailure.create({ type: 'SecretInReport', message: error.message, nonRetryable: true });
+        if (error instanceof SecretInReportError) throw ApplicationFailure.create({ type: FailureType.SecretInReport, message: error.message, nonRetryable: true });
         throw error;
       }
       const keys = reportKeys(input.workflowId);
@@ -39,5 +40,5 @@ export function createReportActivities(objectStore: ObjectStore) {
 }
 
 export type ReportActivities = ReturnType<typeof createReportActivities>;
-export { renderRunbookReport, reportExtrasFromOutput, assertNoConnectionSecrets, formatDuration, SecretInReportError } from './render-runbook-report';
-export type { ReportExtras, RenderedReport, RunbookReportJson, ValidationLine } from './render-runbook-report';
+export { renderRunbookReport, reportExtrasFromOutput, assertNoConnectionSecrets, formatDuration, SecretInReportError } from '../../contracts/report';
+export type { ReportExtras, RenderedReport, RunbookReportJson, ValidationLine } from '../../contracts/report';

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { ObjectStore } from '../platform/object-store';
+import type { ObjectStore } from '../ports/object-store';
 import { describeTable, listForeignKeys, listTables, quoteIdentifier, resolveTable, type Queryable } from './schema-catalog';
 
 /** Counts and exact sums of one table; all numbers are decimal strings. */

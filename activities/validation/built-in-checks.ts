@@ -1,4 +1,5 @@
 import type { Baseline } from './baseline';
+import type { SkippedCheck } from '../../contracts/validation';
 import type { CheckDefinition } from './checks';
 import { roundDecimal, toleranceBounds } from './exact-decimal';
 import { quoteIdentifier, type ForeignKey } from './schema-catalog';
@@ -17,10 +18,6 @@ export interface BuiltInCheckOptions {
   timeoutMs: number;
 }
 
-export interface SkippedCheck {
-  name: string;
-  reason: string;
-}
 
 /** Offending rows a zero-row check lists at most. */
 const offendingRowLimit = 1000;
@@ -37,20 +34,21 @@ export function builtInChecks(options: BuiltInCheckOptions): { checks: CheckDefi
 
   const baselineUsers = options.baseline?.tables['users'] ? toleranceBounds(options.baseline.tables['users'].rows, options.tolerance) : undefined;
   const userRange = options.userCountRange ?? (baselineUsers ? { min: roundDecimal(baselineUsers.min, 'up'), max: roundDecimal(baselineUsers.max, 'down') } : { min: '1' });
-  checks.push({ name: 'User count matches expected range', sql: 'SELECT count(*) FROM users', expectation: { kind: 'withinRange', ...userRange }, timeoutMs });
+  checks.push({ id: 'user-count', name: 'User count matches expected range', sql: 'SELECT count(*) FROM users', expectation: { kind: 'withinRange', ...userRange }, timeoutMs });
 
   const transactions = options.baseline?.tables['transactions'];
   if (transactions) {
-    checks.push({ name: 'Transaction count within acceptable variance of the baseline', sql: 'SELECT count(*) FROM transactions', expectation: { kind: 'withinRelativeToleranceOfBaseline', baseline: transactions.rows, tolerance: options.tolerance }, timeoutMs });
-    checks.push({ name: 'Transaction total within acceptable variance of the baseline', sql: 'SELECT coalesce(sum(amount), 0) FROM transactions', expectation: { kind: 'withinRelativeToleranceOfBaseline', baseline: transactions.sums['amount'] ?? '0', tolerance: options.tolerance }, timeoutMs });
+    checks.push({ id: 'transaction-count', name: 'Transaction count within acceptable variance of the baseline', sql: 'SELECT count(*) FROM transactions', expectation: { kind: 'withinRelativeToleranceOfBaseline', baseline: transactions.rows, tolerance: options.tolerance }, timeoutMs });
+    checks.push({ id: 'transaction-total', name: 'Transaction total within acceptable variance of the baseline', sql: 'SELECT coalesce(sum(amount), 0) FROM transactions', expectation: { kind: 'withinRelativeToleranceOfBaseline', baseline: transactions.sums['amount'] ?? '0', tolerance: options.tolerance }, timeoutMs });
   } else {
     const reason = options.baseline ? `baseline ${options.baseline.backupLabel} has no transactions table` : 'no baseline given (pass baselineKey from captureBaseline)';
-    skipped.push({ name: 'Transaction count within acceptable variance of the baseline', reason }, { name: 'Transaction total within acceptable variance of the baseline', reason });
+    skipped.push({ id: 'transaction-count', name: 'Transaction count within acceptable variance of the baseline', reason }, { id: 'transaction-total', name: 'Transaction total within acceptable variance of the baseline', reason });
   }
 
   for (const fk of options.foreignKeys) checks.push(orphanCheck(fk, timeoutMs));
 
   checks.push({
+    id: 'balances-match-ledger',
     name: 'Financial calculations validate: every account balance equals the sum of its transactions',
     sql: `SELECT a.id AS account_id, a.balance::text AS balance, coalesce(l.total, 0)::text AS ledger_sum
           FROM accounts a LEFT JOIN (SELECT account_id, sum(amount) AS total FROM transactions GROUP BY account_id) l ON l.account_id = a.id
@@ -63,6 +61,7 @@ export function builtInChecks(options: BuiltInCheckOptions): { checks: CheckDefi
 
   const at = options.incidentTime ? `the incident time ${options.incidentTime}` : 'now (no incident time given)';
   checks.push({
+    id: 'recent-data',
     name: `Recent data integrity: newest transaction at most ${options.rpoSeconds} s (RPO) before ${at}`,
     // Seconds from the newest transaction to the incident; NULL (a failure) when there are no transactions.
     sql: `SELECT round(extract(epoch FROM (coalesce($1::timestamptz, now()) - max(created_at))), 3) AS seconds_before_incident FROM transactions`,
@@ -75,6 +74,7 @@ export function builtInChecks(options: BuiltInCheckOptions): { checks: CheckDefi
   if (options.baseline?.foreignKeys) {
     // A constraint dropped since the backup is invisible to the per-FK checks above, which read the live catalog.
     checks.push({
+      id: 'baseline-foreign-keys-defined',
       name: 'Referential integrity: every foreign key of the baseline is still defined',
       sql: `SELECT expected AS missing_foreign_key FROM unnest($1::text[]) AS expected
             EXCEPT SELECT c.conrelid::regclass::text || '.' || c.conname FROM pg_constraint c WHERE c.contype = 'f'
@@ -84,7 +84,7 @@ export function builtInChecks(options: BuiltInCheckOptions): { checks: CheckDefi
       timeoutMs,
     });
   } else {
-    skipped.push({ name: 'Referential integrity: every foreign key of the baseline is still defined', reason: options.baseline ? `baseline ${options.baseline.backupLabel} predates foreign-key capture` : 'no baseline given (pass baselineKey from captureBaseline)' });
+    skipped.push({ id: 'baseline-foreign-keys-defined', name: 'Referential integrity: every foreign key of the baseline is still defined', reason: options.baseline ? `baseline ${options.baseline.backupLabel} predates foreign-key capture` : 'no baseline given (pass baselineKey from captureBaseline)' });
   }
   return { checks, skipped };
 }
@@ -99,6 +99,7 @@ function orphanCheck(fk: ForeignKey, timeoutMs: number): CheckDefinition {
   const notNull = fk.childColumns.map((c) => `c.${quoteIdentifier(c)} IS NOT NULL`).join(' AND ');
   const joins = fk.childColumns.map((c, i) => `p.${quoteIdentifier(fk.parentColumns[i]!)} = c.${quoteIdentifier(c)}`).join(' AND ');
   return {
+    id: `orphans:${fk.childTable}.${fk.name}`,
     name: `No orphaned records: ${arrow(fk)}`,
     sql: `SELECT ${named.map((c) => `c.${quoteIdentifier(c)}::text AS ${quoteIdentifier(c)}`).join(', ')}
           FROM ${fk.childTable} c
@@ -113,6 +114,7 @@ function orphanCheck(fk: ForeignKey, timeoutMs: number): CheckDefinition {
 /** A constraint added NOT VALID, or with its RI triggers disabled, no longer guarantees anything. Read live from the catalog. */
 function integrityCheck(fk: ForeignKey, timeoutMs: number): CheckDefinition {
   return {
+    id: `foreign-key-enforced:${fk.childTable}.${fk.name}`,
     name: `Referential integrity: ${fk.name} (${arrow(fk)}) validated and enforced`,
     sql: `SELECT c.conname::text AS constraint_name, c.convalidated AS validated,
                  (SELECT count(*) FROM pg_trigger t WHERE t.tgconstraint = c.oid AND t.tgenabled = 'D')::int AS disabled_triggers

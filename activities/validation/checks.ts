@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { checkIdFrom, type CheckResult } from '../../contracts/validation';
 import { mapWithConcurrency } from './bounded-concurrency';
 import { compareDecimal, multiplyDecimal, withinRelativeTolerance } from './exact-decimal';
 
@@ -13,6 +14,8 @@ export type Expectation =
   | { kind: 'zeroRows' };
 
 export interface CheckDefinition {
+  /** Stable id of the check; from its name when absent. */
+  id?: string;
   name: string;
   sql: string;
   params?: unknown[];
@@ -23,21 +26,7 @@ export interface CheckDefinition {
   rowLimit?: number;
 }
 
-export type Verdict = 'pass' | 'fail' | 'error';
-
-export interface CheckResult {
-  name: string;
-  /** The measured value ("15234", "0 rows", "3 rows"), or null when the query failed. */
-  value: string | null;
-  /** The expectation in words, e.g. "between 15080 and 15390". */
-  expectation: string;
-  verdict: Verdict;
-  /** One line for the report: why it passed or failed, or the database's error. */
-  message: string;
-  /** For zero-row checks that failed: the first offending rows (keys and amounts only). */
-  sample?: Record<string, unknown>[];
-  durationMs: number;
-}
+export type { CheckResult, Verdict } from '../../contracts/validation';
 
 /** How many offending rows a failed zero-row check shows. */
 const sampleRows = 5;
@@ -95,7 +84,7 @@ function firstColumn(row: Record<string, unknown> | undefined): string | null {
 export async function runCheck(pool: Pool, check: CheckDefinition): Promise<CheckResult> {
   const started = Date.now();
   const expectation = describeExpectation(check.expectation);
-  const base = { name: check.name, expectation };
+  const base = { id: check.id ?? checkIdFrom(check.name), name: check.name, expectation };
   const client = await pool.connect();
   try {
     await client.query('BEGIN READ ONLY');

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import type { DatabaseDirectory } from '../database-health';
-import type { ObjectStore } from '../platform/object-store';
-import { activityIdentity, createProgress, invalidInput, stopIfCancelled } from './activity-context';
+import type { DatabaseDirectory } from '../database-connections';
+import type { ObjectStore } from '../ports/object-store';
+import { activityIdentity, invalidInput, stopIfCancelled, withHeartbeat } from '../activity-context';
 import { baselineKey, loadBaseline, measureDatabase, saveBaseline, type Baseline, type TableFigures } from './baseline';
-import { builtInChecks, type SkippedCheck } from './built-in-checks';
-import { runChecks, type CheckResult } from './checks';
+import { checkLine, type ValidationGateResult } from '../../contracts/validation';
+import { builtInChecks } from './built-in-checks';
+import { runChecks } from './checks';
 import {
   captureBaselineInput, diffTableInput, parseInput, reconcileWithBaselineInput, repairMissingRowsInput, runValidationChecksInput,
   type CaptureBaselineInput, type DiffTableInput, type ReconcileWithBaselineInput, type RepairMissingRowsInput, type RunValidationChecksInput,
@@ -26,18 +27,6 @@ export interface ValidationSettings {
 
 export const defaultValidationSettings: ValidationSettings = { tolerance: 0.01, rpoSeconds: 900, checkTimeoutSeconds: 60, concurrency: 3 };
 
-export interface ValidationGateResult {
-  database: string;
-  /** The server's clock when the checks started, ISO 8601. */
-  checkedAt: string;
-  /** True only when every check passed. */
-  passed: boolean;
-  checks: CheckResult[];
-  /** Checks that could not run for lack of input (e.g. no baseline), with why. */
-  skipped: SkippedCheck[];
-  /** One line per check: mark, name, value, expectation and, unless it passed, the reason. */
-  summary: string[];
-}
 
 export interface BaselineSummary {
   baselineKey: string;
@@ -57,12 +46,6 @@ export interface TableDiffSummary extends TableDiff {
 /** Keys returned inline per list: results go into workflow history, which has payload limits. */
 const inlineKeyLimit = 1000;
 
-const marks = { pass: '✅', fail: '❌', error: '⚠️ ERROR' } as const;
-
-function summaryLine(check: CheckResult): string {
-  const detail = check.verdict === 'pass' ? '' : ` — ${check.message}`;
-  return `${marks[check.verdict]} ${check.name}: ${check.value ?? 'no value'} (expected ${check.expectation})${detail}`;
-}
 
 export function createValidationActivities(databases: DatabaseDirectory, objectStore: ObjectStore, settings: Partial<ValidationSettings> = {}) {
   const config = { ...defaultValidationSettings, ...settings };
@@ -96,21 +79,19 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
         rpoSeconds: input.rpoSeconds ?? config.rpoSeconds,
         timeoutMs: (input.checkTimeoutSeconds ?? config.checkTimeoutSeconds) * 1000,
       });
-      const progress = createProgress();
-      const results = await progress.around(() => runChecks(db, checks, {
+      const results = await withHeartbeat((beat) => runChecks(db, checks, {
         concurrency: config.concurrency,
         beforeEach: stopIfCancelled,
-        onDone: (result, done) => progress.report({ checksDone: done, of: checks.length, last: result.name }),
+        onDone: (result, done) => beat({ checksDone: done, of: checks.length, last: result.name }),
       }));
-      return { database: input.database, checkedAt, passed: results.every((r) => r.verdict === 'pass'), checks: results, skipped, summary: results.map(summaryLine) };
+      return { database: input.database, checkedAt, passed: results.every((r) => r.verdict === 'pass'), checks: results, skipped, summary: results.map(checkLine) };
     },
 
     /** Counts, sums per table and per account bucket, and key high-water marks, stored with the backup they describe. */
     async captureBaseline(rawInput: CaptureBaselineInput): Promise<BaselineSummary> {
       const input = parseInput(captureBaselineInput, rawInput);
       const key = baselineKey(input.database, input.backupLabel);
-      const progress = createProgress();
-      const figures = await progress.around(() => measureDatabase(pool('database', input.database), input.database, { onTable: (table) => progress.report({ measured: table }) }));
+      const figures = await withHeartbeat((beat) => measureDatabase(pool('database', input.database), input.database, { onTable: (table) => beat({ measured: table }) }));
       await saveBaseline(objectStore, key, { formatVersion: 1, backupLabel: input.backupLabel, ...figures });
       return { baselineKey: key, database: input.database, backupLabel: input.backupLabel, measuredAt: figures.measuredAt, tables: figures.tables };
     },
@@ -119,10 +100,9 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
     async reconcileWithBaseline(rawInput: ReconcileWithBaselineInput): Promise<Reconciliation> {
       const input = parseInput(reconcileWithBaselineInput, rawInput);
       const baseline = await baselineAt('baselineKey', input.baselineKey);
-      const progress = createProgress();
-      const current = await progress.around(() => measureDatabase(pool('database', input.database), input.database, {
+      const current = await withHeartbeat((beat) => measureDatabase(pool('database', input.database), input.database, {
         bucketWidth: baseline.accountBuckets?.width,
-        onTable: (table) => progress.report({ measured: table }),
+        onTable: (table) => beat({ measured: table }),
       }));
       return reconcile(current, baseline, input.tolerance ?? config.tolerance);
     },
@@ -133,15 +113,14 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
       const source = pool('source', input.source);
       const target = pool('target', input.target);
       let diff: TableDiff;
-      const progress = createProgress();
       try {
-        diff = await progress.around(() => diffTable(source, target, {
+        diff = await withHeartbeat((beat) => diffTable(source, target, {
           table: input.table,
           key: input.key,
           bisectionFactor: input.bisectionFactor,
           bisectionThreshold: input.bisectionThreshold,
           beforeRange: stopIfCancelled,
-          onProgress: progress.report,
+          onProgress: beat,
         }));
       } catch (error) {
         const message = (error as Error).message;
@@ -177,13 +156,12 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
         if (!body) throw invalidInput(`diffKeys.${i}`, `no diff stored under "${key}"`);
         diffs.push(JSON.parse(body.toString('utf8')) as TableDiff);
       }
-      const progress = createProgress();
-      return progress.around(() => repairFromDiffs(source, target, diffs, {
+      return withHeartbeat((beat) => repairFromDiffs(source, target, diffs, {
         dryRun: input.dryRun,
         overwriteChanged: input.overwriteChanged,
         batchSize: input.batchSize,
         beforeBatch: stopIfCancelled,
-        onProgress: progress.report,
+        onProgress: beat,
       }));
     },
   };
@@ -195,4 +173,4 @@ export type { Baseline, DatabaseFigures } from './baseline';
 export type { Reconciliation, ReconciliationLine, ReconciliationVerdict } from './reconcile';
 export type { TableDiff } from './key-range-diff';
 export type { RepairResult, TableRepair } from './selective-repair';
-export type { SkippedCheck } from './built-in-checks';
+export type { SkippedCheck, ValidationGateResult } from '../../contracts/validation';

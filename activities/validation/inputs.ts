@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import { describeIssues } from '../../workflows/inputs';
-import { invalidInput } from './activity-context';
+import { configName, describeIssues, isoInstantField } from '../../contracts/inputs';
+import { invalidInput } from '../activity-context';
 
-/** Names are references into the worker's config, never connection strings or secrets. */
-const configName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a config name: lowercase letters, digits and dashes, starting with a letter');
-const isoInstant = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 instant with a time zone, e.g. 2025-08-11T12:00:00Z');
+const isoInstant = isoInstantField('must be an ISO 8601 instant with a time zone, e.g. 2025-08-11T12:00:00Z');
 const decimalString = z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal number as a string, e.g. "15000"');
 const objectKey = z.string().min(1).max(512).refine((k) => !k.split('/').includes('..') && !k.startsWith('/'), 'must be an ObjectStore key as returned by an earlier activity');
 const tolerance = z.number().min(0).max(1).describe('relative tolerance, e.g. 0.01 for 1 %');

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { renderRunbookReport, reportExtrasFromOutput, reportKeys } from '../../activities/reports';
-import type { RunbookResult, Verdict } from '../../workflows/messages';
+import type { RunbookResult, Verdict } from '../../contracts/runbook-status';
 import { CliError, ExitCode } from '../connection';
 import { reportStoreFromDirectory } from '../report-store';
 import { readRunbookStatus } from '../runbooks';

@@ -5,7 +5,7 @@ import { Pool } from 'pg';
 import { WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { startSteadyWriter } from '../../demo/steady-writer';
-import { createSqlDirectoryMigrationTool } from '../../activities/platform/local/sql-directory-migrations';
+import { createSqlDirectoryMigrationTool } from '../../activities/adapters/local/sql-directory-migrations';
 import { startRunbook } from '../../client/runbooks';
 import { demoMigrationsDirectory } from '../../stack/local-stack';
 import { createRunbookWorker } from '../../worker/worker';

@@ -5,10 +5,11 @@ import { after, before, test } from 'node:test';
 import { Client as PgClient } from 'pg';
 import { WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { parseDnsMapping, resolveInMapping } from '../../activities/platform/local/dns-mapping-file';
+import { parseDnsMapping, resolveInMapping } from '../../activities/adapters/local/dns-mapping-file';
 import { startRunbook } from '../../client/runbooks';
 import { createRunbookWorker } from '../../worker/worker';
-import { abortUpdate, approveUpdate, type RunbookStatus } from '../../workflows/messages';
+import { abortUpdate, approveUpdate } from '../../workflows/messages';
+import type { RunbookStatus } from '../../contracts/runbook-status';
 import { recoverFromRegionOutageInput } from '../../workflows/recover-from-region-outage';
 import { gateIsOpen, runbookOutcome, startScenarioStack, waitForRunbookStatus, type ScenarioStack } from '../support/scenario-stack';
 

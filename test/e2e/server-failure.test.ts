@@ -5,7 +5,8 @@ import { Client as PgClient } from 'pg';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startSteadyWriter } from '../../demo/steady-writer';
 import { startRunbook } from '../../client/runbooks';
-import { abortUpdate, approveUpdate, type RunbookStatus } from '../../workflows/messages';
+import { abortUpdate, approveUpdate } from '../../workflows/messages';
+import type { RunbookStatus } from '../../contracts/runbook-status';
 import { recoverFromServerFailureInput, type RecoverFromServerFailureInput } from '../../workflows/recover-from-server-failure';
 import { gateIsOpen, runbookOutcome, startScenarioStack, waitForRunbookStatus, type ScenarioStack } from '../support/scenario-stack';
 

@@ -4,12 +4,13 @@ import { after, before, describe, test } from 'node:test';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
-import { createLocalDatabasePlatform } from '../../activities/platform/local/local-database-platform';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { startSteadyWriter } from '../../demo/steady-writer';
 import { freePort } from '../../lib/ports';
-import { statusQuery, type RunbookResult } from '../../workflows/messages';
+import { statusQuery } from '../../workflows/messages';
+import type { RunbookResult } from '../../contracts/runbook-status';
 import { loadWorkerConfig } from '../../worker/config';
+import { createAdapters } from '../../worker/adapters';
 import { createRunbookWorker } from '../../worker/worker';
 import { startTestStack } from '../support/stack';
 import {
@@ -93,8 +94,7 @@ describe('Temporal Web UI', { skip }, () => {
     try {
       await seedFinancialDataset(db, { users: 30, transactionsPerUser: 5 }, 5);
       const config = loadWorkerConfig(stack.configFile);
-      const local = config.platform!.local!;
-      await createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 }).takeBackup({ sourceInstanceId: 'production', type: 'full' });
+      await createAdapters(config).databasePlatform.takeBackup({ sourceInstanceId: 'production', type: 'full' });
       // The application is live: recent writes (the validation gate checks the newest is within the RPO).
       const writer = startSteadyWriter({ connectionString: stack.production.url(stack.databaseName), ratePerSecond: 10 });
       await new Promise((r) => setTimeout(r, 1500));

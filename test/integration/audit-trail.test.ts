@@ -10,7 +10,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createAuditActivities, installAuditSchema, type AuditActivities, type AuditChainVerdict, type AuditEntry } from '../../activities/audit';
 import { auditRowHash, canonicalTimestamp } from '../../activities/audit-hash';
-import { startPostgresCluster, type PostgresCluster } from '../../stack/postgres-cluster';
+import { startPostgresCluster, type PostgresCluster } from '../../activities/adapters/local/postgres/cluster';
 
 // The audit trail on a real PostgreSQL 15: the writer role the runbook uses, and a superuser playing
 // the attacker who disables the trigger and edits, deletes or forges rows.

@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client } from 'pg';
-import { startPostgresCluster, superuser, type PostgresCluster } from '../../stack/postgres-cluster';
+import { startPostgresCluster, superuser, type PostgresCluster } from '../../activities/adapters/local/postgres/cluster';
 import { workerConfigSchema } from '../../worker/config';
-import { createDatabaseDirectory } from '../../worker/database-directory';
-import { createSecretResolver } from '../../worker/secrets';
+import { createDatabaseConnections } from '../../worker/database-connections';
+import { createSecretsDirectory } from '../../activities/adapters/local/secrets-directory';
 
 // The worker's pools outlive the servers they reach: a runbook deletes instances and fails over primaries.
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'dr-directory-'));
@@ -19,7 +19,7 @@ after(async () => { await cluster?.stop(); rmSync(tmp, { recursive: true, force:
 test('a server that kills a checked-out connection fails that query, and the worker process lives on', async () => {
   writeFileSync(path.join(tmp, 'db-password'), cluster.password);
   const config = workerConfigSchema.parse({ databases: { victim: { port: cluster.port, database: 'postgres', user: superuser, passwordSecret: 'db-password' } } });
-  const directory = createDatabaseDirectory(config, createSecretResolver(tmp));
+  const directory = createDatabaseConnections(config, createSecretsDirectory(tmp));
   const uncaught: unknown[] = [];
   const onUncaught = (error: unknown) => uncaught.push(error);
   process.on('uncaughtException', onUncaught);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { financialContentHash, seedFinancialDataset, smallDataset, type SeedProgress } from '../../demo/financial-dataset';
 import { startSteadyWriter } from '../../demo/steady-writer';
-import { startPostgresCluster } from '../../stack/postgres-cluster';
+import { startPostgresCluster } from '../../activities/adapters/local/postgres/cluster';
 import { startTestClusters, withClient } from '../support/clusters';
 
 let env: Awaited<ReturnType<typeof startTestClusters>>;

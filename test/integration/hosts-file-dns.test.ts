@@ -5,12 +5,16 @@ import { after, before, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createDnsActivities } from '../../activities/dns';
-import { createHostsFileDns } from '../../activities/platform/local/hosts-file-dns';
-import { parseDnsMapping } from '../../activities/platform/local/dns-mapping-file';
-import { createLocalAppRuntime, type LocalAppRuntime } from '../../activities/platform/local/local-app-runtime';
+import { createMappingFileDns } from '../../activities/adapters/local/mapping-file-dns';
+import { parseDnsMapping } from '../../activities/adapters/local/dns-mapping-file';
+import { createLocalAppRuntime, type LocalAppRuntime } from '../../activities/adapters/local/local-app-runtime';
+import { createSecretsDirectory } from '../../activities/adapters/local/secrets-directory';
+import type { SecretStore } from '../../activities/ports/secret-store';
+import { databaseUrl } from '../../lib/postgres-url';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { freePort } from '../../lib/ports';
-import { superuser } from '../../stack/postgres-cluster';
+import { superuser } from '../../activities/adapters/local/postgres/cluster';
+import { appFigures, demoService, pidOf } from '../support/app-runtime';
 import { startTestClusters, withClient } from '../support/clusters';
 
 // The service connects to db.mita.internal; the mapping file decides which cluster that is.
@@ -18,6 +22,7 @@ const name = 'db.mita.internal';
 let env: Awaited<ReturnType<typeof startTestClusters>>;
 let runtime: LocalAppRuntime;
 let mappingFile: string;
+let secrets: SecretStore;
 const systemIds: Record<string, string> = {};
 const address = (cluster: string) => `127.0.0.1:${env.clusters[cluster]!.port}`;
 const run = <T>(fn: () => Promise<T>) => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn) as Promise<T>;
@@ -34,7 +39,8 @@ before(async () => {
     });
   }
   mappingFile = path.join(env.dir, 'dns.json');
-  runtime = createLocalAppRuntime({ envFile: path.join(env.dir, 'app.env'), port: await freePort(), dnsFile: mappingFile });
+  secrets = createSecretsDirectory(path.join(env.dir, 'secrets'));
+  runtime = createLocalAppRuntime({ envFile: path.join(env.dir, 'app.env'), port: await freePort(), dnsFile: mappingFile, ...demoService(secrets) });
 });
 
 after(async () => {
@@ -43,14 +49,16 @@ after(async () => {
 });
 
 test('the service resolves its database through the mapping, and a switch moves it without a restart', async () => {
-  const dns = createDnsActivities(createHostsFileDns({ mappingFile, defaultTtlSeconds: 1 }));
+  const dns = createDnsActivities(createMappingFileDns({ mappingFile, defaultTtlSeconds: 1 }));
   const first = await run(() => dns.switchDnsTarget({ name, target: address('east') }));
   assert.equal(first.previousTarget, null);
-  await runtime.pointAppAt({ name: 'mita', host: name, port: 5432, database: 'postgres', user: superuser, password: env.clusters.east!.password });
-  const { startedPids } = await runtime.restart();
+  const endpoint = { host: name, port: 5432, database: 'postgres' };
+  const secret = await secrets.write('app-database-connection', databaseUrl({ ...endpoint, user: superuser, password: env.clusters.east!.password }));
+  await runtime.pointAppAt({ database: 'mita', endpoint, secret });
+  const { started } = await runtime.restart();
   const east = await runtime.waitHealthy({ expect: { address: address('east'), database: 'postgres', systemIdentifier: systemIds.east }, timeoutMs: 30_000, intervalMs: 200 });
   assert.equal(east.database.host, name, 'the service reports the name it was given');
-  assert.equal(east.userCount, 20);
+  assert.equal(appFigures(east).userCount, 20);
 
   const switched = await run(() => dns.switchDnsTarget({ name, target: address('west') }));
   assert.equal(switched.changed, true);
@@ -58,7 +66,7 @@ test('the service resolves its database through the mapping, and a switch moves 
   assert.equal(Date.parse(switched.effectiveBy) - Date.parse(switched.switchedAt), 1000, 'effective after the 1 s TTL');
   const west = await runtime.waitHealthy({ expect: { address: address('west'), database: 'postgres', systemIdentifier: systemIds.west }, timeoutMs: 15_000, intervalMs: 200 });
   assert.equal(west.database.host, name);
-  assert.equal(Number(readFileSync(runtime.pidFile, 'utf8')), startedPids[0], 'same process: no restart was needed');
+  assert.equal(Number(readFileSync(runtime.pidFile, 'utf8')), pidOf(started[0]!), 'same process: no restart was needed');
 
   const retried = await run(() => dns.switchDnsTarget({ name, target: address('west') }));
   assert.equal(retried.changed, false);
@@ -70,7 +78,7 @@ test('the service resolves its database through the mapping, and a switch moves 
 
 test('a malformed switch is refused, non-retryable, naming the field, and changes nothing', async () => {
   const before = readFileSync(mappingFile, 'utf8');
-  const dns = createDnsActivities(createHostsFileDns({ mappingFile }));
+  const dns = createDnsActivities(createMappingFileDns({ mappingFile }));
   await assert.rejects(run(() => dns.switchDnsTarget({ name, target: 'west-db' })), (e: Error & { type?: string; nonRetryable?: boolean }) => {
     assert.equal(e.type, 'InvalidInput');
     assert.equal(e.nonRetryable, true);

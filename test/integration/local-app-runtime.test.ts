@@ -5,11 +5,13 @@ import { after, before, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createAppRuntimeActivities, type DatabaseTargetResolver } from '../../activities/app-runtime';
-import type { AppHealth } from '../../activities/platform/app-runtime';
-import { createLocalAppRuntime, type LocalAppRuntime } from '../../activities/platform/local/local-app-runtime';
+import { createSecretsDirectory } from '../../activities/adapters/local/secrets-directory';
+import type { AppHealth } from '../../activities/ports/app-runtime';
+import { createLocalAppRuntime, type LocalAppRuntime } from '../../activities/adapters/local/local-app-runtime';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { freePort } from '../../lib/ports';
-import { superuser, type PostgresCluster } from '../../stack/postgres-cluster';
+import { superuser, type PostgresCluster } from '../../activities/adapters/local/postgres/cluster';
+import { appFigures, demoService, pidOf } from '../support/app-runtime';
 import { startTestClusters, withClient } from '../support/clusters';
 
 // Cluster A is production, B the "recovered" instance; each seeded differently so answers tell them apart.
@@ -45,12 +47,13 @@ before(async () => {
     });
   }
   port = await freePort();
-  runtime = createLocalAppRuntime({ envFile: path.join(env.dir, 'financial-app.env'), port });
+  const secrets = createSecretsDirectory(path.join(env.dir, 'secrets'));
+  runtime = createLocalAppRuntime({ envFile: path.join(env.dir, 'financial-app.env'), port, ...demoService(secrets) });
   const targets: DatabaseTargetResolver = (name) => {
     if (!env.clusters[name]) throw new Error(`"${name}" is not in the worker config`);
-    return { name, host: '127.0.0.1', port: cluster(name).port, database: 'postgres', user: superuser, password: cluster(name).password };
+    return { name, host: '127.0.0.1', port: cluster(name).port, database: 'postgres', user: superuser, password: async () => cluster(name).password };
   };
-  activities = createAppRuntimeActivities(runtime, targets);
+  activities = createAppRuntimeActivities({ runtime, databases: targets, secrets, connectionSecret: 'app-database-connection' });
 });
 
 after(async () => {
@@ -61,12 +64,12 @@ after(async () => {
 test('the service starts on production and answers the seed check query and balances', async () => {
   await run(() => activities.pointAppAtDatabase({ database: 'production' }));
   const restart = await run(() => activities.restartApp());
-  assert.equal(restart.startedPids.length, 1);
+  assert.equal(restart.started.length, 1);
   const health = await run(() => activities.waitUntilAppHealthy({ database: 'production', timeoutSeconds: 30, pollIntervalSeconds: 0.2 }));
   assert.equal(health.database.address, `127.0.0.1:${cluster('production').port}`);
   assert.equal(health.database.systemIdentifier, systemIds.production);
-  assert.equal(health.userCount, 60);
-  assert.equal(health.transactionCount, 300);
+  assert.equal(appFigures(health).userCount, 60);
+  assert.equal(appFigures(health).transactionCount, 300);
 
   const { status, body } = await get('/accounts/1/balance');
   assert.equal(status, 200);
@@ -74,7 +77,7 @@ test('the service starts on production and answers the seed check query and bala
   assert.deepEqual(body, { accountId: '1', currency: 'USD', balance: ledger });
   assert.equal((await get('/accounts/999999/balance')).status, 404);
   assert.equal((await get('/accounts/abc/balance')).status, 400);
-  assert.equal(Number(readFileSync(runtime.pidFile, 'utf8')), restart.startedPids[0]);
+  assert.equal(Number(readFileSync(runtime.pidFile, 'utf8')), pidOf(restart.started[0]!));
 });
 
 test('pointAppAt + restart + waitHealthy moves the service to the recovered cluster, and rollback moves it back', async () => {
@@ -89,7 +92,7 @@ test('pointAppAt + restart + waitHealthy moves the service to the recovered clus
   assert.equal(again.previous?.name, 'production');
 
   const restart = await run(() => activities.restartApp());
-  assert.equal(restart.stoppedPids.length, 1);
+  assert.equal(restart.stopped.length, 1);
   const heartbeats: unknown[] = [];
   const mock = activityEnvironment();
   mock.on('heartbeat', (d: unknown) => heartbeats.push(d));
@@ -98,7 +101,7 @@ test('pointAppAt + restart + waitHealthy moves the service to the recovered clus
   assert.equal(health.database.address, `127.0.0.1:${cluster('recovered').port}`);
   assert.equal(health.database.systemIdentifier, systemIds.recovered);
   assert.notEqual(systemIds.recovered, systemIds.production);
-  assert.equal(health.userCount, 40);
+  assert.equal(appFigures(health).userCount, 40);
   assert.ok(heartbeats.length >= 1, 'waiting heartbeats while the new process starts');
 
   const rolledBack = await run(() => activities.rollbackAppDatabasePointer());

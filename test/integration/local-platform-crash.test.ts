@@ -27,7 +27,7 @@ before(async () => {
   await seedFinancialDataset(db, { users: 20, transactionsPerUser: 10 }, 9);
   await db.end();
   local = testPlatform(stack.stateDir);
-  await runActivity(local.activities, 'takeDatabaseBackup', 'crash-setup', { sourceInstanceId: 'production', type: 'full' }).result;
+  await runActivity(local.activities, 'takeDatabaseBackup', 'crash-setup', { database: 'production', type: 'full' }).result;
   env = await TestWorkflowEnvironment.createFromExistingServer({ address: stack.temporal.address, namespace: stack.temporal.namespace });
 });
 
@@ -83,7 +83,7 @@ test('SIGKILL of the worker mid-restore: the retry on a new worker replaces the 
   const workflowId = 'crash-restore-workflow';
   const instanceId = instanceIdFor(workflowId, 'restoreToPointInTime');
   const first = await startWorker(taskQueue);
-  const handle = await env.client.workflow.start('restoreFixture', { taskQueue, workflowId, args: [{ sourceInstanceId: 'production', target: { kind: 'time', time: target.toISOString() } }] });
+  const handle = await env.client.workflow.start('restoreFixture', { taskQueue, workflowId, args: [{ database: 'production', target: { kind: 'time', time: target.toISOString() } }] });
 
   // Kill the worker while pgbackrest restore runs into the half-built instance.
   const deadline = Date.now() + 60_000;

@@ -7,10 +7,10 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { createDatabaseHealthActivities } from '../../activities/database-health';
 import { instanceIdFor } from '../../activities/platform-activities';
-import { stopPlatformInstances } from '../../activities/platform/local/local-database-platform';
+import { stopPlatformInstances } from '../../activities/adapters/local/postgres/local-database-platform';
 import { loadWorkerConfig } from '../../worker/config';
-import { createDatabaseDirectory } from '../../worker/database-directory';
-import { createSecretResolver } from '../../worker/secrets';
+import { createDatabaseConnections } from '../../worker/database-connections';
+import { createSecretsDirectory } from '../../activities/adapters/local/secrets-directory';
 import { startTestStack } from '../support/stack';
 import { startSteadyWriter } from '../support/steady-writer';
 import { query, runActivity, testPlatform } from '../support/local-platform';
@@ -31,7 +31,7 @@ before(async () => {
   await seedFinancialDataset(db, { users: 20, transactionsPerUser: 10 }, 3);
   await db.end();
   local = testPlatform(stack.stateDir);
-  const { result } = runActivity(local.activities, 'takeDatabaseBackup', 'pitr-setup', { sourceInstanceId: 'production', type: 'full' });
+  const { result } = runActivity(local.activities, 'takeDatabaseBackup', 'pitr-setup', { database: 'production', type: 'full' });
   const backup = await result;
   assert.match(backup.label, /^\d{8}-\d{6}F$/);
 });
@@ -75,7 +75,7 @@ test('backup, steady writes, DELETE at T, PITR to T-1s into a new instance: exac
   assert.ok(lost.some((id) => !deletedIds.includes(id) && all.get(id)! < deletedAt.getTime() * 1000), 'some commits fall between the target and the DELETE (they must be absent)');
 
   const workflowId = 'pitr-accidental-deletion';
-  const { result, heartbeats } = runActivity(local.activities, 'restoreToPointInTime', workflowId, { sourceInstanceId: 'production', target: { kind: 'time', time: target.toISOString() } });
+  const { result, heartbeats } = runActivity(local.activities, 'restoreToPointInTime', workflowId, { database: 'production', target: { kind: 'time', time: target.toISOString() } });
   const restored = await result;
   built.push(restored.instance.instanceId);
   assert.equal(restored.instance.instanceId, instanceIdFor(workflowId, 'restoreToPointInTime'));
@@ -94,7 +94,7 @@ test('backup, steady writes, DELETE at T, PITR to T-1s into a new instance: exac
 
   // The same validation SQL the runbooks run reaches the instance by id, through the worker's directory.
   const config = loadWorkerConfig(stack.configFile);
-  const directory = createDatabaseDirectory(config, createSecretResolver(config.secretsDir), local.platform);
+  const directory = createDatabaseConnections(config, createSecretsDirectory(config.secretsDir), local.platform);
   try {
     const health = await createDatabaseHealthActivities(directory).checkDatabaseHealth({ database: restored.instance.instanceId });
     assert.equal(health.transactionCount, expected.length);
@@ -103,14 +103,14 @@ test('backup, steady writes, DELETE at T, PITR to T-1s into a new instance: exac
   }
 
   // A retry of the same step (a worker died after the restore finished) returns the same instance.
-  const again = await runActivity(local.activities, 'restoreToPointInTime', workflowId, { sourceInstanceId: 'production', target: { kind: 'time', time: target.toISOString() } }).result;
+  const again = await runActivity(local.activities, 'restoreToPointInTime', workflowId, { database: 'production', target: { kind: 'time', time: target.toISOString() } }).result;
   assert.equal(again.reused, true);
   assert.equal(again.instance.endpoint.port, restored.instance.endpoint.port);
   assert.deepEqual(again.recoveredTo, restored.recoveredTo);
 });
 
 async function refused(input: { time: string }, workflowId: string): Promise<ApplicationFailure> {
-  const error = await runActivity(local.activities, 'restoreToPointInTime', workflowId, { sourceInstanceId: 'production', target: { kind: 'time', time: input.time } }).result.then(
+  const error = await runActivity(local.activities, 'restoreToPointInTime', workflowId, { database: 'production', target: { kind: 'time', time: input.time } }).result.then(
     () => assert.fail('the restore was not refused'),
     (e: unknown) => e,
   );
@@ -137,7 +137,7 @@ test('a target before the oldest backup is refused clearly and creates nothing',
 
 test('a restore that cannot reach its target fails the step, says why, and leaves nothing behind', async () => {
   const workflowId = 'pitr-unknown-point';
-  const error = await runActivity(local.activities, 'restoreToPointInTime', workflowId, { sourceInstanceId: 'production', target: { kind: 'name', name: 'never-created' } }).result.then(() => undefined, (e: unknown) => e);
+  const error = await runActivity(local.activities, 'restoreToPointInTime', workflowId, { database: 'production', target: { kind: 'name', name: 'never-created' } }).result.then(() => undefined, (e: unknown) => e);
   assert.ok(error instanceof ApplicationFailure, String(error));
   assert.equal(error.type, 'PlatformVerificationError');
   assert.match(error.message, /failed: the archived WAL ends before the recovery target .*never-created.*recovery ended before configured recovery target was reached/s);
@@ -148,7 +148,7 @@ test('a restore that cannot reach its target fails the step, says why, and leave
 
 test('restoring a backup set to a new instance gives the database as it was when the backup finished', async () => {
   const [backup] = await local.platform.listBackups('production');
-  const restored = await runActivity(local.activities, 'restoreBackupToNewInstance', 'server-failure', { sourceInstanceId: 'production', backupLabel: backup!.label }).result;
+  const restored = await runActivity(local.activities, 'restoreBackupToNewInstance', 'server-failure', { database: 'production', backupLabel: backup!.label }).result;
   built.push(restored.instance.instanceId);
   assert.equal(restored.backupLabel, backup!.label);
   assert.equal(restored.instance.role, 'primary');
@@ -167,7 +167,7 @@ test('restoring a backup set to a new instance gives the database as it was when
 });
 
 test('pgbackrest verify checks the backups and the archive', async () => {
-  const verification = await runActivity(local.activities, 'verifyDatabaseBackups', 'drill', { sourceInstanceId: 'production' }).result;
+  const verification = await runActivity(local.activities, 'verifyDatabaseBackups', 'drill', { database: 'production' }).result;
   assert.equal(verification.ok, true, verification.report);
   assert.match(verification.report, /stanza: production\s+status: ok/);
 });
@@ -176,7 +176,7 @@ test('cancelling a restore stops pgbackrest and removes the half-built instance'
   const workflowId = 'pitr-cancelled';
   const id = instanceIdFor(workflowId, 'restoreBackupToNewInstance');
   let sawHalfBuilt = false;
-  const { result } = runActivity(local.activities, 'restoreBackupToNewInstance', workflowId, { sourceInstanceId: 'production' }, (beat, env) => {
+  const { result } = runActivity(local.activities, 'restoreBackupToNewInstance', workflowId, { database: 'production' }, (beat, env) => {
     // Mid-restore: pgbackrest has written at least one file.
     if (beat.phase === 'restoring' && (beat.bytesDone ?? 0) > 0 && !sawHalfBuilt) {
       sawHalfBuilt = existsSync(path.join(stack.stateDir, 'platform', 'instances', id, 'data'));
@@ -205,14 +205,14 @@ function processesMentioning(text: string): string[] {
 test('a named restore point before a bad migration: PITR to the name stops exactly there', async () => {
   const balances = async (url: string | ReturnType<typeof local.platform.connectionFor>) => (await query<{ s: string }>(url!, 'SELECT sum(balance)::text AS s FROM accounts'))[0]!.s;
   const beforeMigration = await balances(appUrl);
-  const point = await runActivity(local.activities, 'createRestorePoint', 'failed-migration', { sourceInstanceId: 'production', name: 'before-migration-42' }).result;
+  const point = await runActivity(local.activities, 'createRestorePoint', 'failed-migration', { database: 'production', name: 'before-migration-42' }).result;
   assert.match(point.lsn, /^[0-9A-F]+\/[0-9A-F]+$/);
-  const again = await runActivity(local.activities, 'createRestorePoint', 'failed-migration', { sourceInstanceId: 'production', name: 'before-migration-42' }).result;
+  const again = await runActivity(local.activities, 'createRestorePoint', 'failed-migration', { database: 'production', name: 'before-migration-42' }).result;
   assert.deepEqual(again, point, 'a retried step returns the same restore point');
   await query(appUrl, 'UPDATE accounts SET balance = 0'); // the "migration" that corrupts data
   assert.equal(await balances(appUrl), '0.00');
 
-  const restored = await runActivity(local.activities, 'restoreToPointInTime', 'failed-migration', { sourceInstanceId: 'production', target: { kind: 'name', name: 'before-migration-42' } }).result;
+  const restored = await runActivity(local.activities, 'restoreToPointInTime', 'failed-migration', { database: 'production', target: { kind: 'name', name: 'before-migration-42' } }).result;
   built.push(restored.instance.instanceId);
   assert.match(restored.recoveredTo.stopReason ?? '', /recovery stopping at restore point "before-migration-42"/);
   assert.equal(await balances(local.platform.connectionFor(restored.instance.instanceId)), beforeMigration);

@@ -6,6 +6,7 @@ import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { startTestStack } from '../support/stack';
 import { startSteadyWriter } from '../support/steady-writer';
 import { query, runActivity, testPlatform } from '../support/local-platform';
+import { bytesBehind } from '../../contracts/replica-lag';
 
 // A streaming replica built by pgBackRest (restore --type=standby) under write load, then promoted.
 let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -29,17 +30,17 @@ after(async () => {
 });
 
 test('a replica needs a backup first: refused clearly', async () => {
-  const error = await runActivity(local.activities, 'createReplica', 'replica-no-backup', { sourceInstanceId: 'production' }).result.then(() => undefined, (e: unknown) => e);
+  const error = await runActivity(local.activities, 'createReplica', 'replica-no-backup', { database: 'production' }).result.then(() => undefined, (e: unknown) => e);
   assert.ok(error instanceof ApplicationFailure);
   assert.match(error.message, /has no backup yet: a replica is built from the newest backup/);
 });
 
 test('replica created under write load reports its lag, is promoted and accepts writes', async (t) => {
-  await runActivity(local.activities, 'takeDatabaseBackup', 'replica-setup', { sourceInstanceId: 'production', type: 'full' }).result;
+  await runActivity(local.activities, 'takeDatabaseBackup', 'replica-setup', { database: 'production', type: 'full' }).result;
   const writer = await startSteadyWriter(appUrl, 20);
   let replicaId: string;
   try {
-    const created = await runActivity(local.activities, 'createReplica', 'server-failure-drill', { sourceInstanceId: 'production' }).result;
+    const created = await runActivity(local.activities, 'createReplica', 'server-failure-drill', { database: 'production' }).result;
     replicaId = created.instance.instanceId;
     built.push(replicaId);
     assert.equal(created.instance.role, 'replica');
@@ -47,9 +48,9 @@ test('replica created under write load reports its lag, is promoted and accepts 
     assert.equal(described.role, 'replica');
     assert.equal(described.replication?.sourceInstanceId, 'production');
     assert.equal(described.replication?.streaming, true);
-    assert.ok(described.replication!.lagBytes >= 0 && described.replication!.lagSeconds >= 0);
+    assert.ok(bytesBehind(described.replication!.lag)! >= 0 && described.replication!.lagSeconds >= 0);
     assert.match(described.replayLsn ?? '', /^[0-9A-F]+\/[0-9A-F]+$/);
-    t.diagnostic(`replica lag under ~20 commits/s: ${described.replication!.lagBytes} bytes, ${described.replication!.lagSeconds.toFixed(3)} s`);
+    t.diagnostic(`replica lag under ~20 commits/s: ${bytesBehind(described.replication!.lag)} bytes, ${described.replication!.lagSeconds.toFixed(3)} s`);
     const production = await local.platform.describeInstance('production');
     assert.equal(production.role, 'primary');
     assert.match(production.currentLsn ?? '', /^[0-9A-F]+\/[0-9A-F]+$/);

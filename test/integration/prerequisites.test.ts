@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { PrerequisiteError } from '../../lib/prerequisite-error';
-import { startPostgresCluster } from '../../stack/postgres-cluster';
+import { startPostgresCluster } from '../../activities/adapters/local/postgres/cluster';
 
 // A broken machine must end in one clear line that says what is wrong and how to fix it.
 const root = path.resolve(__dirname, '../..');

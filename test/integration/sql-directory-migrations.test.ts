@@ -8,8 +8,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { createMigrationActivities } from '../../activities/migrations';
-import { createSqlDirectoryMigrationTool } from '../../activities/platform/local/sql-directory-migrations';
-import { startPostgresCluster, type PostgresCluster } from '../../stack/postgres-cluster';
+import { createSqlDirectoryMigrationTool } from '../../activities/adapters/local/sql-directory-migrations';
+import { startPostgresCluster, type PostgresCluster } from '../../activities/adapters/local/postgres/cluster';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'dr-migrations-'));
 chmodSync(tmp, 0o755);

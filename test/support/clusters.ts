@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { startPostgresCluster, type PostgresCluster } from '../../stack/postgres-cluster';
+import { startPostgresCluster, type PostgresCluster } from '../../activities/adapters/local/postgres/cluster';
 
 /** Real PostgreSQL 15 clusters in a fresh temp directory, for tests that need no Temporal server. */
 export async function startTestClusters(names: string[]): Promise<{ dir: string; clusters: Record<string, PostgresCluster>; stop(): Promise<void> }> {

@@ -7,9 +7,10 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { AuditEntry } from '../../activities/audit-port';
-import type { Notification } from '../../activities/platform/notifier';
-import type { GatePlan, RunbookPlan } from '../../activities/runbook-plan';
-import { statusQuery, type RunbookStatus } from '../../workflows/messages';
+import type { Notification } from '../../contracts/notifications';
+import type { GatePlan, RunbookPlan } from '../../contracts/runbook-plan';
+import { statusQuery } from '../../workflows/messages';
+import type { RunbookStatus } from '../../contracts/runbook-status';
 import type { FixtureRunbookInput } from '../fixtures/workflows';
 
 /** The fixture runbook's workflows, bundled once per test process. */

@@ -2,9 +2,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import path from 'node:path';
 import { Client } from 'pg';
 import { createPlatformActivities, type PlatformActivities } from '../../activities/platform-activities';
-import type { InstanceConnection } from '../../activities/platform/database-platform';
-import { createLocalDatabasePlatform } from '../../activities/platform/local/local-database-platform';
-import type { OperationProgress } from '../../activities/platform/database-platform';
+import type { InstanceConnection } from '../../activities/ports/database-platform';
+import { createLocalDatabasePlatform } from '../../activities/adapters/local/postgres/local-database-platform';
+import type { OperationProgress } from '../../activities/ports/database-platform';
 
 /** The local platform over a test stack's state dir (startLocalStack enrols "production" there). */
 export function testPlatform(stateDir: string) {

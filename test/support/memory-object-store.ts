@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../../activities/platform/object-store';
+import type { ObjectStore } from '../../activities/ports/object-store';
 
 /** The ObjectStore port in memory, for tests. */
 export function createMemoryObjectStore(): ObjectStore & { keys(): string[] } {

@@ -1,6 +1,6 @@
 import { NativeConnection, Worker, Runtime, DefaultLogger } from '@temporalio/worker';
 import { createPlatformActivities } from '../../activities/platform-activities';
-import { createLocalDatabasePlatform } from '../../activities/platform/local/local-database-platform';
+import { createAdapters } from '../../worker/adapters';
 import { loadWorkerConfig } from '../../worker/config';
 
 // A worker process for crash tests: the restore fixture workflow and the platform activities.
@@ -8,8 +8,7 @@ import { loadWorkerConfig } from '../../worker/config';
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const config = loadWorkerConfig(process.env.DR_CONFIG!);
-  const local = config.platform!.local!;
-  const platform = createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 });
+  const platform = createAdapters(config).databasePlatform;
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
   const worker = await Worker.create({
     connection,

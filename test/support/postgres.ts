@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Client, Pool } from 'pg';
 import type { DatabaseDirectory } from '../../activities';
 import { seedFinancialDataset, type DatasetSize } from '../../demo/financial-dataset';
-import { startPostgresCluster, type PostgresCluster } from '../../stack/postgres-cluster';
+import { startPostgresCluster, type PostgresCluster } from '../../activities/adapters/local/postgres/cluster';
 
 export interface TestPostgres {
   cluster: PostgresCluster;

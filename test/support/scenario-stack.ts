@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { InstanceRegistry } from '../../activities/platform/local/instance-registry';
+import { InstanceRegistry } from '../../activities/adapters/local/postgres/instance-registry';
 import { Client as PgClient } from 'pg';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { createLocalDatabasePlatform } from '../../activities/platform/local/local-database-platform';
-import type { DatabasePlatform } from '../../activities/platform/database-platform';
+import type { DatabasePlatform } from '../../activities/ports/database-platform';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
+import { createAdapters } from '../../worker/adapters';
 import { createRunbookWorker } from '../../worker/worker';
-import { statusQuery, type RunbookResult, type RunbookStatus } from '../../workflows/messages';
+import { statusQuery } from '../../workflows/messages';
+import type { RunbookResult, RunbookStatus } from '../../contracts/runbook-status';
 import { withClient } from './clusters';
 import { startTestStack } from './stack';
 
@@ -25,7 +26,7 @@ export async function startScenarioStack(options: { users?: number; transactions
   await withClient(productionUrl, (db) => seedFinancialDataset(db, { users: options.users ?? 60, transactionsPerUser: options.transactionsPerUser ?? 10 }, 11));
 
   const local = config.platform!.local!;
-  const platform: DatabasePlatform = createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 });
+  const platform: DatabasePlatform = createAdapters(config).databasePlatform;
   await platform.takeBackup({ sourceInstanceId: 'production', type: 'full' });
 
   const nativeConnection = await NativeConnection.connect({ address: stack.temporal.address });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { GatePlan } from '../../activities/runbook-plan';
-import { ApprovalGates } from '../../workflows/approvals';
+import type { GatePlan } from '../../contracts/runbook-plan';
+import { ApprovalGates } from '../../workflows/gates/gate-state';
 
 // The gate rules as pure logic: the same validator the Update handlers run synchronously.
 const plan = (overrides: Partial<GatePlan> = {}): GatePlan => ({ approvers: ['alice', 'bob', 'carol'], quorum: 2, twoPersonRule: true, escalation: [], deadlineMs: 60_000, ...overrides });

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { createDirectoryObjectStore } from '../../activities/platform/local/directory-object-store';
+import { createDirectoryObjectStore } from '../../activities/adapters/local/directory-object-store';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'dr-objects-'));
 const outside = mkdtempSync(path.join(os.tmpdir(), 'dr-objects-outside-'));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyDnsSwitch, emptyDnsMapping, formatDnsMapping, parseDnsMapping, resolveInMapping } from '../../activities/platform/local/dns-mapping-file';
+import { applyDnsSwitch, emptyDnsMapping, formatDnsMapping, parseDnsMapping, resolveInMapping } from '../../activities/adapters/local/dns-mapping-file';
 
 const t0 = new Date('2026-01-01T00:00:00Z');
 const t1 = new Date('2026-01-01T00:01:00Z');

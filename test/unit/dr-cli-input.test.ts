@@ -8,8 +8,8 @@ import { buildScenarioInput } from '../../client/commands/start';
 import { CliError, ExitCode } from '../../client/connection';
 import { findScenario, runbookFlags, type ScenarioEntry } from '../../client/scenarios';
 import { changedLines } from '../../client/status-view';
-import { runbookFields } from '../../workflows/inputs';
-import type { RunbookStatus } from '../../workflows/messages';
+import { runbookFields } from '../../contracts/inputs';
+import type { RunbookStatus } from '../../contracts/runbook-status';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dr-cli-input-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

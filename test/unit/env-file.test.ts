@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { databaseUrl, endpointOfUrl, formatEndpoint, formatEnvFile, parseEnvFile } from '../../activities/platform/local/env-file';
+import { formatEnvFile, parseEnvFile } from '../../activities/adapters/local/env-file';
+import { databaseUrl, endpointOfUrl, formatEndpoint } from '../../lib/postgres-url';
 
 test('parses KEY=value lines, comments, export and both quote styles', () => {
   const vars = parseEnvFile([

@@ -5,8 +5,9 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { createPlatformActivities, instanceIdFor, unconfiguredDatabasePlatform } from '../../activities/platform-activities';
-import { assertInstanceId } from '../../activities/platform/database-platform';
+import { createPlatformActivities, instanceIdFor } from '../../activities/platform-activities';
+import { notConfiguredDatabasePlatform as unconfiguredDatabasePlatform } from '../../activities/ports/not-configured';
+import { assertInstanceId } from '../../activities/ports/database-platform';
 import { loadWorkerConfig } from '../../worker/config';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dr-platform-unit-'));
@@ -27,7 +28,7 @@ test('instance ids are stable per workflow and step, distinct otherwise, and val
 test('without a configured platform, the activities refuse with what to configure, non-retryable', async () => {
   const activities = createPlatformActivities(unconfiguredDatabasePlatform());
   const env = new MockActivityEnvironment({ activityType: 'restoreToPointInTime' });
-  const error = await env.run(activities.restoreToPointInTime, { sourceInstanceId: 'production', target: { kind: 'latest' as const } }).then(() => undefined, (e: unknown) => e);
+  const error = await env.run(activities.restoreToPointInTime, { database: 'production', target: { kind: 'latest' as const } }).then(() => undefined, (e: unknown) => e);
   assert.ok(error instanceof ApplicationFailure);
   assert.equal(error.nonRetryable, true);
   assert.match(error.message, /no database platform is configured: add `platform.local`/);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeIssues, runbookInput } from '../../workflows/inputs';
+import { describeIssues, runbookInput } from '../../contracts/inputs';
 
 // One test per field rule of the input every runbook shares (the CLI validates with the same schema).
 const valid = { incidentId: 'INC-2041', startedBy: 'carol' };

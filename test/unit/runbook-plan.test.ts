@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createNotificationActivities } from '../../activities/notifications';
-import { createConsoleNotifier } from '../../activities/platform/local/console-notifier';
-import { fanOutNotifier, type Notifier } from '../../activities/platform/notifier';
+import { createConsoleNotifier } from '../../activities/adapters/local/console-notifier';
+import { fanOutNotifier, type Notifier } from '../../activities/ports/notifier';
 import { createRunbookPlanActivities } from '../../activities/runbook-plan';
 import { workerConfigSchema } from '../../worker/config';
 

@@ -27,8 +27,35 @@ for (const file of histories) {
   });
 }
 
+// The same three runs recorded after the audit trail was written in batches (patched 'batched-audit'):
+// both shapes must replay, the older for runs still in flight from before it.
+const batchedDir = path.join(historiesDir, 'batched-audit');
+const batched = readdirSync(batchedDir).filter((f) => f.endsWith('.json')).sort();
+
+test('the recorded histories of the batched-audit shape are there', () => {
+  assert.deepEqual(batched, ['fixture-runbook-aborted.json', 'fixture-runbook-approved.json', 'fixture-runbook-rejected.json']);
+});
+
+for (const file of batched) {
+  test(`replays batched-audit/${file} against the current engine`, async () => {
+    quietTemporalLogs();
+    await Worker.runReplayHistory({ workflowBundle: await fixtureBundle() }, historyFromStandardJson(JSON.parse(readFileSync(path.join(batchedDir, file), 'utf8'))), file);
+  });
+}
+
+test('a batched-audit history has at most about half the events of the same run before', () => {
+  const events = (dir: string, file: string) => (JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { events: unknown[] }).events.length;
+  for (const file of batched) assert.ok(events(batchedDir, file) * 1.6 <= events(historiesDir, file), `${file}: ${events(batchedDir, file)} events now, ${events(historiesDir, file)} before`);
+});
+
 test('a runbook whose steps changed fails the replay (so this test can fail)', async () => {
   quietTemporalLogs();
   const altered = await bundleWorkflowCode({ workflowsPath: require.resolve(path.join(__dirname, '..', 'fixtures', 'workflows-altered')), logger: silent });
   await assert.rejects(Worker.runReplayHistory({ workflowBundle: altered }, load('fixture-runbook-approved.json'), 'altered'), DeterminismViolationError);
+});
+
+test('a runbook whose steps changed fails the replay of a batched-audit history too', async () => {
+  quietTemporalLogs();
+  const altered = await bundleWorkflowCode({ workflowsPath: require.resolve(path.join(__dirname, '..', 'fixtures', 'workflows-altered')), logger: silent });
+  await assert.rejects(Worker.runReplayHistory({ workflowBundle: altered }, historyFromStandardJson(JSON.parse(readFileSync(path.join(batchedDir, 'fixture-runbook-approved.json'), 'utf8'))), 'altered'), DeterminismViolationError);
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createReportActivities, renderRunbookReport, reportExtrasFromOutput, reportKeys, SecretInReportError } from '../../activities/reports';
-import type { ObjectStore } from '../../activities/platform/object-store';
-import type { GateView, RunbookResult } from '../../workflows/messages';
+import type { ObjectStore } from '../../activities/ports/object-store';
+import type { GateView, RunbookResult } from '../../contracts/runbook-status';
 
 function gate(overrides: Partial<GateView> = {}): GateView {
   return {

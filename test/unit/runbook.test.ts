@@ -6,7 +6,8 @@ import { after, before, test } from 'node:test';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startTemporalServer, type TemporalServer } from '../../stack/temporal-server';
-import { abortSignal, abortUpdate, approveSignal, approveUpdate, rejectUpdate, statusQuery, type RunbookResult } from '../../workflows/messages';
+import { abortSignal, abortUpdate, approveSignal, approveUpdate, rejectUpdate, statusQuery } from '../../workflows/messages';
+import type { RunbookResult } from '../../contracts/runbook-status';
 import {
   cutoverGate,
   fixtureActivities,

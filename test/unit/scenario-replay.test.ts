@@ -26,3 +26,25 @@ for (const file of histories) {
     await Worker.runReplayHistory({ workflowBundle }, history, file);
   });
 }
+
+/** The audit entries a recorded run wrote (from its appendAuditEntries inputs), by seq, as actor:action. */
+function auditActions(file: string): string[] {
+  const history = JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: Array<{ eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string }; input: { payloads: Array<{ data: string }> } } }> };
+  const bySeq = new Map<number, string>();
+  for (const event of history.events) {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (event.eventType !== 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED' || scheduled?.activityType.name !== 'appendAuditEntries') continue;
+    const input = JSON.parse(Buffer.from(scheduled.input.payloads[0]!.data, 'base64').toString('utf8')) as { entries: Array<{ seq: number; actor: string; action: string }> };
+    for (const entry of input.entries) bySeq.set(entry.seq, `${entry.actor}:${entry.action}`);
+  }
+  return [...bySeq.entries()].sort(([a], [b]) => a - b).map(([, action]) => action);
+}
+
+test('the demo drill in the batched-audit shape: at most half the history events of before, the same audit entries in the same order', () => {
+  const before = 'accidental-deletion-drill-repair-gate.json';
+  const after = 'accidental-deletion-drill-repair-gate-batched-audit.json';
+  const events = (file: string) => (JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: unknown[] }).events.length;
+  assert.ok(events(after) * 2 <= events(before), `${events(after)} events now, ${events(before)} before`);
+  assert.deepEqual(auditActions(after), auditActions(before));
+  assert.equal(auditActions(after).length, 30);
+});

@@ -7,10 +7,12 @@ import { after, before, test } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startTemporalServer, type TemporalServer } from '../../stack/temporal-server';
-import { abortUpdate, approveUpdate, type RunbookResult } from '../../workflows/messages';
+import { abortUpdate, approveUpdate } from '../../workflows/messages';
+import type { RunbookResult } from '../../contracts/runbook-status';
 import type { RecoverFromServerFailureInput } from '../../workflows/recover-from-server-failure';
 import { cutoverGate, fixtureActivities, gateOpen, newRecorder, waitForStatus } from '../support/fixture-runbook';
 import { quietTemporalLogs } from '../support/quiet-logs';
+import { replicaLagOf } from '../../contracts/replica-lag';
 
 // The server-failure runbook's decisions, on the real dev server with fake activities: when the failure
 // counts as confirmed, which way it recovers, and what a drill is allowed to touch.
@@ -59,7 +61,7 @@ function fakes(script: Script) {
     async describeDatabaseInstance(input: { instanceId: string }) {
       calls.push(`describe ${input.instanceId}`);
       const s = script.standby!;
-      return { ...instance(input.instanceId, 'replica'), acceptingConnections: s.accepting, replication: { sourceInstanceId: 'production', lagBytes: s.lagBytes ?? -1, lagSeconds: 0, streaming: false } };
+      return { ...instance(input.instanceId, 'replica'), acceptingConnections: s.accepting, replication: { sourceInstanceId: 'production', lag: replicaLagOf(s.lagBytes ?? -1), lagSeconds: 0, streaming: false } };
     },
     async readNewestCommit(input: { database: string }) {
       calls.push(`newest ${input.database}`);
@@ -96,7 +98,7 @@ function fakes(script: Script) {
     },
     async restartApp() {
       calls.push('restart app');
-      return { stoppedPids: [1], startedPids: [2] };
+      return { restartedAt: new Date().toISOString(), stopped: ['process 1'], started: ['process 2'] };
     },
     async waitUntilAppHealthy(input: { database: string }) {
       calls.push(`app healthy on ${input.database}`);

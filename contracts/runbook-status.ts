@@ -1,0 +1,133 @@
+// What a running runbook reports and answers: its status, timeline, gates, clocks and result. Shared by
+// the workflows (which keep it), the activities (the report renders it), the `dr` CLI and the tests.
+
+/** A vote on an approval gate. `approver` is a person's identity as listed in the worker config. */
+export interface GateVote {
+  gate: string;
+  approver: string;
+  comment?: string;
+}
+
+export interface AbortRequest {
+  by: string;
+  reason: string;
+}
+
+export type GateStatus = 'pending' | 'open' | 'approved' | 'rejected' | 'timed-out' | 'closed';
+
+export interface GateVoteRecord {
+  approver: string;
+  at: string;
+  comment?: string;
+}
+
+export interface GateView {
+  gate: string;
+  status: GateStatus;
+  approvers: string[];
+  quorum: number;
+  twoPersonRule: boolean;
+  approvals: GateVoteRecord[];
+  rejection?: GateVoteRecord;
+  /** Listed approvers who have not voted and are not excluded by the two-person rule. */
+  stillMayApprove: string[];
+  openedAt?: string;
+  deadlineAt?: string;
+  decidedAt?: string;
+  /** Audiences already notified by escalation, in order. */
+  escalated: string[];
+}
+
+/** What an accepted `approve`/`reject` Update returns. */
+export interface GateVoteOutcome {
+  gate: string;
+  status: GateStatus;
+  approvals: string[];
+  approvalsStillNeeded: number;
+}
+
+export type Verdict = 'completed' | 'failed' | 'aborted' | 'cancelled' | 'approval-rejected' | 'approval-timed-out';
+
+export type TimelineOutcome =
+  | 'running'
+  | 'waiting'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
+  | 'refused'
+  | 'approved'
+  | 'rejected'
+  | 'timed-out'
+  | 'notified'
+  | 'aborted'
+  | 'retired';
+
+/** One line of the runbook's timeline; times are workflow time, ISO 8601. */
+export interface TimelineEntry {
+  step: string;
+  startedAt: string;
+  endedAt?: string;
+  outcome: TimelineOutcome;
+  detail?: string;
+}
+
+export interface CompensationReport {
+  name: string;
+  /** The step that registered it. */
+  step: string;
+  outcome: 'succeeded' | 'failed';
+  detail?: string;
+}
+
+export interface RtoClock {
+  objectiveSeconds: number;
+  /** When the incident was declared (input), or the workflow start. */
+  declaredAt: string;
+  /** When the cutover was verified; RTO stops here. */
+  cutoverVerifiedAt?: string;
+  /** Seconds from declaredAt to cutoverVerifiedAt, or to the workflow's current time while still running. */
+  elapsedSeconds: number;
+  /** Known once verified, or as soon as the objective is already exceeded. */
+  withinObjective?: boolean;
+}
+
+export interface RpoMeasure {
+  objectiveSeconds: number;
+  /** Newest committed record found in the recovered database. */
+  newestCommittedAt?: string;
+  /** The failure / recovery target time. */
+  targetTime?: string;
+  achievedSeconds?: number;
+  withinObjective?: boolean;
+}
+
+export type RunbookPhase = 'starting' | 'running' | 'waiting-for-approval' | 'compensating' | 'finished';
+
+export interface RunbookStatus {
+  workflowId: string;
+  scenario: string;
+  mode: 'real' | 'drill';
+  environment: string;
+  incidentId: string;
+  startedBy: string;
+  phase: RunbookPhase;
+  currentStep?: string;
+  timeline: TimelineEntry[];
+  openGates: GateView[];
+  gates: GateView[];
+  rto: RtoClock;
+  rpo: RpoMeasure;
+  compensations: CompensationReport[];
+  abort?: AbortRequest & { at: string };
+  verdict?: Verdict;
+  /** Why the runbook ended the way it did (failed step, rejection, timeout, abort reason). */
+  verdictDetail?: string;
+}
+
+/** The runbook's result: its final status plus the scenario's own output (when it got that far). */
+export interface RunbookResult<T = unknown> extends RunbookStatus {
+  verdict: Verdict;
+  output?: T;
+  /** Where the report was written (object store keys), or why it could not be. */
+  report?: { markdownKey: string; jsonKey: string } | { error: string };
+}

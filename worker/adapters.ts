@@ -1,0 +1,75 @@
+import type { Pool } from 'pg';
+import { createConsoleNotifier } from '../activities/adapters/local/console-notifier';
+import { createDirectoryObjectStore } from '../activities/adapters/local/directory-object-store';
+import { createLocalAppRuntime } from '../activities/adapters/local/local-app-runtime';
+import { createMappingFileDns } from '../activities/adapters/local/mapping-file-dns';
+import { createLocalDatabasePlatform } from '../activities/adapters/local/postgres';
+import { createSecretsDirectory } from '../activities/adapters/local/secrets-directory';
+import { createSqlDirectoryMigrationTool } from '../activities/adapters/local/sql-directory-migrations';
+import type { AppRuntime } from '../activities/ports/app-runtime';
+import type { DatabasePlatform } from '../activities/ports/database-platform';
+import type { Dns } from '../activities/ports/dns';
+import type { MigrationTool } from '../activities/ports/migration-tool';
+import { notConfigured, notConfiguredDatabasePlatform } from '../activities/ports/not-configured';
+import { fanOutNotifier, type Notifier } from '../activities/ports/notifier';
+import type { ObjectStore } from '../activities/ports/object-store';
+import type { SecretStore } from '../activities/ports/secret-store';
+import type { NotifierConfig, WorkerConfig } from './config';
+
+/** One adapter per port, as the worker config chose them. */
+export interface Adapters {
+  databasePlatform: DatabasePlatform;
+  objectStore: ObjectStore;
+  appRuntime: AppRuntime;
+  dns: Dns;
+  secrets: SecretStore;
+  notifier: Notifier;
+  /** The application's migrations on one database (through the worker's pool on it). */
+  migrationTool(database: Pool): MigrationTool;
+}
+
+/** Where the runbooks write the application's database connection when they point it at a database. */
+export const defaultAppConnectionSecret = 'app-database-connection';
+
+/**
+ * THE place that reads the worker config and picks one adapter family per port. Today every family is
+ * the embedded default (`local`); a cloud family is one folder under activities/adapters/ and one case
+ * here. A port the config does not set up gets a stand-in that refuses with the config key to add, so
+ * the worker still registers every activity the workflows call.
+ */
+export function createAdapters(config: WorkerConfig): Adapters {
+  const secrets = createSecretsDirectory(config.secretsDir);
+  return {
+    secrets,
+    databasePlatform: databasePlatformFor(config),
+    objectStore: config.objectStore ? createDirectoryObjectStore(config.objectStore.directory) : notConfigured<ObjectStore>('the object store (reports, baselines, diffs)', 'objectStore'),
+    appRuntime: appRuntimeFor(config, secrets),
+    dns: config.dns ? createMappingFileDns({ mappingFile: config.dns.mappingFile, defaultTtlSeconds: config.dns.defaultTtlSeconds }) : notConfigured<Dns>('DNS', 'dns'),
+    notifier: notifierFor(config.notifiers),
+    migrationTool: (pool) => (config.migrations ? createSqlDirectoryMigrationTool(pool, config.migrations.directory) : notConfigured<MigrationTool>('the migration tool', 'migrations.directory')),
+  };
+}
+
+function databasePlatformFor(config: WorkerConfig): DatabasePlatform {
+  const local = config.platform?.local;
+  if (local) return createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 });
+  return notConfiguredDatabasePlatform();
+}
+
+function appRuntimeFor(config: WorkerConfig, secrets: SecretStore): AppRuntime {
+  const { app, dns } = config;
+  if (!app) return notConfigured<AppRuntime>('the application runtime', 'app');
+  if (!app.command) throw new Error('app.command: the local application runtime needs the command that starts the application (without its flags)');
+  return createLocalAppRuntime({ ...app, command: app.command, secrets, dnsFile: dns?.mappingFile });
+}
+
+/** One adapter per configured notifier; all of them receive every notification. */
+function notifierFor(configs: NotifierConfig[]): Notifier {
+  const notifiers = configs.map((config): Notifier => {
+    switch (config.type) {
+      case 'console':
+        return createConsoleNotifier();
+    }
+  });
+  return fanOutNotifier(notifiers);
+}

@@ -1,0 +1,391 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  workflowInfo,
+  type ChildWorkflowOptions,
+  type Workflow,
+  type WorkflowResultType,
+} from '@temporalio/workflow';
+import type { Duration, WithWorkflowArgs } from '@temporalio/common';
+import type { createRunbookPlanActivities } from '../activities/runbook-plan';
+import { errorText } from '../contracts/error-text';
+import { FailureType } from '../contracts/failure-types';
+import type { RunbookInput } from '../contracts/inputs';
+import type { Notification, RunbookRef } from '../contracts/notifications';
+import type { RunbookPlan } from '../contracts/runbook-plan';
+import type { AbortRequest, RunbookPhase, RunbookStatus, Verdict } from '../contracts/runbook-status';
+import { runbookSummary } from '../contracts/summary';
+import { AuditTrail } from './audit-trail';
+import { rpoMeasure, rtoClock } from './clocks';
+import { Compensations } from './compensations';
+import { GateKeeper, RunbookEnded } from './gates/gate-lifecycle';
+import { abortSignal, abortUpdate, statusQuery } from './messages';
+import { DrEnvironment, DrIncidentId, DrScenario, DrStatus, RunSearchAttributes } from './search-attributes';
+import { checkStepDefinition, defaultStepOptions, type ActivityFunction, type ActivityName, type ResultOf, type StepDefinition } from './steps';
+import { Notifications } from './notifications';
+import { runDetails } from './run-details';
+import { Timeline } from './timeline';
+
+const { loadRunbookPlan } = proxyActivities<ReturnType<typeof createRunbookPlanActivities>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 5 },
+  summary: 'read the gates and objectives for this scenario from the worker config',
+});
+
+/**
+ * A running runbook: the handle a scenario uses to run steps, wait at gates and report its clocks.
+ * Keeps the timeline, the audit trail, the status query and the search attributes current.
+ *
+ * `batched` (every run since the batched-audit patch): the audit trail is written at the points that
+ * matter, not around every step: when a gate opens (beside its notification), before production is
+ * changed, when a child runbook starts, at the end; start-up notifications go beside the first step; the
+ * search attributes a workflow task changes go out as one upsert. Runs recorded before it replay as they ran.
+ */
+export class Runbook<A, I extends RunbookInput = RunbookInput> {
+  readonly workflowId = workflowInfo().workflowId;
+  readonly timeline = new Timeline();
+  readonly audit: AuditTrail;
+  private readonly searchAttributes: RunSearchAttributes;
+  private readonly compensations: Compensations<A>;
+  private readonly gates: GateKeeper;
+  private plan?: RunbookPlan;
+  private phase: RunbookPhase = 'starting';
+  private currentStep?: string;
+  private abortRequest?: AbortRequest & { at: string };
+  private verdict?: Verdict;
+  private verdictDetail?: string;
+  private cutoverVerifiedAt?: number;
+  private recoveryPoint?: { newestCommittedAt: string; targetTime: string };
+  private readonly declaredAtMs: number;
+  private scope?: CancellationScope;
+  private readonly notifications: Notifications;
+
+  constructor(readonly scenario: string, readonly input: I, readonly batched: boolean) {
+    this.searchAttributes = new RunSearchAttributes(batched);
+    this.audit = new AuditTrail(this.workflowId, () => this.searchAttributes.flush());
+    this.notifications = new Notifications(this.timeline, this.audit, batched, () => this.searchAttributes.flush());
+    this.compensations = new Compensations<A>(this.timeline, this.audit, async () => {
+      if (!batched) await this.audit.write().catch(() => undefined);
+    }, () => this.searchAttributes.flush());
+    this.gates = new GateKeeper({
+      scenario, startedBy: input.startedBy, mode: input.mode, timeline: this.timeline, audit: this.audit, batched,
+      drillPolicyApproves: () => this.plan?.drill?.autoApprove === true,
+      throwIfAborted: () => this.throwIfAborted(),
+      setCurrent: (step, phase) => this.setCurrent(step, phase),
+      notify: (n) => this.notifySafely(n),
+      ref: () => this.ref(),
+      beforeTimer: () => this.searchAttributes.flush(),
+    });
+    this.declaredAtMs = input.declaredAt ? Date.parse(input.declaredAt) : workflowInfo().startTime.getTime();
+  }
+
+  get mode(): 'real' | 'drill' {
+    return this.input.mode;
+  }
+
+  /** Runs one step: timeline, audit, drill-mode refusal, compensation registration. Returns the activity's result. */
+  async step<K extends ActivityName<A>>(definition: StepDefinition<A, K>): Promise<ResultOf<A, K>> {
+    const options = { ...defaultStepOptions, ...definition.options };
+    checkStepDefinition(definition.name, options, definition.affectsProduction, definition.compensate !== undefined);
+    this.throwIfAborted();
+    if (definition.affectsProduction && this.mode === 'drill') {
+      return this.refuseStep(definition.name, `drill mode: step "${definition.name}" affects production and is refused by the runner`);
+    }
+    if (definition.affectsProduction && !this.gates.anyApproved()) {
+      return this.refuseStep(definition.name, `step "${definition.name}" affects production and no approval gate has been approved yet: production is never changed before an approval`);
+    }
+    if (definition.affectsProduction) this.compensations.retireBefore(definition.name);
+    const entry = this.timeline.add({ step: definition.name, outcome: 'running' });
+    this.setCurrent(definition.name, 'running');
+    this.audit.record('runbook', 'step-started', { step: definition.name, activity: definition.activity, affectsProduction: definition.affectsProduction });
+    // Production is changed only once the trail shows the approval and this step starting.
+    if (!this.batched || definition.affectsProduction) await this.audit.write();
+
+    const activities = proxyActivities<Record<string, ActivityFunction>>({ ...options, summary: definition.summary ?? definition.name });
+    const call = () => activities[definition.activity]!(...definition.args) as Promise<ResultOf<A, K>>;
+    this.searchAttributes.flush();
+    let result: ResultOf<A, K>;
+    try {
+      result = definition.affectsProduction ? await CancellationScope.nonCancellable(call) : await call();
+    } catch (error) {
+      this.timeline.end(entry, isCancellation(error) ? 'cancelled' : 'failed', errorText(error));
+      this.audit.record('runbook', 'step-ended', { step: definition.name, outcome: entry.outcome, detail: entry.detail });
+      if (!this.batched) await this.audit.write();
+      throw error;
+    }
+    this.timeline.end(entry, 'succeeded', definition.describe?.(result));
+    this.audit.record('runbook', 'step-ended', { step: definition.name, outcome: 'succeeded', ...(entry.detail ? { detail: entry.detail } : {}) });
+    if (definition.compensate) this.compensations.register(definition.name, definition.compensate(result));
+    if (!this.batched) await this.audit.write();
+    return result;
+  }
+
+  /**
+   * Opens an approval gate and waits for its decision, escalating per the plan. Returns when approved;
+   * a rejection or the deadline ends the runbook (approval-rejected / approval-timed-out), failing closed.
+   */
+  gate(name: string): Promise<void> {
+    return this.gates.pass(name);
+  }
+
+  /** Waits, with a name the Web UI shows for the timer (e.g. the interval between two checks). */
+  async sleep(duration: Duration, summary: string): Promise<void> {
+    this.searchAttributes.flush();
+    await sleep(duration, { summary });
+  }
+
+  /**
+   * Runs another runbook as a child workflow (a failed migration falls back to the point-in-time restore
+   * path): on the timeline and in the audit trail under its workflow id, so people find it and decide its
+   * gates there. An abort or cancellation of this runbook cancels it, and its own compensations run.
+   */
+  async child<T extends Workflow>(name: string, workflowType: T, options: WithWorkflowArgs<T, ChildWorkflowOptions> & { workflowId: string }): Promise<WorkflowResultType<T>> {
+    this.throwIfAborted();
+    const entry = this.timeline.add({ step: name, outcome: 'running', detail: `child runbook ${options.workflowId}` });
+    this.setCurrent(name, 'running');
+    this.audit.record('runbook', 'child-started', { step: name, workflowId: options.workflowId, workflowType: workflowType.name });
+    // The child may wait hours at its own gates: the trail is written beside it, not after it.
+    if (this.batched) this.audit.writeInBackground();
+    else await this.audit.write();
+    this.searchAttributes.flush();
+    try {
+      const summary = this.batched ? { staticSummary: `${runbookSummary(this.scenario, this.input)} · child of ${this.workflowId}` } : {};
+      const result = await executeChild<T>(workflowType.name, { ...summary, ...options });
+      Object.assign(entry, { endedAt: new Date().toISOString(), outcome: 'succeeded' });
+      this.audit.record('runbook', 'child-ended', { step: name, workflowId: options.workflowId, outcome: 'succeeded' });
+      return result;
+    } catch (error) {
+      Object.assign(entry, { endedAt: new Date().toISOString(), outcome: isCancellation(error) ? 'cancelled' : 'failed', detail: `child runbook ${options.workflowId}: ${errorText(error)}` });
+      this.audit.record('runbook', 'child-ended', { step: name, workflowId: options.workflowId, outcome: entry.outcome, detail: entry.detail });
+      if (!this.batched) await this.audit.write();
+      throw error;
+    }
+  }
+
+  /** The cutover is verified: the RTO clock stops here. */
+  cutoverVerified(): void {
+    this.cutoverVerifiedAt = Date.now();
+    const rto = this.rto();
+    this.timeline.add({ step: 'cutover verified', outcome: 'succeeded', detail: `RTO ${rto.elapsedSeconds} s against an objective of ${rto.objectiveSeconds} s` }, true);
+    this.audit.record('runbook', 'cutover-verified', { rtoSeconds: rto.elapsedSeconds, objectiveSeconds: rto.objectiveSeconds });
+  }
+
+  /**
+   * Records the recovery point: the newest committed record found in the recovered database (an activity
+   * reads it) against the failure/target time. RPO = targetTime − newestCommittedAt.
+   */
+  recordRecoveryPoint(newestCommittedAt: string, targetTime: string): void {
+    if (Number.isNaN(Date.parse(newestCommittedAt)) || Number.isNaN(Date.parse(targetTime))) {
+      throw ApplicationFailure.create({ type: FailureType.InvalidRecoveryPoint, nonRetryable: true, message: `recovery point times must be ISO 8601 (got ${newestCommittedAt}, ${targetTime})` });
+    }
+    this.recoveryPoint = { newestCommittedAt, targetTime };
+    const rpo = this.rpo();
+    this.timeline.add({ step: 'recovery point', outcome: 'succeeded', detail: `newest committed ${newestCommittedAt}, target ${targetTime}: RPO ${rpo.achievedSeconds} s against an objective of ${rpo.objectiveSeconds} s` }, true);
+    this.audit.record('runbook', 'recovery-point', { newestCommittedAt, targetTime, rpoSeconds: rpo.achievedSeconds, objectiveSeconds: rpo.objectiveSeconds });
+  }
+
+  status(): RunbookStatus {
+    const gates = this.gates.views();
+    return {
+      workflowId: this.workflowId,
+      scenario: this.scenario,
+      mode: this.mode,
+      environment: this.input.environment,
+      incidentId: this.input.incidentId,
+      startedBy: this.input.startedBy,
+      phase: this.phase,
+      ...(this.currentStep ? { currentStep: this.currentStep } : {}),
+      timeline: this.timeline.copy(),
+      openGates: gates.filter((g) => g.status === 'open'),
+      gates,
+      rto: this.rto(),
+      rpo: this.rpo(),
+      compensations: this.compensations.copyReports(),
+      ...(this.abortRequest ? { abort: { ...this.abortRequest } } : {}),
+      ...(this.verdict ? { verdict: this.verdict } : {}),
+      ...(this.verdictDetail ? { verdictDetail: this.verdictDetail } : {}),
+    };
+  }
+
+  compensationFailures() {
+    return this.compensations.failures();
+  }
+
+  // ---- the run's start, body and end, driven by runRunbook ----
+
+  /** @internal The search attributes and the run's details, set before anything else happens. */
+  announce(): void {
+    this.searchAttributes.set([DrScenario, this.scenario], [DrEnvironment, this.input.environment], [DrIncidentId, this.input.incidentId], [DrStatus, 'starting']);
+    this.searchAttributes.flush();
+    setCurrentDetails(this.details());
+  }
+
+  /** @internal The status query, the gates' votes, and abort (by Update, and by Signal for the Web UI). */
+  registerHandlers(): void {
+    setHandler(statusQuery, () => this.status());
+    this.gates.registerVoteHandlers();
+    setHandler(abortUpdate, (request) => this.acceptAbort(request, 'update'), {
+      validator: (request) => {
+        const refusal = this.abortRefusal(request);
+        if (refusal) throw new Error(refusal);
+      },
+    });
+    setHandler(abortSignal, (request) => {
+      const refusal = this.abortRefusal(request);
+      if (refusal) {
+        const who = typeof request?.by === 'string' ? request.by : 'unknown';
+        this.timeline.add({ step: `abort signal from ${who}`, outcome: 'refused', detail: refusal }, true);
+        this.audit.record(who, 'abort-refused', { reason: refusal, via: 'signal' });
+        if (!this.batched) this.audit.writeInBackground();
+        return;
+      }
+      this.acceptAbort(request, 'signal');
+    });
+  }
+
+  /** @internal Runs the scenario body and everything around it; returns the verdict and output. */
+  async execute<O>(gatesNeeded: readonly string[], body: (runbook: this) => Promise<O>): Promise<{ output?: O; error?: unknown }> {
+    this.scope = new CancellationScope({ cancellable: true });
+    if (this.abortRequest) this.scope.cancel();
+    try {
+      const output = await this.scope.run(async () => {
+        this.plan = await loadRunbookPlan({ scenario: this.scenario, environment: this.input.environment });
+        const missing = gatesNeeded.filter((g) => !(g in this.plan!.gates));
+        if (missing.length) {
+          throw ApplicationFailure.create({
+            type: FailureType.InvalidPlan,
+            nonRetryable: true,
+            message: `the worker config has no approval gate ${missing.map((g) => `"${g}"`).join(', ')} for scenario ${this.scenario}: add approvals.gates.${missing[0]} (approvers, quorum) to the config`,
+          });
+        }
+        this.gates.usePlan(this.plan.gates);
+        this.setCurrent(undefined, 'running');
+        this.audit.record(this.input.startedBy, 'runbook-started', { scenario: this.scenario, mode: this.mode, environment: this.input.environment, incidentId: this.input.incidentId });
+        const opened = { kind: 'incident-opened', runbook: this.ref(), startedBy: this.input.startedBy } as const;
+        if (this.batched) {
+          // People are told beside the first step; later notifications queue behind this one.
+          this.notifySafely(opened).catch(() => undefined);
+        } else {
+          await this.audit.write();
+          await this.notifySafely(opened);
+        }
+        return body(this);
+      });
+      this.verdict = 'completed';
+      return { output };
+    } catch (error) {
+      if (error instanceof RunbookEnded) {
+        this.verdict = error.verdict;
+        this.verdictDetail = error.detail;
+      } else if (isCancellation(error)) {
+        this.verdict = this.abortRequest ? 'aborted' : 'cancelled';
+        this.verdictDetail = this.abortRequest ? `aborted by ${this.abortRequest.by}: ${this.abortRequest.reason}` : 'the workflow was cancelled';
+      } else {
+        this.verdict = 'failed';
+        this.verdictDetail = errorText(error);
+      }
+      return { error };
+    }
+  }
+
+  /** @internal Compensations (newest first, never cancelled), the last timeline and audit entries, the final status. */
+  async finish(): Promise<void> {
+    await CancellationScope.nonCancellable(async () => {
+      this.gates.freeze(`the runbook has ended (${this.verdict}); no more votes are taken`);
+      this.gates.closeOpen();
+      const cleanup = this.mode === 'drill' || this.verdict !== 'completed';
+      if (cleanup && this.compensations.outstanding) {
+        this.setCurrent('compensating', 'compensating');
+        await this.compensations.runAll();
+      }
+      this.timeline.cancelUnfinished();
+      this.phase = 'finished';
+      this.currentStep = undefined;
+      this.timeline.add({ step: 'runbook ended', outcome: this.verdict === 'completed' ? 'succeeded' : this.verdict === 'aborted' ? 'aborted' : this.verdict === 'cancelled' ? 'cancelled' : 'failed', detail: `${this.verdict}${this.verdictDetail ? `: ${this.verdictDetail}` : ''}` }, true);
+      this.audit.record('runbook', 'runbook-ended', { verdict: this.verdict, detail: this.verdictDetail ?? null, compensationFailures: this.compensations.failures().map((c) => c.name) });
+      this.searchAttributes.set([DrStatus, this.verdict!]);
+      setCurrentDetails(this.details());
+      if (this.batched) {
+        // The end is told and written at once.
+        await Promise.all([this.announceEnd(), this.audit.write().catch(() => undefined)]);
+        // A notification that failed just now left an entry of its own.
+        await this.audit.write().catch(() => undefined);
+      } else {
+        await this.announceEnd();
+        await this.audit.write().catch(() => undefined);
+      }
+      this.searchAttributes.flush();
+    });
+  }
+
+  private announceEnd(): Promise<void> {
+    return this.plan ? this.notifySafely({ kind: 'resolved', runbook: this.ref(), verdict: this.verdict!, ...(this.verdictDetail ? { detail: this.verdictDetail } : {}) }) : Promise.resolve();
+  }
+
+  private async refuseStep(step: string, reason: string): Promise<never> {
+    this.timeline.add({ step, outcome: 'refused', detail: reason }, true);
+    this.audit.record('runbook', 'step-refused', { step, reason });
+    if (!this.batched) await this.audit.write();
+    throw ApplicationFailure.create({ type: FailureType.ProductionStepRefused, message: reason, nonRetryable: true });
+  }
+
+  private throwIfAborted(): void {
+    if (this.abortRequest) throw new CancelledFailure(`aborted by ${this.abortRequest.by}`);
+  }
+
+  private abortRefusal(request: unknown): string | undefined {
+    if (typeof request !== 'object' || request === null) return 'the abort payload must be an object {by, reason}';
+    const { by, reason } = request as Partial<AbortRequest>;
+    if (typeof by !== 'string' || by.trim() === '') return 'by: required (who aborts the runbook)';
+    if (typeof reason !== 'string' || reason.trim() === '') return 'reason: required (why the runbook is aborted)';
+    if (this.phase === 'finished' || this.phase === 'compensating') return `the runbook is already ending (${this.verdict ?? this.phase})`;
+    if (this.abortRequest) return `already aborted by ${this.abortRequest.by} at ${this.abortRequest.at}`;
+    return undefined;
+  }
+
+  private acceptAbort(request: AbortRequest, via: 'update' | 'signal'): { accepted: true } {
+    this.abortRequest = { by: request.by.trim(), reason: request.reason, at: new Date().toISOString() };
+    this.gates.freeze(`the runbook was aborted by ${this.abortRequest.by}; no more votes are taken`);
+    this.timeline.add({ step: 'abort', outcome: 'aborted', detail: `by ${this.abortRequest.by}: ${request.reason}` }, true);
+    this.audit.record(this.abortRequest.by, 'abort', { reason: request.reason, via, during: this.currentStep ?? this.phase });
+    if (!this.batched) this.audit.writeInBackground();
+    this.scope?.cancel();
+    return { accepted: true };
+  }
+
+  private notifySafely(notification: Notification): Promise<void> {
+    return this.notifications.send(notification);
+  }
+
+  private setCurrent(step: string | undefined, phase: RunbookPhase): void {
+    const statusChanged = phase !== this.phase;
+    this.currentStep = step;
+    this.phase = phase;
+    if (statusChanged) this.searchAttributes.set([DrStatus, phase]);
+    setCurrentDetails(this.details());
+  }
+
+  /** What the Web UI shows on the run's page: set by the run itself, however it was started. */
+  private details(): string {
+    return runDetails({ scenario: this.scenario, input: this.input, phase: this.phase, currentStep: this.currentStep, verdict: this.verdict, verdictDetail: this.verdictDetail, gates: this.gates.views() });
+  }
+
+  private ref(): RunbookRef {
+    return { workflowId: this.workflowId, scenario: this.scenario, environment: this.input.environment, incidentId: this.input.incidentId, mode: this.mode };
+  }
+
+  private rto() {
+    return rtoClock({ declaredAtMs: this.declaredAtMs, cutoverVerifiedAtMs: this.cutoverVerifiedAt, nowMs: Date.now(), objectiveSeconds: this.plan?.objectives.rtoSeconds });
+  }
+
+  private rpo() {
+    return rpoMeasure({ recoveryPoint: this.recoveryPoint, objectiveSeconds: this.plan?.objectives.rpoSeconds });
+  }
+}
