@@ -1,4 +1,4 @@
-import { PlatformVerificationError } from '../platform/database-platform';
+import { PlatformVerificationError } from './database-platform';
 
 /**
  * A backup (files or cache) refused because its data failed an integrity check (a checksum, the authentication tag, the

@@ -1,4 +1,4 @@
-import { PlatformRequestError } from '../platform/database-platform';
+import { PlatformRequestError } from './database-platform';
 
 const identifierPattern = /^[a-z][a-z0-9-]{0,62}$/;
 

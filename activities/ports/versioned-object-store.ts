@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../platform/object-store';
+import type { ObjectStore } from './object-store';
 
 /**
  * What S3 versioning adds to the ObjectStore port: every put keeps the object's earlier versions, so a

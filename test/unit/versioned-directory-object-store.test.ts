@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { createVersionedDirectoryObjectStore } from '../../activities/adapters/local/versioned-directory-object-store';
-import { createDirectoryObjectStore } from '../../activities/platform/local/directory-object-store';
+import { createDirectoryObjectStore } from '../../activities/adapters/local/directory-object-store';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'dr-versioned-'));
 after(() => rmSync(root, { recursive: true, force: true }));

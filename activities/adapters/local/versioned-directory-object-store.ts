@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { createDirectoryObjectStore } from '../../platform/local/directory-object-store';
+import { createDirectoryObjectStore } from './directory-object-store';
 import type { ObjectVersion, VersionedObjectStore } from '../../ports/versioned-object-store';
 import { versionCurrentAt } from '../../ports/versioned-object-store';
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, openSync, closeSync, fsyncSync } from 'node:fs';
 import { chmod, lchown, lstat, mkdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { PlatformRequestError, PlatformVerificationError } from '../../../platform/database-platform';
+import { PlatformRequestError, PlatformVerificationError } from '../../../ports/database-platform';
 import {
   BackupIntegrityError,
   type ArchiveKind,

@@ -6,8 +6,8 @@ import { sleep, tailOf } from '../../../../lib/child-process';
 import { createBuildTracker } from '../../../../lib/build-tracker';
 import { JsonRegistry } from '../../../../lib/json-registry';
 import { isListening } from '../../../../lib/ports';
-import type { ObjectStore } from '../../../platform/object-store';
-import { assertInstanceId, PlatformRequestError, PlatformVerificationError } from '../../../platform/database-platform';
+import type { ObjectStore } from '../../../ports/object-store';
+import { assertInstanceId, PlatformRequestError, PlatformVerificationError } from '../../../ports/database-platform';
 import type {
   CacheBackup,
   CacheBackupKind,
