@@ -1,6 +1,7 @@
 /**
- * Notifier port: tells people about a runbook. Adapters: console (local default), HTTP webhook, Slack,
- * PagerDuty. Messages carry names and identifiers only — never secrets, connection strings or customer data.
+ * Notifier port: tells people about a runbook. Adapters: console (local default), Slack, PagerDuty,
+ * Statuspage, a signed HTTP webhook. Messages carry names and identifiers only — never secrets,
+ * connection strings or customer data.
  */
 export interface RunbookRef {
   workflowId: string;
@@ -10,17 +11,117 @@ export interface RunbookRef {
   mode: 'real' | 'drill';
 }
 
+/** How bad it is for the application's users, in the seed plan's words (Critical, High, Medium, Low). */
+export type ImpactLevel = 'critical' | 'high' | 'medium' | 'low';
+export interface Impact {
+  level: ImpactLevel;
+  /** e.g. "Complete service outage". */
+  summary: string;
+}
+
+/** Where the recovery stands, in the words a status page uses: resolved is its own notification. */
+export type IncidentStatus = 'investigating' | 'identified' | 'monitoring';
+
+/**
+ * What the runbook tells people. Times are ISO 8601 (workflow time); durations are seconds. The fields
+ * marked optional are what the message templates show when the runbook knows them; without them the
+ * templates say "being assessed" or fall back to the seed plan's defaults for the scenario.
+ */
 export type Notification =
-  | { kind: 'incident-opened'; runbook: RunbookRef; startedBy: string }
-  | { kind: 'approval-needed'; runbook: RunbookRef; gate: string; approvers: string[]; quorum: number; deadlineAt: string }
+  | {
+      kind: 'incident-opened';
+      runbook: RunbookRef;
+      startedBy: string;
+      /** Default: the seed plan's impact for the scenario. */
+      impact?: Impact;
+      /** When the recovery is expected to be done (declaredAt + the RTO objective, say). */
+      etaAt?: string;
+      nextUpdateAt?: string;
+    }
+  | {
+      kind: 'approval-needed';
+      runbook: RunbookRef;
+      gate: string;
+      approvers: string[];
+      quorum: number;
+      deadlineAt: string;
+      /** The listed approvers who may still vote (the starter is left out under the two-person rule). */
+      stillMayApprove?: string[];
+    }
+  | {
+      /** A person decided a gate: for PagerDuty, someone is on it (acknowledge). */
+      kind: 'gate-decided';
+      runbook: RunbookRef;
+      gate: string;
+      decision: 'approved' | 'rejected';
+      /** Who voted for the decision, in order. */
+      decidedBy: string[];
+      comment?: string;
+    }
   | { kind: 'escalation'; runbook: RunbookRef; gate: string; audience: string; waitingSince: string; deadlineAt: string }
-  | { kind: 'resolved'; runbook: RunbookRef; verdict: string; detail?: string };
+  | {
+      /** Sent every 30 minutes while the runbook runs (the seed plan's update cadence). */
+      kind: 'status-update';
+      runbook: RunbookRef;
+      status: IncidentStatus;
+      /** The step running now, e.g. "restore the latest backup". */
+      currentStep?: string;
+      impact?: Impact;
+      etaAt?: string;
+      nextUpdateAt: string;
+      /** Time since the incident was declared (the RTO clock so far). */
+      elapsedSeconds?: number;
+    }
+  | {
+      kind: 'resolved';
+      runbook: RunbookRef;
+      /** completed, failed, aborted, cancelled, approval-rejected, approval-timed-out. Only completed resolves the incident. */
+      verdict: string;
+      detail?: string;
+      /** One sentence on what was done, e.g. "promoted the standby and cut the application over". */
+      resolution?: string;
+      /** Total downtime: the measured RTO. */
+      downtimeSeconds?: number;
+      rtoObjectiveSeconds?: number;
+      /** Data loss: the measured RPO (0 when nothing committed was lost). */
+      dataLossSeconds?: number;
+      rpoObjectiveSeconds?: number;
+      postIncidentReviewAt?: string;
+    };
+
+export type NotificationKind = Notification['kind'];
+export type NotificationOf<K extends NotificationKind> = Extract<Notification, { kind: K }>;
 
 export interface Notifier {
-  incidentOpened(n: Extract<Notification, { kind: 'incident-opened' }>): Promise<void>;
-  approvalNeeded(n: Extract<Notification, { kind: 'approval-needed' }>): Promise<void>;
-  escalation(n: Extract<Notification, { kind: 'escalation' }>): Promise<void>;
-  resolved(n: Extract<Notification, { kind: 'resolved' }>): Promise<void>;
+  incidentOpened(n: NotificationOf<'incident-opened'>): Promise<void>;
+  approvalNeeded(n: NotificationOf<'approval-needed'>): Promise<void>;
+  gateDecided(n: NotificationOf<'gate-decided'>): Promise<void>;
+  escalation(n: NotificationOf<'escalation'>): Promise<void>;
+  statusUpdate(n: NotificationOf<'status-update'>): Promise<void>;
+  resolved(n: NotificationOf<'resolved'>): Promise<void>;
+}
+
+/** A Notifier from one function that takes every kind: what most adapters are. */
+export function notifierFrom(send: (n: Notification) => Promise<void>): Notifier {
+  return { incidentOpened: send, approvalNeeded: send, gateDecided: send, escalation: send, statusUpdate: send, resolved: send };
+}
+
+/** Calls the notifier's method for the notification's kind. */
+export function sendTo(notifier: Notifier, n: Notification): Promise<void> {
+  switch (n.kind) {
+    case 'incident-opened':
+      return notifier.incidentOpened(n);
+    case 'approval-needed':
+      return notifier.approvalNeeded(n);
+    case 'gate-decided':
+      return notifier.gateDecided(n);
+    case 'escalation':
+      return notifier.escalation(n);
+    case 'status-update':
+      return notifier.statusUpdate(n);
+    case 'resolved':
+      return notifier.resolved(n);
+  }
 }
 
 /** One line a person can read at 3 a.m.; adapters that post text use it. */
@@ -31,8 +132,12 @@ export function describeNotification(n: Notification): string {
       return `Incident opened: ${rb}, started by ${n.startedBy}`;
     case 'approval-needed':
       return `Approval needed: gate "${n.gate}" of ${rb} needs ${n.quorum} of ${n.approvers.join(', ')} before ${n.deadlineAt}`;
+    case 'gate-decided':
+      return `Gate "${n.gate}" of ${rb} ${n.decision} by ${n.decidedBy.join(', ')}${n.comment ? `: ${n.comment}` : ''}`;
     case 'escalation':
       return `Escalation to ${n.audience}: gate "${n.gate}" of ${rb} has waited since ${n.waitingSince}; it fails closed at ${n.deadlineAt}`;
+    case 'status-update':
+      return `Status ${n.status}: ${rb}${n.currentStep ? `, now: ${n.currentStep}` : ''}; next update by ${n.nextUpdateAt}`;
     case 'resolved':
       return `Resolved: ${rb} ended ${n.verdict}${n.detail ? `: ${n.detail}` : ''}`;
   }
@@ -40,15 +145,9 @@ export function describeNotification(n: Notification): string {
 
 /** Sends to every notifier; one failing adapter does not silence the others, but the failure is raised. */
 export function fanOutNotifier(notifiers: Notifier[]): Notifier {
-  const all = async (send: (n: Notifier) => Promise<void>) => {
-    const results = await Promise.allSettled(notifiers.map(send));
+  return notifierFrom(async (n) => {
+    const results = await Promise.allSettled(notifiers.map((x) => sendTo(x, n)));
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length) throw new Error(`${failed.length} of ${notifiers.length} notifier(s) failed: ${failed.map((f) => (f.reason as Error).message).join('; ')}`);
-  };
-  return {
-    incidentOpened: (n) => all((x) => x.incidentOpened(n)),
-    approvalNeeded: (n) => all((x) => x.approvalNeeded(n)),
-    escalation: (n) => all((x) => x.escalation(n)),
-    resolved: (n) => all((x) => x.resolved(n)),
-  };
+  });
 }

@@ -1,7 +1,6 @@
-import { describeNotification, type Notification, type Notifier } from '../notifier';
+import { describeNotification, notifierFrom, type Notifier } from '../notifier';
 
 /** The local default: one line per notification on the worker's console (or any line sink). */
 export function createConsoleNotifier(write: (line: string) => void = (line) => console.log(line)): Notifier {
-  const send = async (n: Notification) => write(`[dr-notify] ${describeNotification(n)}`);
-  return { incidentOpened: send, approvalNeeded: send, escalation: send, resolved: send };
+  return notifierFrom(async (n) => write(`[dr-notify] ${describeNotification(n)}`));
 }
