@@ -35,7 +35,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ databases, databaseTargets, appRuntime, dns: hostsDns, auditDatabase: options.config.audit?.database, notifier: createNotifier(options.config.notifiers), runbookPlan: options.config, platform, objectStore, migrationsDirectory: options.config.migrations?.directory }),
+    activities: createActivities({ databases, databaseTargets, appRuntime, dns: hostsDns, auditDatabase: options.config.audit?.database, notifier: createNotifier(options.config, { secret: createSecretResolver(options.config.secretsDir), namespace: options.namespace }), runbookPlan: options.config, platform, objectStore, migrationsDirectory: options.config.migrations?.directory }),
     shutdownGraceTime: '5 minutes',
   });
   return {
