@@ -107,14 +107,18 @@ function describeAnswer(status: number, statusText: string, body: string): strin
   return `HTTP ${status}${statusText ? ` ${statusText}` : ''}${snippet ? `: ${snippet}` : ''}`;
 }
 
-/** Sends one request to a channel, retrying as the policy allows; resolves with the first 2xx answer. */
-export async function deliver(channel: ChannelIdentity, request: DeliveryRequest, deps: DeliveryDependencies = {}): Promise<DeliveryResponse> {
+/**
+ * Sends one request to a channel, retrying as the policy allows; resolves with the first 2xx answer.
+ * `deadlineAt` (ms since the epoch) shares one budget among the requests of one notification.
+ */
+export async function deliver(channel: ChannelIdentity, request: DeliveryRequest, deps: DeliveryDependencies = {}, deadlineAt?: number): Promise<DeliveryResponse> {
   const policy = { ...defaultDeliveryPolicy, ...deps.policy };
   const doFetch = deps.fetch ?? fetch;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const startedAt = now();
+  const endAt = Math.min(startedAt + policy.budgetMs, deadlineAt ?? Infinity);
   const fail = (message: string, status: number | undefined, permanent: boolean) =>
     new NotificationDeliveryError(channel.label, redact(`${channel.label}: ${message}`, channel.secrets), status, permanent);
   const elapsed = () => `${((now() - startedAt) / 1000).toFixed(1)} s`;
@@ -128,7 +132,7 @@ export async function deliver(channel: ChannelIdentity, request: DeliveryRequest
         method: request.method,
         headers: request.headers(),
         ...(request.body !== undefined ? { body: request.body } : {}),
-        signal: AbortSignal.timeout(Math.min(policy.requestTimeoutMs, Math.max(1, policy.budgetMs - (now() - startedAt)))),
+        signal: AbortSignal.timeout(Math.min(policy.requestTimeoutMs, Math.max(1, endAt - now()))),
         redirect: 'error',
       });
       const body = await response.text();
@@ -147,11 +151,11 @@ export async function deliver(channel: ChannelIdentity, request: DeliveryRequest
     if (attempt === policy.attempts) break;
     const backoff = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (attempt - 1)) * random();
     const delay = Math.max(backoff, wait ?? 0);
-    const left = policy.budgetMs - (now() - startedAt);
+    const left = endAt - now();
     if (delay >= left) {
       const why = wait !== undefined && wait >= left
         ? `it asked to retry after ${Math.ceil(wait / 1000)} s (Retry-After), longer than the ${Math.max(0, Math.floor(left / 1000))} s this notification may still wait`
-        : `its ${policy.budgetMs / 1000} s delivery budget is spent`;
+        : 'its delivery budget is spent';
       throw fail(`not delivered after ${attempt} attempt(s) in ${elapsed()}: ${lastProblem}; ${why}`, lastStatus, false);
     }
     await sleep(delay);
@@ -161,6 +165,11 @@ export async function deliver(channel: ChannelIdentity, request: DeliveryRequest
 
 /** Reads a secret by name; the resolver's error already says how to set it, without any value. */
 export type SecretLookup = (name: string) => string;
+
+/** When a notification that takes several requests must be done (shares one budget among them). */
+export function deliveryDeadline(deps: DeliveryDependencies = {}): number {
+  return (deps.now ?? Date.now)() + (deps.policy?.budgetMs ?? defaultDeliveryPolicy.budgetMs);
+}
 
 export function channelSecret(channel: string, lookup: SecretLookup, name: string, what: string): string {
   let value: string;

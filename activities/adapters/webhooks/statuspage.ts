@@ -1,5 +1,5 @@
 import { notifierFrom, type ImpactLevel, type Notification, type Notifier } from '../../platform/notifier';
-import { channelSecret, deliver, NotificationDeliveryError, type DeliveryDependencies, type SecretLookup } from './delivery';
+import { channelSecret, deliver, deliveryDeadline, NotificationDeliveryError, type DeliveryDependencies, type SecretLookup } from './delivery';
 import { buildIncidentMessage, impactOf, type IncidentMessage, type MessageContext } from './incident-message';
 
 /**
@@ -92,11 +92,12 @@ export function createStatuspageNotifier(options: StatuspageNotifierOptions): No
   /** Workflow id → Statuspage incident id: saves a lookup; the page is the truth. */
   const known = new Map<string, string>();
 
-  const call = async (apiKey: string, method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown) => {
+  const call = async (apiKey: string, deadlineAt: number, method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown) => {
     const response = await deliver(
       { label, secrets: [apiKey] },
       { method, url, headers: () => ({ authorization: `OAuth ${apiKey}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) },
       options.delivery,
+      deadlineAt,
     );
     try {
       return JSON.parse(response.body) as unknown;
@@ -105,12 +106,12 @@ export function createStatuspageNotifier(options: StatuspageNotifierOptions): No
     }
   };
 
-  async function openIncidentOf(apiKey: string, workflowId: string): Promise<string | undefined> {
+  async function openIncidentOf(apiKey: string, deadlineAt: number, workflowId: string): Promise<string | undefined> {
     const cached = known.get(workflowId);
     if (cached) return cached;
     const perPage = 100;
     for (let page = 1; page <= 10; page++) {
-      const listed = await call(apiKey, 'GET', `${incidents}/unresolved?page=${page}&per_page=${perPage}`);
+      const listed = await call(apiKey, deadlineAt, 'GET', `${incidents}/unresolved?page=${page}&per_page=${perPage}`);
       if (!Array.isArray(listed)) throw new NotificationDeliveryError(label, `${label}: the unresolved incidents are not a list`, undefined, false);
       const match = (listed as ListedIncident[]).find((i) => i.metadata?.dr_runbooks?.workflow_id === workflowId && typeof i.id === 'string');
       if (match) {
@@ -125,20 +126,22 @@ export function createStatuspageNotifier(options: StatuspageNotifierOptions): No
   return notifierFrom(async (n) => {
     if (!isForStatusPage(n, options.customerFacingScenarios)) return;
     const apiKey = channelSecret(label, options.secret, options.apiKeySecret, 'API key');
+    // The lookup and the write share one budget: together they stay inside the notify activity's timeout.
+    const deadlineAt = deliveryDeadline(options.delivery);
     const message = buildIncidentMessage(n, options.messages);
     const workflowId = n.runbook.workflowId;
-    const existing = await openIncidentOf(apiKey, workflowId);
+    const existing = await openIncidentOf(apiKey, deadlineAt, workflowId);
     const completed = n.kind === 'resolved' && n.verdict === 'completed';
     if (existing) {
       // A repeated "opened" (a retry whose first answer was lost) finds the incident it created: nothing to add.
       if (n.kind === 'incident-opened') return;
-      await call(apiKey, 'PATCH', `${incidents}/${encodeURIComponent(existing)}`, statuspageIncident(n, message, options, false));
+      await call(apiKey, deadlineAt, 'PATCH', `${incidents}/${encodeURIComponent(existing)}`, statuspageIncident(n, message, options, false));
       if (completed) known.delete(workflowId);
       return;
     }
     // Nothing open to resolve: customers were never told of it (or it is resolved already), so say nothing now.
     if (completed) return;
-    const created = (await call(apiKey, 'POST', incidents, statuspageIncident(n, message, options, true))) as { id?: unknown };
+    const created = (await call(apiKey, deadlineAt, 'POST', incidents, statuspageIncident(n, message, options, true))) as { id?: unknown };
     if (typeof created.id === 'string') known.set(workflowId, created.id);
   });
 }
