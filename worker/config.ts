@@ -111,7 +111,7 @@ const notifierConfig = z.discriminatedUnion('type', [
     deliverNotifications: z.boolean().default(true),
   }),
   z.strictObject({ type: z.literal('webhook'), ...channelCommon, url: httpUrl, signingSecret: secretName }),
-], { error: (issue) => (issue.code === 'invalid_union' ? 'type must be one of console, slack, pagerduty, statuspage, webhook' : undefined) });
+], { error: (issue) => (issue.code === 'invalid_union' ? 'must be one of console, slack, pagerduty, statuspage, webhook' : undefined) });
 
 /** The name a configured channel goes by. */
 export const channelNameOf = (notifier: { type: string; name?: string }) => notifier.name ?? notifier.type;
