@@ -145,10 +145,13 @@ describe('PagerDuty Events API v2', () => {
     assert.equal(dedupKey, `dr-runbooks/${runbook.workflowId}`);
   });
 
-  test('severity from the scenario: a failed migration is "error" (the plan calls it High)', async () => {
+  test('severity from the scenario: a failed migration is "error" (the plan calls it High), unless config says otherwise', async () => {
     const runbook = newRun({ scenario: 'failed-migration' });
     await sendTo(pagerduty(), lifecycle(runbook)[0]!);
     assert.equal(receiver.pagerdutyAlerts.get(pagerDutyDedupKey(runbook.workflowId))?.severity, 'error');
+    const overridden = newRun({ scenario: 'failed-migration' });
+    await sendTo(createPagerDutyNotifier({ name: 'oncall', routingKeySecret: 'pagerduty-dr', eventsUrl: receiver.urls.pagerduty, severity: { 'failed-migration': 'warning' }, secret, messages, delivery: fast }), lifecycle(overridden)[0]!);
+    assert.equal(receiver.pagerdutyAlerts.get(pagerDutyDedupKey(overridden.workflowId))?.severity, 'warning');
   });
 
   test('a drill does not page unless asked, and then at severity info', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { buildIncidentMessage, deliveryIdOf, formatDuration, formatTime } from '../../activities/adapters/webhooks/incident-message';
+import { buildIncidentMessage, deliveryIdOf, formatTime } from '../../activities/adapters/webhooks/incident-message';
+import { formatDuration } from '../../activities/reports/render-runbook-report';
 import type { Notification, RunbookRef } from '../../activities/platform/notifier';
 
 const runbook: RunbookRef = { workflowId: 'server-failure-INC-2040-1a2b3c4d', scenario: 'server-failure', environment: 'production', incidentId: 'INC-2040', mode: 'real' };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Impact, ImpactLevel, IncidentStatus, Notification, NotificationKind, RunbookRef } from '../../platform/notifier';
+import { formatDuration } from '../../reports/render-runbook-report';
 
 /**
  * The seed plan's communication templates, rendered once for every channel:
@@ -102,17 +103,6 @@ export function formatTime(iso: string): string {
   const text = at.toISOString();
   const seconds = text.slice(17, 19);
   return `${text.slice(0, 10)} ${text.slice(11, 16)}${seconds === '00' ? '' : `:${seconds}`} UTC`;
-}
-
-/** "12 s", "41 min 12 s", "1 h 5 min". */
-export function formatDuration(totalSeconds: number): string {
-  const s = Math.max(0, Math.round(totalSeconds));
-  if (s < 60) return `${s} s`;
-  const hours = Math.floor(s / 3600);
-  const minutes = Math.floor((s % 3600) / 60);
-  const seconds = s % 60;
-  if (hours) return minutes ? `${hours} h ${minutes} min` : `${hours} h`;
-  return seconds ? `${minutes} min ${seconds} s` : `${minutes} min`;
 }
 
 function againstObjective(measured: number, objective: number | undefined): string {
