@@ -109,6 +109,7 @@ describe('Slack incoming webhook', () => {
     assert.ok(blocks.includes(`npx dr approve ${runbook.workflowId} --gate cutover --as &lt;your-name&gt; --comment \\"&lt;why&gt;\\"`));
     assert.ok(blocks.includes('{\\"gate\\":\\"cutover\\",\\"approver\\":\\"&lt;your-name&gt;\\",\\"comment\\":\\"&lt;why&gt;\\"}'));
     assert.ok(blocks.includes('More Actions → Send a Signal'));
+    assert.match((request!.json as { text: string }).text, /\nApprove: npx dr approve \S+ --gate cutover --as <your-name>/);
     assert.ok(blocks.includes(`"url":"http://127.0.0.1:8233/namespaces/default/workflows/${runbook.workflowId}"`));
   });
 

@@ -53,7 +53,7 @@ export function slackMessage(message: IncidentMessage, channel?: string): SlackM
     blocks.push({
       type: 'section',
       text: mrkdwn([
-        `*How to approve gate \`${escapeMrkdwn(a.gate)}\`*${a.whoMayApprove ? ` (${escapeMrkdwn(a.whoMayApprove)})` : ''}`,
+        `*How to approve gate \`${escapeMrkdwn(a.gate)}\`*`,
         `From a terminal:\n${codeBlock(a.approveCommand)}`,
         `To reject:\n${codeBlock(a.rejectCommand)}`,
         `From the Temporal Web UI: open the run, *More Actions → Send a Signal*, signal \`${a.signalName}\` with input\n${codeBlock(a.signalInput)}`,
@@ -63,7 +63,7 @@ export function slackMessage(message: IncidentMessage, channel?: string): SlackM
   if (message.closing) blocks.push({ type: 'section', text: mrkdwn(escapeMrkdwn(message.closing)) });
   blocks.push({ type: 'context', elements: message.context.slice(0, 10).map((f) => mrkdwn(`*${escapeMrkdwn(f.label)}:* ${escapeMrkdwn(f.value)}`)) });
   if (message.link) blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in Temporal Web UI' }, url: message.link, action_id: 'open-run' }] });
-  const text = [message.subject, ...message.fields.map((f) => `${f.label}: ${f.value}`)].join('\n');
+  const text = [message.subject, ...message.fields.map((f) => `${f.label}: ${f.value}`), ...(message.approval ? [`Approve: ${message.approval.approveCommand}`] : [])].join('\n');
   return { text, blocks, ...(channel ? { channel } : {}) };
 }
 
