@@ -36,7 +36,7 @@ export interface CacheVerificationSummary {
   backupId: string;
   ok: boolean;
   ping: string;
-  keyspace: Array<{ db: number; expectedKeys: number; actualKeys: number; ok: boolean }>;
+  keyspace: Array<{ db: number; expectedKeys: number; actualKeys: number; expectedExpires: number; actualExpires: number; ok: boolean }>;
   sample: { checked: number; matched: number; expiredSinceBackup: number; mismatched: number };
   problems: string[];
 }
@@ -166,7 +166,7 @@ export function createCacheActivities({ cache, sessions }: CacheActivitiesWiring
           backupId: v.backupId,
           ok: v.ok,
           ping: v.ping,
-          keyspace: v.keyspace.map((k) => ({ db: k.db, expectedKeys: k.expectedKeys, actualKeys: k.actualKeys, ok: k.ok })),
+          keyspace: v.keyspace.map((k) => ({ db: k.db, expectedKeys: k.expectedKeys, actualKeys: k.actualKeys, expectedExpires: k.expectedExpires, actualExpires: k.actualExpires, ok: k.ok })),
           sample: { checked: v.sample.checked, matched: v.sample.matched, expiredSinceBackup: v.sample.expiredSinceBackup, mismatched: v.sample.mismatches.length },
           problems: v.problems.map((p) => maskKeys(p, sessions)),
         };

@@ -103,7 +103,7 @@ export async function recoverCache(input: RecoverCacheInput) {
         args: [{ instanceId, backupId: rb.input.sessionsBackupId, existing: 'replace' }],
         affectsProduction: false,
         options: longOperation,
-        describe: (s) => `${s.restored} of ${s.total} sessions with their remaining TTL (${s.replaced} newer than the snapshot's), ${s.skippedExpired} expired`,
+        describe: (s) => `${s.restored} of ${s.total} sessions with their remaining TTL (${s.replaced} replacing the snapshot's copy), ${s.skippedExpired} expired since the export`,
       });
     }
     const readyAt = new Date().toISOString();

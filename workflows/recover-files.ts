@@ -30,10 +30,17 @@ function describeStaged(s: StagedRestoreSummary): string {
   return `${s.verifiedEntries} entries verified against the sealed manifest in ${s.stagingDir}${s.verificationCommand ? `; ${s.verificationCommand.argv[0]} … exited ${s.verificationCommand.exitCode} in ${s.verificationCommand.durationMs} ms` : ''}${s.ownershipApplied ? '; owners set' : ''}`;
 }
 
+/** "node -e 'const walk = …'": a command as a person reads it, its program by name and a long script cut short. */
+function commandLine(argv: readonly string[]): string {
+  const [program, ...args] = argv;
+  const text = [program?.split('/').pop(), ...args.map((a) => (a.length > 40 ? `'${a.slice(0, 37)}…'` : a))].join(' ');
+  return text.length > 120 ? `${text.slice(0, 117)}…` : text;
+}
+
 export function fileValidationLines(staged: readonly StagedRestoreSummary[]): ValidationLine[] {
   return staged.flatMap((s) => [
     { check: `${s.archiveKind}: every file against the manifest of ${s.backupId}`, passed: true, detail: `${s.verifiedEntries} entries (type, size, mode, sha256, symlink target)` },
-    ...(s.verificationCommand ? [{ check: `${s.archiveKind}: verification command`, passed: s.verificationCommand.exitCode === 0, detail: `${s.verificationCommand.argv.join(' ').slice(0, 120)} → exit ${s.verificationCommand.exitCode}` }] : []),
+    ...(s.verificationCommand ? [{ check: `${s.archiveKind}: verification command`, passed: s.verificationCommand.exitCode === 0, detail: `${commandLine(s.verificationCommand.argv)} → exit ${s.verificationCommand.exitCode} in ${s.verificationCommand.durationMs} ms` }] : []),
   ]);
 }
 

@@ -1,5 +1,4 @@
-import { Context } from '@temporalio/activity';
-import { withHeartbeat } from '../activity-context';
+import { activityContext, withHeartbeat } from '../activity-context';
 import type { DatabaseConnections } from '../database-connections';
 import type { CachePlatform } from '../ports/cache-platform';
 import type { ObjectStore } from '../ports/object-store';
@@ -44,7 +43,8 @@ export interface PerformanceWiring {
  */
 export function createPerformanceActivities({ databases, cache, objectStore, pgbench = { seconds: 2, clients: 2 }, redisBenchmark = { requests: 5000, clients: 10 } }: PerformanceWiring) {
   async function measure(input: { database?: string; cacheInstanceId?: string }): Promise<PerformanceFigures> {
-    const signal = Context.current().cancellationSignal;
+    // Also run outside a worker (a backup job capturing the baseline, the tests).
+    const signal = activityContext()?.cancellationSignal;
     return withHeartbeat(async (beat) => {
       const figures: PerformanceFigures = { measuredAt: new Date().toISOString() };
       if (input.database) {
