@@ -72,7 +72,7 @@ export async function recoverCache(input: RecoverCacheInput) {
         rpoSeconds: rb.status().rpo.achievedSeconds,
         lines: [`${sessions.result.restored} of ${sessions.result.total} sessions restored with their remaining TTL, ${sessions.result.skippedExpired} expired since the export (not restored), ${sessions.result.skippedExisting} already there (kept)`],
       });
-      return { kind, backup, target: sessions.target, sessions: sessions.result, verification: sessions.verification, systems: [section], validation: cacheValidationLines(sessions.verification), instances: { cache: sessions.target } };
+      return { kind, backup, target: sessions.target, sessions: sessions.result, verification: sessions.verification, systems: [section], validation: cacheValidationLines(sessions.verification, sessions.result.skippedExisting), instances: { cache: sessions.target } };
     }
 
     const restored = await rb.step({
