@@ -7,6 +7,7 @@ import { createLocalDatabasePlatform } from '../activities/adapters/local/postgr
 import { createSecretsDirectory } from '../activities/adapters/local/secrets-directory';
 import { createSqlDirectoryMigrationTool } from '../activities/adapters/local/sql-directory-migrations';
 import { createWebhookNotifier, type DeliveryDependencies, type MessageContext } from '../activities/adapters/webhooks';
+import { createElastiCacheClient, createElastiCachePlatform } from '../activities/adapters/aws/elasticache';
 import { createLocalCachePlatform, enrolCacheInstance, removeCacheLeftovers } from '../activities/adapters/local/redis/local-cache-platform';
 import { createLocalFileBackup } from '../activities/adapters/local/file-backup/local-file-backup';
 import { createVersionedDirectoryObjectStore } from '../activities/adapters/local/versioned-directory-object-store';
@@ -63,7 +64,7 @@ export const defaultAppConnectionSecret = 'app-database-connection';
 export function createAdapters(config: WorkerConfig, options: AdapterOptions = {}): Adapters {
   const secrets = createSecretsDirectory(config.secretsDir);
   const objectStore = config.objectStore ? createDirectoryObjectStore(config.objectStore.directory) : notConfigured<ObjectStore>('the object store (reports, baselines, diffs)', 'objectStore');
-  const cache = cachePlatformFor(config.cache, objectStore);
+  const cache = cachePlatformFor(config.cache, objectStore, secrets);
   return {
     secrets,
     cachePlatform: cache.platform,
@@ -84,7 +85,7 @@ export function createAdapters(config: WorkerConfig, options: AdapterOptions = {
 }
 
 /** The cache platform of `cache.local` (redis-server 7 on loopback) or `cache.elasticache`. */
-function cachePlatformFor(config: CacheConfig | undefined, store: ObjectStore): { platform: CachePlatform; start(): Promise<void> } {
+function cachePlatformFor(config: CacheConfig | undefined, store: ObjectStore, secrets: SecretStore): { platform: CachePlatform; start(): Promise<void> } {
   const local = config?.local;
   if (local) {
     const options = { stateDir: local.stateDir, store, loadTimeoutMs: local.loadTimeoutSeconds * 1000 };
@@ -95,6 +96,23 @@ function cachePlatformFor(config: CacheConfig | undefined, store: ObjectStore): 
         await removeCacheLeftovers(options);
       },
     };
+  }
+  const aws = config?.elasticache;
+  if (aws) {
+    const platform = createElastiCachePlatform({
+      client: createElastiCacheClient({ region: aws.region, endpoint: aws.endpoint, credentials: aws.credentials }),
+      region: aws.region,
+      store,
+      secrets,
+      replicationGroups: aws.replicationGroups,
+      nodeType: aws.nodeType,
+      subnetGroupName: aws.subnetGroupName,
+      securityGroupIds: aws.securityGroupIds,
+      authTokenSecretPrefix: aws.authTokenSecretPrefix,
+      pollIntervalMs: aws.pollIntervalSeconds * 1000,
+      createTimeoutMs: aws.createTimeoutSeconds * 1000,
+    });
+    return { platform, start: async () => undefined };
   }
   return { platform: notConfigured<CachePlatform>('the cache platform', 'cache.local'), start: async () => undefined };
 }

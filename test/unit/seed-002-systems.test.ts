@@ -11,6 +11,7 @@ import { createRunbookPlanActivities } from '../../activities/runbook-plan';
 import { describeIssues } from '../../contracts/inputs';
 import { renderRunbookReport, reportExtrasFromOutput, SecretInReportError } from '../../contracts/report';
 import type { RunbookResult } from '../../contracts/runbook-status';
+import { createAdapters } from '../../worker/adapters';
 import { loadWorkerConfig, workerConfigSchema } from '../../worker/config';
 import { recoverCacheInput } from '../../workflows/recover-cache';
 import { recoverFilesInput } from '../../workflows/recover-files';
@@ -48,6 +49,14 @@ test('cache and files config: paths resolved against the config file, defaults f
   assert.throws(() => load(`${databases}files:\n  keyId: k\n  stateDir: f\n  archives: { Docs: { sourceDir: d } }\n`), /files\.archives\.Docs: /);
   assert.throws(() => load(`${databases}files:\n  keyId: k\n  stateDir: f\n  archives: {}\n`), /files\.archives: name at least one archive kind/);
   assert.throws(() => load(`${databases}objectives:\n  systems:\n    database: { tier: gold, rpo: 15m }\n    cache: { tier: critical, rpo: 1h }\n    files: { tier: supporting, rpo: 1h }\n`), /objectives\.systems\.database\.tier: "gold" is not in objectives\.tiers/);
+});
+
+test('cache.elasticache config: the wiring point builds the ElastiCache platform (RDB and sessions, no AOF); bad ids are refused naming the field', () => {
+  const config = load(`${databases}cache:\n  elasticache:\n    region: eu-west-1\n    replicationGroups: { production: { replicationGroupId: mita-cache, authTokenSecret: mita-cache-token } }\n`);
+  assert.equal(config.cache!.elasticache!.nodeType, 'cache.t4g.small');
+  assert.equal(config.cache!.elasticache!.authTokenSecretPrefix, 'elasticache-auth-');
+  assert.deepEqual(createAdapters(config).cachePlatform.backupKinds, ['rdb', 'sessions']);
+  assert.throws(() => load(`${databases}cache:\n  elasticache:\n    region: eu-west-1\n    replicationGroups: { production: { replicationGroupId: Mita_Cache, authTokenSecret: t } }\n`), /cache\.elasticache\.replicationGroups\.production\.replicationGroupId: an ElastiCache replication group id/);
 });
 
 test('the plan: seed 002\'s tiers per system, and the cache, files and complete-system-failure objectives from them (a scenario\'s own wins)', async () => {
