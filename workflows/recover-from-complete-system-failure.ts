@@ -20,7 +20,7 @@ export const recoverFromCompleteSystemFailureInput = z
   .strictObject({
     ...runbookFields,
     failedAt: isoInstant.optional().describe('when everything went down; every part\'s RPO is measured against it (default: declaredAt, else the start)'),
-    asOf: isoInstant.optional().describe('the backup generation: the newest backup of each part at or before this time (default: the newest there is)'),
+    asOf: isoInstant.optional().describe('the backup generation: the newest backup of each part at or before this time (default: the newest there is); the database replays its archived WAL to the end from it'),
     database: serverFailure.database,
     replica: serverFailure.replica,
     checks: serverFailure.checks,
