@@ -15,16 +15,9 @@ import type {
 } from './ports/cache-platform';
 
 /** What a workflow learns of a cache backup: no sampled keys (a session key is a credential). */
-export interface CacheBackupSummary {
-  backupId: string;
-  kind: CacheBackupKind;
-  sourceInstanceId: CacheInstanceId;
-  takenAt: string;
-  engineVersion: string;
-  keyspace: KeyspaceCount[];
+export interface CacheBackupSummary extends Pick<CacheBackup, 'backupId' | 'kind' | 'sourceInstanceId' | 'takenAt' | 'engineVersion' | 'keyspace' | 'totalBytes'> {
   /** Keys in the backup, every database. */
   keys: number;
-  totalBytes: number;
   objects: number;
   sampled: number;
   sessions?: { pattern: string; db: number; exported: number; skipped: number };

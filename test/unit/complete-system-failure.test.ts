@@ -1,39 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { RunbookResult } from '../../contracts/runbook-status';
-import { startTemporalServer, type TemporalServer } from '../../stack/temporal-server';
 import { abortUpdate, statusQuery } from '../../workflows/messages';
 import { fixtureActivities, fixturePlan, newRecorder, type FixtureRecorder } from '../support/fixture-runbook';
-import { quietTemporalLogs } from '../support/quiet-logs';
+import { useWorkflowsServer } from '../support/workflows-server';
 
 // The complete-system-failure runbook's orchestration with fake activities: its child runbooks are
 // cancelled with it, one failing part cancels the others, and whatever any of them built is undone.
-let server: TemporalServer;
-let env: TestWorkflowEnvironment;
-let stateDir: string;
-let bundle: WorkflowBundleWithSourceMap;
-
-before(async () => {
-  quietTemporalLogs();
-  stateDir = mkdtempSync(path.join(os.tmpdir(), 'dr-csf-unit-'));
-  server = await startTemporalServer({ stateDir });
-  env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address, namespace: server.namespace });
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m) } });
-});
-after(async () => {
-  await env?.teardown();
-  await server?.stop();
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-});
+const w = useWorkflowsServer('dr-csf-unit-');
 
 const now = () => new Date().toISOString();
 const objectives = { database: { tier: 'critical', rtoSeconds: 7200, rpoSeconds: 900 }, cache: { tier: 'critical', rtoSeconds: 7200, rpoSeconds: 3600 }, files: { tier: 'supporting', rtoSeconds: 14_400, rpoSeconds: 3600 } };
@@ -89,11 +67,7 @@ function fakes(rec: FixtureRecorder, script: { holdDatabaseRestore?: () => boole
   };
 }
 
-async function withWorker<T>(activities: object, fn: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = `csf-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, namespace: server.namespace, taskQueue, workflowBundle: bundle, activities });
-  return worker.runUntil(fn(taskQueue));
-}
+const withWorker = <T>(activities: object, fn: (taskQueue: string) => Promise<T>) => w.withWorker(activities, fn, 'csf');
 
 function start(client: Client, taskQueue: string, extra: Record<string, unknown> = {}) {
   return client.workflow.start('recoverFromCompleteSystemFailure', { taskQueue, workflowId: `csf-${randomUUID()}`, args: [{ incidentId: 'DRILL-1', startedBy: 'carol', mode: 'drill', checks: 2, checkIntervalSeconds: 1, benchmarks: false, ...extra }] });
@@ -112,17 +86,17 @@ test('aborted while a part still restores: every child is cancelled, and what th
   const rec = newRecorder();
   let held = true;
   await withWorker(fakes(rec, { holdDatabaseRestore: () => held }), async (taskQueue) => {
-    const handle = await start(env.client, taskQueue);
+    const handle = await start(w.env.client, taskQueue);
     // The cache and the files are handed over while the database still restores.
     for (let i = 0; i < 200 && !(rec.work.includes('cache-restored') && rec.work.includes('staged-configs')); i++) await new Promise((r) => setTimeout(r, 100));
     assert.ok(rec.work.includes('cache-restored') && rec.work.includes('staged-configs'), rec.work.join(', '));
     await handle.executeUpdate(abortUpdate, { args: [{ by: 'carol', reason: 'wrong incident' }] });
-    const result = await outcome(env.client, handle.workflowId);
+    const result = await outcome(w.env.client, handle.workflowId);
     held = false;
     assert.equal(result.verdict, 'aborted', result.verdictDetail);
     assert.deepEqual([...rec.undone].sort(), ['cache-restored', 'staged-configs', 'staged-documents']);
     assert.ok(!rec.work.includes('db-restored'), 'the held restore was cancelled');
-    const database = await env.client.workflow.getHandle(`${handle.workflowId}-database`).query(statusQuery);
+    const database = await w.env.client.workflow.getHandle(`${handle.workflowId}-database`).query(statusQuery);
     assert.equal(database.verdict, 'cancelled', 'the database child was cancelled with its parent');
     assert.ok(!(await handle.query(statusQuery)).gates.some((g) => g.status === 'open'), 'the gate was never opened');
   });
@@ -132,21 +106,21 @@ test('one part that fails cancels the others: the runbook fails naming the part 
   const rec = newRecorder();
   let held = true;
   await withWorker(fakes(rec, { holdDatabaseRestore: () => held, failStaging: 'configs' }), async (taskQueue) => {
-    const handle = await start(env.client, taskQueue);
-    const result = await outcome(env.client, handle.workflowId);
+    const handle = await start(w.env.client, taskQueue);
+    const result = await outcome(w.env.client, handle.workflowId);
     held = false;
     assert.equal(result.verdict, 'failed');
     assert.match(result.verdictDetail ?? '', /the files was not recovered \(.*-files\): .*"app\.json" is in the archive but not in the manifest/);
     assert.deepEqual([...rec.undone].sort(), ['cache-restored', 'staged-documents'], 'the staged documents (by the files child itself) and the cache (by the parent, which adopted it)');
-    assert.equal((await env.client.workflow.getHandle(`${handle.workflowId}-database`).query(statusQuery)).verdict, 'cancelled');
+    assert.equal((await w.env.client.workflow.getHandle(`${handle.workflowId}-database`).query(statusQuery)).verdict, 'cancelled');
   });
 });
 
 test('a drill that gets through: one gate (the drill policy), each part handed over, everything removed at the end', async () => {
   const rec = newRecorder();
   await withWorker(fakes(rec), async (taskQueue) => {
-    const handle = await start(env.client, taskQueue);
-    const result = await outcome(env.client, handle.workflowId);
+    const handle = await start(w.env.client, taskQueue);
+    const result = await outcome(w.env.client, handle.workflowId);
     assert.equal(result.verdict, 'completed', result.verdictDetail);
     assert.deepEqual(result.timeline.filter((t) => t.step.startsWith('gate ')).map((t) => t.step), ['gate cutover']);
     assert.deepEqual([...rec.undone].sort(), ['cache-restored', 'db-restored', 'staged-configs', 'staged-documents']);
