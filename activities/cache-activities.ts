@@ -10,7 +10,6 @@ import type {
   CacheInstanceId,
   CacheOperationProgress,
   CachePlatform,
-  KeyspaceCount,
   SessionRestoreResult,
 } from './ports/cache-platform';
 
