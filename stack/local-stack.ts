@@ -288,7 +288,6 @@ function writeWorkerConfig(stateDir: string, production: PostgresCluster, databa
       environment: { DR_APP_FILES_DIR: wiring.appFilesDir },
     },
     cache: {
-      application: 'production',
       connectionSecret: defaultAppCacheSecret,
       local: { stateDir: cachePlatformDir, instances: { production: { port: wiring.cache.port, passwordFile: path.join('secrets', cachePasswordSecret) } } },
     },

@@ -238,10 +238,8 @@ const elastiCacheConfig = z.strictObject({
   createTimeoutSeconds: z.number().int().positive().default(3600),
 });
 
-/** Seed 002's cache layer: which platform runs Redis, which instance the application uses, its sessions. */
+/** Seed 002's cache layer: which platform runs Redis, the application's cache connection secret, its sessions. */
 const cacheConfig = z.strictObject({
-  /** The cache instance the application uses (an enrolled instance id): what backups are taken of and sessions restored into. */
-  application: identifier.default('production'),
   /** The secret the runbooks write the application's cache connection to when they point it at a cache. */
   connectionSecret: strictSecretName.default('app-cache-connection'),
   /** The application's session keys (SCAN MATCH syntax) and database. */

@@ -148,15 +148,9 @@ export async function recoverFiles(input: RecoverFilesInput) {
 
     await rb.gate('cutover');
     const moved = await moveFileRestoresIntoPlace(rb, staged);
-    if (rb.mode === 'real') {
-      try {
-        await confirmFileRestores(rb, moved);
-      } catch (error) {
-        await revertMoved(rb, moved, error);
-        throw error;
-      }
-    }
     rb.cutoverVerified();
+    // What was moved is verified in place; a confirm that fails leaves a previous copy to remove, not a restore to undo.
+    if (rb.mode === 'real') await confirmFileRestores(rb, moved);
     const section = systemSection('files', rb.systemObjectives()?.files, {
       recovered: staged.map((s) => `${s.archiveKind} from ${s.backupId} into ${s.targetDir}`).join('; '),
       rtoSeconds: rb.status().rto.elapsedSeconds,

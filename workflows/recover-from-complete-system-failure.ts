@@ -206,11 +206,12 @@ export async function recoverFromCompleteSystemFailure(input: RecoverFromComplet
           throw ApplicationFailure.create({ type: FailureType.AppChecksFailed, nonRetryable: true, message: `the application runs on the recovered systems but its own checks failed: ${applicationChecks.groups.filter((g) => !g.passed).map((g) => `${g.group}: ${g.checks.filter((c) => !c.passed).map((c) => c.detail).join('; ')}`).join(' | ')}; the files are put back, the application's pointers are left for a person to decide`, details: [applicationChecks] });
         }
         rb.cutoverVerified();
-        await confirmFileRestores(rb, moved);
       } catch (error) {
         await revertMoved(rb, moved, error);
         throw error;
       }
+      // The application is verified on the restored files: a confirm that fails leaves a previous copy to remove, not a restore to undo.
+      await confirmFileRestores(rb, moved);
     }
 
     let performance: PerformanceComparison | undefined;

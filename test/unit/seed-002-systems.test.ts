@@ -37,7 +37,6 @@ function refusal(schema: { safeParse(v: unknown): { success: boolean; error?: un
 
 test('cache and files config: paths resolved against the config file, defaults filled, exactly one cache platform', () => {
   const config = load(`${databases}cache:\n  local:\n    stateDir: cache\n    instances: { production: { port: 6380, passwordFile: secrets/redis } }\nfiles:\n  keyId: files-key-1\n  stateDir: files\n  archives:\n    documents: { sourceDir: app/documents, drillDir: drill/documents }\n    configs: { sourceDir: app/config, verify: { argv: [node, check.js] } }\n`);
-  assert.equal(config.cache!.application, 'production');
   assert.equal(config.cache!.connectionSecret, 'app-cache-connection');
   assert.deepEqual(config.cache!.sessions, { pattern: 'session:*', db: 0 });
   assert.equal(config.cache!.local!.stateDir, path.join(dir, 'cache'));
@@ -45,7 +44,7 @@ test('cache and files config: paths resolved against the config file, defaults f
   assert.equal(config.files!.archives.documents!.sourceDir, path.join(dir, 'app', 'documents'));
   assert.equal(config.files!.archives.documents!.drillDir, path.join(dir, 'drill', 'documents'));
   assert.deepEqual(config.files!.archives.configs!.verify, { argv: ['node', 'check.js'], timeoutSeconds: 300 });
-  assert.throws(() => load(`${databases}cache:\n  application: production\n`), /cache: set exactly one of cache.local and cache.elasticache/);
+  assert.throws(() => load(`${databases}cache:\n  connectionSecret: app-cache\n`), /cache: set exactly one of cache.local and cache.elasticache/);
   assert.throws(() => load(`${databases}files:\n  keyId: k\n  stateDir: f\n  archives: { Docs: { sourceDir: d } }\n`), /files\.archives\.Docs: /);
   assert.throws(() => load(`${databases}files:\n  keyId: k\n  stateDir: f\n  archives: {}\n`), /files\.archives: name at least one archive kind/);
   assert.throws(() => load(`${databases}objectives:\n  systems:\n    database: { tier: gold, rpo: 15m }\n    cache: { tier: critical, rpo: 1h }\n    files: { tier: supporting, rpo: 1h }\n`), /objectives\.systems\.database\.tier: "gold" is not in objectives\.tiers/);
