@@ -162,6 +162,15 @@ test('recoverCache AOF drill: the AOF restored into a new instance matches the b
   assert.deepEqual(cacheInstances(), ['production']);
 });
 
+test('runDrill knows the new scenarios: a drill of the file restore passes against the files tier\'s objectives and leaves nothing', async () => {
+  const handle = await s.client.workflow.start('runDrill', { taskQueue: s.taskQueue, workflowId: `drill-files-${randomUUID()}`, args: [{ scenario: 'files', startedBy: 'alice', archives: ['configs'] }] });
+  const drill = (await handle.result()) as { passed: boolean; objectives: { rto: { objectiveSeconds: number; passed?: boolean }; rpo: { objectiveSeconds: number; passed?: boolean } } };
+  assert.equal(drill.passed, true);
+  assert.deepEqual([drill.objectives.rto.objectiveSeconds, drill.objectives.rpo.objectiveSeconds], [14_400, 3600], 'supporting tier: 4 h; files RPO: 1 h');
+  assert.deepEqual(restoreLeftovers(), []);
+  assert.deepEqual(drillDirsPresent(), []);
+});
+
 test('recoverCache RDB: restored into a new instance, verified against the backup, approved, the application cut over to it', async () => {
   const handle = await startCache({ incidentId: 'INC-CACHE-RDB', startedBy: 'alice', kind: 'rdb', failedAt: new Date().toISOString() });
   await approveWhenOpen(handle.workflowId);

@@ -8,6 +8,8 @@ import { cacheInstanceIdFor, globToRegExp, maskKeys } from '../../activities/cac
 import { parsePgbench } from '../../activities/performance/pgbench';
 import { parseRedisBenchmarkCsv } from '../../activities/performance/redis-benchmark';
 import { createRunbookPlanActivities } from '../../activities/runbook-plan';
+import { buildScenarioInput } from '../../client/commands/start';
+import { findScenario } from '../../client/scenarios';
 import { describeIssues } from '../../contracts/inputs';
 import { renderRunbookReport, reportExtrasFromOutput, SecretInReportError } from '../../contracts/report';
 import type { RunbookResult } from '../../contracts/runbook-status';
@@ -98,10 +100,15 @@ test('recoverFromCompleteSystemFailure input: the seed\'s parts by default; the 
   assert.match(refusal(recoverFromCompleteSystemFailureInput, { ...base, handOver: true }), /Unrecognized key: "handOver"/);
 });
 
-test('the three runbooks are in the one scenario registry, so runDrill and dr start know them', () => {
+test('the three runbooks are in the one scenario registry, so runDrill and dr start know them; their flags fill their fields', () => {
   assert.equal(scenarios.cache.workflowType, 'recoverCache');
   assert.equal(scenarios.files.workflowType, 'recoverFiles');
   assert.equal(scenarios['complete-system-failure'].workflowType, 'recoverFromCompleteSystemFailure');
+  const flags = { incident: 'INC-9', as: 'carol' };
+  assert.equal((buildScenarioInput(findScenario('cache')!, {}, { ...flags, kind: 'aof', backup: 'aof-0301' }) as { kind: string; backupId: string }).backupId, 'aof-0301');
+  assert.deepEqual((buildScenarioInput(findScenario('files')!, {}, { ...flags, archives: 'documents, code' }) as { archives: string[] }).archives, ['documents', 'code']);
+  assert.equal((buildScenarioInput(findScenario('complete-system-failure')!, {}, { ...flags, checks: '2', cacheBackup: 'aof' }) as { checks: number; cacheBackup: string }).checks, 2);
+  assert.throws(() => buildScenarioInput(findScenario('cache')!, {}, { ...flags, kind: 'snapshot' }), /kind \(--kind\): must be "rdb"/);
 });
 
 test('session keys are credentials: masked to their literal prefix and a digest; other keys stay readable', () => {
