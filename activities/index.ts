@@ -1,4 +1,11 @@
+import { createAppCacheActivities } from './app-cache';
 import { createAppRuntimeActivities } from './app-runtime';
+import { createCacheActivities } from './cache-activities';
+import { createFileActivities } from './file-activities';
+import { createPerformanceActivities } from './performance';
+import { createReadinessActivities } from './readiness';
+import type { CachePlatform } from './ports/cache-platform';
+import type { FileBackup } from './ports/file-backup';
 import { createAuditActivities, type AuditActivities } from './audit';
 import type { DatabaseConnections } from './database-connections';
 import { createDatabaseHealthActivities } from './database-health';
@@ -40,12 +47,24 @@ export interface ActivityPorts {
   auditDatabase?: string;
   /** The worker config's environment, approvals and objectives. */
   runbookPlan?: RunbookPlanConfig;
+  /** Seed 002's Redis and its application settings (config `cache`). */
+  cachePlatform?: CachePlatform;
+  cache?: { sessions: { pattern: string; db: number }; connectionSecret: string };
+  /** Seed 002's file archives (config `files`). */
+  fileBackup?: FileBackup;
+  /** Where restores write on this machine, for the readiness check. */
+  storageLocations?: Array<{ name: string; path: string }>;
 }
 
 /** Every activity the worker registers, built over the ports the worker wired from config. */
 export function createActivities(ports: ActivityPorts) {
   const { databases } = ports;
   const objectStore = ports.objectStore ?? notConfigured<ObjectStore>('the object store (reports, baselines, diffs)', 'objectStore');
+  const cache = ports.cachePlatform ?? notConfigured<CachePlatform>('the cache platform', 'cache.local');
+  const fileBackup = ports.fileBackup ?? notConfigured<FileBackup>('the file backups', 'files');
+  const secrets = ports.secrets ?? notConfigured<SecretStore>('the secret store', 'secretsDir');
+  const cacheSettings = ports.cache ?? { sessions: { pattern: 'session:*', db: 0 }, connectionSecret: 'app-cache-connection' };
+  const systems = ports.runbookPlan?.objectives.systems;
   return {
     ...createDatabaseHealthActivities(databases),
     ...createReplicaLagActivities(databases),
@@ -65,6 +84,20 @@ export function createActivities(ports: ActivityPorts) {
     ...createValidationActivities(databases, objectStore),
     ...createReportActivities(objectStore),
     ...createMigrationActivities(ports.migrations ?? (() => notConfigured('the migration tool', 'migrations.directory'))),
+    ...createCacheActivities({ cache, sessions: cacheSettings.sessions }),
+    ...createFileActivities({ files: fileBackup }),
+    ...createAppCacheActivities({ runtime: ports.appRuntime ?? notConfigured<AppRuntime>('the application runtime', 'app'), cache, secrets, connectionSecret: cacheSettings.connectionSecret }),
+    ...createPerformanceActivities({ databases, cache, objectStore }),
+    ...createReadinessActivities({
+      databasePlatform: ports.databasePlatform ?? notConfiguredDatabasePlatform(),
+      cachePlatform: cache,
+      fileBackup,
+      objectStore,
+      secrets,
+      databases,
+      rpo: { database: systems?.database.rpo ?? '15 minutes', cache: systems?.cache.rpo ?? '1 hour', files: systems?.files.rpo ?? '1 hour' },
+      storageLocations: ports.storageLocations ?? [],
+    }),
   };
 }
 
@@ -82,6 +115,13 @@ export type { PlatformActivities } from './platform-activities';
 export type { ValidationGateResult, BaselineSummary, TableDiffSummary, RepairResult, Reconciliation } from './validation';
 export type { ObjectStore } from './ports/object-store';
 export type { PublishRunbookReportInput, ReportExtras, RunbookReportJson, ValidationLine } from './reports';
+export type { CacheBackupSummary, CacheVerificationSummary } from './cache-activities';
+export type { FileBackupSummary, StagedRestoreSummary } from './file-activities';
+export type { ApplicationChecks } from './app-cache';
+export type { PerformanceComparison, PerformanceFigures } from './performance';
+export type { BackupGeneration, Readiness, ReadinessCheck } from './readiness';
+export type { CacheInstanceDescription, SessionRestoreResult } from './ports/cache-platform';
+export type { MovedRestore, RestoreFinish } from './ports/file-backup';
 export type {
   BackupSet, BackupType, BackupVerification, InstanceDescription, InstanceId, PointInTimeRestoreResult, RecoveryPoint, RecoveryTarget, RestorePoint, RestoreResult,
 } from './ports/database-platform';

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { durationToMs } from '../contracts/durations';
-import type { GatePlan, RunbookPlan } from '../contracts/runbook-plan';
+import type { GatePlan, RecoveredSystem, RunbookPlan, SystemObjective } from '../contracts/runbook-plan';
 import { FailureType } from '../contracts/failure-types';
 
 
@@ -26,7 +26,46 @@ export interface RunbookPlanConfig {
   objectives: {
     default: { rto: string; rpo: string };
     scenarios: Record<string, { rto?: string; rpo?: string }>;
+    /** RTO per tier, e.g. critical: 2 hours. */
+    tiers?: Record<string, { rto: string }>;
+    /** Each recovered system's tier and RPO. */
+    systems?: Record<RecoveredSystem, { tier: string; rpo: string }>;
   };
+}
+
+// Seed 002: critical systems (the database, and the sessions that are authentication) within 2 hours,
+// supporting ones (file storage) within 4; RPO 15 minutes for the database, 1 hour for Redis and files.
+const seedTiers: Record<string, { rto: string }> = { critical: { rto: '2 hours' }, supporting: { rto: '4 hours' } };
+const seedSystems: Record<RecoveredSystem, { tier: string; rpo: string }> = {
+  database: { tier: 'critical', rpo: '15 minutes' },
+  cache: { tier: 'critical', rpo: '1 hour' },
+  files: { tier: 'supporting', rpo: '1 hour' },
+};
+
+/** Each system's objectives in seconds: the RTO of its tier, its own RPO. */
+function systemObjectives(objectives: RunbookPlanConfig['objectives']): Record<RecoveredSystem, SystemObjective> {
+  const tiers = objectives.tiers ?? seedTiers;
+  const systems = objectives.systems ?? seedSystems;
+  const of = (system: RecoveredSystem): SystemObjective => {
+    const { tier, rpo } = systems[system];
+    const rto = tiers[tier]?.rto;
+    if (!rto) throw ApplicationFailure.create({ type: FailureType.InvalidPlan, nonRetryable: true, message: `objectives.systems.${system}.tier: "${tier}" is not in objectives.tiers` });
+    return { tier, rtoSeconds: durationToMs(rto) / 1000, rpoSeconds: durationToMs(rpo) / 1000 };
+  };
+  return { database: of('database'), cache: of('cache'), files: of('files') };
+}
+
+/**
+ * A scenario of one system (cache, files) is held to that system's tier and RPO, the whole recovery to
+ * its slowest tier and its strictest RPO, unless the config names objectives for the scenario itself.
+ */
+function tieredDefaults(scenario: string, systems: Record<RecoveredSystem, SystemObjective>): { rtoSeconds: number; rpoSeconds: number } | undefined {
+  if (scenario === 'cache' || scenario === 'files') return { rtoSeconds: systems[scenario].rtoSeconds, rpoSeconds: systems[scenario].rpoSeconds };
+  if (scenario === 'complete-system-failure') {
+    const all = Object.values(systems);
+    return { rtoSeconds: Math.max(...all.map((s) => s.rtoSeconds)), rpoSeconds: Math.min(...all.map((s) => s.rpoSeconds)) };
+  }
+  return undefined;
 }
 
 /**
@@ -47,13 +86,20 @@ export function createRunbookPlanActivities(config: RunbookPlanConfig | undefine
       const gateConfigs: Record<string, GateConfig> = { ...config.approvals.gates, ...(config.approvals.scenarios[input.scenario]?.gates ?? {}) };
       const gates: Record<string, GatePlan> = {};
       for (const [name, gate] of Object.entries(gateConfigs)) gates[name] = gatePlan(name, gate, config.approvals);
-      const objectives = { ...config.objectives.default, ...(config.objectives.scenarios[input.scenario] ?? {}) };
+      const own = config.objectives.scenarios[input.scenario] ?? {};
+      const systems = systemObjectives(config.objectives);
+      const tiered = tieredDefaults(input.scenario, systems);
+      const seconds = (value: string) => durationToMs(value) / 1000;
       return {
         scenario: input.scenario,
         environment: input.environment,
         gates,
         drill: { autoApprove: config.approvals.drill.autoApprove },
-        objectives: { rtoSeconds: durationToMs(objectives.rto) / 1000, rpoSeconds: durationToMs(objectives.rpo) / 1000 },
+        objectives: {
+          rtoSeconds: own.rto ? seconds(own.rto) : tiered?.rtoSeconds ?? seconds(config.objectives.default.rto),
+          rpoSeconds: own.rpo ? seconds(own.rpo) : tiered?.rpoSeconds ?? seconds(config.objectives.default.rpo),
+        },
+        systems,
       };
     },
   };

@@ -50,6 +50,14 @@ export const FailureType = {
   RestoreNotVerified: 'RestoreNotVerified',
   /** The failed-migration runbook's point-in-time restore child did not complete. */
   FallbackNotCompleted: 'FallbackNotCompleted',
+  /** Seed 002's pre-recovery checklist failed a blocking check (a backup missing, no space, a key that does not resolve): nothing was built. */
+  NotReady: 'NotReady',
+  /** One part of the complete-system recovery (its child runbook) did not complete; the others were cancelled and cleaned up. */
+  PartNotRecovered: 'PartNotRecovered',
+  /** After the cutover, the application's own checks (connectivity, data integrity, functionality) did not all pass. */
+  AppChecksFailed: 'AppChecksFailed',
+  /** A backup (files or cache) failed an integrity check (checksum, authentication tag, manifest); the message names the object or file. Nothing was moved into place. */
+  BackupIntegrityError: 'BackupIntegrityError',
 
   // The database platform (from its two error classes).
   /** The platform refused a request before doing anything (unknown instance, target out of range). */

@@ -7,8 +7,30 @@ export interface ValidationLine {
   detail?: string;
 }
 
+/** An objective as one recovered system met it, or not (undefined: not measured). */
+export interface SystemObjectiveResult {
+  achievedSeconds?: number;
+  objectiveSeconds: number;
+  withinObjective?: boolean;
+}
+
+/** One recovered system (seed 002: the database, Redis, the files): what it is now, and its objectives against its tier. */
+export interface SystemSection {
+  system: string;
+  /** The tier whose RTO applies (critical, supporting). */
+  tier?: string;
+  /** What it was recovered from and into, e.g. "backup rdb-0301 into cache instance inc-7-cache-1a2b". */
+  recovered: string;
+  rto?: SystemObjectiveResult;
+  rpo?: SystemObjectiveResult;
+  /** Validation and what else the runbook found for this system, one line each (no secrets, no customer data). */
+  lines: string[];
+}
+
 /** What a report adds to the runbook's result; every field is optional and shown only when given. */
 export interface ReportExtras {
+  /** One section per recovered system. */
+  systems?: SystemSection[];
   /** Ready-made reconciliation lines, e.g. "User Accounts: 15,234 (baseline: 15,230) ✅" (from reconcile()). */
   reconciliation?: string[];
   validation?: ValidationLine[];
@@ -42,20 +64,21 @@ export interface RunbookReportJson {
   reconciliation: string[];
   validation: ValidationLine[];
   instances: Record<string, string>;
+  systems: SystemSection[];
 }
 
-/** A postgres URL with a password ("postgres://user:secret@host"): never allowed in a report. */
-const CONNECTION_STRING_WITH_PASSWORD = /postgres(?:ql)?:\/\/[^\s/@:]*:[^\s/@]+@/i;
+/** A postgres or redis URL with a password ("postgres://user:secret@host", "redis://:secret@host"): never allowed in a report. */
+const CONNECTION_STRING_WITH_PASSWORD = /(?:postgres(?:ql)?|rediss?):\/\/[^\s/@:]*:[^\s/@]+@/i;
 
 /** Thrown when a report would carry a secret; the report is not written at all. */
 export class SecretInReportError extends Error {
   constructor(where: string) {
-    super(`refusing to render the report: ${where} contains a PostgreSQL connection string with a password; reports refer to secrets by name only`);
+    super(`refusing to render the report: ${where} contains a connection string with a password; reports refer to secrets by name only`);
     this.name = 'SecretInReportError';
   }
 }
 
-/** Throws SecretInReportError when `text` holds a postgres:// or postgresql:// URL with a password. */
+/** Throws SecretInReportError when `text` holds a postgres://, postgresql://, redis:// or rediss:// URL with a password. */
 export function assertNoConnectionSecrets(text: string, where = 'the report'): void {
   if (CONNECTION_STRING_WITH_PASSWORD.test(text)) throw new SecretInReportError(where);
 }
@@ -75,6 +98,10 @@ export function formatDuration(totalSeconds: number): string {
 function durationSeconds(entry: TimelineEntry): number | undefined {
   if (!entry.endedAt) return undefined;
   return Math.round((Date.parse(entry.endedAt) - Date.parse(entry.startedAt)) / 100) / 10;
+}
+
+function objectiveLine(o: SystemObjectiveResult): string {
+  return o.achievedSeconds === undefined ? `not measured (objective: ${formatDuration(o.objectiveSeconds)}) ${mark(undefined)}` : `${formatDuration(o.achievedSeconds)} (objective: ${formatDuration(o.objectiveSeconds)}) ${mark(o.withinObjective)}`;
 }
 
 function mark(within: boolean | undefined): string {
@@ -143,6 +170,7 @@ export function renderRunbookReport(result: RunbookResult, extras: ReportExtras 
     reconciliation: extras.reconciliation ?? [],
     validation: extras.validation ?? [],
     instances: extras.instances ?? {},
+    systems: extras.systems ?? [],
   };
 
   const md: string[] = [`# ${title}`, ''];
@@ -160,6 +188,15 @@ export function renderRunbookReport(result: RunbookResult, extras: ReportExtras 
       ? `- RPO: ${formatDuration(rpo.achievedSeconds)} (objective: ${formatDuration(rpo.objectiveSeconds)}) ${mark(rpo.withinObjective)} — newest committed ${time(rpo.newestCommittedAt)}, target ${time(rpo.targetTime)}`
       : `- RPO: not measured (objective: ${formatDuration(rpo.objectiveSeconds)}) ${mark(undefined)}`,
   );
+  if (json.systems.length) {
+    md.push('', '## Recovered systems');
+    for (const section of json.systems) {
+      md.push('', `### ${section.system}${section.tier ? ` (tier: ${section.tier})` : ''}`, '', `- Recovered: ${section.recovered}`);
+      if (section.rto) md.push(`- RTO: ${objectiveLine(section.rto)}`);
+      if (section.rpo) md.push(`- RPO: ${objectiveLine(section.rpo)}`);
+      for (const line of section.lines) md.push(`- ${line}`);
+    }
+  }
   md.push('', '## Timeline', '', '| # | Step | Start | End | Duration | Outcome | Detail |', '|---|---|---|---|---|---|---|');
   timeline.forEach((e, i) => {
     md.push(`| ${i + 1} | ${cell(e.step)} | ${time(e.startedAt)} | ${time(e.endedAt)} | ${e.durationSeconds !== undefined ? formatDuration(e.durationSeconds) : '—'} | ${e.outcome} | ${cell(e.detail)} |`);
@@ -207,5 +244,8 @@ export function reportExtrasFromOutput(output: unknown): ReportExtras {
     extras.validation = o.validation as ValidationLine[];
   }
   if (typeof o.instances === 'object' && o.instances !== null && Object.values(o.instances).every((v) => typeof v === 'string')) extras.instances = o.instances as Record<string, string>;
+  if (Array.isArray(o.systems) && o.systems.every((v) => typeof v === 'object' && v !== null && typeof (v as SystemSection).system === 'string' && typeof (v as SystemSection).recovered === 'string' && Array.isArray((v as SystemSection).lines))) {
+    extras.systems = o.systems as SystemSection[];
+  }
   return extras;
 }

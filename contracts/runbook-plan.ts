@@ -26,6 +26,16 @@ export interface Objectives {
   rpoSeconds: number;
 }
 
+/** The systems seed 002 recovers, each with its own tier and RPO. */
+export type RecoveredSystem = 'database' | 'cache' | 'files';
+
+/** One system's objectives: the RTO of its tier and its own RPO, in seconds. */
+export interface SystemObjective {
+  tier: string;
+  rtoSeconds: number;
+  rpoSeconds: number;
+}
+
 export interface RunbookPlan {
   scenario: string;
   environment: string;
@@ -33,4 +43,6 @@ export interface RunbookPlan {
   /** How gates decide in drill mode: the drill policy approves, or the gate's approvers do. */
   drill?: { autoApprove: boolean };
   objectives: Objectives;
+  /** Per recovered system (seed 002's tiers); plans read before tiers existed have none. */
+  systems?: Record<RecoveredSystem, SystemObjective>;
 }

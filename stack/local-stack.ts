@@ -5,7 +5,12 @@ import { Client, Pool } from 'pg';
 import YAML from 'yaml';
 import { installAuditSchema } from '../activities/audit';
 import { enrolPrimaryInstance, prepareStanzaPrimary, startPostgresCluster, stopClusterIfRunning, stopPlatformInstances, superuser, type LocalPlatformOptions, type PostgresCluster } from '../activities/adapters/local/postgres';
+import { stopCacheInstances } from '../activities/adapters/local/redis/local-cache-platform';
+import { withRedis } from '../activities/adapters/local/redis/redis-client';
+import { startRedisServer, stopRedisServer } from '../activities/adapters/local/redis/redis-server';
 import type { AppRuntime } from '../activities/ports/app-runtime';
+import { writeDemoAppFiles, demoVerificationCommands } from '../demo/app-files';
+import { seedCacheDataset } from '../demo/cache-dataset';
 import { createFinancialSchema } from '../demo/financial-dataset';
 import { writeFileAtomic } from '../lib/atomic-file';
 import { freePort } from '../lib/ports';
@@ -48,6 +53,10 @@ export interface LocalStack {
   app?: AppRuntime & { port: number; url: string; stop(): Promise<void> };
   /** The name the application resolves through the DNS mapping file to reach its database. */
   databaseHostName: string;
+  /** Production Redis 7 (AOF on): the application's cache and sessions, the enrolled instance "production" of the cache platform. */
+  cache: { port: number; dir: string; password: string };
+  /** The application's files (documents/, configs/, code/): the archive kinds of the file backups. */
+  appFilesDir: string;
   dnsMappingFile: string;
   stop(): Promise<void>;
 }
@@ -79,6 +88,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await enrolPrimaryInstance(platform, { instanceId: 'production', cluster: production, database: databaseName });
     log(`PostgreSQL "production" is up on 127.0.0.1:${production.port} (database ${databaseName})`);
 
+    log('starting Redis 7 "production" (the application\'s cache and sessions, AOF on)');
+    const cacheDir = path.join(options.stateDir, 'cache', 'production');
+    const cachePassword = existsSync(path.join(options.stateDir, 'secrets', cachePasswordSecret)) ? readFileSync(path.join(options.stateDir, 'secrets', cachePasswordSecret), 'utf8').trim() : randomBytes(18).toString('base64url');
+    const redis = await startRedisServer({ dir: cacheDir, password: cachePassword, appendonly: true });
+    stopOnFailure.push(() => stopRedisServer(cacheDir, 'graceful'));
+    await withRedis({ host: '127.0.0.1', port: redis.port, password: cachePassword }, (r) => seedCacheDataset(r, { sessions: 40, users: 60 }));
+    const appFilesDir = path.join(options.stateDir, 'app-files');
+    if (!existsSync(appFilesDir)) writeDemoAppFiles(appFilesDir);
+    log(`Redis "production" is up on 127.0.0.1:${redis.port}; the application's files are in ${appFilesDir}`);
+
     log('starting PostgreSQL 15 cluster "control" (audit trail)');
     const control = await startPostgresCluster({ dir: path.join(options.stateDir, 'clusters', 'control'), port: options.controlPort });
     stopOnFailure.push(() => control.stop());
@@ -89,8 +108,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const dnsMappingFile = path.join(options.stateDir, 'dns.json');
     const configFile = writeWorkerConfig(options.stateDir, production, databaseName, control, auditWriterPassword, {
       appEnvFile: path.join(options.stateDir, 'app', 'financial-service.env'), appPort, dnsMappingFile, approvers: options.approvers ?? ['alice', 'bob', 'carol'],
+      cache: { port: redis.port, password: cachePassword }, appFilesDir,
     });
     const adapters = createAdapters(loadWorkerConfig(configFile));
+    await adapters.start();
     await markBaselineMigration(adapters, production, databaseName);
 
     // The application reaches its database through a name (db.mita.internal), as it would in production:
@@ -99,6 +120,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const endpoint = { host: databaseHostName, port: production.port, database: databaseName };
     const connection = await adapters.secrets.write(defaultAppConnectionSecret, databaseUrl({ ...endpoint, user: superuser, password: production.password }));
     await adapters.appRuntime.pointAppAt({ database: 'production', endpoint, secret: { name: connection.name, version: connection.version } });
+    const cacheConnection = await adapters.secrets.write(defaultAppCacheSecret, `redis://:${encodeURIComponent(cachePassword)}@127.0.0.1:${redis.port}/0`);
+    await adapters.appRuntime.pointAppAtCache!({ cache: 'production', endpoint: { host: '127.0.0.1', port: redis.port, tls: false }, secret: { name: cacheConnection.name, version: cacheConnection.version } });
     let app: LocalStack['app'];
     if (options.withApp !== false) {
       const runtime = adapters.appRuntime;
@@ -120,9 +143,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       app,
       databaseHostName,
       dnsMappingFile,
+      cache: { port: redis.port, dir: cacheDir, password: cachePassword },
+      appFilesDir,
       async stop() {
         await app?.stop().catch((error: Error) => log(`could not stop the demo financial service: ${error.message}`));
         await stopPlatformInstances(platform).catch((error) => log(`could not stop platform instances: ${(error as Error).message}`));
+        await stopCacheInstances({ stateDir: path.join(options.stateDir, cachePlatformDir) }).catch((error) => log(`could not stop cache instances: ${(error as Error).message}`));
+        await stopRedisServer(cacheDir, 'graceful').catch((error) => log(`could not stop Redis "production": ${(error as Error).message}`));
         await production.stop().catch((error) => log(`could not stop PostgreSQL "production": ${(error as Error).message}`));
         await control.stop().catch((error) => log(`could not stop PostgreSQL "control": ${(error as Error).message}`));
         await temporal.stop();
@@ -172,9 +199,19 @@ export async function resetLocalState(stateDir: string, keep: string[] = ['tempo
     if (keep.includes(entry)) continue;
     const full = path.join(stateDir, entry);
     for (const dataDir of dataDirs(full, 4)) await stopClusterIfRunning(dataDir);
+    for (const redisDir of redisDirs(full, 4)) await stopRedisServer(redisDir, 'kill');
     if (entry === 'app') stopDemoServices(full);
     rmSync(full, { recursive: true, force: true });
   }
+}
+
+/** Directories a redis-server ran on (its redis.conf beside its data), up to `depth` levels down. */
+function redisDirs(dir: string, depth: number): string[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory() || depth < 0) return [];
+  return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    return existsSync(path.join(full, 'redis.conf')) ? [full] : redisDirs(full, depth - 1);
+  });
 }
 
 /** Stops demo financial services whose pid files are in the directory (only if the pid is still that service). */
@@ -197,6 +234,12 @@ async function markBaselineMigration(adapters: Adapters, cluster: PostgresCluste
 }
 
 export const auditDatabaseName = 'dr_audit';
+/** The secret the runbooks write the application's cache connection to (config cache.connectionSecret). */
+export const defaultAppCacheSecret = 'app-cache-connection';
+const cachePasswordSecret = 'cache-production-password';
+const cachePlatformDir = path.join('cache', 'platform');
+/** The key the demo's file backups are sealed with (a secret of that name: 32 bytes, base64). */
+export const demoFilesKeyId = 'files-key-1';
 export const databaseHostName = 'db.mita.internal';
 const auditWriterRole = 'dr_audit_writer';
 
@@ -219,13 +262,16 @@ function writeSecret(secretsDir: string, name: string, value: string): void {
   writeFileAtomic(path.join(secretsDir, name), value + '\n', 0o600);
 }
 
-interface AppWiring { appEnvFile: string; appPort: number; dnsMappingFile: string; approvers: string[] }
+interface AppWiring { appEnvFile: string; appPort: number; dnsMappingFile: string; approvers: string[]; cache: { port: number; password: string }; appFilesDir: string }
 
 function writeWorkerConfig(stateDir: string, production: PostgresCluster, databaseName: string, control: PostgresCluster, auditWriterPassword: string, wiring: AppWiring): string {
   const secretsDir = path.join(stateDir, 'secrets');
   mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
   writeSecret(secretsDir, 'production-db-password', production.password);
   writeSecret(secretsDir, 'audit-db-password', auditWriterPassword);
+  writeSecret(secretsDir, cachePasswordSecret, wiring.cache.password);
+  if (!existsSync(path.join(secretsDir, demoFilesKeyId))) writeSecret(secretsDir, demoFilesKeyId, randomBytes(32).toString('base64'));
+  const verify = demoVerificationCommands();
   const config = {
     environment: 'local',
     secretsDir: 'secrets',
@@ -237,7 +283,23 @@ function writeWorkerConfig(stateDir: string, production: PostgresCluster, databa
     platform: { local: { stateDir: 'platform', stanza: 'production' } },
     objectStore: { directory: 'objects' },
     migrations: { directory: path.relative(stateDir, demoMigrationsDirectory) },
-    app: { envFile: path.relative(stateDir, wiring.appEnvFile), port: wiring.appPort, command: demoServiceCommand(), workingDirectory: repoRoot, connectionSecret: defaultAppConnectionSecret },
+    app: {
+      envFile: path.relative(stateDir, wiring.appEnvFile), port: wiring.appPort, command: demoServiceCommand(), workingDirectory: repoRoot, connectionSecret: defaultAppConnectionSecret,
+      environment: { DR_APP_FILES_DIR: wiring.appFilesDir },
+    },
+    cache: {
+      connectionSecret: defaultAppCacheSecret,
+      local: { stateDir: cachePlatformDir, instances: { production: { port: wiring.cache.port, passwordFile: path.join('secrets', cachePasswordSecret) } } },
+    },
+    files: {
+      keyId: demoFilesKeyId,
+      stateDir: 'files',
+      archives: {
+        documents: { sourceDir: path.relative(stateDir, path.join(wiring.appFilesDir, 'documents')), drillDir: path.join('drill', 'documents') },
+        configs: { sourceDir: path.relative(stateDir, path.join(wiring.appFilesDir, 'configs')), drillDir: path.join('drill', 'configs'), verify: { argv: verify.configs, timeoutSeconds: 60 } },
+        code: { sourceDir: path.relative(stateDir, path.join(wiring.appFilesDir, 'code')), drillDir: path.join('drill', 'code'), verify: { argv: verify.code, timeoutSeconds: 60 } },
+      },
+    },
     dns: { mappingFile: path.relative(stateDir, wiring.dnsMappingFile), defaultTtlSeconds: 1 },
     // Every gate of every scenario: one approval of three listed people; cutover gates keep the two-person rule.
     approvals: {

@@ -50,10 +50,20 @@ const approvalsConfig = z.strictObject({
 });
 
 const objective = z.strictObject({ rto: duration, rpo: duration });
+/** One recovered system (seed 002): its tier (whose RTO applies to it) and its own RPO. */
+const systemObjective = z.strictObject({ tier: z.string().min(1), rpo: duration });
 const objectivesConfig = z.strictObject({
   // The seed's plan: RTO 1 hour, RPO 15 minutes.
   default: objective.default({ rto: '1 hour', rpo: '15 minutes' }),
   scenarios: z.record(z.string(), objective.partial()).default({}),
+  // Seed 002's tiers: critical systems (database, authentication: the sessions) back within 2 hours,
+  // supporting ones (file storage) within 4; each system its own RPO.
+  tiers: z.record(z.string(), z.strictObject({ rto: duration })).default({ critical: { rto: '2 hours' }, supporting: { rto: '4 hours' } }),
+  systems: z.strictObject({ database: systemObjective, cache: systemObjective, files: systemObjective }).default({
+    database: { tier: 'critical', rpo: '15 minutes' },
+    cache: { tier: 'critical', rpo: '1 hour' },
+    files: { tier: 'supporting', rpo: '1 hour' },
+  }),
 });
 
 // Notification channels. Every credential is a secret's name (a Slack webhook URL is a credential too).
@@ -179,12 +189,84 @@ const appConfig = z.strictObject({
   connectionSecret: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "letters, digits, '.', '_' and '-'").optional(),
   pidFile: z.string().optional(),
   logFile: z.string().optional(),
+  /** Extra environment of the application's process (local runtime), e.g. where its files live. */
+  environment: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name: A-Z, 0-9 and _'), z.string()).optional(),
 });
 
 const dnsConfig = z.strictObject({
   /** JSON mapping file (name → host:port, TTL, history) the demo service resolves through. */
   mappingFile: z.string().min(1),
   defaultTtlSeconds: z.number().int().min(0).max(86_400).default(30),
+});
+
+/** Ids the platforms choose by: backup ids, instance ids, archive kinds (a directory, an object key part, a cloud name). */
+const identifier = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "1-63 of a-z, 0-9 and '-', starting with a letter");
+const strictSecretName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "a secret name: letters, digits, '.', '_' and '-'");
+
+/** The embedded cache platform: redis-server 7 instances on loopback under a state directory. */
+const localCacheConfig = z.strictObject({
+  /** The platform's directory (instances.json, the restored instances), relative to the config file. */
+  stateDir: z.string().min(1),
+  /** Running Redis servers the platform is enrolled with (production): never deleted by a runbook. Their files must be on this machine. */
+  instances: z.record(identifier, z.strictObject({ port: z.number().int().min(1).max(65535), passwordFile: z.string().min(1) })).default({}),
+  /** Longest a restored server may take to load its backup. */
+  loadTimeoutSeconds: z.number().int().positive().default(600),
+});
+
+/** ElastiCache (Redis OSS) replication groups; RDB snapshots only (no AOF backups on ElastiCache). */
+const elastiCacheConfig = z.strictObject({
+  region: z.string().min(1),
+  /** Instead of AWS's own endpoint (moto in the tests). */
+  endpoint: z.string().url().optional(),
+  /** Only for an endpoint that is not AWS; AWS itself is reached with the SDK's default credential chain. */
+  credentials: z.strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }).optional(),
+  /** Groups the platform is enrolled with, by instance id: protected, never deleted by a runbook. */
+  replicationGroups: z.record(identifier, z.strictObject({
+    replicationGroupId: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'an ElastiCache replication group id: 1-40 of a-z, 0-9 and -'),
+    /** The secret holding the group's AUTH token. */
+    authTokenSecret: strictSecretName,
+    /** How the worker reaches the group's Redis when not at its own endpoint (a tunnel, a proxy). */
+    endpoint: z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535), tls: z.boolean().default(true) }).optional(),
+  })).default({}),
+  /** What restored groups are built with. */
+  nodeType: z.string().min(1).default('cache.t4g.small'),
+  subnetGroupName: z.string().min(1).optional(),
+  securityGroupIds: z.array(z.string().min(1)).optional(),
+  /** Restored groups' AUTH tokens are written to secrets named <prefix><instance id>. */
+  authTokenSecretPrefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$/).default('elasticache-auth-'),
+  pollIntervalSeconds: z.number().min(0.1).max(300).default(15),
+  createTimeoutSeconds: z.number().int().positive().default(3600),
+});
+
+/** Seed 002's cache layer: which platform runs Redis, the application's cache connection secret, its sessions. */
+const cacheConfig = z.strictObject({
+  /** The secret the runbooks write the application's cache connection to when they point it at a cache. */
+  connectionSecret: strictSecretName.default('app-cache-connection'),
+  /** The application's session keys (SCAN MATCH syntax) and database. */
+  sessions: z.strictObject({ pattern: z.string().min(1).default('session:*'), db: z.number().int().min(0).max(15).default(0) }).prefault({}),
+  local: localCacheConfig.optional(),
+  elasticache: elastiCacheConfig.optional(),
+}).refine((c) => (c.local === undefined) !== (c.elasticache === undefined), { message: 'set exactly one of cache.local and cache.elasticache' });
+
+/** An archive kind: the directory backed up, where a drill restores it, how its staged copy is checked. */
+const archiveKindConfig = z.strictObject({
+  /** Relative to the config file. */
+  sourceDir: z.string().min(1),
+  /** Where a drill restores (never the source). */
+  drillDir: z.string().min(1).optional(),
+  /** Run in the staged copy before it may be moved into place (argv, no shell); must not write there. */
+  verify: z.strictObject({ argv: z.array(z.string().min(1)).min(1), timeoutSeconds: z.number().int().positive().max(3600).default(300) }).optional(),
+});
+
+/** Seed 002's file backups: encrypted, compressed archives of documents, configs and code, with manifests. */
+const filesConfig = z.strictObject({
+  /** The encryption key new archives are sealed with, by id: a secret of that name holds 32 bytes, base64. */
+  keyId: strictSecretName,
+  /** Restore journals and temporary files, relative to the config file. */
+  stateDir: z.string().min(1),
+  /** The versioned object store of the archives (local adapter: a directory); default objectStore.directory. */
+  objectStore: z.strictObject({ directory: z.string().min(1) }).optional(),
+  archives: z.record(identifier, archiveKindConfig).refine((a) => Object.keys(a).length > 0, 'name at least one archive kind, e.g. documents'),
 });
 
 export const workerConfigSchema = z.strictObject({
@@ -208,6 +290,10 @@ export const workerConfigSchema = z.strictObject({
   messages: messagesConfig.prefault({}),
   /** Which DatabasePlatform adapter the worker wires; none configured means platform activities refuse. */
   platform: z.strictObject({ local: localPlatformConfig.optional() }).optional(),
+  /** Which CachePlatform adapter the worker wires (seed 002's Redis); none means the cache activities refuse. */
+  cache: cacheConfig.optional(),
+  /** The FileBackup archives (seed 002's documents, configs, code); none means the file activities refuse. */
+  files: filesConfig.optional(),
 }).superRefine(checkNotificationChannels);
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 export type ApprovalsConfig = z.infer<typeof approvalsConfig>;
@@ -218,6 +304,9 @@ export type DatabaseConfig = z.infer<typeof databaseConfig>;
 export type AppConfig = z.infer<typeof appConfig>;
 export type DnsConfig = z.infer<typeof dnsConfig>;
 export type LocalPlatformConfig = z.infer<typeof localPlatformConfig>;
+export type CacheConfig = z.infer<typeof cacheConfig>;
+export type ElastiCacheConfig = z.infer<typeof elastiCacheConfig>;
+export type FilesConfig = z.infer<typeof filesConfig>;
 
 /** Loads the environment file (YAML or JSON); a bad file stops the worker with every wrong field named. */
 export function loadWorkerConfig(file: string): WorkerConfig {
@@ -251,6 +340,24 @@ export function loadWorkerConfig(file: string): WorkerConfig {
   if (local) {
     local.stateDir = path.resolve(path.dirname(file), local.stateDir);
     if (local.repoPath) local.repoPath = path.resolve(path.dirname(file), local.repoPath);
+  }
+  const cache = config.cache?.local;
+  if (cache) {
+    cache.stateDir = fromConfigDir(cache.stateDir);
+    for (const instance of Object.values(cache.instances)) instance.passwordFile = fromConfigDir(instance.passwordFile);
+  }
+  if (config.files) {
+    config.files.stateDir = fromConfigDir(config.files.stateDir);
+    if (config.files.objectStore) config.files.objectStore.directory = fromConfigDir(config.files.objectStore.directory);
+    else if (!config.objectStore) throw new Error(`config ${file} is invalid: files.objectStore: set it (or objectStore) so the archives have a versioned store`);
+    for (const archive of Object.values(config.files.archives)) {
+      archive.sourceDir = fromConfigDir(archive.sourceDir);
+      if (archive.drillDir) archive.drillDir = fromConfigDir(archive.drillDir);
+    }
+  }
+  const tiers = Object.keys(config.objectives.tiers);
+  for (const [system, objective] of Object.entries(config.objectives.systems)) {
+    if (!tiers.includes(objective.tier)) throw new Error(`config ${file} is invalid: objectives.systems.${system}.tier: "${objective.tier}" is not in objectives.tiers (known: ${tiers.join(', ')})`);
   }
   return config;
 }

@@ -18,6 +18,7 @@ export interface RunbookWorkerOptions {
 export async function createRunbookWorker(options: RunbookWorkerOptions) {
   const { config } = options;
   const adapters = createAdapters(config, { namespace: options.namespace });
+  await adapters.start();
   const databases = createDatabaseConnections(config, adapters.secrets, adapters.databasePlatform);
   const worker = await Worker.create({
     connection: options.connection,
@@ -31,6 +32,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
       appConnectionSecret: config.app?.connectionSecret ?? defaultAppConnectionSecret,
       auditDatabase: config.audit?.database,
       runbookPlan: config,
+      ...(config.cache ? { cache: { sessions: config.cache.sessions, connectionSecret: config.cache.connectionSecret } } : {}),
     }),
     shutdownGraceTime: '5 minutes',
   });

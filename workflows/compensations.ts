@@ -43,6 +43,19 @@ export class Compensations<A> {
     this.audit.record('runbook', 'compensations-retired', { before: step, retired });
   }
 
+  /**
+   * Gives everything registered to a parent runbook (which registers it as its own): this runbook no
+   * longer undoes it, at its end or in a drill; on the timeline and in the audit trail.
+   */
+  handOver(to: string): CompensationDefinition<A>[] {
+    const handed = this.pending.splice(0).map((c) => c.definition);
+    if (handed.length) {
+      this.timeline.add({ step: 'compensations handed over', outcome: 'succeeded', detail: `${to} now undoes, if it does not complete: ${handed.map((c) => c.name).join(', ')}` }, true);
+      this.audit.record('runbook', 'compensations-handed-over', { to, compensations: handed.map((c) => c.name) });
+    }
+    return handed;
+  }
+
   get outstanding(): number {
     return this.pending.length;
   }

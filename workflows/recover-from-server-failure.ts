@@ -4,6 +4,7 @@ import { configName, isoInstant, runbookFields } from '../contracts/inputs';
 import { judgeReplicaLag, replicaLagOf, type ReplicaLag } from '../contracts/replica-lag';
 import { runRunbook } from './runbook';
 import { cutOverApplication, longOperation, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
+import { handOverField } from './recovered-systems';
 import { FailureType } from '../contracts/failure-types';
 import { countPassed, describeFailedChecks } from '../contracts/validation';
 
@@ -16,6 +17,7 @@ export const recoverFromServerFailureInput = z
     checkIntervalSeconds: z.number({ error: 'must be a number of seconds, e.g. 20' }).min(1, 'must be at least 1 second').max(600, 'must be at most 600 seconds').default(20).describe('time between two checks'),
     checkTimeoutSeconds: z.number({ error: 'must be a number of seconds, e.g. 5' }).min(1, 'must be at least 1 second').max(60, 'must be at most 60 seconds').default(5).describe('how long one check waits for an answer'),
     failedAt: isoInstant.optional().describe('when monitoring first saw the primary fail; the RPO is measured against it (default: the first failed check)'),
+    handOver: handOverField,
   })
   .refine((i) => i.replica === undefined || i.replica !== i.database, { path: ['replica'], message: 'must be a standby, not the failed primary itself' });
 export type RecoverFromServerFailureInput = z.input<typeof recoverFromServerFailureInput>;
@@ -195,6 +197,10 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
     if (newest.newestCommitAt) rb.recordRecoveryPoint(newest.newestCommitAt, failedAt);
     const validationOptions = { incidentTime: failedAt, rpoSeconds: Math.max(1, Math.round(rpoObjectiveSeconds)) };
     const validation = await validateRecoveredDatabase(rb, recovered, validationOptions);
+    // One part of a complete system recovery: its parent gates and cuts over everything at once.
+    if (rb.input.handOver) {
+      return { failover: true as const, path, recoveredInstance: recovered, failedAt, standbyDecision, confirmedBy: window.failures, validation: validation.summary, readyAt: new Date().toISOString(), handedOver: rb.handOver() };
+    }
 
     await rb.gate('cutover');
     const summary = { failover: true as const, path, recoveredInstance: recovered, failedAt, standbyDecision, confirmedBy: window.failures, validation: validation.summary };

@@ -19,7 +19,7 @@ import { errorText } from '../contracts/error-text';
 import { FailureType } from '../contracts/failure-types';
 import type { RunbookInput } from '../contracts/inputs';
 import type { Notification, RunbookRef } from '../contracts/notifications';
-import type { RunbookPlan } from '../contracts/runbook-plan';
+import type { RecoveredSystem, RunbookPlan, SystemObjective } from '../contracts/runbook-plan';
 import type { AbortRequest, RunbookPhase, RunbookStatus, Verdict } from '../contracts/runbook-status';
 import { runbookSummary } from '../contracts/summary';
 import { AuditTrail } from './audit-trail';
@@ -28,7 +28,7 @@ import { Compensations } from './compensations';
 import { GateKeeper, RunbookEnded } from './gates/gate-lifecycle';
 import { abortSignal, abortUpdate, statusQuery } from './messages';
 import { DrEnvironment, DrIncidentId, DrScenario, DrStatus, RunSearchAttributes } from './search-attributes';
-import { checkStepDefinition, defaultStepOptions, type ActivityFunction, type ActivityName, type ResultOf, type StepDefinition } from './steps';
+import { checkStepDefinition, defaultStepOptions, type ActivityFunction, type ActivityName, type CompensationDefinition, type ResultOf, type StepDefinition } from './steps';
 import { Notifications } from './notifications';
 import { runDetails } from './run-details';
 import { Timeline } from './timeline';
@@ -167,6 +167,25 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
       if (!this.batched) await this.audit.write();
       throw error;
     }
+  }
+
+  /**
+   * A child runbook that prepares one part of a larger recovery (it restores and validates; its parent
+   * gates and cuts over) gives its parent what it built: the returned compensations travel in its output,
+   * and the parent `adopt`s them, so whatever ends the parent removes them.
+   */
+  handOver(): CompensationDefinition<A>[] {
+    return this.compensations.handOver(workflowInfo().parent?.workflowId ?? 'the parent runbook');
+  }
+
+  /** Registers what a child runbook handed over as this runbook's own compensations (newest last). */
+  adopt(step: string, definitions: readonly CompensationDefinition<A>[]): void {
+    for (const definition of definitions) this.compensations.register(step, definition);
+  }
+
+  /** Each recovered system's tier and objectives (seed 002), from the plan; undefined before the plan is read. */
+  systemObjectives(): Record<RecoveredSystem, SystemObjective> | undefined {
+    return this.plan?.systems;
   }
 
   /** The cutover is verified: the RTO clock stops here. */
