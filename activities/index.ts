@@ -17,7 +17,10 @@ import type { SecretStore } from './ports/secret-store';
 import { createReplicaLagActivities } from './replica-lag';
 import { createReportActivities } from './reports';
 import { createRunbookPlanActivities, type RunbookPlanConfig } from './runbook-plan';
+import { createRunbookTargetActivities, type ConfiguredDatabase } from './runbook-targets';
 import { createValidationActivities } from './validation';
+import { createUsedCodes, type UsedCodes } from './vote-codes';
+import { createVoteProofActivities, defaultTotpSecretName } from './vote-proofs';
 
 /**
  * What the activities are built over: the ports (adapters the worker's wiring point chose, worker/adapters.ts)
@@ -40,12 +43,20 @@ export interface ActivityPorts {
   auditDatabase?: string;
   /** The worker config's environment, approvals and objectives. */
   runbookPlan?: RunbookPlanConfig;
+  /** The worker config's databases (where each is), so an input naming the audit database under another name is refused too. */
+  configuredDatabases?: Record<string, ConfiguredDatabase>;
+  /** How votes are proven: the allowed-signers file, where TOTP secrets are, the clock skew allowed. */
+  votes?: { allowedSignersFile?: string; totpSecrets?: Record<string, string>; maxClockSkewMs?: number; usedCodes?: UsedCodes };
 }
 
 /** Every activity the worker registers, built over the ports the worker wired from config. */
 export function createActivities(ports: ActivityPorts) {
   const { databases } = ports;
   const objectStore = ports.objectStore ?? notConfigured<ObjectStore>('the object store (reports, baselines, diffs)', 'objectStore');
+  const secrets = ports.secrets ?? notConfigured<SecretStore>('the secret store', 'secretsDir');
+  const databasePlatform = ports.databasePlatform ?? notConfiguredDatabasePlatform();
+  const migrations = ports.migrations ?? (() => notConfigured<never>('the migration tool', 'migrations.directory'));
+  const votes = ports.votes ?? {};
   return {
     ...createDatabaseHealthActivities(databases),
     ...createReplicaLagActivities(databases),
@@ -53,7 +64,7 @@ export function createActivities(ports: ActivityPorts) {
     ...createAppRuntimeActivities({
       runtime: ports.appRuntime ?? notConfigured<AppRuntime>('the application runtime', 'app'),
       databases: (name) => databases.connection(name),
-      secrets: ports.secrets ?? notConfigured<SecretStore>('the secret store', 'secretsDir'),
+      secrets,
       connectionSecret: ports.appConnectionSecret ?? 'app-database-connection',
     }),
     ...createDnsActivities(ports.dns ?? notConfigured<Dns>('DNS', 'dns')),
@@ -61,10 +72,24 @@ export function createActivities(ports: ActivityPorts) {
     ...(ports.auditDatabase ? createAuditActivities(databases.pool(ports.auditDatabase)) : ({} as AuditActivities)),
     ...createNotificationActivities(ports.notifier ?? notConfigured<Notifier>('notifications', 'notifiers')),
     ...createRunbookPlanActivities(ports.runbookPlan),
-    ...createPlatformActivities(ports.databasePlatform ?? notConfiguredDatabasePlatform()),
+    ...createRunbookTargetActivities({
+      databases: ports.configuredDatabases ?? {},
+      controlDatabases: ports.auditDatabase ? [ports.auditDatabase] : [],
+      platform: databasePlatform,
+      pool: (name) => databases.pool(name),
+      migrations,
+    }),
+    ...createVoteProofActivities({
+      allowedSignersFile: votes.allowedSignersFile,
+      secrets,
+      totpSecretName: (approver) => votes.totpSecrets?.[approver] ?? defaultTotpSecretName(approver),
+      usedCodes: votes.usedCodes ?? (ports.auditDatabase ? createUsedCodes(databases.pool(ports.auditDatabase)) : undefined),
+      maxClockSkewMs: votes.maxClockSkewMs ?? 5 * 60_000,
+    }),
+    ...createPlatformActivities(databasePlatform),
     ...createValidationActivities(databases, objectStore),
     ...createReportActivities(objectStore),
-    ...createMigrationActivities(ports.migrations ?? (() => notConfigured('the migration tool', 'migrations.directory'))),
+    ...createMigrationActivities(migrations),
   };
 }
 

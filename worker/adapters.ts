@@ -38,7 +38,7 @@ export const defaultAppConnectionSecret = 'app-database-connection';
  * the worker still registers every activity the workflows call.
  */
 export function createAdapters(config: WorkerConfig): Adapters {
-  const secrets = createSecretsDirectory(config.secretsDir);
+  const secrets = secretStoreFor(config);
   return {
     secrets,
     databasePlatform: databasePlatformFor(config),
@@ -48,6 +48,11 @@ export function createAdapters(config: WorkerConfig): Adapters {
     notifier: notifierFor(config.notifiers),
     migrationTool: (pool) => (config.migrations ? createSqlDirectoryMigrationTool(pool, config.migrations.directory) : notConfigured<MigrationTool>('the migration tool', 'migrations.directory')),
   };
+}
+
+/** The SecretStore alone (clients need the payload keys, nothing else). */
+export function secretStoreFor(config: Pick<WorkerConfig, 'secretsDir'>): SecretStore {
+  return createSecretsDirectory(config.secretsDir);
 }
 
 function databasePlatformFor(config: WorkerConfig): DatabasePlatform {

@@ -1,7 +1,9 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createAdapters, defaultAppConnectionSecret } from './adapters';
+import { durationToMs } from '../contracts/durations';
 import type { WorkerConfig } from './config';
+import { dataConverterFor, payloadCodecFor } from './payload-encryption';
 import { createDatabaseConnections } from './database-connections';
 
 export interface RunbookWorkerOptions {
@@ -24,6 +26,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
+    dataConverter: dataConverterFor(payloadCodecFor(config, adapters.secrets)),
     activities: createActivities({
       ...adapters,
       databases,
@@ -31,8 +34,12 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
       appConnectionSecret: config.app?.connectionSecret ?? defaultAppConnectionSecret,
       auditDatabase: config.audit?.database,
       runbookPlan: config,
+      configuredDatabases: config.databases,
+      votes: { allowedSignersFile: config.approvals.allowedSigners, totpSecrets: config.approvals.totpSecrets, maxClockSkewMs: durationToMs(config.approvals.maxClockSkew) },
     }),
     shutdownGraceTime: '5 minutes',
+    // Cancellation reaches an activity on its heartbeat: a restore being aborted hears of it within seconds.
+    maxHeartbeatThrottleInterval: '5 seconds',
   });
   return {
     worker,

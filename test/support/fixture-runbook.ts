@@ -31,12 +31,14 @@ export function cutoverGate(overrides: Partial<GatePlan> = {}): GatePlan {
       { afterMs: 120_000, audience: 'management' },
     ],
     deadlineMs: 300_000,
+    // These engine tests vote by name; the proofs have tests of their own (vote-proofs.test.ts).
+    authentication: 'none',
     ...overrides,
   };
 }
 
-export function fixturePlan(gates: Record<string, GatePlan> = { cutover: cutoverGate() }): RunbookPlan {
-  return { scenario: 'fixture', environment: 'local', gates, objectives: { rtoSeconds: 3600, rpoSeconds: 900 } };
+export function fixturePlan(gates: Record<string, GatePlan> = { cutover: cutoverGate() }, abort: RunbookPlan['abort'] = { commanders: ['alice', 'bob', 'carol', 'dave'], authentication: 'none' }): RunbookPlan {
+  return { scenario: 'fixture', environment: 'local', gates, objectives: { rtoSeconds: 3600, rpoSeconds: 900 }, abort };
 }
 
 /** What the fake activities saw, in order. */
