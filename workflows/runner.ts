@@ -418,7 +418,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
     const refuse = (reason: string): never => {
       throw voteRefused(this.refusals.record('abort', via, (raw as Partial<AbortRequest> | null)?.by, reason));
     };
-    const early = this.abortRefusal(raw) ?? this.abortTextRefusal(raw);
+    const early = this.proofs.replayRefusal(raw) ?? this.abortRefusal(raw) ?? this.abortTextRefusal(raw);
     if (early) return refuse(early);
     const request = raw as AbortRequest;
     this.pendingAborts++;

@@ -46,11 +46,13 @@ export class ProofChecks {
 
   /** The shape check alone (no activity): why the proof cannot do, or undefined. */
   precheck(authentication: VoteAuthentication, proof: VoteProof): string | undefined {
-    const shape = proofRefusal(authentication, proof);
-    if (shape) return shape;
-    if (authentication !== 'none' && typeof proof.signature === 'string' && this.usedSignatures.has(signatureIdentity(proof.signature))) {
-      return 'this signature was already used in this runbook: a signature counts once (sign the vote again)';
-    }
+    return proofRefusal(authentication, proof) ?? this.replayRefusal(proof);
+  }
+
+  /** A signature this runbook has already accepted, sent again (as anyone, for anything). */
+  replayRefusal(message: unknown): string | undefined {
+    const signature = typeof message === 'object' && message !== null ? (message as VoteProof).signature : undefined;
+    if (typeof signature === 'string' && this.usedSignatures.has(signatureIdentity(signature))) return 'this signature was already used in this runbook: a signature counts once (a replay, or sign the vote again)';
     return undefined;
   }
 
@@ -75,7 +77,7 @@ export class ProofChecks {
     if (!verdict.ok) return { ok: false, reason: `proof refused (${verdict.reason}): ${verdict.message}` };
     if (verdict.method === 'ssh') {
       const id = signatureIdentity(verdict.signature);
-      if (this.usedSignatures.has(id)) return { ok: false, reason: 'this signature was already used in this runbook: a signature counts once (sign the vote again)' };
+      if (this.usedSignatures.has(id)) return { ok: false, reason: 'this signature was already used in this runbook: a signature counts once (a replay, or sign the vote again)' };
       this.usedSignatures.add(id);
     } else {
       const last = this.lastCodeStep.get(verdict.principal);

@@ -198,6 +198,9 @@ export class GateKeeper {
       const vote = raw as Partial<GateVote> | null;
       throw voteRefused(this.host.refusals.record(kind, via, vote?.approver, reason, { gate: vote?.gate }));
     };
+    // A signature seen before is a replay, whoever it now claims to be from: said before anything else.
+    const replayed = this.host.proofs.replayRefusal(raw);
+    if (replayed) return refuse(replayed);
     const early = this.gates.refusal(kind, raw);
     if (early) return refuse(early);
     const vote = raw as GateVote;
