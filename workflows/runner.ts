@@ -25,7 +25,7 @@ import type { Notification, RunbookRef } from '../contracts/notifications';
 import type { RunbookPlan } from '../contracts/runbook-plan';
 import type { AbortRequest, ProofSummary, RunbookPhase, RunbookStatus, Verdict } from '../contracts/runbook-status';
 import type { RunbookTargets } from '../contracts/runbook-targets';
-import { claimedName, controlCharacterIn, safeText } from '../contracts/safe-text';
+import { claimedName, controlCharacterIn, redactCredentials, safeText } from '../contracts/safe-text';
 import { runbookSummary } from '../contracts/summary';
 import { AuditTrail } from './audit-trail';
 import { rpoMeasure, rtoClock } from './clocks';
@@ -452,6 +452,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
     for (const [field, text] of [['by', by], ['reason', reason]] as const) {
       const control = controlCharacterIn(text);
       if (control) return `${field}: contains the control character ${control}; line breaks and other control characters are refused`;
+      if (redactCredentials(text) !== text) return `${field}: carries a URL with a password in it; the trail is append-only, so leave the password out`;
     }
     return undefined;
   }

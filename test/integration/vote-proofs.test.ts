@@ -6,6 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createSecretsDirectory } from '../../activities/adapters/local/secrets-directory';
+import { canonicalJson, canonicalTimestamp } from '../../activities/audit-hash';
+import { findSecretLikeValues } from '../../activities/audit-secrets';
 import { createUsedCodesInMemory } from '../../activities/vote-codes';
 import { createVoteProofActivities, defaultTotpSecretName } from '../../activities/vote-proofs';
 import { signVote, type VoteToSign } from '../../client/vote-signing';
@@ -14,7 +16,7 @@ import { verifyWithSshKeygen } from '../../lib/ssh-signature';
 import { generateTotpSecret, totpCode } from '../../lib/totp';
 import { startTemporalServer, type TemporalServer } from '../../stack/temporal-server';
 import { abortSignal, abortUpdate, approveSignal, approveUpdate, rejectUpdate, statusQuery } from '../../workflows/messages';
-import { cutoverGate, fixtureActivities, fixtureBundle, fixtureInput, fixturePlan, gateOpen, newRecorder, startFixture, waitForStatus, withFixtureWorker, type FixtureRecorder } from '../support/fixture-runbook';
+import { cutoverGate, fixtureActivities, reportStore, fixtureBundle, fixtureInput, fixturePlan, gateOpen, newRecorder, startFixture, waitForStatus, withFixtureWorker, type FixtureRecorder } from '../support/fixture-runbook';
 import { quietTemporalLogs } from '../support/quiet-logs';
 import { makeSshKey, type TestSshKey } from '../support/ssh-keys';
 
@@ -28,7 +30,6 @@ let env: TestWorkflowEnvironment;
 let dir: string;
 const keys = {} as Record<'alice' | 'bob' | 'carol' | 'mallory', TestSshKey>;
 const totp = {} as Record<'alice' | 'bob', string>;
-const usedCodes = createUsedCodesInMemory();
 
 before(async () => {
   quietTemporalLogs();
@@ -62,8 +63,9 @@ function writeSecret(secretsDir: string, name: string, value: string) {
 
 const plan = fixturePlan({ cutover: cutoverGate({ authentication: 'ssh-or-totp' }) }, { commanders: ['alice', 'bob', 'dave'], authentication: 'ssh-or-totp' });
 
+/** A worker for one test; its runbooks share one record of used codes (as runbooks of one control database do). */
 function run<T>(rec: FixtureRecorder, fn: (taskQueue: string) => Promise<T>) {
-  const proofs = createVoteProofActivities({ allowedSignersFile: path.join(dir, 'allowed_signers'), secrets: createSecretsDirectory(path.join(dir, 'secrets')), totpSecretName: defaultTotpSecretName, usedCodes, maxClockSkewMs: 5 * 60_000 });
+  const proofs = createVoteProofActivities({ allowedSignersFile: path.join(dir, 'allowed_signers'), secrets: createSecretsDirectory(path.join(dir, 'secrets')), totpSecretName: defaultTotpSecretName, usedCodes: createUsedCodesInMemory(), maxClockSkewMs: 5 * 60_000 });
   return withFixtureWorker(env.nativeConnection, server.namespace, { ...fixtureActivities(rec, { plan }), ...proofs }, fn);
 }
 
@@ -198,6 +200,88 @@ describe('votes that prove who cast them', () => {
 
       await b.executeUpdate(abortUpdate, { args: [{ by: 'bob', reason: 'done', code: totpCode(totp.bob, Date.now() + 30_000) }] });
       assert.equal(((await b.result()) as RunbookResult).verdict, 'aborted');
+    });
+  });
+
+  test('a corpus of hostile payloads to every handler (approve, reject, abort; Signal and Update; the status Query) leaves the runbook running, then it completes', { timeout: 180_000 }, async () => {
+    const rec = newRecorder();
+    await run(rec, async (taskQueue) => {
+      const handle = await startFixture(env.client, taskQueue, fixtureInput({ incidentId: 'INC-HOSTILE' }));
+      await waitForStatus(handle, gateOpen('cutover'), 'cutover gate open');
+      const megabyte = 'x'.repeat(1024 * 1024);
+      const otherRun = await signed(handle, 'alice', keys.alice, { workflowId: 'server-failure-INC-1-someone-else' });
+      const votes: unknown[] = [
+        undefined, null, 0, 'approve', true, [], ['cutover', 'alice'],
+        {}, { gate: '' }, { gate: 'cutover' }, { approver: 'alice' }, { gate: 'cutover', approver: '   ' },
+        { gate: 42, approver: {} }, { gate: ['cutover'], approver: 'alice' }, { gate: 'cutover', approver: 'alice', comment: { text: 'x' } },
+        { gate: 'cutover', approver: 'alice', code: { digits: 123456 } }, { gate: 'cutover', approver: 'alice', signature: 12, time: [] },
+        { gate: megabyte, approver: 'alice' }, { gate: 'cutover', approver: megabyte }, { gate: 'cutover', approver: 'alice', comment: megabyte },
+        { gate: 'cutover', approver: 'alice', signature: `-----BEGIN SSH SIGNATURE-----\n${megabyte}`, time: new Date().toISOString() },
+        { gate: 'cutover', approver: 'alice\n2026-12-01 03:00 approved by bob', comment: 'looks fine' },
+        { gate: 'cutover\r\n', approver: 'alice' }, { gate: 'cutover', approver: 'alice', comment: 'nul \u0000 here' }, { gate: 'cutover', approver: 'alice', comment: 'bidi \u202e evil' },
+        { gate: 'cutover', approver: 'alice', comment: 'broken \ud800 char' }, { gate: 'cutover', approver: '\ud83d' },
+        { gate: 'cutover', approver: 'postgres://admin:hunter2@db.internal/prod' }, { gate: 'cutover', approver: 'alice', comment: 'see postgres://admin:hunter2@db.internal/prod' },
+        { gate: 'toString', approver: 'alice' }, { gate: '__proto__', approver: 'alice' }, { gate: 'constructor', approver: 'constructor' },
+        JSON.parse('{"__proto__": {"polluted": true}, "gate": "cutover", "approver": "alice"}'),
+        { gate: 'cutover', approver: 'runbook', comment: 'impersonating the runbook' },
+        otherRun, { ...otherRun, signature: otherRun.signature.replace(/[A-Za-z]/, (c) => (c === 'A' ? 'B' : 'A')) },
+        { gate: 'cutover', approver: 'bob', code: 123 }, { gate: 'cutover', approver: 'bob', code: '99999999999999999999' },
+      ];
+      const aborts: unknown[] = [
+        undefined, null, 'abort', [], {}, { by: 'alice' }, { reason: 'x' }, { by: '', reason: 'x' }, { by: 42, reason: [] },
+        { by: megabyte, reason: 'x' }, { by: 'alice', reason: megabyte }, { by: 'alice', reason: 'x'.repeat(5000) },
+        { by: 'alice\nroot', reason: 'x' }, { by: 'alice', reason: 'line\nbreak' }, { by: 'alice', reason: 'see https://ops:hunter2@vault.internal' },
+        { by: 'alice', reason: 'no proof at all' }, { by: 'alice', reason: 'garbage', signature: '-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----', time: new Date().toISOString() },
+        { by: 'mallory', reason: 'not a commander' }, otherRun,
+      ];
+      let sent = 0;
+      for (const payload of votes) {
+        for (const update of [approveUpdate, rejectUpdate]) {
+          const error = await handle.executeUpdate(update, { args: payload === undefined ? ([] as never) : [payload as never] }).then(() => undefined, (e: unknown) => e);
+          assert.ok(error instanceof WorkflowUpdateFailedError, `refused: ${JSON.stringify(payload)?.slice(0, 120)}`);
+        }
+        await handle.signal(approveSignal, ...((payload === undefined ? [] : [payload]) as [never]));
+        sent += 3;
+      }
+      for (const payload of aborts) {
+        const error = await handle.executeUpdate(abortUpdate, { args: payload === undefined ? ([] as never) : [payload as never] }).then(() => undefined, (e: unknown) => e);
+        assert.ok(error instanceof WorkflowUpdateFailedError, `abort refused: ${JSON.stringify(payload)?.slice(0, 120)}`);
+        await handle.signal(abortSignal, ...((payload === undefined ? [] : [payload]) as [never]));
+        sent += 2;
+      }
+      // A query with arguments, a signal nobody handles and an update nobody handles change nothing either.
+      await handle.query(statusQuery, ...([{ evil: true }] as unknown as []));
+      await handle.signal('approvee', { gate: 'cutover' });
+      assert.ok(await handle.executeUpdate('approvee', { args: [{}] }).then(() => false, () => true), 'an unknown update is refused');
+
+      const still = await waitForStatus(handle, (st) => (st.refusedMessages ?? 0) >= sent, `all ${sent} refusals counted`);
+      assert.equal(still.phase, 'waiting-for-approval', 'the runbook is still waiting at its gate');
+      assert.deepEqual(still.openGates[0]!.approvals, [], 'nothing counted');
+      assert.ok(still.timeline.some((e) => e.step === 'refused messages'), 'past a hundred, refusals are counted, not each recorded');
+
+      // And it carries on to completion.
+      await handle.executeUpdate(approveUpdate, { args: [await signed(handle, 'alice', keys.alice)] });
+      await handle.executeUpdate(approveUpdate, { args: [await signed(handle, 'bob', keys.bob)] });
+      const result = (await handle.result()) as RunbookResult;
+      assert.equal(result.verdict, 'completed', result.verdictDetail);
+      assert.equal(result.refusedMessages, sent);
+
+      // Everything recorded is in a safe form: the trail's writer takes every entry, no password, no forged line.
+      for (const entry of rec.audit) {
+        canonicalJson(entry.detail);
+        canonicalJson(entry.actor);
+        canonicalTimestamp(entry.at);
+        assert.deepEqual(findSecretLikeValues(entry.detail), [], JSON.stringify(entry).slice(0, 200));
+        assert.ok(JSON.stringify(entry).length < 8_000, `a short entry: ${JSON.stringify(entry).slice(0, 200)}`);
+      }
+      const all = JSON.stringify({ audit: rec.audit, timeline: result.timeline });
+      assert.ok(!all.includes('hunter2'), 'passwords redacted');
+      assert.ok(!/[\u0000-\u0008\u000b-\u001f\u202e]/.test(all.replace(/\\u/g, '')), 'no raw control character recorded');
+      assert.ok(rec.audit.some((e) => e.actor === 'claimed:runbook'), 'a message claiming to be the runbook is recorded as a claim');
+      const report = (await reportStore.get(`reports/${handle.workflowId}.md`))!.toString('utf8');
+      assert.ok(report.startsWith('# DR runbook report: fixture · INC-HOSTILE · COMPLETED'));
+      assert.ok(report.includes('alice\\\\u{a}2026-12-01 03:00 approved by bob'), 'the line break is shown escaped, in its own row');
+      assert.ok(!report.split('\n').some((line) => line.startsWith('2026-12-01 03:00 approved by bob')), 'no input forged a line');
     });
   });
 });

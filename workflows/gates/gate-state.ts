@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { GatePlan } from '../../contracts/runbook-plan';
 import type { GateStatus, GateView, GateVote, GateVoteOutcome, GateVoteRecord, ProofSummary } from '../../contracts/runbook-status';
 import { FailureType } from '../../contracts/failure-types';
-import { controlCharacterIn, safeText } from '../../contracts/safe-text';
+import { controlCharacterIn, redactCredentials, safeText } from '../../contracts/safe-text';
 
 export type VoteKind = 'approve' | 'reject';
 
@@ -18,6 +18,8 @@ interface GateState {
 }
 
 const MAX_COMMENT = 1000;
+/** Gates and approvers are names in the config: never longer than this. */
+const MAX_NAME = 128;
 
 /** Identities are compared trimmed and case-insensitively, so "Alice" cannot vote twice as "alice". */
 function identity(name: string): string {
@@ -57,10 +59,13 @@ export class ApprovalGates {
     const { gate, approver, comment } = vote as Partial<GateVote>;
     if (typeof gate !== 'string' || gate.trim() === '') return 'gate: required (the name of the gate)';
     if (typeof approver !== 'string' || approver.trim() === '') return 'approver: required (who is voting)';
+    if (gate.length > MAX_NAME) return `gate: must be at most ${MAX_NAME} characters`;
+    if (approver.length > MAX_NAME) return `approver: must be at most ${MAX_NAME} characters`;
     if (comment !== undefined && (typeof comment !== 'string' || comment.length > MAX_COMMENT)) return `comment: must be text of at most ${MAX_COMMENT} characters`;
     for (const [field, text] of [['gate', gate], ['approver', approver], ['comment', comment ?? '']] as const) {
       const control = controlCharacterIn(text);
       if (control) return `${field}: contains the control character ${control}; line breaks and other control characters are refused`;
+      if (redactCredentials(text) !== text) return `${field}: carries a URL with a password in it; the trail is append-only, so leave the password out`;
     }
     if (this.frozen) return this.frozen;
     const state = this.gates.get(gate);
