@@ -61,7 +61,7 @@ function distance(a: string, b: string): number {
 /** "replcia: is not a field of this input (did you mean replica?)": an unknown field, named. */
 export function unknownFieldProblem(key: string, fields: readonly string[], nameOf: (field: string) => string = (f) => f): string {
   const shown = key.length > 64 ? `${key.slice(0, 64)}…` : key;
-  const near = fields.filter((f) => distance(key, f) <= Math.max(1, Math.floor(f.length / 4))).sort((a, b) => distance(key, a) - distance(key, b))[0];
+  const near = fields.filter((f) => distance(key, f) <= Math.max(2, Math.floor(f.length / 3))).sort((a, b) => distance(key, a) - distance(key, b))[0];
   return `${JSON.stringify(shown)}: is not a field of this input${near ? ` (did you mean ${nameOf(near)}?)` : fields.length ? ` (its fields: ${fields.join(', ')})` : ''}`;
 }
 
