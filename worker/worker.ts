@@ -39,7 +39,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
     }),
     shutdownGraceTime: '5 minutes',
     // Cancellation reaches an activity on its heartbeat: a restore being aborted hears of it within seconds.
-    maxHeartbeatThrottleInterval: '5 seconds',
+    maxHeartbeatThrottleInterval: '2 seconds',
   });
   return {
     worker,
