@@ -1,5 +1,5 @@
 import { createAppRuntimeActivities } from './app-runtime';
-import { createAuditActivities, type AuditActivities } from './audit';
+import { createAuditActivities, type AuditActivities, type AuditHeadOptions } from './audit';
 import type { DatabaseConnections } from './database-connections';
 import { createDatabaseHealthActivities } from './database-health';
 import { createDatabaseProbeActivities } from './database-probe';
@@ -41,6 +41,8 @@ export interface ActivityPorts {
   appConnectionSecret?: string;
   /** Config name of the database holding dr_audit_log (config `audit.database`); no audit activities without it. */
   auditDatabase?: string;
+  /** Where each trail's signed head is published, and the key it is signed with (config audit.headSigning). */
+  auditHeads?: AuditHeadOptions;
   /** The worker config's environment, approvals and objectives. */
   runbookPlan?: RunbookPlanConfig;
   /** The worker config's databases (where each is), so an input naming the audit database under another name is refused too. */
@@ -69,7 +71,7 @@ export function createActivities(ports: ActivityPorts) {
     }),
     ...createDnsActivities(ports.dns ?? notConfigured<Dns>('DNS', 'dns')),
     // Typed as always present so workflows can call them; a worker without `audit` in its config does not register them.
-    ...(ports.auditDatabase ? createAuditActivities(databases.pool(ports.auditDatabase)) : ({} as AuditActivities)),
+    ...(ports.auditDatabase ? createAuditActivities(databases.pool(ports.auditDatabase), { heads: ports.auditHeads }) : ({} as AuditActivities)),
     ...createNotificationActivities(ports.notifier ?? notConfigured<Notifier>('notifications', 'notifiers')),
     ...createRunbookPlanActivities(ports.runbookPlan),
     ...createRunbookTargetActivities({
@@ -101,7 +103,7 @@ export type { DatabaseProbe, NewestCommit } from './database-probe';
 export type { DatabaseTargetResolver, PointAppAtDatabaseInput, WaitUntilAppHealthyInput } from './app-runtime';
 export type { AppHealth, AppHealthCheck, PointAppResult, RestartResult } from './ports/app-runtime';
 export type { DnsRecord, DnsSwitch } from './ports/dns';
-export type { AuditEntry, AuditChainVerdict, AuditProblem } from './audit';
+export type { AuditEntry, AuditChainVerdict, AuditProblem, AuditTrailVerdict } from './audit';
 export type { Notifier } from './ports/notifier';
 export type { PlatformActivities } from './platform-activities';
 export type { ValidationGateResult, BaselineSummary, TableDiffSummary, RepairResult, Reconciliation } from './validation';

@@ -14,6 +14,8 @@ export function createNotificationActivities(notifier: Notifier) {
           return notifier.escalation(notification);
         case 'resolved':
           return notifier.resolved(notification);
+        case 'audit-alert':
+          return notifier.auditAlert?.(notification);
       }
     },
   };

@@ -68,6 +68,8 @@ export const FailureType = {
   AuditConflict: 'AuditConflict',
   /** An audit entry is malformed. */
   InvalidAuditEntry: 'InvalidAuditEntry',
+  /** An audit trail fails verification: a row edited, the chain recomputed, rows deleted, a head forged. */
+  AuditTrailTampered: 'AuditTrailTampered',
   /** An audit detail looks like it carries a secret; nothing was written. */
   SecretInAuditDetail: 'SecretInAuditDetail',
   /** The report would carry a connection string with a password; it is not written. */

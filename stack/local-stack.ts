@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
@@ -199,6 +199,7 @@ async function markBaselineMigration(adapters: Adapters, cluster: PostgresCluste
 export const auditDatabaseName = 'dr_audit';
 export const databaseHostName = 'db.mita.internal';
 const auditWriterRole = 'dr_audit_writer';
+const auditHeadKeySecret = 'audit-head-signing-key';
 
 /** Creates dr_audit with its append-only table and a writer role that may only INSERT and SELECT. */
 async function prepareAuditDatabase(control: PostgresCluster, stateDir: string): Promise<string> {
@@ -226,6 +227,8 @@ function writeWorkerConfig(stateDir: string, production: PostgresCluster, databa
   mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
   writeSecret(secretsDir, 'production-db-password', production.password);
   writeSecret(secretsDir, 'audit-db-password', auditWriterPassword);
+  // The key the audit trail's heads are signed with: in the secret store, never in the control database.
+  if (!existsSync(path.join(secretsDir, auditHeadKeySecret))) writeSecret(secretsDir, auditHeadKeySecret, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString().trim());
   const config = {
     environment: 'local',
     secretsDir: 'secrets',
@@ -233,7 +236,7 @@ function writeWorkerConfig(stateDir: string, production: PostgresCluster, databa
       production: { host: '127.0.0.1', port: production.port, database: databaseName, user: superuser, passwordSecret: 'production-db-password' },
       audit: { host: '127.0.0.1', port: control.port, database: auditDatabaseName, user: auditWriterRole, passwordSecret: 'audit-db-password' },
     },
-    audit: { database: 'audit' },
+    audit: { database: 'audit', headSigning: { kind: 'ed25519', keySecret: auditHeadKeySecret } },
     platform: { local: { stateDir: 'platform', stanza: 'production' } },
     objectStore: { directory: 'objects' },
     migrations: { directory: path.relative(stateDir, demoMigrationsDirectory) },

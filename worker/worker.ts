@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { auditHeadSigner } from '../activities/audit-heads';
 import { createAdapters, defaultAppConnectionSecret } from './adapters';
 import { durationToMs } from '../contracts/durations';
 import type { WorkerConfig } from './config';
@@ -33,6 +34,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
       migrations: (name) => adapters.migrationTool(databases.pool(name)),
       appConnectionSecret: config.app?.connectionSecret ?? defaultAppConnectionSecret,
       auditDatabase: config.audit?.database,
+      ...(config.audit?.headSigning ? { auditHeads: { store: adapters.objectStore, signer: auditHeadSigner(config.audit.headSigning.kind, config.audit.headSigning.keySecret, adapters.secrets) } } : {}),
       runbookPlan: config,
       configuredDatabases: config.databases,
       votes: { allowedSignersFile: config.approvals.allowedSigners, totpSecrets: config.approvals.totpSecrets, maxClockSkewMs: durationToMs(config.approvals.maxClockSkew) },

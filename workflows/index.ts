@@ -5,3 +5,4 @@ export { runDrill } from './run-drill';
 export { recoverFromRegionOutage } from './recover-from-region-outage';
 export { recoverFromFailedMigration } from './recover-from-failed-migration';
 export { recoverFromServerFailure } from './recover-from-server-failure';
+export { verifyAuditTrail, verifyAuditTrails } from './verify-audit-trail';

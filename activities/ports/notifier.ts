@@ -9,6 +9,8 @@ export interface Notifier {
   approvalNeeded(n: Extract<Notification, { kind: 'approval-needed' }>): Promise<void>;
   escalation(n: Extract<Notification, { kind: 'escalation' }>): Promise<void>;
   resolved(n: Extract<Notification, { kind: 'resolved' }>): Promise<void>;
+  /** Audit trails failed verification; an adapter without it is told nothing (the verification still fails). */
+  auditAlert?(n: Extract<Notification, { kind: 'audit-alert' }>): Promise<void>;
 }
 
 /** Sends to every notifier; one failing adapter does not silence the others, but the failure is raised. */
@@ -23,5 +25,6 @@ export function fanOutNotifier(notifiers: Notifier[]): Notifier {
     approvalNeeded: (n) => all((x) => x.approvalNeeded(n)),
     escalation: (n) => all((x) => x.escalation(n)),
     resolved: (n) => all((x) => x.resolved(n)),
+    auditAlert: (n) => all((x) => x.auditAlert?.(n) ?? Promise.resolve()),
   };
 }
