@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -282,6 +283,45 @@ describe('votes that prove who cast them', () => {
       assert.ok(report.startsWith('# DR runbook report: fixture · INC-HOSTILE · COMPLETED'));
       assert.ok(report.includes('alice\\\\u{a}2026-12-01 03:00 approved by bob'), 'the line break is shown escaped, in its own row');
       assert.ok(!report.split('\n').some((line) => line.startsWith('2026-12-01 03:00 approved by bob')), 'no input forged a line');
+    });
+  });
+
+  test('dr approve|reject|abort sign the vote statement of the run with the person\'s SSH key (or send a one-time code); the runbook checks it', { timeout: 120_000 }, async () => {
+    const root = path.join(__dirname, '..', '..');
+    const dr = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [path.join(root, 'client', 'bin', 'dr.js'), ...args], { cwd: root, timeout: 60_000, env: { PATH: process.env.PATH ?? '', HOME: dir, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace } },
+        (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    });
+    const rec = newRecorder();
+    await run(rec, async (taskQueue) => {
+      const handle = await startFixture(env.client, taskQueue, fixtureInput({ incidentId: 'INC-DR-SIGN' }));
+      await waitForStatus(handle, gateOpen('cutover'), 'cutover gate open');
+      const unsigned = await dr('approve', handle.workflowId, '--gate', 'cutover', '--as', 'alice');
+      assert.equal(unsigned.code, 3, unsigned.stderr);
+      assert.match(unsigned.stderr, /^dr: refused: no proof: a typed name proves nothing/);
+      const wrongKey = await dr('approve', handle.workflowId, '--gate', 'cutover', '--as', 'alice', '--key', keys.mallory.privateFile);
+      assert.equal(wrongKey.code, 3);
+      assert.match(wrongKey.stderr, /key-not-allowed/);
+      const missingKey = await dr('approve', handle.workflowId, '--gate', 'cutover', '--as', 'alice', '--key', path.join(dir, 'no-such-key'));
+      assert.equal(missingKey.code, 2, missingKey.stderr);
+      assert.match(missingKey.stderr, /ssh-keygen could not sign with .*no-such-key/);
+      const signedVote = await dr('approve', handle.workflowId, '--gate', 'cutover', '--as', 'alice', '--key', keys.alice.privateFile, '--comment', 'validation green');
+      assert.equal(signedVote.code, 0, signedVote.stderr);
+      assert.match(signedVote.stdout, /approval by alice recorded on gate "cutover" \(1 approval\(s\): alice\); 1 more needed/);
+      const byCode = await dr('approve', handle.workflowId, '--gate', 'cutover', '--as', 'bob', '--code', totpCode(totp.bob, Date.now()));
+      assert.equal(byCode.code, 0, byCode.stderr);
+      assert.equal(((await handle.result()) as RunbookResult).verdict, 'completed');
+      const proof = rec.audit.find((e) => e.action === 'gate-approved' && e.actor === 'alice')!.detail.proof as { statement: string };
+      assert.match(proof.statement, /\ncomment: validation green\n/);
+
+      const other = await startFixture(env.client, taskQueue, fixtureInput({ incidentId: 'INC-DR-ABORT' }));
+      await waitForStatus(other, gateOpen('cutover'), 'cutover gate open');
+      const notCommander = await dr('abort', other.workflowId, '--as', 'carol', '--reason', 'stop', '--key', keys.carol.privateFile);
+      assert.equal(notCommander.code, 3);
+      assert.match(notCommander.stderr, /not an incident commander/);
+      const aborted = await dr('abort', other.workflowId, '--as', 'alice', '--reason', 'wrong incident', '--key', keys.alice.privateFile);
+      assert.equal(aborted.code, 0, aborted.stderr);
+      assert.equal(((await other.result()) as RunbookResult).verdict, 'aborted');
     });
   });
 });
