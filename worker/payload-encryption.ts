@@ -1,4 +1,4 @@
-import type { DataConverter } from '@temporalio/common';
+import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import type { SecretStore } from '../activities/ports/secret-store';
 import { AesGcmPayloadCodec, PayloadCodecError, type PayloadKeyRing } from '../lib/payload-codec';
 import type { WorkerConfig } from './config';
@@ -37,3 +37,26 @@ export function dataConverterFor(codec: AesGcmPayloadCodec | undefined): DataCon
   if (!codec) return {};
   return { payloadCodecs: [codec], failureConverterPath: require.resolve('../workflows/failure-converter') };
 }
+
+/**
+ * The worker's side of the codec: a payload it cannot decrypt (a Signal someone sealed with a key this
+ * environment does not have, or damaged bytes) is passed on as it came, so the payload converter makes it
+ * a message the runbook refuses and records, instead of a workflow task that fails forever. Clients keep
+ * the strict codec: a person reading a result is told the key is missing.
+ */
+export function workerDataConverterFor(codec: AesGcmPayloadCodec | undefined, warn: (line: string) => void = (line) => console.warn(line)): DataConverter {
+  const converter: DataConverter = { ...dataConverterFor(codec), payloadConverterPath: workerPayloadConverterPath };
+  if (!codec) return converter;
+  const lenient: PayloadCodec = {
+    encode: (payloads) => codec.encode(payloads),
+    decode: (payloads) =>
+      Promise.all(payloads.map((payload) => codec.decode([payload]).then(([decoded]) => decoded!, (error: Error) => {
+        warn(`worker: a payload could not be decrypted and is passed on unread (the runbook refuses it if it is a message): ${error.message}`);
+        return payload;
+      }))),
+  };
+  return { ...converter, payloadCodecs: [lenient] };
+}
+
+/** The payload converter the worker loads (workflows/payload-converter.ts): an unreadable message is refused, not fatal. */
+export const workerPayloadConverterPath = require.resolve('../workflows/payload-converter');

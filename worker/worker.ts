@@ -4,7 +4,7 @@ import { auditHeadSigner } from '../activities/audit-heads';
 import { createAdapters, defaultAppConnectionSecret } from './adapters';
 import { durationToMs } from '../contracts/durations';
 import type { WorkerConfig } from './config';
-import { dataConverterFor, payloadCodecFor } from './payload-encryption';
+import { payloadCodecFor, workerDataConverterFor } from './payload-encryption';
 import { createDatabaseConnections } from './database-connections';
 
 export interface RunbookWorkerOptions {
@@ -27,7 +27,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    dataConverter: dataConverterFor(payloadCodecFor(config, adapters.secrets)),
+    dataConverter: workerDataConverterFor(payloadCodecFor(config, adapters.secrets)),
     activities: createActivities({
       ...adapters,
       databases,

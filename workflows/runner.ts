@@ -33,6 +33,7 @@ import { Compensations } from './compensations';
 import { GateKeeper, RunbookEnded, voteRefused } from './gates/gate-lifecycle';
 import { effectiveAuthentication } from './gates/proof-rules';
 import { MessageRefusals } from './message-refusals';
+import { isUnreadablePayload } from './payload-converter';
 import { proofDetail, proofSummary, ProofChecks, type CheckedProof } from './vote-proofs';
 import { abortSignal, abortUpdate, statusQuery } from './messages';
 import { DrEnvironment, DrIncidentId, DrScenario, DrStatus, RunSearchAttributes } from './search-attributes';
@@ -399,6 +400,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
   }
 
   private abortRefusal(request: unknown): string | undefined {
+    if (isUnreadablePayload(request)) return `the abort message could not be read (${safeText(request.unreadablePayload, 200)}): send JSON {by, reason}`;
     if (typeof request !== 'object' || request === null) return 'the abort payload must be an object {by, reason}';
     const { by, reason } = request as Partial<AbortRequest>;
     if (typeof by !== 'string' || by.trim() === '') return 'by: required (who aborts the runbook)';

@@ -250,6 +250,16 @@ describe('votes that prove who cast them', () => {
         await handle.signal(abortSignal, ...((payload === undefined ? [] : [payload]) as [never]));
         sent += 2;
       }
+      // Payloads no converter can read (an unknown encoding, bytes that are not JSON), sent as the raw API allows.
+      for (const [encoding, data] of [['foo/bar', 'x'], ['json/plain', '{not json'], ['json/protobuf', 'garbage']] as const) {
+        for (const signalName of ['approve', 'reject', 'abort']) {
+          await env.client.workflowService.signalWorkflowExecution({
+            namespace: server.namespace, workflowExecution: { workflowId: handle.workflowId }, signalName, identity: 'hostile',
+            input: { payloads: [{ metadata: { encoding: Buffer.from(encoding) }, data: Buffer.from(data) }] },
+          });
+          sent += 1;
+        }
+      }
       // A query with arguments, a signal nobody handles and an update nobody handles change nothing either.
       await handle.query(statusQuery, ...([{ evil: true }] as unknown as []));
       await handle.signal('approvee', { gate: 'cutover' });
@@ -259,6 +269,7 @@ describe('votes that prove who cast them', () => {
       assert.equal(still.phase, 'waiting-for-approval', 'the runbook is still waiting at its gate');
       assert.deepEqual(still.openGates[0]!.approvals, [], 'nothing counted');
       assert.ok(still.timeline.some((e) => e.step === 'refused messages'), 'past a hundred, refusals are counted, not each recorded');
+
 
       // And it carries on to completion.
       await handle.executeUpdate(approveUpdate, { args: [await signed(handle, 'alice', keys.alice)] });

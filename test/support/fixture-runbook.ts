@@ -12,12 +12,13 @@ import type { GatePlan, RunbookPlan } from '../../contracts/runbook-plan';
 import { statusQuery } from '../../workflows/messages';
 import type { RunbookStatus } from '../../contracts/runbook-status';
 import type { FixtureRunbookInput } from '../fixtures/workflows';
+import { workerPayloadConverterPath } from '../../worker/payload-encryption';
 
 /** The fixture runbook's workflows, bundled once per test process. */
 export const fixtureWorkflowsPath = path.join(__dirname, '..', 'fixtures', 'workflows');
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function fixtureBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve(fixtureWorkflowsPath), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m) } });
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve(fixtureWorkflowsPath), payloadConverterPath: workerPayloadConverterPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m) } });
   return bundle;
 }
 
@@ -114,7 +115,7 @@ export async function withFixtureWorker<T>(
   fn: (taskQueue: string) => Promise<T>,
 ): Promise<T> {
   const taskQueue = `fixture-${randomUUID()}`;
-  const worker = await Worker.create({ connection, namespace, taskQueue, workflowBundle: await fixtureBundle(), activities });
+  const worker = await Worker.create({ connection, namespace, taskQueue, workflowBundle: await fixtureBundle(), activities, dataConverter: { payloadConverterPath: workerPayloadConverterPath } });
   return worker.runUntil(fn(taskQueue));
 }
 

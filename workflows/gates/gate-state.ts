@@ -3,6 +3,7 @@ import type { GatePlan } from '../../contracts/runbook-plan';
 import type { GateStatus, GateView, GateVote, GateVoteOutcome, GateVoteRecord, ProofSummary } from '../../contracts/runbook-status';
 import { FailureType } from '../../contracts/failure-types';
 import { controlCharacterIn, redactCredentials, safeText } from '../../contracts/safe-text';
+import { isUnreadablePayload } from '../payload-converter';
 
 export type VoteKind = 'approve' | 'reject';
 
@@ -55,6 +56,7 @@ export class ApprovalGates {
    * message carried appears in the reason only in a safe form (cut, escaped, redacted).
    */
   refusal(kind: VoteKind, vote: unknown): string | undefined {
+    if (isUnreadablePayload(vote)) return `the ${kind} message could not be read (${safeText(vote.unreadablePayload, 200)}): send JSON {gate, approver, comment?}`;
     if (typeof vote !== 'object' || vote === null || Array.isArray(vote)) return `the ${kind} payload must be an object {gate, approver, comment?}`;
     const { gate, approver, comment } = vote as Partial<GateVote>;
     if (typeof gate !== 'string' || gate.trim() === '') return 'gate: required (the name of the gate)';
