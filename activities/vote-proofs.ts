@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { AllowedSignersError, parseAllowedSigners, verifySshSignature } from '../lib/ssh-signature';
 import { verifyTotp, TotpError } from '../lib/totp';
 import { buildVoteStatement, voteSignatureNamespace, VoteStatementError } from '../lib/vote-statement';
-import type { VoteProofRefusal, VoteProofRequest, VoteProofVerdict } from '../contracts/vote-proof';
+import type { SshSignatureRefusal } from '../lib/ssh-signature';
+import type { TotpRefusal } from '../lib/totp';
+import type { VoteProofRequest, VoteProofVerdict } from '../contracts/vote-proof';
 import { activityIdentity } from './activity-context';
 import type { SecretStore } from './ports/secret-store';
 import type { UsedCodes } from './vote-codes';
@@ -20,6 +22,9 @@ export interface VoteProofOptions {
   maxClockSkewMs: number;
   now?: () => Date;
 }
+
+/** Every reason a proof is refused for: the signature's, the code's, and the check's own. */
+export type VoteProofRefusal = SshSignatureRefusal | TotpRefusal | 'missing-proof' | 'malformed-statement' | 'stale-statement' | 'future-statement' | 'no-allowed-signers' | 'no-totp-secret' | 'codes-unavailable';
 
 const refuse = (reason: VoteProofRefusal, message: string): VoteProofVerdict => ({ ok: false, reason, message });
 

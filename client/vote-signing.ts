@@ -2,19 +2,11 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { signWithSshKeygen } from '../lib/ssh-signature';
-import { buildVoteStatement, voteSignatureNamespace, type VoteDecision } from '../lib/vote-statement';
+import { buildVoteStatement, voteSignatureNamespace, type VoteStatement } from '../lib/vote-statement';
 import type { VoteProof } from '../contracts/runbook-status';
 
-export interface VoteToSign {
-  namespace: string;
-  workflowId: string;
-  runId: string;
-  /** Empty for abort. */
-  gate: string;
-  decision: VoteDecision;
-  by: string;
-  comment: string;
-}
+/** The statement a person signs, without its time (taken when signing). */
+export type VoteToSign = Omit<VoteStatement, 'time'>;
 
 /**
  * The key `dr` signs with: --key, else DR_SSH_KEY, else the user's ~/.ssh/id_ed25519 (then id_ecdsa,

@@ -19,28 +19,11 @@ export interface VoteProofRequest {
   code?: unknown;
 }
 
-export type VoteProofRefusal =
-  | 'missing-proof'
-  | 'malformed-statement'
-  | 'stale-statement'
-  | 'future-statement'
-  | 'malformed-signature'
-  | 'unsupported-key'
-  | 'wrong-namespace'
-  | 'bad-signature'
-  | 'invalid-principal'
-  | 'unknown-principal'
-  | 'key-not-allowed'
-  | 'namespace-not-allowed'
-  | 'not-yet-valid'
-  | 'expired'
-  | 'no-allowed-signers'
-  | 'no-totp-secret'
-  | 'malformed-code'
-  | 'wrong-code'
-  | 'stale-code'
-  | 'reused-code'
-  | 'codes-unavailable';
+/**
+ * Why a proof was refused, as a word a program can branch on: an SSH signature's (lib/ssh-signature),
+ * a one-time code's (lib/totp), or the check's own (missing-proof, stale-statement, …). The message says it for people.
+ */
+export type VoteProofRefusal = string;
 
 export interface SshVoteProof {
   ok: true;
