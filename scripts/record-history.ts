@@ -12,10 +12,10 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { writeFileAtomic } from '../lib/atomic-file';
 import { temporalBinary } from '../stack/paths';
 import { startTemporalServer } from '../stack/temporal-server';
-import { createSecretsDirectory } from '../activities/adapters/local/secrets-directory';
 import { createUsedCodesInMemory } from '../activities/vote-codes';
 import { createVoteProofActivities, defaultTotpSecretName } from '../activities/vote-proofs';
 import { signVote } from '../client/vote-signing';
+import { secretStoreFor } from '../worker/adapters';
 import { generateTotpSecret, totpCode } from '../lib/totp';
 import { abortSignal, abortUpdate, approveSignal, approveUpdate, rejectUpdate } from '../workflows/messages';
 import { cutoverGate, fixtureActivities, fixtureInput, fixturePlan, gateOpen, newRecorder, startFixture, waitForStatus, withFixtureWorker } from '../test/support/fixture-runbook';
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     writeFileAtomic(path.join(stateDir, 'allowed_signers'), `alice ${keys.publicLine}\n`);
     const totp = generateTotpSecret();
     writeFileAtomic(path.join(stateDir, 'secrets', defaultTotpSecretName('bob')), `${totp}\n`);
-    const proofs = createVoteProofActivities({ allowedSignersFile: path.join(stateDir, 'allowed_signers'), secrets: createSecretsDirectory(path.join(stateDir, 'secrets')), totpSecretName: defaultTotpSecretName, usedCodes: createUsedCodesInMemory(), maxClockSkewMs: 300_000 });
+    const proofs = createVoteProofActivities({ allowedSignersFile: path.join(stateDir, 'allowed_signers'), secrets: secretStoreFor({ secretsDir: path.join(stateDir, 'secrets') }), totpSecretName: defaultTotpSecretName, usedCodes: createUsedCodesInMemory(), maxClockSkewMs: 300_000 });
     const provenPlan = fixturePlan({ cutover: cutoverGate({ authentication: 'ssh-or-totp' }) }, { commanders: ['alice', 'bob', 'dave'], authentication: 'ssh-or-totp' });
     scripts['fixture-runbook-proven'] = async (handle) => {
       const runId = (await handle.describe()).runId;
