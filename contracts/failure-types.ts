@@ -16,6 +16,10 @@ export const FailureType = {
   WrongEnvironment: 'WrongEnvironment',
   /** A database name is neither in the worker config nor a platform instance. */
   UnknownDatabase: 'UnknownDatabase',
+  /** An input names something (database, replica, table, migration version) that is not there, or not an application's. */
+  UnknownTarget: 'UnknownTarget',
+  /** A vote or an abort was refused (no valid proof, not listed, gate not open, …); the message says why. */
+  VoteRefused: 'VoteRefused',
 
   // The runner's safety rules.
   /** A production-affecting step in a drill, or before any approval gate of the run was approved. */
@@ -72,6 +76,8 @@ export const FailureType = {
   AuditConflict: 'AuditConflict',
   /** An audit entry is malformed. */
   InvalidAuditEntry: 'InvalidAuditEntry',
+  /** An audit trail fails verification: a row edited, the chain recomputed, rows deleted, a head forged. */
+  AuditTrailTampered: 'AuditTrailTampered',
   /** An audit detail looks like it carries a secret; nothing was written. */
   SecretInAuditDetail: 'SecretInAuditDetail',
   /** The report would carry a connection string with a password; it is not written. */

@@ -1,4 +1,4 @@
-import type { CompensationReport, GateView, RunbookResult, TimelineEntry } from './runbook-status';
+import type { CompensationReport, GateView, GateVoteRecord, ProofSummary, RunbookResult, TimelineEntry } from './runbook-status';
 
 /** One check of the data validation gate, as a scenario reports it. */
 export interface ValidationLine {
@@ -58,7 +58,7 @@ export interface RunbookReportJson {
     rpo: { achievedSeconds?: number; objectiveSeconds: number; withinObjective?: boolean; newestCommittedAt?: string; targetTime?: string };
   };
   timeline: Array<TimelineEntry & { durationSeconds?: number }>;
-  approvals: Array<{ gate: string; status: string; votes: Array<{ kind: 'approve' | 'reject'; approver: string; at: string; comment?: string }> }>;
+  approvals: Array<{ gate: string; status: string; votes: Array<{ kind: 'approve' | 'reject'; approver: string; at: string; comment?: string; proof?: ProofSummary }> }>;
   compensations: CompensationReport[];
   abort?: { by: string; reason: string; at: string };
   reconciliation: string[];
@@ -108,9 +108,18 @@ function mark(within: boolean | undefined): string {
   return within === undefined ? '⚠️ not measured' : within ? '✅' : '❌';
 }
 
+/**
+ * Text from a runbook (names, comments, reasons, what a step said) as Markdown that reads as what it is:
+ * one line, and the characters that make emphasis, links, code, HTML or a table cell escaped, so no input
+ * can forge a line, a heading or a row of the report.
+ */
+function text(value: string | undefined): string {
+  return (value ?? '').replace(/\r\n?|\n|\u2028|\u2029/g, ' ').replace(/[\\`*_[\]<>|~]/g, (c) => `\\${c}`);
+}
+
 /** Markdown table cell: no pipes or line breaks may break the row. */
-function cell(text: string | undefined): string {
-  return (text ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+function cell(value: string | undefined): string {
+  return text(value);
 }
 
 function time(iso: string | undefined): string {
@@ -118,10 +127,12 @@ function time(iso: string | undefined): string {
 }
 
 function votesOf(gate: GateView) {
-  return [
-    ...gate.approvals.map((v) => ({ kind: 'approve' as const, approver: v.approver, at: v.at, ...(v.comment ? { comment: v.comment } : {}) })),
-    ...(gate.rejection ? [{ kind: 'reject' as const, approver: gate.rejection.approver, at: gate.rejection.at, ...(gate.rejection.comment ? { comment: gate.rejection.comment } : {}) }] : []),
-  ].sort((a, b) => a.at.localeCompare(b.at));
+  const vote = (kind: 'approve' | 'reject', v: GateVoteRecord) => ({ kind, approver: v.approver, at: v.at, ...(v.comment ? { comment: v.comment } : {}), ...(v.proof ? { proof: v.proof } : {}) });
+  return [...gate.approvals.map((v) => vote('approve', v)), ...(gate.rejection ? [vote('reject', gate.rejection)] : [])].sort((a, b) => a.at.localeCompare(b.at));
+}
+
+function proofText(proof: ProofSummary): string {
+  return proof.method === 'ssh' ? `SSH signature ${proof.fingerprint ?? ''}`.trim() : proof.method === 'totp' ? 'one-time code' : 'no proof';
 }
 
 /**
@@ -174,10 +185,10 @@ export function renderRunbookReport(result: RunbookResult, extras: ReportExtras 
   };
 
   const md: string[] = [`# ${title}`, ''];
-  md.push(`- **Verdict:** ${verdictLabel}${result.verdictDetail ? ` — ${result.verdictDetail}` : ''}`);
+  md.push(`- **Verdict:** ${verdictLabel}${result.verdictDetail ? ` — ${text(result.verdictDetail)}` : ''}`);
   md.push(`- **Scenario:** ${result.scenario} (${result.mode === 'drill' ? 'drill: production untouched' : 'real'}) · **Environment:** ${result.environment}`);
-  md.push(`- **Incident:** ${result.incidentId} · **Started by:** ${result.startedBy} · **Workflow:** \`${result.workflowId}\``);
-  if (result.abort) md.push(`- **Aborted** by ${result.abort.by} at ${time(result.abort.at)}: ${result.abort.reason}`);
+  md.push(`- **Incident:** ${text(result.incidentId)} · **Started by:** ${text(result.startedBy)} · **Workflow:** \`${result.workflowId.replace(/`/g, '')}\``);
+  if (result.abort) md.push(`- **Aborted** by ${text(result.abort.by)} at ${time(result.abort.at)}: ${text(result.abort.reason)}`);
   md.push('', '## Recovery objectives', '');
   const rto = result.rto;
   const rtoEnd = rto.cutoverVerifiedAt ? `declared ${time(rto.declaredAt)} → cutover verified ${time(rto.cutoverVerifiedAt)}` : `declared ${time(rto.declaredAt)}; cutover not verified`;
@@ -204,25 +215,25 @@ export function renderRunbookReport(result: RunbookResult, extras: ReportExtras 
   md.push('', '## Approvals', '');
   if (!approvals.length) md.push('- No approval gate was reached.');
   for (const gate of approvals) {
-    md.push(`- Gate "${gate.gate}": ${gate.status}`);
+    md.push(`- Gate "${text(gate.gate)}": ${gate.status}`);
     if (!gate.votes.length) md.push('  - no votes');
-    for (const v of gate.votes) md.push(`  - ${v.kind === 'approve' ? 'approved' : 'rejected'} by ${v.approver} at ${time(v.at)}${v.comment ? `: "${v.comment}"` : ''}`);
+    for (const v of gate.votes) md.push(`  - ${v.kind === 'approve' ? 'approved' : 'rejected'} by ${text(v.approver)} at ${time(v.at)}${v.proof ? ` (${proofText(v.proof)})` : ''}${v.comment ? `: "${text(v.comment)}"` : ''}`);
   }
   md.push('', '## Compensations', '');
   if (!result.compensations.length) md.push('- None ran.');
-  for (const c of result.compensations) md.push(`- ${c.outcome === 'succeeded' ? '✅' : '❌'} ${c.name} (undoes "${c.step}"): ${c.outcome}${c.detail ? ` — ${c.detail}` : ''}`);
+  for (const c of result.compensations) md.push(`- ${c.outcome === 'succeeded' ? '✅' : '❌'} ${text(c.name)} (undoes "${text(c.step)}"): ${c.outcome}${c.detail ? ` — ${text(c.detail)}` : ''}`);
   if (json.validation.length) {
     md.push('', '## Validation', '');
-    for (const v of json.validation) md.push(`- ${v.passed ? '✅' : '❌'} ${v.check}${v.detail ? `: ${v.detail}` : ''}`);
+    for (const v of json.validation) md.push(`- ${v.passed ? '✅' : '❌'} ${text(v.check)}${v.detail ? `: ${text(v.detail)}` : ''}`);
   }
   if (json.reconciliation.length) {
     md.push('', '## Reconciliation', '');
-    for (const line of json.reconciliation) md.push(`- ${line}`);
+    for (const line of json.reconciliation) md.push(`- ${text(line)}`);
   }
   const instances = Object.entries(json.instances);
   if (instances.length) {
     md.push('', '## Instances', '');
-    for (const [role, id] of instances) md.push(`- ${role}: \`${id}\``);
+    for (const [role, id] of instances) md.push(`- ${text(role)}: \`${id.replace(/`/g, '')}\``);
   }
   md.push('');
   const markdown = md.join('\n');

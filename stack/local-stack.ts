@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
@@ -15,7 +15,9 @@ import { createFinancialSchema } from '../demo/financial-dataset';
 import { writeFileAtomic } from '../lib/atomic-file';
 import { freePort } from '../lib/ports';
 import { databaseUrl } from '../lib/postgres-url';
-import { createAdapters, defaultAppConnectionSecret, type Adapters } from '../worker/adapters';
+import { startCodecServer, type RunningCodecServer } from '../lib/codec-server';
+import { createAdapters, defaultAppConnectionSecret, secretStoreFor, type Adapters } from '../worker/adapters';
+import { payloadCodecFor } from '../worker/payload-encryption';
 import { loadWorkerConfig } from '../worker/config';
 import { repoRoot } from './paths';
 import { startTemporalServer, type TemporalServer } from './temporal-server';
@@ -38,6 +40,11 @@ export interface LocalStackOptions {
   withApp?: boolean;
   /** Approvers per gate written into the worker config; default: alice, bob and carol for every gate. */
   approvers?: string[];
+  /**
+   * Encrypt payloads (AES-256-GCM, a key the stack makes in its secret store) and start the codec server
+   * the Web UI decodes them through (the dev server's --ui-codec-endpoint; needs temporalUiPort).
+   */
+  encryptPayloads?: boolean;
   log?: (line: string) => void;
 }
 
@@ -49,6 +56,8 @@ export interface LocalStack {
   databaseName: string;
   /** Worker config file (YAML) naming the production database; its password is a secret file beside it. */
   configFile: string;
+  /** The codec server the Web UI decodes payloads through, when payloads are encrypted. */
+  codecServer?: RunningCodecServer;
   /** The demo financial service, when started (through the worker's AppRuntime adapter). */
   app?: AppRuntime & { port: number; url: string; stop(): Promise<void> };
   /** The name the application resolves through the DNS mapping file to reach its database. */
@@ -72,8 +81,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const databaseName = options.databaseName ?? 'mita';
   const stopOnFailure: Array<() => Promise<void>> = [];
   try {
+    let codecServer: RunningCodecServer | undefined;
+    if (options.encryptPayloads) {
+      codecServer = await startPayloadCodecServer(options.stateDir, options.temporalUiPort);
+      stopOnFailure.push(() => codecServer!.close());
+      log(`payloads are encrypted (key ${payloadKeyId}); the Web UI decodes them through ${codecServer.url}`);
+    }
     log(`starting Temporal dev server (state ${path.join(options.stateDir, 'temporal')})`);
-    const temporal = await startTemporalServer({ stateDir: path.join(options.stateDir, 'temporal'), port: options.temporalPort, uiPort: options.temporalUiPort });
+    const temporal = await startTemporalServer({ stateDir: path.join(options.stateDir, 'temporal'), port: options.temporalPort, uiPort: options.temporalUiPort, uiCodecEndpoint: codecServer?.url });
     stopOnFailure.push(() => temporal.stop());
     log(`Temporal is up on ${temporal.address}${temporal.uiUrl ? `, Web UI ${temporal.uiUrl}` : ''}`);
 
@@ -107,7 +122,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const appPort = await freePort();
     const dnsMappingFile = path.join(options.stateDir, 'dns.json');
     const configFile = writeWorkerConfig(options.stateDir, production, databaseName, control, auditWriterPassword, {
-      appEnvFile: path.join(options.stateDir, 'app', 'financial-service.env'), appPort, dnsMappingFile, approvers: options.approvers ?? ['alice', 'bob', 'carol'],
+      appEnvFile: path.join(options.stateDir, 'app', 'financial-service.env'), appPort, dnsMappingFile, approvers: options.approvers ?? ['alice', 'bob', 'carol'], encryptPayloads: options.encryptPayloads === true,
       cache: { port: redis.port, password: cachePassword }, appFilesDir,
     });
     const adapters = createAdapters(loadWorkerConfig(configFile));
@@ -141,12 +156,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       databaseName,
       configFile,
       app,
+      codecServer,
       databaseHostName,
       dnsMappingFile,
       cache: { port: redis.port, dir: cacheDir, password: cachePassword },
       appFilesDir,
       async stop() {
         await app?.stop().catch((error: Error) => log(`could not stop the demo financial service: ${error.message}`));
+        await codecServer?.close();
         await stopPlatformInstances(platform).catch((error) => log(`could not stop platform instances: ${(error as Error).message}`));
         await stopCacheInstances({ stateDir: path.join(options.stateDir, cachePlatformDir) }).catch((error) => log(`could not stop cache instances: ${(error as Error).message}`));
         await stopRedisServer(cacheDir, 'graceful').catch((error) => log(`could not stop Redis "production": ${(error as Error).message}`));
@@ -242,6 +259,7 @@ const cachePlatformDir = path.join('cache', 'platform');
 export const demoFilesKeyId = 'files-key-1';
 export const databaseHostName = 'db.mita.internal';
 const auditWriterRole = 'dr_audit_writer';
+const auditHeadKeySecret = 'audit-head-signing-key';
 
 /** Creates dr_audit with its append-only table and a writer role that may only INSERT and SELECT. */
 async function prepareAuditDatabase(control: PostgresCluster, stateDir: string): Promise<string> {
@@ -262,7 +280,24 @@ function writeSecret(secretsDir: string, name: string, value: string): void {
   writeFileAtomic(path.join(secretsDir, name), value + '\n', 0o600);
 }
 
-interface AppWiring { appEnvFile: string; appPort: number; dnsMappingFile: string; approvers: string[]; cache: { port: number; password: string }; appFilesDir: string }
+interface AppWiring { appEnvFile: string; appPort: number; dnsMappingFile: string; approvers: string[]; encryptPayloads: boolean; cache: { port: number; password: string }; appFilesDir: string }
+
+/** The id of the payload key the stack makes (rotating: a new id, the old key kept). */
+export const payloadKeyId = 'local-1';
+
+/**
+ * Makes the stack's payload key (once) and starts the codec server the Web UI calls, for the UI's origin
+ * only. The key is in the stack's secret store; the worker, the clients and this server read it there.
+ */
+async function startPayloadCodecServer(stateDir: string, uiPort: number | undefined): Promise<RunningCodecServer> {
+  const secretsDir = path.join(stateDir, 'secrets');
+  mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+  const keySecret = `payload-key-${payloadKeyId}`;
+  if (!existsSync(path.join(secretsDir, keySecret))) writeSecret(secretsDir, keySecret, randomBytes(32).toString('base64'));
+  const codec = payloadCodecFor({ payloadEncryption: { currentKeyId: payloadKeyId, keySecretPrefix: 'payload-key-' } }, secretStoreFor({ secretsDir }))!;
+  const origins = uiPort ? [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`] : [];
+  return startCodecServer({ codec, allowedOrigins: origins });
+}
 
 function writeWorkerConfig(stateDir: string, production: PostgresCluster, databaseName: string, control: PostgresCluster, auditWriterPassword: string, wiring: AppWiring): string {
   const secretsDir = path.join(stateDir, 'secrets');
@@ -271,6 +306,8 @@ function writeWorkerConfig(stateDir: string, production: PostgresCluster, databa
   writeSecret(secretsDir, 'audit-db-password', auditWriterPassword);
   writeSecret(secretsDir, cachePasswordSecret, wiring.cache.password);
   if (!existsSync(path.join(secretsDir, demoFilesKeyId))) writeSecret(secretsDir, demoFilesKeyId, randomBytes(32).toString('base64'));
+  // The key the audit trail's heads are signed with: in the secret store, never in the control database.
+  if (!existsSync(path.join(secretsDir, auditHeadKeySecret))) writeSecret(secretsDir, auditHeadKeySecret, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString().trim());
   const verify = demoVerificationCommands();
   const config = {
     environment: 'local',
@@ -279,7 +316,8 @@ function writeWorkerConfig(stateDir: string, production: PostgresCluster, databa
       production: { host: '127.0.0.1', port: production.port, database: databaseName, user: superuser, passwordSecret: 'production-db-password' },
       audit: { host: '127.0.0.1', port: control.port, database: auditDatabaseName, user: auditWriterRole, passwordSecret: 'audit-db-password' },
     },
-    audit: { database: 'audit' },
+    audit: { database: 'audit', headSigning: { kind: 'ed25519', keySecret: auditHeadKeySecret } },
+    ...(wiring.encryptPayloads ? { payloadEncryption: { currentKeyId: payloadKeyId } } : {}),
     platform: { local: { stateDir: 'platform', stanza: 'production' } },
     objectStore: { directory: 'objects' },
     migrations: { directory: path.relative(stateDir, demoMigrationsDirectory) },
@@ -301,8 +339,11 @@ function writeWorkerConfig(stateDir: string, production: PostgresCluster, databa
       },
     },
     dns: { mappingFile: path.relative(stateDir, wiring.dnsMappingFile), defaultTtlSeconds: 1 },
-    // Every gate of every scenario: one approval of three listed people; cutover gates keep the two-person rule.
+    // Every gate of every scenario: one approval of three listed people, never the runbook's starter.
+    // The embedded environment is a laptop demo: votes by name, said here explicitly (a real environment
+    // needs an SSH signature or a one-time code, the default).
     approvals: {
+      authentication: 'none',
       gates: Object.fromEntries(['cutover', 'repair', 'dns-failover', 'rollback'].map((gate) => [gate, { approvers: wiring.approvers, quorum: 1 }])),
     },
   };

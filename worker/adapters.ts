@@ -62,7 +62,7 @@ export const defaultAppConnectionSecret = 'app-database-connection';
  * the worker still registers every activity the workflows call.
  */
 export function createAdapters(config: WorkerConfig, options: AdapterOptions = {}): Adapters {
-  const secrets = createSecretsDirectory(config.secretsDir);
+  const secrets = secretStoreFor(config);
   const objectStore = config.objectStore ? createDirectoryObjectStore(config.objectStore.directory) : notConfigured<ObjectStore>('the object store (reports, baselines, diffs)', 'objectStore');
   const cache = cachePlatformFor(config.cache, objectStore, secrets);
   return {
@@ -136,6 +136,11 @@ function fileBackupFor(config: FilesConfig | undefined, objectStoreDirectory: st
     stateDir: config.stateDir,
     archives,
   });
+}
+
+/** The SecretStore alone (clients need the payload keys, nothing else). */
+export function secretStoreFor(config: Pick<WorkerConfig, 'secretsDir'>): SecretStore {
+  return createSecretsDirectory(config.secretsDir);
 }
 
 function databasePlatformFor(config: WorkerConfig): DatabasePlatform {

@@ -20,13 +20,20 @@ const escalationTier = z.strictObject({
   notify: z.string().min(1).describe('the audience notified at this tier'),
 });
 
+/** What a vote must carry: an SSH signature, a one-time code, either, or nothing (say so explicitly). */
+const voteAuthentication = z.enum(['ssh', 'totp', 'ssh-or-totp', 'none'], { error: 'must be ssh, totp, ssh-or-totp or none' });
+const personName = z.string().trim().min(1).max(128).refine((name) => !/[\u0000-\u001f\u007f-\u009f]/.test(name), 'must not contain control characters');
+const secretName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "must be a secret name: letters, digits, '.', '_' and '-'");
+
 const gateConfig = z.strictObject({
-  approvers: z.array(z.string().trim().min(1)).min(1),
+  approvers: z.array(personName).min(1),
   quorum: z.number().int().min(1).optional(),
-  /** Default: on for gates whose name starts with "cutover". */
+  /** Default: on (every gate comes before a production change); false relaxes it, and the plan says so at the gate. */
   twoPersonRule: z.boolean().optional(),
   escalation: z.array(escalationTier).optional(),
   deadline: duration.optional(),
+  /** Overrides approvals.authentication for this gate. */
+  authentication: voteAuthentication.optional(),
 });
 
 // From seed 001's escalation matrix, while a gate waits: the technical team at 15 min, management at
@@ -44,9 +51,21 @@ const approvalsConfig = z.strictObject({
   /**
    * Gates in drill mode: a drill touches no production, so by default the drill policy approves its
    * gates itself (recorded as "drill-policy"); with autoApprove off, the gate's listed approvers decide,
-   * which rehearses the people as well as the machinery.
+   * which rehearses the people as well as the machinery (with `authentication` as their proof, when set).
    */
-  drill: z.strictObject({ autoApprove: z.boolean().default(true) }).prefault({}),
+  drill: z.strictObject({ autoApprove: z.boolean().default(true), authentication: voteAuthentication.optional() }).prefault({}),
+  /** The proof every vote and abort of this environment needs, unless a gate says otherwise. Real runs need one by default. */
+  authentication: voteAuthentication.default('ssh-or-totp'),
+  /** The allowed-signers file (ssh-keygen/git format; principals are approver names), relative to the config file. */
+  allowedSigners: z.string().min(1).optional(),
+  /** Secret (by name) holding each approver's TOTP secret (base32); default totp-<approver>. */
+  totpSecrets: z.record(z.string(), secretName).default({}),
+  /** Who may abort a runbook; default: every approver of the scenario's gates. */
+  incidentCommanders: z.array(personName).min(1).optional(),
+  /** The proof an abort needs; default approvals.authentication. */
+  abort: z.strictObject({ authentication: voteAuthentication.optional() }).prefault({}),
+  /** A signed vote whose statement time is further than this from the worker's clock is refused (a replay, or a wrong clock). */
+  maxClockSkew: duration.default('5 minutes'),
 });
 
 const objective = z.strictObject({ rto: duration, rpo: duration });
@@ -68,7 +87,7 @@ const objectivesConfig = z.strictObject({
 
 // Notification channels. Every credential is a secret's name (a Slack webhook URL is a credential too).
 const channelName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, _ and - only').describe('the channel\'s name in `audiences` and in errors; default its type');
-const secretName = z.string().trim().min(1, 'the name of a secret (resolved by the worker: DR_SECRET_<NAME> or a file in secretsDir)');
+const channelSecret = z.string().trim().min(1, 'the name of a secret (resolved by the worker: DR_SECRET_<NAME> or a file in secretsDir)');
 const channelCommon = {
   name: channelName.optional(),
   /** Hears only the escalations the audiences map routes to it. */
@@ -82,14 +101,14 @@ const notifierConfig = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('slack'),
     ...channelCommon,
-    webhookUrlSecret: secretName,
+    webhookUrlSecret: channelSecret,
     /** e.g. "#incidents"; shown in errors, and the target of legacy webhooks. */
     channel: z.string().regex(/^[#@]?[a-z0-9._-]+$/i, 'a channel such as "#incidents"').optional(),
   }),
   z.strictObject({
     type: z.literal('pagerduty'),
     ...channelCommon,
-    routingKeySecret: secretName,
+    routingKeySecret: channelSecret,
     eventsUrl: httpUrl.optional(),
     source: z.string().min(1).optional(),
     component: z.string().min(1).optional(),
@@ -101,14 +120,14 @@ const notifierConfig = z.discriminatedUnion('type', [
     type: z.literal('statuspage'),
     ...channelCommon,
     pageId: z.string().regex(/^[a-z0-9]+$/i, 'a Statuspage page id (letters and digits)'),
-    apiKeySecret: secretName,
+    apiKeySecret: channelSecret,
     apiUrl: httpUrl.optional(),
     /** Only these scenarios' incidents are posted; drills never are. */
     customerFacingScenarios: z.array(scenarioName).min(1, 'name the scenarios customers see (e.g. server-failure, region-outage)'),
     components: z.array(z.string().regex(/^[a-z0-9]+$/i, 'a Statuspage component id')).optional(),
     deliverNotifications: z.boolean().default(true),
   }),
-  z.strictObject({ type: z.literal('webhook'), ...channelCommon, url: httpUrl, signingSecret: secretName }),
+  z.strictObject({ type: z.literal('webhook'), ...channelCommon, url: httpUrl, signingSecret: channelSecret }),
 ], { error: (issue) => (issue.code === 'invalid_union' ? 'must be one of console, slack, pagerduty, statuspage, webhook' : undefined) });
 
 /** The name a configured channel goes by. */
@@ -281,7 +300,21 @@ export const workerConfigSchema = z.strictObject({
   /** The application's migrations (local adapter: a directory of <version>_<name>.up/down.sql, relative to the config file). */
   migrations: z.strictObject({ directory: z.string().min(1) }).optional(),
   /** Which configured database holds dr_audit_log; the audit activities are registered only when set. */
-  audit: z.strictObject({ database: z.string().min(1) }).optional(),
+  audit: z.strictObject({
+    database: z.string().min(1),
+    /**
+     * The key each trail's head is signed with, kept in the secret store (never in the database): an
+     * Ed25519 private key (PEM) or an HMAC key (base64, at least 32 bytes). The signed heads go to the
+     * object store under `heads/`, where the database's superuser cannot rewrite them.
+     */
+    headSigning: z.strictObject({ kind: z.enum(['ed25519', 'hmac']), keySecret: secretName }).optional(),
+  }).optional(),
+  /**
+   * Payloads (inputs, results, signals, updates, failures) encrypted with AES-256-GCM before they reach
+   * Temporal; keys in the secret store as `<keySecretPrefix><id>` (base64 of 32 bytes). Rotate by adding
+   * a key and changing currentKeyId; keep old keys while histories written with them are read.
+   */
+  payloadEncryption: z.strictObject({ currentKeyId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" and "-"'), keySecretPrefix: secretName.default('payload-key-') }).optional(),
   approvals: approvalsConfig.prefault({}),
   objectives: objectivesConfig.prefault({}),
   notifiers: z.array(notifierConfig).default([{ type: 'console' }]),
@@ -327,6 +360,7 @@ export function loadWorkerConfig(file: string): WorkerConfig {
   }
   if (config.secretsDir) config.secretsDir = path.resolve(path.dirname(file), config.secretsDir);
   const fromConfigDir = (p: string) => path.resolve(path.dirname(file), p);
+  if (config.approvals.allowedSigners) config.approvals.allowedSigners = fromConfigDir(config.approvals.allowedSigners);
   if (config.app) {
     config.app.envFile = fromConfigDir(config.app.envFile);
     if (config.app.pidFile) config.app.pidFile = fromConfigDir(config.app.pidFile);
@@ -362,11 +396,7 @@ export function loadWorkerConfig(file: string): WorkerConfig {
   return config;
 }
 
-/** Temporal connection settings, from the environment the way the Temporal samples read them. */
-export function temporalSettings(env: NodeJS.ProcessEnv = process.env) {
-  return {
-    address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
-    namespace: env.TEMPORAL_NAMESPACE ?? 'default',
-    taskQueue: env.DR_TASK_QUEUE ?? 'dr-runbooks',
-  };
+/** The task queue the worker polls and `dr` starts runbooks on. */
+export function taskQueueOf(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DR_TASK_QUEUE ?? 'dr-runbooks';
 }

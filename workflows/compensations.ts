@@ -29,9 +29,19 @@ export class Compensations<A> {
     private readonly beforeEach: () => void = () => undefined,
   ) {}
 
-  register(step: string, definition: CompensationDefinition<A>): void {
-    this.pending.push({ step, definition });
+  /** Registers a compensation; returns a handle `replace` takes. */
+  register(step: string, definition: CompensationDefinition<A>): Pending<A> {
+    const pending = { step, definition };
+    this.pending.push(pending);
     this.audit.record('runbook', 'compensation-registered', { step, compensation: definition.name });
+    return pending;
+  }
+
+  /** Puts a more exact compensation in the place of one registered before its step ran (a build's cleanup). */
+  replace(registered: Pending<A>, definition: CompensationDefinition<A>): void {
+    if (!this.pending.includes(registered)) return; // retired meanwhile
+    this.audit.record('runbook', 'compensation-registered', { step: registered.step, compensation: definition.name, replaces: registered.definition.name });
+    registered.definition = definition;
   }
 
   /** Keeps what was built (production is about to change): on the timeline and in the audit trail. */

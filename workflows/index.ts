@@ -8,3 +8,4 @@ export { recoverFromServerFailure } from './recover-from-server-failure';
 export { recoverCache } from './recover-cache';
 export { recoverFiles } from './recover-files';
 export { recoverFromCompleteSystemFailure } from './recover-from-complete-system-failure';
+export { verifyAuditTrail, verifyAuditTrails } from './verify-audit-trail';

@@ -69,7 +69,8 @@ async function confirmFailure(rb: ServerFailureRunbook) {
  * (or its own restore), promotes and validates that, measures RTO and RPO, and removes it.
  */
 export async function recoverFromServerFailure(input: RecoverFromServerFailureInput) {
-  return runRunbook({ scenario: 'server-failure', input: recoverFromServerFailureInput, gates: ['cutover'] }, input, async (rb: ServerFailureRunbook) => {
+  const targets = (i: z.output<typeof recoverFromServerFailureInput>) => ({ databases: [{ field: 'database', name: i.database }], ...(i.replica ? { instances: [{ field: 'replica', instanceId: i.replica }] } : {}) });
+  return runRunbook({ scenario: 'server-failure', input: recoverFromServerFailureInput, gates: ['cutover'], targets }, input, async (rb: ServerFailureRunbook) => {
     const { database, replica } = rb.input;
     const drill = rb.mode === 'drill';
 
@@ -154,6 +155,7 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
         args: [{ database, step: 'drill-replica' }],
         affectsProduction: false,
         options: longOperation,
+        builds: { name: 'delete the drill replica the build makes', activity: 'deleteDatabaseInstance', args: [{ step: 'drill-replica' }] },
         describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, from backup set ${r.backupLabel}, streaming`,
         compensate: (r) => ({ name: `delete the drill replica ${r.instance.instanceId}`, activity: 'deleteDatabaseInstance', args: [{ instanceId: r.instance.instanceId }] }),
       });
@@ -179,6 +181,7 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
         args: [{ database, step: 'restore-latest', target: { kind: 'latest' } }],
         affectsProduction: false,
         options: longOperation,
+        builds: { name: 'delete the instance the restore builds', activity: 'deleteDatabaseInstance', args: [{ step: 'restore-latest' }] },
         describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, from ${r.backupLabel}, recovered to ${r.recoveredTo.lastCommitAt ?? 'no commit after the backup'}`,
         compensate: (r) => ({ name: `delete the restored instance ${r.instance.instanceId}`, activity: 'deleteDatabaseInstance', args: [{ instanceId: r.instance.instanceId }] }),
       });

@@ -64,6 +64,7 @@ function fakes(rec: FixtureRecorder, script: { holdDatabaseRestore?: () => boole
     async revertFileRestore(input: { restoreId: string }) { rec.undone.push(input.restoreId); return { restoreId: input.restoreId, targetDir: '/x', outcome: 'reverted', removed: [] }; },
     async moveFileRestoreIntoPlace(input: { restoreId: string }) { return { restoreId: input.restoreId, movedAt: now() }; },
     async comparePerformanceWithBaseline() { return { lines: [] }; },
+    async checkRunbookTargets() { return { checked: [] }; },
   };
 }
 
