@@ -90,7 +90,10 @@ async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<
   }
 }
 
-export function createAuditActivities(pool: Pool) {
+/** `pool` may be on its way (the worker's pools are looked up asynchronously); each activity waits for it. */
+export function createAuditActivities(poolOrPending: Pool | Promise<Pool>) {
+  const pending = Promise.resolve(poolOrPending);
+  pending.catch(() => undefined); // a failure is reported by the first activity that needs the pool
   return {
     /**
      * Appends entries to the workflow's hash chain. Idempotent on (workflow_id, seq): entries already
@@ -111,7 +114,7 @@ export function createAuditActivities(pool: Pool) {
       const first = entries[0]!.seq;
       const last = entries[entries.length - 1]!.seq;
 
-      await inTransaction(pool, async (client) => {
+      await inTransaction(await pending, async (client) => {
         // One writer per workflow at a time; the reads below see everything the previous holder committed.
         await client.query("SELECT pg_advisory_xact_lock(hashtext('dr_audit_log'), hashtext($1))", [input.workflowId]);
         const tail = await client.query<{ seq: number; hash: string }>('SELECT seq, hash FROM dr_audit_log WHERE workflow_id = $1 ORDER BY seq DESC LIMIT 1', [input.workflowId]);
@@ -155,6 +158,7 @@ export function createAuditActivities(pool: Pool) {
      */
     async verifyAuditChain(input: { workflowId: string }): Promise<AuditChainVerdict> {
       if (!input || typeof input.workflowId !== 'string' || input.workflowId.trim() === '') throw ApplicationFailure.nonRetryable('workflowId: must be a non-empty string', auditFailureTypes.invalid);
+      const pool = await pending;
       const { rows } = await pool.query<StoredAuditRow>(`${selectRows} ORDER BY seq`, [input.workflowId]);
       const problems = findChainProblems(input.workflowId, rows);
       const reported = new Set(problems.map((p) => p.seq));

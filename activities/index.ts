@@ -64,7 +64,7 @@ export function createActivities(ports: ActivityPorts) {
     ...createPlatformActivities(ports.databasePlatform ?? notConfiguredDatabasePlatform()),
     ...createValidationActivities(databases, objectStore),
     ...createReportActivities(objectStore),
-    ...createMigrationActivities(ports.migrations ?? (() => notConfigured('the migration tool', 'migrations.directory'))),
+    ...createMigrationActivities(ports.migrations ?? (async () => notConfigured('the migration tool', 'migrations.directory'))),
   };
 }
 

@@ -27,7 +27,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
     activities: createActivities({
       ...adapters,
       databases,
-      migrations: (name) => adapters.migrationTool(databases.pool(name)),
+      migrations: async (name) => adapters.migrationTool(await databases.pool(name)),
       appConnectionSecret: config.app?.connectionSecret ?? defaultAppConnectionSecret,
       auditDatabase: config.audit?.database,
       runbookPlan: config,

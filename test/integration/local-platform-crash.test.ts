@@ -112,6 +112,6 @@ test('SIGKILL of the worker mid-restore: the retry on a new worker replaces the 
   assert.deepEqual(built.map((r) => [r.instanceId, r.status]), [[instanceId, 'available']], 'exactly one recovered instance');
   assert.deepEqual(readdirSync(instancesDir), [instanceId], 'exactly one instance directory');
   assert.deepEqual(processesUnder(instancesDir), { postmasters: 1, pgbackrest: 0 }, 'one postmaster, no pgBackRest left running');
-  const rows = await query<{ late: number }>(local.platform.connectionFor(instanceId)!, `SELECT count(*)::int AS late FROM transactions WHERE created_at > $1`, [target]);
+  const rows = await query<{ late: number }>((await local.platform.connectionFor(instanceId))!, `SELECT count(*)::int AS late FROM transactions WHERE created_at > $1`, [target]);
   assert.equal(rows[0]!.late, 0, 'nothing inserted after the target');
 });
