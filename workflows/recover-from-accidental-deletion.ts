@@ -32,7 +32,7 @@ export async function recoverFromAccidentalDeletion(input: RecoverFromAccidental
     const restored = await rb.step({
       name: `restore ${database} to ${targetTime} into a new instance`,
       activity: 'restoreToPointInTime',
-      args: [{ database, step: 'pitr', target: { kind: 'time', time: targetTime } }],
+      args: [{ database, step: 'pitr', incidentId: rb.input.incidentId, target: { kind: 'time', time: targetTime } }],
       affectsProduction: false,
       options: longOperation,
       describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, recovered to ${r.recoveredTo.lastCommitAt ?? 'no commit'} (${r.recoveredTo.stopReason ?? 'stopped at target'})`,

@@ -172,7 +172,7 @@ async function drill(rb: RegionOutageRunbook) {
   const built = await rb.step({
     name: `drill: build an isolated replica of ${database}`,
     activity: 'createReplica',
-    args: [{ database, step: 'drill-replica' }],
+    args: [{ database, step: 'drill-replica', incidentId: rb.input.incidentId }],
     affectsProduction: false,
     options: longOperation,
     describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, from backup ${r.backupLabel}`,

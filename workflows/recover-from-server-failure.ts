@@ -149,7 +149,7 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
       const built = await rb.step({
         name: `drill: build a replica of ${database} to promote (the real standby ${replica} is not touched)`,
         activity: 'createReplica',
-        args: [{ database, step: 'drill-replica' }],
+        args: [{ database, step: 'drill-replica', incidentId: rb.input.incidentId }],
         affectsProduction: false,
         options: longOperation,
         describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, from backup set ${r.backupLabel}, streaming`,
@@ -174,7 +174,7 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
       const restored = await rb.step({
         name: `restore the latest backup (${backups.at(-1)!.label}) and the archived WAL of ${database} into a new instance`,
         activity: 'restoreToPointInTime',
-        args: [{ database, step: 'restore-latest', target: { kind: 'latest' } }],
+        args: [{ database, step: 'restore-latest', incidentId: rb.input.incidentId, target: { kind: 'latest' } }],
         affectsProduction: false,
         options: longOperation,
         describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, from ${r.backupLabel}, recovered to ${r.recoveredTo.lastCommitAt ?? 'no commit after the backup'}`,
