@@ -55,6 +55,8 @@ export interface InstanceDescription {
   role: InstanceRole;
   /** creating: an operation is building it (or was, when a worker died); available: built and serving. */
   status: 'creating' | 'available' | 'deleting';
+  /** The platform's own word for the state, when it has more than these three (RDS: backing-up, modifying, storage-full). */
+  platformStatus?: string;
   acceptingConnections: boolean;
   endpoint: InstanceEndpoint;
   origin: InstanceOrigin;
