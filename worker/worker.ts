@@ -1,6 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { createAdapters, defaultAppConnectionSecret } from './adapters';
+import { createAdapters, defaultAppConnectionSecret, type AdapterOptions } from './adapters';
 import type { WorkerConfig } from './config';
 import { createDatabaseConnections } from './database-connections';
 
@@ -9,6 +9,8 @@ export interface RunbookWorkerOptions {
   namespace: string;
   taskQueue: string;
   config: WorkerConfig;
+  /** What the config cannot say (an RDS endpoint resolver). */
+  adapterOptions?: AdapterOptions;
 }
 
 /**
@@ -17,7 +19,7 @@ export interface RunbookWorkerOptions {
  */
 export async function createRunbookWorker(options: RunbookWorkerOptions) {
   const { config } = options;
-  const adapters = createAdapters(config);
+  const adapters = createAdapters(config, options.adapterOptions);
   const databases = createDatabaseConnections(config, adapters.secrets, adapters.databasePlatform);
   const worker = await Worker.create({
     connection: options.connection,

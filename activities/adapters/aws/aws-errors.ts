@@ -42,9 +42,21 @@ export function platformFailureOf(error: unknown, action: string, what: string):
   return new PlatformFailure(kind.type, `${what}: ${action} answered ${e.name}: ${e.message ?? ''}`.trim() + `; ${kind.type === FailureType.PlatformAccessDenied ? `grant ${action} to the worker's IAM role (README: Running against AWS and Kubernetes)` : kind.advice}`, kind.retryable, { cause: error });
 }
 
-/** A command's IAM action: `rds:` + the command class name without `Command`. */
+/** S3 calls whose IAM action is not named like the call. */
+const s3Actions: Record<string, string> = {
+  ListObjectsV2: 's3:ListBucket',
+  ListObjectVersions: 's3:ListBucketVersions',
+  GetObjectLockConfiguration: 's3:GetBucketObjectLockConfiguration',
+};
+
+/** The IAM action a call needs: `rds:` + the command's name without `Command` (S3 names a few differently). */
 export function iamActionOf(service: string, command: object): string {
-  return `${service}:${command.constructor.name.replace(/Command$/, '')}`;
+  return iamActionFor(service, command.constructor.name);
+}
+
+export function iamActionFor(service: string, commandName: string): string {
+  const call = commandName.replace(/Command$/, '');
+  return (service === 's3' ? s3Actions[call] : undefined) ?? `${service}:${call}`;
 }
 
 /** True for an error the service answered with this name (or one of these names). */
