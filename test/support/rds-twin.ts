@@ -18,7 +18,9 @@ export function localTwinResolver(local: DatabasePlatform, options: { unreachabl
     if (tags['dr-runbooks:created-by'] === 'dr-runbooks' && !(await local.connectionFor(id))) {
       const source = tags['dr-runbooks:source']!;
       const origin = tags['dr-runbooks:origin'];
-      if (origin === 'pointInTime') await local.restoreToPointInTime({ instanceId: id, sourceInstanceId: source, target: targetOf(tags['dr-runbooks:recovery-target']!) });
+      // The time RDS was asked for (a named target is RDS's tag on the source, unknown to the local platform).
+      const restoreTime = tags['dr-runbooks:restore-time'];
+      if (origin === 'pointInTime') await local.restoreToPointInTime({ instanceId: id, sourceInstanceId: source, target: restoreTime ? { kind: 'time', time: restoreTime } : targetOf(tags['dr-runbooks:recovery-target']!) });
       else if (origin === 'backup') await local.restoreBackupToNewInstance({ instanceId: id, sourceInstanceId: source });
       else if (origin === 'replica') await local.createReplica({ instanceId: id, sourceInstanceId: source });
       built.push(id);

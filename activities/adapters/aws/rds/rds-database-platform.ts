@@ -458,7 +458,7 @@ export function createRdsDatabasePlatform(options: RdsPlatformOptions): Database
         ...(restoreTo && 'restoreTime' in restoreTo ? { RestoreTime: restoreTo.restoreTime } : { UseLatestRestorableTime: true }),
         MultiAZ: options.build.multiAz,
         CopyTagsToSnapshot: true,
-        Tags: buildTags(origin, o.requestedBy, options.build.tags),
+        Tags: buildTags(origin, o.requestedBy, options.build.tags, restoreTo && 'restoreTime' in restoreTo ? restoreTo.restoreTime : undefined),
         ...buildParameters(source.region),
       }), (c, cmd) => c.send(cmd), ['DBInstanceAlreadyExistsFault']), o, databaseAnswers);
       const recoveredTo = recoveryPointOf(built.facts, restoredTo);

@@ -13,6 +13,8 @@ export const tagKeys = {
   source: 'dr-runbooks:source',
   backup: 'dr-runbooks:backup',
   recoveryTarget: 'dr-runbooks:recovery-target',
+  /** The time RDS was asked to restore to (a named target resolved to its time). */
+  restoreTime: 'dr-runbooks:restore-time',
   promotedAt: 'dr-runbooks:promoted-at',
   /** On a source instance: `dr-runbooks:restore-point:<name>` = the time it names. */
   restorePointPrefix: 'dr-runbooks:restore-point:',
@@ -38,13 +40,14 @@ export function parseTarget(value: string | undefined): RecoveryTarget | undefin
 }
 
 /** The tags of an instance a step builds: config tags first, ours over them. */
-export function buildTags(origin: Exclude<InstanceOrigin, { kind: 'enrolled' }>, requestedBy: OperationRequester | undefined, configTags: Record<string, string>): Tag[] {
+export function buildTags(origin: Exclude<InstanceOrigin, { kind: 'enrolled' }>, requestedBy: OperationRequester | undefined, configTags: Record<string, string>, restoreTime?: Date): Tag[] {
   const ours: Record<string, string> = {
     [tagKeys.createdBy]: createdByValue,
     [tagKeys.origin]: origin.kind,
     [tagKeys.source]: origin.sourceInstanceId,
     [tagKeys.backup]: origin.backupLabel,
     ...(origin.kind === 'pointInTime' ? { [tagKeys.recoveryTarget]: formatTarget(origin.target) } : {}),
+    ...(restoreTime ? { [tagKeys.restoreTime]: restoreTime.toISOString() } : {}),
     ...(requestedBy ? { [tagKeys.workflowId]: requestedBy.workflowId } : {}),
     ...(requestedBy?.incidentId ? { [tagKeys.incidentId]: requestedBy.incidentId } : {}),
   };
