@@ -30,6 +30,8 @@ export function createAwsClients(settings: AwsSettings): AwsClients {
   const base = (region: string) => ({
     region,
     maxAttempts: settings.maxAttempts,
+    // A region that is down must fail a call in seconds, not hang it: the runbook's own retries take over.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
   });

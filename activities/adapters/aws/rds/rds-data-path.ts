@@ -101,7 +101,8 @@ export function createRdsDataPath(options: {
       return withClient(located, async (client) => {
         const state = await readServerState(client);
         if (!state.inRecovery || !source) return { state };
-        const sourceLocated = await source().catch(() => undefined);
+        // In a region outage the source's region may not answer at all: its lag is unknown after a short wait.
+        const sourceLocated = await withTimeout(source(), options.connectTimeoutMs).catch(() => undefined);
         const sourceLsn = sourceLocated ? await withClient(sourceLocated, currentLsnOf).catch(() => undefined) : undefined;
         return { state, replication: await replicationOf(client, state, sourceLocated?.instanceId ?? 'the source', sourceLsn) };
       }).catch(() => undefined);
@@ -110,3 +111,8 @@ export function createRdsDataPath(options: {
 }
 
 export type RdsDataPath = ReturnType<typeof createRdsDataPath>;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise, new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), ms); })]).finally(() => clearTimeout(timer));
+}
