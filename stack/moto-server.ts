@@ -25,6 +25,8 @@ export interface MotoRequest {
   method: string;
   path: string;
   action?: string;
+  /** The region the request was signed for (SigV4's credential scope). */
+  region?: string;
   /** The request's form fields (query protocol), for a test to check parameters. */
   params: Record<string, string>;
 }
@@ -121,7 +123,9 @@ function readRecording(file: string): MotoRequest[] {
     const params = /^[\w.%-]+=/.test(body) ? Object.fromEntries(new URLSearchParams(body)) : {};
     const target = Object.entries(entry.headers).find(([k]) => k.toLowerCase() === 'x-amz-target')?.[1];
     const action = params.Action ?? target?.split('.').at(-1);
-    return { method: entry.method, path: new URL(entry.url).pathname, ...(action ? { action } : {}), params };
+    const authorization = Object.entries(entry.headers).find(([k]) => k.toLowerCase() === 'authorization')?.[1] ?? '';
+    const region = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\//.exec(authorization)?.[1];
+    return { method: entry.method, path: new URL(entry.url).pathname, ...(action ? { action } : {}), ...(region ? { region } : {}), params };
   });
 }
 

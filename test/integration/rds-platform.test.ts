@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -21,6 +21,7 @@ import { query, runActivity } from '../support/local-platform';
 import { startLocalPlatformStack, type LocalPlatformStack } from '../support/local-platform-stack';
 import { createSeedRdsInstances, primaryIdentifier, replicaIdentifier } from '../support/moto-rds';
 import { quietTemporalLogs } from '../support/quiet-logs';
+import { startPlatformWorker } from '../support/platform-worker';
 import { localTwinResolver } from '../support/rds-twin';
 import { startSteadyWriter } from '../support/steady-writer';
 import { startInTempDir } from '../support/temp-server';
@@ -29,7 +30,6 @@ import { startInTempDir } from '../support/temp-server';
 // call is answered by moto (which runs no database, reports every instance available at once and never
 // detaches a promoted replica); what is inside an instance is a real local PostgreSQL that pgBackRest
 // built for the same operation, answering for the moto instance's endpoint. Test names say which is which.
-const repoRoot = path.resolve(__dirname, '..', '..');
 let moto: MotoServer & { stateDir: string };
 let local: LocalPlatformStack;
 let configFile: string;
@@ -203,8 +203,7 @@ test('moto + real PostgreSQL: the cross-region replica enrolled by ARN is promot
   assert.equal(promotions.length, 1);
   assert.equal(promotions[0]!.params.DBInstanceIdentifier, replicaIdentifier);
   assert.equal(promotions[0]!.params.BackupRetentionPeriod, '7');
-  const westCalls = moto.requests().filter((r) => r.action === 'PromoteReadReplica');
-  assert.equal(westCalls.length, 1);
+  assert.equal(promotions[0]!.region, 'us-west-2', 'asked in the replica\'s region');
   assert.equal(promoted.role, 'primary', 'the database takes writes (moto still names a source: it only flips a flag)');
   assert.equal(promoted.acceptingConnections, true);
   const tagged = (await new RDSClient(moto.clientConfig('us-west-2')).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: replicaIdentifier }))).DBInstances![0]!.TagList ?? [];
@@ -266,16 +265,8 @@ test('moto + real PostgreSQL: a worker killed while it waits for a restore, then
   const workers: ChildProcess[] = [];
   try {
     const startWorker = async (unreachable: boolean) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test', 'support', 'aws-platform-worker.ts')], {
-        cwd: repoRoot,
-        env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, DR_TASK_QUEUE: 'rds-crash', DR_CONFIG: configFile, DR_TEST_LOCAL_PLATFORM_DIR: local.options.stateDir, DR_TEST_UNREACHABLE: unreachable ? '1' : '0' },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const child = await startPlatformWorker({ temporalAddress: temporal.address, taskQueue: 'rds-crash', configFile, env: { DR_TEST_LOCAL_PLATFORM_DIR: local.options.stateDir, DR_TEST_UNREACHABLE: unreachable ? '1' : '0' } });
       workers.push(child);
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on('data', (chunk: Buffer) => { if (chunk.toString().includes('worker ready')) resolve(); });
-        child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready`)));
-      });
       return child;
     };
     const workflowId = 'rds-crash-restore';
