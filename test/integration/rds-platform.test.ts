@@ -19,7 +19,7 @@ import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
 import { createDatabaseConnections } from '../../worker/database-connections';
 import { query, runActivity } from '../support/local-platform';
 import { startLocalPlatformStack, type LocalPlatformStack } from '../support/local-platform-stack';
-import { createSeedRdsInstances, primaryIdentifier, replicaIdentifier } from '../support/moto-rds';
+import { createSeedRdsInstances, primaryIdentifier, replicaIdentifier, seedRdsPlatform } from '../support/moto-rds';
 import { quietTemporalLogs } from '../support/quiet-logs';
 import { startPlatformWorker } from '../support/platform-worker';
 import { localTwinResolver } from '../support/rds-twin';
@@ -192,6 +192,9 @@ test('moto: AWS answers map to the catalogue: an unknown instance is PlatformNot
 test('moto + real PostgreSQL: the cross-region replica enrolled by ARN is promoted in its own region; the retried step promotes nothing twice', async () => {
   // The DR replica's data: a real streaming replica of production, answering for mita-production-dr-replica.
   await local.platform.createReplica({ instanceId: 'dr-replica', sourceInstanceId: 'production' });
+  // The region-outage runbook's check before it promotes: the DR replica is available and a replica of production.
+  const standby = await runActivity(activities, 'waitUntilDatabaseAvailable', 'rds-region-outage', { instanceId: 'dr-replica', timeoutSeconds: 60 }).result;
+  assert.deepEqual([standby.role, standby.origin.kind, (standby.origin as { sourceInstanceId: string }).sourceInstanceId], ['replica', 'replica', 'production']);
   const before = await adapters.databasePlatform.describeInstance('dr-replica');
   assert.equal(before.role, 'replica');
   assert.deepEqual(before.origin, { kind: 'replica', sourceInstanceId: 'production', backupLabel: '' }, 'RDS names its source by ARN, which is the enrolled production');
@@ -300,4 +303,17 @@ test('moto + real PostgreSQL: a worker killed while it waits for a restore, then
     await env.teardown();
     await temporal.stop();
   }
+});
+
+test('moto: verifying the backups of production reports its retention, restorable window and snapshots; a window whose end lags is an error', async () => {
+  const verified = await adapters.databasePlatform.verifyBackups('production');
+  assert.equal(verified.ok, true, verified.report);
+  assert.match(verified.report, /^instance: mita-production-primary \(us-east-1\), automated backups kept 7 day\(s\)$/m);
+  assert.match(verified.report, /^restorable window: \S+ to \S+ \(earliest from the oldest automated snapshot\)$/m);
+  assert.match(verified.report, /^status: ok$/m);
+  // moto's LatestRestorableTime is always now: a clock 20 minutes ahead makes it 20 minutes old.
+  const later = seedRdsPlatform((region) => new RDSClient(moto.clientConfig(region)), { credentials: async () => ({ user: 'postgres', password: '', database: 'mita' }), clock: { now: () => Date.now() + 20 * 60_000, sleep: async () => undefined } });
+  const stale = await later.verifyBackups('production');
+  assert.equal(stale.ok, false);
+  assert.match(stale.report, /the latest restorable time is 20 minutes old .*log shipping has stopped/);
 });
