@@ -3,7 +3,6 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { withHeartbeat } from './activity-context';
 import {
-  PlatformFailure,
   PlatformRequestError,
   PlatformVerificationError,
   type BackupSet,
@@ -66,8 +65,7 @@ async function operation<T>(fn: (options: OperationOptions) => Promise<T>, reque
     if (error instanceof PlatformRequestError || error instanceof PlatformVerificationError) {
       throw ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
     }
-    if (error instanceof PlatformFailure) throw ApplicationFailure.create({ message: error.message, type: error.type, nonRetryable: !error.retryable });
-    throw error;
+    throw error; // a PlatformFailure is an ApplicationFailure already, with its type and retryability
   }
 }
 

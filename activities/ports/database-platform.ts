@@ -11,6 +11,7 @@
  * Results carry ids, endpoints and facts; never a password (see `connectionFor`).
  */
 
+import { ApplicationFailure } from '@temporalio/common';
 import type { FailureTypeName } from '../../contracts/failure-types';
 import type { ReplicaLag } from '../../contracts/replica-lag';
 
@@ -206,14 +207,19 @@ export class PlatformVerificationError extends Error {
 }
 
 /**
- * A failure the platform answered with, classified: `type` is a failure type of contracts/failure-types
- * (PlatformNotFound, PlatformAlreadyExists, PlatformQuotaExceeded, PlatformInvalidState,
- * PlatformAccessDenied, RecoveryTargetOutsideWindow), `retryable` whether trying again can help.
+ * A failure a platform (or any cloud service behind a port) answered with, classified: `type` is a
+ * failure type of contracts/failure-types (PlatformNotFound, PlatformAlreadyExists, PlatformQuotaExceeded,
+ * PlatformInvalidState, PlatformAccessDenied, RecoveryTargetOutsideWindow), `retryable` whether trying
+ * again can help. It is an ApplicationFailure, so whichever activity it escapes from fails with that type,
+ * retried or not as it says.
  */
-export class PlatformFailure extends Error {
-  override readonly name = 'PlatformFailure';
-  constructor(readonly type: FailureTypeName, message: string, readonly retryable: boolean, options?: { cause?: unknown }) {
-    super(message, options);
+export class PlatformFailure extends ApplicationFailure {
+  constructor(type: FailureTypeName, message: string, retryable: boolean, options?: { cause?: unknown }) {
+    super(message, type, !retryable, undefined, options?.cause instanceof Error ? options.cause : undefined);
+  }
+
+  get retryable(): boolean {
+    return this.nonRetryable !== true;
   }
 }
 
