@@ -7,15 +7,17 @@ import { createMappingFileDns } from '../activities/adapters/local/mapping-file-
 import { createLocalDatabasePlatform } from '../activities/adapters/local/postgres';
 import { createSecretsDirectory } from '../activities/adapters/local/secrets-directory';
 import { createSqlDirectoryMigrationTool } from '../activities/adapters/local/sql-directory-migrations';
+import { createWebhookNotifier, type DeliveryDependencies, type MessageContext } from '../activities/adapters/webhooks';
 import type { AppRuntime } from '../activities/ports/app-runtime';
 import type { DatabasePlatform } from '../activities/ports/database-platform';
 import type { Dns } from '../activities/ports/dns';
 import type { MigrationTool } from '../activities/ports/migration-tool';
 import { notConfigured, notConfiguredDatabasePlatform } from '../activities/ports/not-configured';
-import { fanOutNotifier, type Notifier } from '../activities/ports/notifier';
+import type { Notifier } from '../activities/ports/notifier';
 import type { ObjectStore } from '../activities/ports/object-store';
 import type { SecretStore } from '../activities/ports/secret-store';
-import type { NotifierConfig, WorkerConfig } from './config';
+import { channelNameOf, type NotifierConfig, type WorkerConfig } from './config';
+import { createChannelRouter } from './notification-channels';
 
 /** One adapter per port, as the worker config chose them. */
 export interface Adapters {
@@ -29,14 +31,18 @@ export interface Adapters {
   migrationTool(database: Pool): MigrationTool;
 }
 
-/** Where the runbooks write the application's database connection when they point it at a database. */
-export const defaultAppConnectionSecret = 'app-database-connection';
-
-/** What the config cannot say: code the worker's entry point (or a test) passes in. */
+/** What the adapters need from the worker beyond its config file. */
 export interface AdapterOptions {
-  /** Where the worker connects to reach an RDS instance (default: the endpoint RDS reports). */
+  /** The worker's Temporal namespace: notifications link to the run in the Web UI. */
+  namespace?: string;
+  /** The notifiers' HTTP client and retry policy (tests). */
+  delivery?: DeliveryDependencies;
+  /** Where the worker connects to reach an RDS instance (default: the endpoint RDS reports; a tunnel, or a test's local database). */
   rdsEndpointResolver?: RdsEndpointResolver;
 }
+
+/** Where the runbooks write the application's database connection when they point it at a database. */
+export const defaultAppConnectionSecret = 'app-database-connection';
 
 /**
  * THE place that reads the worker config and picks one adapter family per port: the embedded default
@@ -53,7 +59,7 @@ export function createAdapters(config: WorkerConfig, options: AdapterOptions = {
     objectStore: objectStoreFor(config, aws),
     appRuntime: appRuntimeFor(config, secrets),
     dns: dnsFor(config, aws),
-    notifier: notifierFor(config.notifiers),
+    notifier: createNotifier(config, secrets, options),
     migrationTool: (pool) => (config.migrations ? createSqlDirectoryMigrationTool(pool, config.migrations.directory) : notConfigured<MigrationTool>('the migration tool', 'migrations.directory')),
   };
 }
@@ -130,13 +136,24 @@ function appRuntimeFor(config: WorkerConfig, secrets: SecretStore): AppRuntime {
   return createLocalAppRuntime({ ...app, envFile, port, command, secrets, dnsFile: dns?.mappingFile });
 }
 
-/** One adapter per configured notifier; all of them receive every notification. */
-function notifierFor(configs: NotifierConfig[]): Notifier {
-  const notifiers = configs.map((config): Notifier => {
-    switch (config.type) {
-      case 'console':
-        return createConsoleNotifier();
-    }
-  });
-  return fanOutNotifier(notifiers);
+/**
+ * One channel per configured notifier, of the family its type names, behind the router that sends each
+ * notification to the channels it is for (escalations by audience) and names the one that failed.
+ */
+export function createNotifier(config: Pick<WorkerConfig, 'notifiers' | 'audiences' | 'messages'>, secrets: SecretStore, options: AdapterOptions = {}): Notifier {
+  const messages = { ...config.messages, ...(options.namespace ? { namespace: options.namespace } : {}) };
+  const channels = config.notifiers.map((n) => ({ name: channelNameOf(n), notifier: notifierFor(n, { secrets, messages, ...(options.delivery ? { delivery: options.delivery } : {}) }), escalationsOnly: n.escalationsOnly }));
+  return createChannelRouter(channels, config.audiences);
+}
+
+function notifierFor(n: NotifierConfig, common: { secrets: SecretStore; messages: MessageContext; delivery?: DeliveryDependencies }): Notifier {
+  switch (n.type) {
+    case 'console':
+      return createConsoleNotifier();
+    case 'slack':
+    case 'pagerduty':
+    case 'statuspage':
+    case 'webhook':
+      return createWebhookNotifier({ ...n, name: channelNameOf(n), ...common });
+  }
 }

@@ -19,7 +19,7 @@ export interface RunbookWorkerOptions {
  */
 export async function createRunbookWorker(options: RunbookWorkerOptions) {
   const { config } = options;
-  const adapters = createAdapters(config, options.adapterOptions);
+  const adapters = createAdapters(config, { namespace: options.namespace, ...options.adapterOptions });
   const databases = createDatabaseConnections(config, adapters.secrets, adapters.databasePlatform);
   const worker = await Worker.create({
     connection: options.connection,
