@@ -8,7 +8,7 @@ import { iamActionFor } from '../../activities/adapters/aws/aws-errors';
 // exactly the actions the AWS adapters call, no fewer (a runbook fails at 3 a.m. on AccessDenied) and no more.
 const root = path.resolve(__dirname, '..', '..');
 const adaptersDir = path.join(root, 'activities', 'adapters', 'aws');
-const services: Record<string, string> = { '@aws-sdk/client-rds': 'rds', '@aws-sdk/client-s3': 's3', '@aws-sdk/client-route-53': 'route53', '@aws-sdk/client-secrets-manager': 'secretsmanager' };
+const services: Record<string, string> = { '@aws-sdk/client-rds': 'rds', '@aws-sdk/client-s3': 's3', '@aws-sdk/client-route-53': 'route53', '@aws-sdk/client-secrets-manager': 'secretsmanager', '@aws-sdk/client-elasticache': 'elasticache' };
 
 /** Actions a call needs beside its own, because of a parameter the adapter passes. */
 const alsoNeeded: Record<string, string[]> = {
@@ -18,6 +18,9 @@ const alsoNeeded: Record<string, string[]> = {
   's3:GetObject': ['s3:GetObjectVersion'],
   // PutObject with ObjectLockMode and ObjectLockRetainUntilDate (evidence), SSE-KMS with the evidence key.
   's3:PutObject': ['s3:PutObjectRetention', 'kms:GenerateDataKey', 'kms:Decrypt'],
+  // CreateSnapshot and CreateReplicationGroup with Tags (the cache platform's built-by, backup and source).
+  'elasticache:CreateSnapshot': ['elasticache:AddTagsToResource'],
+  'elasticache:CreateReplicationGroup': ['elasticache:AddTagsToResource'],
   // CreateSecret with Tags.
   'secretsmanager:CreateSecret': ['secretsmanager:TagResource'],
   // An encrypted read replica with the region's KmsKeyId.
