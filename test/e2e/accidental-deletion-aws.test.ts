@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
-import { CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectLockConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { startRunbook } from '../../client/runbooks';
 import { startSteadyWriter } from '../../demo/steady-writer';
 import { startMotoServer, type MotoServer } from '../../stack/moto-server';
 import { approveUpdate } from '../../workflows/messages';
 import { recoverFromAccidentalDeletionInput } from '../../workflows/recover-from-accidental-deletion';
-import type { WorkerConfig } from '../../worker/config';
+import { onAwsFamily, prepareAwsAccount } from '../support/aws-family';
 import { createSeedRdsInstances, primaryIdentifier } from '../support/moto-rds';
 import { localTwinResolver } from '../support/rds-twin';
 import { gateIsOpen, runbookOutcome, startScenarioStack, waitForRunbookStatus, type ScenarioStack } from '../support/scenario-stack';
@@ -31,27 +28,9 @@ before(async () => {
   s = await startScenarioStack();
   moto = await startInTempDir('dr-moto-', (stateDir) => startMotoServer({ stateDir, recordRequests: true }));
   await createSeedRdsInstances(moto);
-  // The operator's secrets, now in Secrets Manager instead of files beside the config.
-  const secrets = new SecretsManagerClient(moto.clientConfig());
-  for (const name of ['production-db-password', 'audit-db-password']) {
-    await secrets.send(new CreateSecretCommand({ Name: `mita/production/${name}`, SecretString: readFileSync(path.join(s.config.secretsDir!, name), 'utf8').trim() }));
-  }
-  const s3 = new S3Client(moto.s3ClientConfig());
-  await s3.send(new CreateBucketCommand({ Bucket: 'mita-dr-evidence', ObjectLockEnabledForBucket: true }));
-  await s3.send(new PutObjectLockConfigurationCommand({ Bucket: 'mita-dr-evidence', ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } }));
-  const onAws = (config: WorkerConfig): WorkerConfig => ({
-    ...config,
-    secretsDir: undefined,
-    aws: { region: 'us-east-1', endpoint: moto.endpoint, maxAttempts: 3 },
-    platform: { rds: {
-      instances: { production: { identifier: primaryIdentifier, region: 'us-east-1' } },
-      multiAz: false, regions: {}, tags: { team: 'platform' }, finalSnapshot: 'skip', protectedInstances: [], promotedBackupRetentionDays: 7,
-      pollIntervalSeconds: 0.5, waitTimeoutSeconds: 300, connectTimeoutSeconds: 2,
-    } },
-    objectStore: { s3: { bucket: 'mita-dr-evidence', prefix: 'dr-runbooks/production/', objectLock: { days: 1, prefixes: ['reports/'] } } },
-    secretStore: { secretsManager: { namePrefix: 'mita/production/' } },
-  });
-  taskQueue = await s.startWorker(onAws, { rdsEndpointResolver: localTwinResolver(s.platform) });
+  // The operator's secrets, now in Secrets Manager instead of files beside the config, and the evidence bucket.
+  await prepareAwsAccount(moto, s.config.secretsDir!);
+  taskQueue = await s.startWorker(onAwsFamily(moto), { rdsEndpointResolver: localTwinResolver(s.platform) });
 });
 
 after(async () => {
