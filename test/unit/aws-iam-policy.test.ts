@@ -73,3 +73,10 @@ test('the policy deletes only what the runbooks built: DeleteDBInstance on insta
   }
   assert.ok(deletes.length > 0);
 });
+
+test("the README's IAM section shows the policy file as it is", () => {
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### IAM permissions the worker needs'));
+  const shown = /```json\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.equal(shown, readFileSync(path.join(root, 'config', 'aws-iam-policy.json'), 'utf8'));
+});
