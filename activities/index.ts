@@ -17,7 +17,7 @@ import type { SecretStore } from './ports/secret-store';
 import { createReplicaLagActivities } from './replica-lag';
 import { createReportActivities } from './reports';
 import { createRunbookPlanActivities, type RunbookPlanConfig } from './runbook-plan';
-import { createValidationActivities } from './validation';
+import { createValidationActivities, type ApplicationDeclaration } from './validation';
 
 /**
  * What the activities are built over: the ports (adapters the worker's wiring point chose, worker/adapters.ts)
@@ -40,6 +40,8 @@ export interface ActivityPorts {
   auditDatabase?: string;
   /** The worker config's environment, approvals and objectives. */
   runbookPlan?: RunbookPlanConfig;
+  /** The application's declaration to the validation gate (config `application`). */
+  application?: ApplicationDeclaration;
 }
 
 /** Every activity the worker registers, built over the ports the worker wired from config. */
@@ -62,7 +64,7 @@ export function createActivities(ports: ActivityPorts) {
     ...createNotificationActivities(ports.notifier ?? notConfigured<Notifier>('notifications', 'notifiers')),
     ...createRunbookPlanActivities(ports.runbookPlan),
     ...createPlatformActivities(ports.databasePlatform ?? notConfiguredDatabasePlatform()),
-    ...createValidationActivities(databases, objectStore),
+    ...createValidationActivities(databases, objectStore, { application: ports.application }),
     ...createReportActivities(objectStore),
     ...createMigrationActivities(ports.migrations ?? (() => notConfigured('the migration tool', 'migrations.directory'))),
   };
@@ -79,7 +81,7 @@ export type { DnsRecord, DnsSwitch } from './ports/dns';
 export type { AuditEntry, AuditChainVerdict, AuditProblem } from './audit';
 export type { Notifier } from './ports/notifier';
 export type { PlatformActivities } from './platform-activities';
-export type { ValidationGateResult, BaselineSummary, TableDiffSummary, RepairResult, Reconciliation } from './validation';
+export type { ValidationGateResult, BaselineSummary, BaselineLookup, TableDiffSummary, RepairResult, Reconciliation } from './validation';
 export type { ObjectStore } from './ports/object-store';
 export type { PublishRunbookReportInput, ReportExtras, RunbookReportJson, ValidationLine } from './reports';
 export type {

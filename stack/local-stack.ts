@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { installAuditSchema } from '../activities/audit';
 import { enrolPrimaryInstance, prepareStanzaPrimary, startPostgresCluster, stopClusterIfRunning, stopPlatformInstances, superuser, type LocalPlatformOptions, type PostgresCluster } from '../activities/adapters/local/postgres';
 import type { AppRuntime } from '../activities/ports/app-runtime';
+import { financialApplication } from '../demo/financial-application';
 import { createFinancialSchema } from '../demo/financial-dataset';
 import { writeFileAtomic } from '../lib/atomic-file';
 import { freePort } from '../lib/ports';
@@ -239,6 +240,8 @@ function writeWorkerConfig(stateDir: string, production: PostgresCluster, databa
     migrations: { directory: path.relative(stateDir, demoMigrationsDirectory) },
     app: { envFile: path.relative(stateDir, wiring.appEnvFile), port: wiring.appPort, command: demoServiceCommand(), workingDirectory: repoRoot, connectionSecret: defaultAppConnectionSecret },
     dns: { mappingFile: path.relative(stateDir, wiring.dnsMappingFile), defaultTtlSeconds: 1 },
+    // The demo financial application as it declares itself to the validation gate.
+    application: financialApplication,
     // Every gate of every scenario: one approval of three listed people; cutover gates keep the two-person rule.
     approvals: {
       gates: Object.fromEntries(['cutover', 'repair', 'dns-failover', 'rollback'].map((gate) => [gate, { approvers: wiring.approvers, quorum: 1 }])),

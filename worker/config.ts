@@ -3,6 +3,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { duration } from '../contracts/durations';
+import { applicationDeclarationSchema } from '../activities/validation/declaration';
 
 const databaseConfig = z.strictObject({
   host: z.string().default('127.0.0.1'),
@@ -110,6 +111,8 @@ export const workerConfigSchema = z.strictObject({
   approvals: approvalsConfig.prefault({}),
   objectives: objectivesConfig.prefault({}),
   notifiers: z.array(notifierConfig).default([{ type: 'console' }]),
+  /** What the application declares to the validation gate: append-only tables, money, ownership, currency, business keys. */
+  application: applicationDeclarationSchema.optional(),
   /** Which DatabasePlatform adapter the worker wires; none configured means platform activities refuse. */
   platform: z.strictObject({ local: localPlatformConfig.optional() }).optional(),
 });

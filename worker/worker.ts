@@ -31,6 +31,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
       appConnectionSecret: config.app?.connectionSecret ?? defaultAppConnectionSecret,
       auditDatabase: config.audit?.database,
       runbookPlan: config,
+      application: config.application,
     }),
     shutdownGraceTime: '5 minutes',
   });
