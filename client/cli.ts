@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerBackupCommands } from './commands/backups';
 import { registerDecisionCommands } from './commands/decisions';
 import { registerDrillCommands } from './commands/drills';
 import { registerListCommand } from './commands/list';
@@ -32,6 +33,7 @@ registerDecisionCommands(program);
 registerReportCommand(program);
 registerListCommand(program);
 registerDrillCommands(program);
+registerBackupCommands(program);
 
 // Subcommands exit through the same path as the program, so a usage error is exit 2 everywhere.
 for (const command of program.commands) {

@@ -86,6 +86,13 @@ const cli: Record<string, CliPart> = {
       { flag: '--database <name>', field: 'database', description: 'the production database (default production)' },
     ],
   },
+  backup: {
+    flags: [
+      { flag: '--database <name>', field: 'database', description: 'database name from the worker config (default production)' },
+      { flag: '--type <type>', field: 'type', description: 'full, diff or incr (default incr)' },
+      { flag: '--as <name>', field: 'startedBy', description: 'who starts the backup' },
+    ],
+  },
   drill: {
     flags: [
       { flag: '--scenario <name>', field: 'scenario', description: 'the scenario to drill' },

@@ -36,6 +36,8 @@ export interface GateView {
   decidedAt?: string;
   /** Audiences already notified by escalation, in order. */
   escalated: string[];
+  /** What the approvers must see before deciding (the validation gate's REVIEW lines); every approval records it was shown. */
+  review?: string[];
 }
 
 /** What an accepted `approve`/`reject` Update returns. */

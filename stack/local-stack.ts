@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { Client, Pool } from 'pg';
 import YAML from 'yaml';
 import { installAuditSchema } from '../activities/audit';
+import { backupScheduleId, scheduleBackups } from '../client/backups';
 import { enrolPrimaryInstance, prepareStanzaPrimary, startPostgresCluster, stopClusterIfRunning, stopPlatformInstances, superuser, type LocalPlatformOptions, type PostgresCluster } from '../activities/adapters/local/postgres';
 import type { AppRuntime } from '../activities/ports/app-runtime';
 import { financialApplication } from '../demo/financial-application';
@@ -34,6 +36,11 @@ export interface LocalStackOptions {
   withApp?: boolean;
   /** Approvers per gate written into the worker config; default: alice, bob and carol for every gate. */
   approvers?: string[];
+  /**
+   * Create the Temporal Schedule that runs backupWithBaseline on production (the demo's backups); a
+   * schedule an earlier run left in the kept Temporal state is replaced, so nothing it missed catches up.
+   */
+  backupSchedule?: { cron: string; taskQueue: string };
   log?: (line: string) => void;
 }
 
@@ -93,6 +100,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     const adapters = createAdapters(loadWorkerConfig(configFile));
     await markBaselineMigration(adapters, production, databaseName);
+    if (options.backupSchedule) {
+      await createBackupSchedule(temporal, options.backupSchedule);
+      log(`Temporal Schedule ${backupScheduleId('production')}: backupWithBaseline of production at "${options.backupSchedule.cron}"`);
+    }
 
     // The application reaches its database through a name (db.mita.internal), as it would in production:
     // the region-outage runbook switches that name; the server-failure runbook repoints the app itself.
@@ -132,6 +143,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   } catch (error) {
     for (const stop of stopOnFailure.reverse()) await stop().catch(() => undefined);
     throw error;
+  }
+}
+
+async function createBackupSchedule(temporal: TemporalServer, schedule: { cron: string; taskQueue: string }): Promise<void> {
+  const connection = await Connection.connect({ address: temporal.address });
+  try {
+    const client = new TemporalClient({ connection, namespace: temporal.namespace });
+    await client.schedule.getHandle(backupScheduleId('production')).delete().catch(() => undefined);
+    await scheduleBackups(client, { database: 'production', cron: schedule.cron, taskQueue: schedule.taskQueue, createdBy: 'local-stack', note: 'the local stack: backups of production, each with its baseline' });
+  } finally {
+    await connection.close();
   }
 }
 

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { configName, isoInstant, runbookFields } from '../contracts/inputs';
 import { judgeReplicaLag, replicaLagOf, type ReplicaLag } from '../contracts/replica-lag';
 import { runRunbook } from './runbook';
-import { cutOverApplication, longOperation, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
+import { baselineOfResult, cutOverApplication, longOperation, reviewOf, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
 import { FailureType } from '../contracts/failure-types';
-import { countPassed, describeFailedChecks } from '../contracts/validation';
+import { countPassed, describeFailedChecks, reconciliationReport } from '../contracts/validation';
 
 export const recoverFromServerFailureInput = z
   .strictObject({
@@ -194,10 +194,10 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
     });
     if (newest.newestCommitAt) rb.recordRecoveryPoint(newest.newestCommitAt, failedAt);
     const validationOptions = { incidentTime: failedAt, rpoSeconds: Math.max(1, Math.round(rpoObjectiveSeconds)) };
-    const validation = await validateRecoveredDatabase(rb, recovered, validationOptions);
+    const validation = await validateRecoveredDatabase(rb, recovered, { ...validationOptions, baselineOf: { database, at: failedAt } });
 
-    await rb.gate('cutover');
-    const summary = { failover: true as const, path, recoveredInstance: recovered, failedAt, standbyDecision, confirmedBy: window.failures, validation: validation.summary };
+    await rb.gate('cutover', { review: reviewOf(validation) });
+    const summary = { failover: true as const, path, recoveredInstance: recovered, failedAt, standbyDecision, confirmedBy: window.failures, validation: validation.summary, reconciliation: reconciliationReport(validation) };
     if (drill) {
       rb.cutoverVerified();
       return { ...summary, application: `drill: the application and ${replica ? `the standby ${replica}` : 'production'} untouched; ${recovered} is removed` };
@@ -207,7 +207,7 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
     const after = await rb.step({
       name: `post-recovery checks on ${recovered} (the application runs on it)`,
       activity: 'runValidationChecks',
-      args: [{ database: recovered, ...validationOptions }],
+      args: [{ database: recovered, ...validationOptions, ...baselineOfResult(validation) }],
       affectsProduction: false,
       options: validationOperation,
       describe: countPassed,

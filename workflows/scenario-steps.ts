@@ -37,6 +37,8 @@ export interface GateOptions {
   rpoSeconds?: number;
   /** Whose baselines apply (the production database the recovered copy is of) and the recovery target. */
   baselineOf?: { database: string; at: string };
+  /** The baseline (or its absence) an earlier gate of this run found: checked again without another look-up. */
+  sameBaselineAs?: Pick<ValidationGateResult, 'baseline' | 'noBaseline'>;
 }
 
 /** The gate's input exactly as every runbook passes it: the baseline found, or why there is none. */
@@ -79,7 +81,7 @@ export async function validateRecoveredDatabase<I extends RunbookInput>(rb: Scen
   const result = await rb.step({
     name: `validate ${database}`,
     activity: 'runValidationChecks',
-    args: [validationGateInput(database, options, lookup)],
+    args: [{ ...validationGateInput(database, options, lookup), ...(options.sameBaselineAs ? baselineOfResult(options.sameBaselineAs) : {}) }],
     affectsProduction: false,
     options: validationOperation,
     describe: (r) => `${countPassed(r)}${r.passed ? '' : `: ${describeFailedChecks(r)}`}`,
