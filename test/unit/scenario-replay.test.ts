@@ -48,3 +48,24 @@ test('the demo drill in the batched-audit shape: at most half the history events
   assert.deepEqual(auditActions(after), auditActions(before));
   assert.equal(auditActions(after).length, 30);
 });
+
+/** The activities a recorded run scheduled, in order, with their inputs. */
+function scheduledActivities(file: string): Array<{ name: string; input: Record<string, unknown> }> {
+  const history = JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: Array<{ eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string }; input: { payloads: Array<{ data: string }> } } }> };
+  return history.events.filter((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED').map((e) => ({
+    name: e.activityTaskScheduledEventAttributes!.activityType.name,
+    input: JSON.parse(Buffer.from(e.activityTaskScheduledEventAttributes!.input.payloads[0]!.data, 'base64').toString('utf8')) as Record<string, unknown>,
+  }));
+}
+
+test('the demo drill in the validation-baseline shape: the baseline taken with its backup is found and given to the gate; both older shapes still replay without it', () => {
+  const now = scheduledActivities('accidental-deletion-drill-repair-gate-validation-baseline.json');
+  const names = now.map((a) => a.name);
+  assert.equal(names.indexOf('findValidationBaseline') + 1, names.indexOf('runValidationChecks'), 'the look-up comes just before the gate');
+  assert.match(String(now.find((a) => a.name === 'runValidationChecks')!.input.baselineKey), /^baselines\/production\/\d{8}-\d{6}F\.json$/);
+  for (const older of ['accidental-deletion-drill-repair-gate.json', 'accidental-deletion-drill-repair-gate-batched-audit.json']) {
+    assert.ok(!scheduledActivities(older).some((a) => a.name === 'findValidationBaseline'), `${older} ran without it`);
+  }
+  // One more step (its start and end) in the trail; everything else as before.
+  assert.equal(auditActions('accidental-deletion-drill-repair-gate-validation-baseline.json').length, auditActions('accidental-deletion-drill-repair-gate-batched-audit.json').length + 2);
+});
