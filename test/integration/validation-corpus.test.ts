@@ -36,18 +36,8 @@ after(async () => {
   await pg?.stop();
 });
 
-let copies = 0;
 /** A fresh copy of the backed-up database with `sql` applied by the superuser, through the gate as the runbooks call it. */
-async function gateOn(sql: string | undefined): Promise<ValidationGateResult> {
-  const name = `case-${++copies}`;
-  await pg.createDatabase(name, undefined, { template: 'golden' });
-  try {
-    if (sql) await pg.sql(name, sql);
-    return await gate.gate(name, incidentTime);
-  } finally {
-    await pg.dropDatabase(name);
-  }
-}
+const gateOn = (sql?: string): Promise<ValidationGateResult> => gate.gateOnCopy('golden', sql, incidentTime);
 
 const recomputeBalances = `UPDATE accounts a SET balance = coalesce((SELECT sum(amount) FROM transactions t WHERE t.account_id = a.id), 0);`;
 /** The application's own write: a transaction and its account's balance, in one statement. */

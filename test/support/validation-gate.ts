@@ -14,6 +14,11 @@ import type { TestPostgres } from './postgres';
 export function testGate(pg: TestPostgres, application: ApplicationDeclarationInput, source = 'production') {
   const store = createMemoryObjectStore();
   const activities = createValidationActivities(pg.databases, store, { application: parseApplicationDeclaration(application) });
+  let copies = 0;
+  const gate = async (database: string, incidentTime: string, rpoSeconds?: number): Promise<ValidationGateResult> => {
+    const lookup = await activities.findValidationBaseline({ database: source, at: incidentTime });
+    return activities.runValidationChecks(validationGateInput(database, { incidentTime, ...(rpoSeconds ? { rpoSeconds } : {}) }, lookup));
+  };
   return {
     activities,
     store,
@@ -25,9 +30,17 @@ export function testGate(pg: TestPostgres, application: ApplicationDeclarationIn
       return summary;
     },
     /** findValidationBaseline, then runValidationChecks with validationGateInput: what validateRecoveredDatabase does. */
-    async gate(database: string, incidentTime: string, rpoSeconds?: number): Promise<ValidationGateResult> {
-      const lookup = await activities.findValidationBaseline({ database: source, at: incidentTime });
-      return activities.runValidationChecks(validationGateInput(database, { incidentTime, ...(rpoSeconds ? { rpoSeconds } : {}) }, lookup));
+    gate,
+    /** A fresh copy of `template` with `sql` applied by the superuser, through the gate, then dropped. */
+    async gateOnCopy(template: string, sql: string | undefined, incidentTime: string): Promise<ValidationGateResult> {
+      const name = `${template}-copy-${++copies}`;
+      await pg.createDatabase(name, undefined, { template });
+      try {
+        if (sql) await pg.sql(name, sql);
+        return await gate(name, incidentTime);
+      } finally {
+        await pg.dropDatabase(name);
+      }
     },
   };
 }
