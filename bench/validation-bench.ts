@@ -60,6 +60,7 @@ export async function benchValidationGate(ctx: BenchContext, repetitions: number
       ctx.log(`validation: round ${i}/${repetitions}: gate ${formatSeconds(gate.ms)} (${gate.value.checks.length} checks, ${gate.value.passed ? 'passed' : 'FAILED'}), sequential scans of ${read.length} tables ${formatSeconds(scans.ms)}`);
     }
     const ratio = median(gateMs) / median(rawMs);
+    const slowest = [...first!.checks].sort((a, b) => b.durationMs - a.durationMs).slice(0, 4).map((c) => `${c.id} ${formatSeconds(c.durationMs)}`).join(', ');
     return {
       name: 'validation gate / sequential scan of the tables it reads',
       figure: formatSeconds(median(gateMs)),
@@ -67,7 +68,7 @@ export async function benchValidationGate(ctx: BenchContext, repetitions: number
       ratio,
       goal: '—',
       met: undefined,
-      note: `median of ${repetitions}${repetitions > 1 ? ' after a warm-up' : ', no warm-up'}; ${first!.checks.length} checks over ${read.length} tables (${first!.passed ? 'all passed' : `FAILED: ${describeFailedChecks(first!)}`}); the ratio is what the gate costs per pass over its data`,
+      note: `median of ${repetitions}${repetitions > 1 ? ' after a warm-up' : ', no warm-up'}; ${first!.checks.length} checks over ${read.length} tables (${first!.passed ? 'all passed' : `FAILED: ${describeFailedChecks(first!)}`}); slowest: ${slowest} (checks run 3 at a time beside the measurement; the history and reconciliation wait for the measurement)`,
     };
   } finally {
     await raw.end();
