@@ -68,10 +68,18 @@ export function baselineKey(database: string, backupLabel: string): string {
   return `baselines/${database}/${backupLabel}.json`;
 }
 
-export function verdictKey(database: string, backupLabel: string): string {
+/**
+ * Where a backup's verdict lives: under the backup's end time, so the keys list in the order the backups
+ * ended (whatever the platform's labels look like) and a look-up reads one or two verdicts, not all.
+ */
+export function verdictKey(database: string, backupLabel: string, stoppedAt: string): string {
   assertNames(database, backupLabel);
-  return `baselines/${database}/${backupLabel}.verdict.json`;
+  return `${verdictPrefix(database)}${new Date(stoppedAt).toISOString()}_${backupLabel}.json`;
 }
+
+const verdictPrefix = (database: string) => `baselines/${database}/verdicts/`;
+/** The backup's end from a verdict key (the ISO instant before the first "_"). */
+const stoppedAtOf = (key: string) => key.slice(key.lastIndexOf('/') + 1).split('_')[0]!;
 
 export async function saveBaseline(store: ObjectStore, key: string, baseline: Baseline): Promise<void> {
   await store.put(key, JSON.stringify(baseline) + '\n', 'application/json');
@@ -86,7 +94,7 @@ export async function loadBaseline(store: ObjectStore, key: string): Promise<Bas
 }
 
 export async function saveVerdict(store: ObjectStore, verdict: BaselineVerdict): Promise<string> {
-  const key = verdictKey(verdict.database, verdict.backupLabel);
+  const key = verdictKey(verdict.database, verdict.backupLabel, verdict.backup.stoppedAt);
   await store.put(key, JSON.stringify(verdict, null, 2) + '\n', 'application/json');
   return key;
 }
@@ -96,30 +104,24 @@ export type BaselineLookup =
   | { found: false; reason: string };
 
 /**
- * The last known good baseline of `database` whose backup ended at or before `at`: the newest by the
- * backup's end among those whose verdict is good. Without one, why, in words.
+ * The last known good baseline of `database` whose backup ended at or before `at`: the verdicts are read
+ * newest first from there, and the first good one is it. Without one, why, in words.
  */
 export async function findLastGoodBaseline(store: ObjectStore, database: string, at: string): Promise<BaselineLookup> {
   const atMs = Date.parse(at);
-  const keys = (await store.list(`baselines/${database}/`)).filter((k) => k.endsWith('.verdict.json'));
-  let best: BaselineVerdict | undefined;
-  let goodLater = 0;
-  let bad = 0;
-  for (const key of keys) {
+  const keys = (await store.list(verdictPrefix(database))).filter((k) => k.endsWith('.json'));
+  const candidates = keys.filter((k) => Date.parse(stoppedAtOf(k)) <= atMs).reverse();
+  const notGood: string[] = [];
+  for (const key of candidates) {
     const body = await store.get(key);
     if (!body) continue;
     const verdict = JSON.parse(body.toString('utf8')) as BaselineVerdict;
-    if (!verdict.good || !verdict.baselineKey || !verdict.consistentAt || !verdict.historyUpTo) {
-      bad++;
-      continue;
+    if (verdict.good && verdict.baselineKey && verdict.consistentAt && verdict.historyUpTo) {
+      return { found: true, baselineKey: verdict.baselineKey, backupLabel: verdict.backupLabel, consistentAt: verdict.consistentAt, historyUpTo: verdict.historyUpTo, stoppedAt: verdict.backup.stoppedAt };
     }
-    if (Date.parse(verdict.backup.stoppedAt) > atMs) {
-      goodLater++;
-      continue;
-    }
-    if (!best || Date.parse(verdict.backup.stoppedAt) > Date.parse(best.backup.stoppedAt)) best = verdict;
+    notGood.push(verdict.backupLabel);
   }
-  if (best) return { found: true, baselineKey: best.baselineKey!, backupLabel: best.backupLabel, consistentAt: best.consistentAt!, historyUpTo: best.historyUpTo!, stoppedAt: best.backup.stoppedAt };
-  const counted = [`${keys.length} backup verdict${keys.length === 1 ? '' : 's'} stored`, ...(bad ? [`${bad} not good`] : []), ...(goodLater ? [`${goodLater} only after ${at}`] : [])];
+  const later = keys.length - candidates.length;
+  const counted = [`${keys.length} backup verdict${keys.length === 1 ? '' : 's'} stored`, ...(notGood.length ? [`${notGood.length} not good`] : []), ...(later ? [`${later} only after ${at}`] : [])];
   return { found: false, reason: `no known good baseline of ${database} from a backup that ended at or before ${at} (${counted.join(', ')}; backupWithBaseline takes one with every backup)` };
 }
