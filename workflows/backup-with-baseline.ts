@@ -77,8 +77,18 @@ export async function backupWithBaseline(rawInput: BackupWithBaselineInput): Pro
       throw error;
     }
     details(`measuring the restored backup ${copy}`);
-    const baseline = await captureBaseline({ database: copy, source: database, backup: facts });
-    const checks = await runValidationChecks({ database: copy, incidentTime: backup.stoppedAt, recency: false });
+    const restored = copy;
+    const { baseline, checks } = await (async () => {
+      try {
+        return {
+          baseline: await captureBaseline({ database: restored, source: database, backup: facts }),
+          checks: await runValidationChecks({ database: restored, incidentTime: backup.stoppedAt, recency: false }),
+        };
+      } catch (error) {
+        await CancellationScope.nonCancellable(() => recordBaselineVerdict({ database, backup: facts, verification: verificationFacts, reason: `its restored copy could not be measured: ${errorText(error)}` }));
+        throw error;
+      }
+    })();
     const failedChecks = checks.checks.filter((c) => c.verdict === 'fail' || c.verdict === 'error').map(checkLine);
     const verdict = await recordBaselineVerdict({ database, backup: facts, baselineKey: baseline.baselineKey, verification: verificationFacts, checks: { passed: checks.passed, failed: failedChecks } });
     details(verdict.good ? `done: baseline ${baseline.baselineKey}` : `backup set ${backup.label} is NOT a known good state: ${verdict.reason}`);

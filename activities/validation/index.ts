@@ -248,7 +248,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
         ...(input.verification.ok ? [] : ['the backup did not verify']),
         ...(baseline ? [] : ['no baseline was taken']),
         ...(input.checks && !input.checks.passed ? [`its restored copy failed ${input.checks.failed.length} check(s): ${input.checks.failed.join('; ')}`] : []),
-        ...(input.reason ? [input.reason] : []),
+        ...(input.reason ? [input.reason.slice(0, 2000)] : []),
       ];
       const identity = activityIdentity();
       const verdict: BaselineVerdict = {

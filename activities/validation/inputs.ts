@@ -46,7 +46,8 @@ export const recordBaselineVerdictInput = z.strictObject({
   baselineKey: objectKey.optional(),
   verification: z.strictObject({ ok: z.boolean(), report: z.string() }),
   checks: z.strictObject({ passed: z.boolean(), failed: z.array(z.string()) }).optional(),
-  reason: z.string().max(2000).optional(),
+  /** Why it is not good (cut to 2000 characters: an error's whole text is welcome). */
+  reason: z.string().optional(),
 });
 export type RecordBaselineVerdictInput = z.input<typeof recordBaselineVerdictInput>;
 
