@@ -6,15 +6,17 @@ import { createMappingFileDns } from '../activities/adapters/local/mapping-file-
 import { createLocalDatabasePlatform } from '../activities/adapters/local/postgres';
 import { createSecretsDirectory } from '../activities/adapters/local/secrets-directory';
 import { createSqlDirectoryMigrationTool } from '../activities/adapters/local/sql-directory-migrations';
+import { createWebhookNotifier, type DeliveryDependencies, type MessageContext } from '../activities/adapters/webhooks';
 import type { AppRuntime } from '../activities/ports/app-runtime';
 import type { DatabasePlatform } from '../activities/ports/database-platform';
 import type { Dns } from '../activities/ports/dns';
 import type { MigrationTool } from '../activities/ports/migration-tool';
 import { notConfigured, notConfiguredDatabasePlatform } from '../activities/ports/not-configured';
-import { fanOutNotifier, type Notifier } from '../activities/ports/notifier';
+import type { Notifier } from '../activities/ports/notifier';
 import type { ObjectStore } from '../activities/ports/object-store';
 import type { SecretStore } from '../activities/ports/secret-store';
-import type { NotifierConfig, WorkerConfig } from './config';
+import { channelNameOf, type NotifierConfig, type WorkerConfig } from './config';
+import { createChannelRouter } from './notification-channels';
 
 /** One adapter per port, as the worker config chose them. */
 export interface Adapters {
@@ -28,6 +30,14 @@ export interface Adapters {
   migrationTool(database: Pool): MigrationTool;
 }
 
+/** What the adapters need from the worker beyond its config file. */
+export interface AdapterOptions {
+  /** The worker's Temporal namespace: notifications link to the run in the Web UI. */
+  namespace?: string;
+  /** The notifiers' HTTP client and retry policy (tests). */
+  delivery?: DeliveryDependencies;
+}
+
 /** Where the runbooks write the application's database connection when they point it at a database. */
 export const defaultAppConnectionSecret = 'app-database-connection';
 
@@ -37,7 +47,7 @@ export const defaultAppConnectionSecret = 'app-database-connection';
  * here. A port the config does not set up gets a stand-in that refuses with the config key to add, so
  * the worker still registers every activity the workflows call.
  */
-export function createAdapters(config: WorkerConfig): Adapters {
+export function createAdapters(config: WorkerConfig, options: AdapterOptions = {}): Adapters {
   const secrets = createSecretsDirectory(config.secretsDir);
   return {
     secrets,
@@ -45,7 +55,7 @@ export function createAdapters(config: WorkerConfig): Adapters {
     objectStore: config.objectStore ? createDirectoryObjectStore(config.objectStore.directory) : notConfigured<ObjectStore>('the object store (reports, baselines, diffs)', 'objectStore'),
     appRuntime: appRuntimeFor(config, secrets),
     dns: config.dns ? createMappingFileDns({ mappingFile: config.dns.mappingFile, defaultTtlSeconds: config.dns.defaultTtlSeconds }) : notConfigured<Dns>('DNS', 'dns'),
-    notifier: notifierFor(config.notifiers),
+    notifier: createNotifier(config, secrets, options),
     migrationTool: (pool) => (config.migrations ? createSqlDirectoryMigrationTool(pool, config.migrations.directory) : notConfigured<MigrationTool>('the migration tool', 'migrations.directory')),
   };
 }
@@ -63,13 +73,24 @@ function appRuntimeFor(config: WorkerConfig, secrets: SecretStore): AppRuntime {
   return createLocalAppRuntime({ ...app, command: app.command, secrets, dnsFile: dns?.mappingFile });
 }
 
-/** One adapter per configured notifier; all of them receive every notification. */
-function notifierFor(configs: NotifierConfig[]): Notifier {
-  const notifiers = configs.map((config): Notifier => {
-    switch (config.type) {
-      case 'console':
-        return createConsoleNotifier();
-    }
-  });
-  return fanOutNotifier(notifiers);
+/**
+ * One channel per configured notifier, of the family its type names, behind the router that sends each
+ * notification to the channels it is for (escalations by audience) and names the one that failed.
+ */
+export function createNotifier(config: Pick<WorkerConfig, 'notifiers' | 'audiences' | 'messages'>, secrets: SecretStore, options: AdapterOptions = {}): Notifier {
+  const messages = { ...config.messages, ...(options.namespace ? { namespace: options.namespace } : {}) };
+  const channels = config.notifiers.map((n) => ({ name: channelNameOf(n), notifier: notifierFor(n, { secrets, messages, ...(options.delivery ? { delivery: options.delivery } : {}) }), escalationsOnly: n.escalationsOnly }));
+  return createChannelRouter(channels, config.audiences);
+}
+
+function notifierFor(n: NotifierConfig, common: { secrets: SecretStore; messages: MessageContext; delivery?: DeliveryDependencies }): Notifier {
+  switch (n.type) {
+    case 'console':
+      return createConsoleNotifier();
+    case 'slack':
+    case 'pagerduty':
+    case 'statuspage':
+    case 'webhook':
+      return createWebhookNotifier({ ...n, name: channelNameOf(n), ...common });
+  }
 }

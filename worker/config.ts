@@ -3,6 +3,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { duration } from '../contracts/durations';
+import { scenarioNames } from '../workflows/scenarios';
 import { applicationDeclarationSchema } from '../activities/validation/declaration';
 
 const databaseConfig = z.strictObject({
@@ -56,7 +57,99 @@ const objectivesConfig = z.strictObject({
   scenarios: z.record(z.string(), objective.partial()).default({}),
 });
 
-const notifierConfig = z.discriminatedUnion('type', [z.strictObject({ type: z.literal('console') })]);
+// Notification channels. Every credential is a secret's name (a Slack webhook URL is a credential too).
+const channelName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, _ and - only').describe('the channel\'s name in `audiences` and in errors; default its type');
+const secretName = z.string().trim().min(1, 'the name of a secret (resolved by the worker: DR_SECRET_<NAME> or a file in secretsDir)');
+const channelCommon = {
+  name: channelName.optional(),
+  /** Hears only the escalations the audiences map routes to it. */
+  escalationsOnly: z.boolean().optional(),
+};
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const pagerDutySeverity = z.enum(['critical', 'error', 'warning', 'info']);
+const scenarioName = z.enum(scenarioNames, { error: `must be a scenario: ${scenarioNames.join(', ')}` });
+const notifierConfig = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('console'), ...channelCommon }),
+  z.strictObject({
+    type: z.literal('slack'),
+    ...channelCommon,
+    webhookUrlSecret: secretName,
+    /** e.g. "#incidents"; shown in errors, and the target of legacy webhooks. */
+    channel: z.string().regex(/^[#@]?[a-z0-9._-]+$/i, 'a channel such as "#incidents"').optional(),
+  }),
+  z.strictObject({
+    type: z.literal('pagerduty'),
+    ...channelCommon,
+    routingKeySecret: secretName,
+    eventsUrl: httpUrl.optional(),
+    source: z.string().min(1).optional(),
+    component: z.string().min(1).optional(),
+    /** Page for drills too (severity info); default off. */
+    drills: z.boolean().default(false),
+    severity: z.partialRecord(scenarioName, pagerDutySeverity).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('statuspage'),
+    ...channelCommon,
+    pageId: z.string().regex(/^[a-z0-9]+$/i, 'a Statuspage page id (letters and digits)'),
+    apiKeySecret: secretName,
+    apiUrl: httpUrl.optional(),
+    /** Only these scenarios' incidents are posted; drills never are. */
+    customerFacingScenarios: z.array(scenarioName).min(1, 'name the scenarios customers see (e.g. server-failure, region-outage)'),
+    components: z.array(z.string().regex(/^[a-z0-9]+$/i, 'a Statuspage component id')).optional(),
+    deliverNotifications: z.boolean().default(true),
+  }),
+  z.strictObject({ type: z.literal('webhook'), ...channelCommon, url: httpUrl, signingSecret: secretName }),
+], { error: (issue) => (issue.code === 'invalid_union' ? 'must be one of console, slack, pagerduty, statuspage, webhook' : undefined) });
+
+/** The name a configured channel goes by. */
+export const channelNameOf = (notifier: { type: string; name?: string }) => notifier.name ?? notifier.type;
+
+type ChannelsToCheck = {
+  notifiers: Array<{ type: string; name?: string; escalationsOnly?: boolean }>;
+  audiences?: Record<string, string[]>;
+  approvals: { escalation: Array<{ notify: string }>; gates: Record<string, { escalation?: Array<{ notify: string }> }>; scenarios: Record<string, { gates: Record<string, { escalation?: Array<{ notify: string }> }> }> };
+};
+
+/** Channel names are unique, the audiences map names real channels, and every escalation audience has one. */
+function checkNotificationChannels(config: ChannelsToCheck, ctx: z.RefinementCtx): void {
+  const seen = new Map<string, number>();
+  config.notifiers.forEach((n, i) => {
+    const name = channelNameOf(n);
+    const first = seen.get(name);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['notifiers', i, 'name'], message: `two notifiers are called "${name}" (notifiers.${first} too): give each its own name` });
+    else seen.set(name, i);
+  });
+  if (!config.audiences) return;
+  const mapped = new Set<string>();
+  for (const [audience, channels] of Object.entries(config.audiences)) {
+    channels.forEach((channel, i) => {
+      mapped.add(channel);
+      if (!seen.has(channel)) ctx.addIssue({ code: 'custom', path: ['audiences', audience, i], message: `no notifier is called "${channel}" (known: ${[...seen.keys()].join(', ')})` });
+    });
+  }
+  const tiers: Array<[string, Array<{ notify: string }> | undefined]> = [
+    ['approvals.escalation', config.approvals.escalation],
+    ...Object.entries(config.approvals.gates).map(([gate, g]): [string, Array<{ notify: string }> | undefined] => [`approvals.gates.${gate}.escalation`, g.escalation]),
+    ...Object.entries(config.approvals.scenarios).flatMap(([scenario, sc]) => Object.entries(sc.gates).map(([gate, g]): [string, Array<{ notify: string }> | undefined] => [`approvals.scenarios.${scenario}.gates.${gate}.escalation`, g.escalation])),
+  ];
+  for (const [where, list] of tiers) {
+    for (const tier of list ?? []) {
+      if (!(tier.notify in config.audiences)) ctx.addIssue({ code: 'custom', path: ['audiences'], message: `${where} notifies "${tier.notify}", which has no channels here: add audiences.${tier.notify}: [<channel>, …]` });
+    }
+  }
+  config.notifiers.forEach((n, i) => {
+    if (n.escalationsOnly && !mapped.has(channelNameOf(n))) ctx.addIssue({ code: 'custom', path: ['notifiers', i, 'escalationsOnly'], message: `"${channelNameOf(n)}" hears only escalations but no audience lists it, so it would hear nothing` });
+  });
+}
+
+/** What every incident message says about the application. */
+const messagesConfig = z.strictObject({
+  /** "MITA" → "[CRITICAL] MITA Database Incident - Response In Progress". */
+  application: z.string().trim().min(1).optional(),
+  /** The Temporal Web UI's base URL, for a link to the run in every message. */
+  webUiUrl: httpUrl.optional(),
+});
 
 /** The embedded default platform: PostgreSQL clusters under a state directory, backups by pgBackRest. */
 const localPlatformConfig = z.strictObject({
@@ -111,11 +204,14 @@ export const workerConfigSchema = z.strictObject({
   approvals: approvalsConfig.prefault({}),
   objectives: objectivesConfig.prefault({}),
   notifiers: z.array(notifierConfig).default([{ type: 'console' }]),
+  /** Escalation audiences (approvals.escalation's `notify`) → the channels that hear them. */
+  audiences: z.record(z.string().min(1), z.array(channelName).min(1, 'list at least one channel')).optional(),
+  messages: messagesConfig.prefault({}),
   /** What the application declares to the validation gate: append-only tables, money, ownership, currency, business keys. */
   application: applicationDeclarationSchema.optional(),
   /** Which DatabasePlatform adapter the worker wires; none configured means platform activities refuse. */
   platform: z.strictObject({ local: localPlatformConfig.optional() }).optional(),
-});
+}).superRefine(checkNotificationChannels);
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 export type ApprovalsConfig = z.infer<typeof approvalsConfig>;
 export type GateConfig = z.infer<typeof gateConfig>;

@@ -17,7 +17,7 @@ export interface RunbookWorkerOptions {
  */
 export async function createRunbookWorker(options: RunbookWorkerOptions) {
   const { config } = options;
-  const adapters = createAdapters(config);
+  const adapters = createAdapters(config, { namespace: options.namespace });
   const databases = createDatabaseConnections(config, adapters.secrets, adapters.databasePlatform);
   const worker = await Worker.create({
     connection: options.connection,

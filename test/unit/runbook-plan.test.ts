@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createNotificationActivities } from '../../activities/notifications';
 import { createConsoleNotifier } from '../../activities/adapters/local/console-notifier';
-import { fanOutNotifier, type Notifier } from '../../activities/ports/notifier';
+import type { Notifier } from '../../activities/ports/notifier';
 import { createRunbookPlanActivities } from '../../activities/runbook-plan';
 import { workerConfigSchema } from '../../worker/config';
+import { createChannelRouter } from '../../worker/notification-channels';
 
 const existingConfig = { environment: 'local', databases: { production: { port: 5432, database: 'mita', user: 'postgres', passwordSecret: 'production-db-password' } } };
 
@@ -83,9 +84,9 @@ test('console notifier: one readable line per notification, drills marked; notif
 
 test('fan-out: one failing adapter does not silence the others, and the failure is raised', async () => {
   const lines: string[] = [];
-  const broken: Notifier = { incidentOpened: async () => { throw new Error('webhook 503'); }, approvalNeeded: async () => {}, escalation: async () => {}, resolved: async () => {} };
-  const notifier = fanOutNotifier([broken, createConsoleNotifier((l) => lines.push(l))]);
+  const broken: Notifier = { incidentOpened: async () => { throw new Error('webhook 503'); }, approvalNeeded: async () => {}, gateDecided: async () => {}, escalation: async () => {}, statusUpdate: async () => {}, resolved: async () => {} };
+  const notifier = createChannelRouter([{ name: 'broken', notifier: broken }, { name: 'console', notifier: createConsoleNotifier((l) => lines.push(l)) }]);
   const runbook = { workflowId: 'wf-1', scenario: 's', environment: 'local', incidentId: 'INC-1', mode: 'real' as const };
-  await assert.rejects(notifier.incidentOpened({ kind: 'incident-opened', runbook, startedBy: 'x' }), /1 of 2 notifier\(s\) failed: webhook 503/);
+  await assert.rejects(notifier.incidentOpened({ kind: 'incident-opened', runbook, startedBy: 'x' }), /1 of 2 channel\(s\) failed \(broken\); delivered to console\. webhook 503/);
   assert.equal(lines.length, 1);
 });
