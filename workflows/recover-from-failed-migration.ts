@@ -83,7 +83,7 @@ export async function recoverFromFailedMigration(input: RecoverFromFailedMigrati
         });
         // Rows stay where they are, so "recent data" is measured at the migration, not now: an application
         // down since the migration wrote nothing, and that is no reason to restore.
-        reconciliation = reconciliationReport(await validateRecoveredDatabase(rb, target, { incidentTime: migrationStartedAt, baselineOf: { database, at: migrationStartedAt } }));
+        reconciliation = reconciliationReport(await validateRecoveredDatabase(rb, target, { incidentTime: migrationStartedAt, keptWritesAfterIncident: true, baselineOf: { database, at: migrationStartedAt } }));
       } catch (error) {
         if (isCancellation(error)) throw error;
         const type = failureTypeOf(error);

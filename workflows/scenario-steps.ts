@@ -39,14 +39,17 @@ export interface GateOptions {
   baselineOf?: { database: string; at: string };
   /** The baseline (or its absence) an earlier gate of this run found: checked again without another look-up. */
   sameBaselineAs?: Pick<ValidationGateResult, 'baseline' | 'noBaseline'>;
+  /** Data rolled back in place keeps what was written after the incident: rows may be dated up to now. */
+  keptWritesAfterIncident?: boolean;
 }
 
 /** The gate's input exactly as every runbook passes it: the baseline found, or why there is none. */
-export function validationGateInput(database: string, options: Pick<GateOptions, 'incidentTime' | 'rpoSeconds'>, lookup?: BaselineLookup) {
+export function validationGateInput(database: string, options: Pick<GateOptions, 'incidentTime' | 'rpoSeconds' | 'keptWritesAfterIncident'>, lookup?: BaselineLookup) {
   return {
     database,
     ...(options.incidentTime !== undefined ? { incidentTime: options.incidentTime } : {}),
     ...(options.rpoSeconds !== undefined ? { rpoSeconds: options.rpoSeconds } : {}),
+    ...(options.keptWritesAfterIncident ? { notDatedAfter: 'now' as const } : {}),
     ...(lookup ? (lookup.found ? { baselineKey: lookup.baselineKey } : { noBaseline: lookup.reason }) : {}),
   };
 }

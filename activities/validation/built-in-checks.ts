@@ -20,6 +20,8 @@ export interface BuiltInCheckOptions {
   clockSkewSeconds: number;
   /** Judge the newest rows against the RPO (not for a backup's own copy: an idle application is no fault there). */
   recency: boolean;
+  /** The future bound: the incident (a restore holds nothing later) or now (data rolled back in place). */
+  notDatedAfter: 'incident' | 'now';
   timeoutMs: number;
 }
 
@@ -158,16 +160,18 @@ export function builtInChecks(options: BuiltInCheckOptions): { checks: CheckDefi
   }
 
   const at = options.incidentTime ? `the incident time ${options.incidentTime}` : 'now (no incident time given)';
+  const bound = options.notDatedAfter === 'now' ? undefined : options.incidentTime;
+  const notAfter = bound ? `the incident time ${bound}` : 'now';
   for (const [name, t] of Object.entries(app.tables)) {
     if (!t.createdAt || !table(name) || resolved.missingColumns.has(`${name}.${t.createdAt}`) || resolved.missingColumns.has(`${name}.${t.key}`)) continue;
     const c = quoteIdentifier(t.createdAt);
     checks.push({
       id: `future-dated:${name}.${t.createdAt}`,
-      name: `Time bounds: no ${name} row dated after ${at} plus the clock skew (${options.clockSkewSeconds} s)`,
+      name: `Time bounds: no ${name} row dated after ${notAfter} plus the clock skew (${options.clockSkewSeconds} s)`,
       sql: `SELECT ${quoteIdentifier(t.key)}::text AS ${quoteIdentifier(t.key)}, ${c} AS ${c}
             FROM ${table(name)} WHERE ${c} > coalesce($1::timestamptz, now()) + $2::float8 * interval '1 second'
             ORDER BY ${c} DESC LIMIT ${offendingRowLimit}`,
-      params: [options.incidentTime ?? null, options.clockSkewSeconds],
+      params: [bound ?? null, options.clockSkewSeconds],
       expectation: { kind: 'zeroRows' },
       rowLimit: offendingRowLimit,
       timeoutMs,
@@ -177,10 +181,11 @@ export function builtInChecks(options: BuiltInCheckOptions): { checks: CheckDefi
       id: `recent-data:${name}.${t.createdAt}`,
       name: `Recent data integrity: newest ${name}.${t.createdAt} at most ${options.rpoSeconds} s (RPO) before ${at}`,
       // Seconds from the newest row (not dated in the future: those are the check above) to the incident; NULL (a failure) for none.
+      // (With writes kept after the incident, rows up to now count, and one newer than the incident is no fault.)
       sql: `SELECT round(extract(epoch FROM (coalesce($1::timestamptz, now()) - max(${c}))), 3) AS seconds_before_incident
-            FROM ${table(name)} WHERE ${c} <= coalesce($1::timestamptz, now()) + $2::float8 * interval '1 second'`,
-      params: [options.incidentTime ?? null, options.clockSkewSeconds],
-      expectation: { kind: 'withinRange', min: String(-options.clockSkewSeconds), max: String(options.rpoSeconds) },
+            FROM ${table(name)} WHERE ${c} <= coalesce($3::timestamptz, now()) + $2::float8 * interval '1 second'`,
+      params: [options.incidentTime ?? null, options.clockSkewSeconds, bound ?? null],
+      expectation: { kind: 'withinRange', ...(bound ? { min: String(-options.clockSkewSeconds) } : {}), max: String(options.rpoSeconds) },
       timeoutMs,
     });
   }

@@ -157,6 +157,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
         rpoSeconds: input.rpoSeconds ?? config.rpoSeconds,
         clockSkewSeconds: clockSkewSeconds(app),
         recency: input.recency ?? true,
+        notDatedAfter: input.notDatedAfter ?? 'incident',
         timeoutMs,
       });
       const noBaseline = baseline ? undefined : (input.noBaseline ?? 'no baseline was given to the gate (baselineKey)');

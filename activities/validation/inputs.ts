@@ -17,6 +17,11 @@ export const runValidationChecksInput = z.strictObject({
   checkTimeoutSeconds: z.number().positive().max(3600).optional(),
   /** Judge the newest rows against the RPO (default true; a backup's own copy is not judged by it). */
   recency: z.boolean().optional(),
+  /**
+   * No row may be dated after this, beyond the clock skew: the incident (default: a restore holds nothing
+   * later), or now (data rolled back in place keeps what was written after the incident).
+   */
+  notDatedAfter: z.enum(['incident', 'now'], { error: 'must be "incident" or "now"' }).optional(),
 });
 export type RunValidationChecksInput = z.input<typeof runValidationChecksInput>;
 

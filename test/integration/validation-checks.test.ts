@@ -178,3 +178,15 @@ test('bad input is refused naming the field, before touching a database', async 
   assert.match((await activities.captureBaseline({ database: 'clean', backup: { label: '../etc', startedAt: backupAt, stoppedAt: backupAt } }).then(() => assert.fail('accepted'), (e: Error) => e)).message, /^backup\.label: must be the backup's label/);
   assert.match((await activities.findValidationBaseline({ database: 'production', at: 'soon' }).then(() => assert.fail('accepted'), (e: Error) => e)).message, /^at: must be an ISO 8601 instant/);
 });
+
+test('data rolled back in place keeps the writes after the incident: with notDatedAfter now they are neither future-dated nor stale, by default they are future-dated', async () => {
+  await corruptedCopy('kept-writes', `
+    WITH t AS (INSERT INTO transactions (account_id, user_id, amount, description) SELECT id, user_id, 3.00, 'after the migration' FROM accounts WHERE id = 9 RETURNING account_id, amount)
+    UPDATE accounts a SET balance = a.balance + t.amount FROM t WHERE a.id = t.account_id;`);
+  const kept = await activities.runValidationChecks({ database: 'kept-writes', incidentTime, notDatedAfter: 'now' });
+  assert.deepEqual(notPassing(kept), []);
+  assert.match(check(kept, 'Time bounds: no transactions row').name, /dated after now plus the clock skew/);
+  assert.match(check(kept, 'Recent data integrity').expectation, /^at most 900$/);
+  const restored = await activities.runValidationChecks({ database: 'kept-writes', incidentTime });
+  assert.deepEqual(notPassing(restored), [`Time bounds: no transactions row dated after the incident time ${incidentTime} plus the clock skew (30 s)`]);
+});
