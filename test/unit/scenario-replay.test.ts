@@ -49,6 +49,23 @@ test('the demo drill in the batched-audit shape: at most half the history events
   assert.equal(auditActions(after).length, 30);
 });
 
+/** The activities a recorded run scheduled, in order. */
+function activities(file: string): string[] {
+  const history = JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: Array<{ eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } } }> };
+  return history.events.flatMap((e) => (e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED' ? [e.activityTaskScheduledEventAttributes!.activityType.name] : []));
+}
+
+test('the demo drill in the vote-proofs shape: the input\'s targets checked before the first step, the restore\'s cleanup registered before the restore starts', () => {
+  const before = 'accidental-deletion-drill-repair-gate-batched-audit.json';
+  const after = 'accidental-deletion-drill-repair-gate-vote-proofs.json';
+  assert.deepEqual(activities(after).slice(0, 3), ['loadRunbookPlan', 'checkRunbookTargets', 'checkDatabaseHealth']);
+  assert.deepEqual(activities(after).filter((a) => a !== 'checkRunbookTargets'), activities(before), 'otherwise the same activities in the same order');
+  const actions = auditActions(after);
+  const restore = actions.indexOf('runbook:step-started', actions.indexOf('runbook:step-ended'));
+  assert.equal(actions[restore - 1], 'runbook:compensation-registered', 'registered before the restore started');
+  assert.deepEqual(actions.filter((_, i) => i !== restore - 1), auditActions(before), 'otherwise the same audit entries in the same order');
+});
+
 /** The activities a recorded run scheduled, in order, with their inputs. */
 function scheduledActivities(file: string): Array<{ name: string; input: Record<string, unknown> }> {
   const history = JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: Array<{ eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string }; input: { payloads: Array<{ data: string }> } } }> };
@@ -58,14 +75,21 @@ function scheduledActivities(file: string): Array<{ name: string; input: Record<
   }));
 }
 
-test('the demo drill in the validation-baseline shape: the baseline taken with its backup is found and given to the gate; both older shapes still replay without it', () => {
-  const now = scheduledActivities('accidental-deletion-drill-repair-gate-validation-baseline.json');
-  const names = now.map((a) => a.name);
-  assert.equal(names.indexOf('findValidationBaseline') + 1, names.indexOf('runValidationChecks'), 'the look-up comes just before the gate');
-  assert.match(String(now.find((a) => a.name === 'runValidationChecks')!.input.baselineKey), /^baselines\/production\/\d{8}-\d{6}F\.json$/);
-  for (const older of ['accidental-deletion-drill-repair-gate.json', 'accidental-deletion-drill-repair-gate-batched-audit.json']) {
+test('the demo drill in the validation-baseline shape: the baseline taken with its backup is found and given to the gate; the older shapes still replay without it', () => {
+  // Recorded before and after vote-proofs was merged under it: both have the look-up just before the gate.
+  for (const [file, without] of [
+    ['accidental-deletion-drill-repair-gate-validation-baseline.json', 'accidental-deletion-drill-repair-gate-batched-audit.json'],
+    ['accidental-deletion-drill-repair-gate-vote-proofs-validation-baseline.json', 'accidental-deletion-drill-repair-gate-vote-proofs.json'],
+  ] as const) {
+    const now = scheduledActivities(file);
+    const names = now.map((a) => a.name);
+    assert.equal(names.indexOf('findValidationBaseline') + 1, names.indexOf('runValidationChecks'), `${file}: the look-up comes just before the gate`);
+    assert.match(String(now.find((a) => a.name === 'runValidationChecks')!.input.baselineKey), /^baselines\/production\/\d{8}-\d{6}F\.json$/);
+    assert.deepEqual(names.filter((n) => n !== 'findValidationBaseline'), activities(without), `${file}: otherwise the activities of ${without}, in order`);
+    // One more step (its start and end) in the trail; everything else as before.
+    assert.equal(auditActions(file).length, auditActions(without).length + 2, file);
+  }
+  for (const older of ['accidental-deletion-drill-repair-gate.json', 'accidental-deletion-drill-repair-gate-batched-audit.json', 'accidental-deletion-drill-repair-gate-vote-proofs.json']) {
     assert.ok(!scheduledActivities(older).some((a) => a.name === 'findValidationBaseline'), `${older} ran without it`);
   }
-  // One more step (its start and end) in the trail; everything else as before.
-  assert.equal(auditActions('accidental-deletion-drill-repair-gate-validation-baseline.json').length, auditActions('accidental-deletion-drill-repair-gate-batched-audit.json').length + 2);
 });
