@@ -9,6 +9,8 @@ export interface BackupScheduleRequest {
   timeZone?: string;
   /** pgBackRest's backup type (default incr; the first one of a stanza is full anyway). */
   type?: 'full' | 'diff' | 'incr';
+  /** The environment a failed restore test's page names (default local). */
+  environment?: string;
   taskQueue: string;
   createdBy: string;
   note?: string;
@@ -20,8 +22,8 @@ export const backupScheduleId = (database: string) => `${prefix}${database}`;
 /**
  * Creates the Temporal Schedule that runs `backupWithBaseline` for a database: a backup, its
  * verification and the baseline read from it, every time. Overlap SKIP; a failed run does not pause the
- * schedule (the next backup is worth more than a paused one; the failure is in the run's history and its
- * verdict in the object store).
+ * schedule (the next backup is worth more than a paused one; the failure is in the run's history, its
+ * verdict in the object store, and it pages: every run is the backup's restore test).
  */
 export async function scheduleBackups(client: Client, request: BackupScheduleRequest) {
   const scheduleId = backupScheduleId(request.database);
@@ -33,7 +35,7 @@ export async function scheduleBackups(client: Client, request: BackupScheduleReq
     workflowType: 'backupWithBaseline',
     taskQueue: request.taskQueue,
     workflowId: `backup-${request.database}`,
-    input: { database: request.database, type, startedBy: `schedule:${scheduleId}` },
+    input: { database: request.database, type, environment: request.environment ?? 'local', startedBy: `schedule:${scheduleId}` },
     summary: `Scheduled backup with baseline: ${request.database} (${type})`,
     pauseOnFailure: false,
     createdBy: request.createdBy,

@@ -51,8 +51,26 @@ export interface BaselineVerdict {
   good: boolean;
   /** Why it is not good, in words. */
   reason?: string;
+  /** The backup's restore test, in the shape the backup-validation metric reads (absent in verdicts from before it). */
+  restoreTest?: RestoreTestResult;
   recordedAt: string;
   workflowId?: string;
+}
+
+/**
+ * A backup's restore test: restored into a new instance, measured, and checked against its own baseline
+ * with the gate's checks. `passed` is the verdict's `good`; what the backup_validation_success metric
+ * (the monitoring's backup-validation hook) is set from.
+ */
+export interface RestoreTestResult {
+  backupLabel: string;
+  passed: boolean;
+  /** Where it failed: verify, restore, measure (its copy could not be read) or checks. */
+  failedAt?: 'verify' | 'restore' | 'measure' | 'checks';
+  /** How long the restore into the copy took. */
+  restoreSeconds?: number;
+  /** The gate's checks the copy failed, as report lines. */
+  failedChecks: string[];
 }
 
 const labelPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;

@@ -4,7 +4,7 @@ import type { DatabaseDirectory } from '../database-connections';
 import type { ObjectStore } from '../ports/object-store';
 import { activityIdentity, invalidInput, stopIfCancelled, withHeartbeat } from '../activity-context';
 import { checkLine, gatePasses, type BaselineRef, type CheckResult, type ReconciliationLine, type ValidationGateResult } from '../../contracts/validation';
-import { baselineKey, findLastGoodBaseline, loadBaseline, saveBaseline, saveVerdict, type Baseline, type BaselineLookup, type BaselineVerdict } from './baseline';
+import { baselineKey, findLastGoodBaseline, loadBaseline, saveBaseline, saveVerdict, type Baseline, type BaselineLookup, type BaselineVerdict, type RestoreTestResult } from './baseline';
 import { builtInChecks, resolveDeclaration } from './built-in-checks';
 import { runChecks } from './checks';
 import { clockSkewSeconds, longestTransactionSeconds, type ApplicationDeclaration } from './declaration';
@@ -29,6 +29,8 @@ export interface ValidationSettings {
   concurrency: number;
   /** What the application declares about its schema (the worker config's `application:`). */
   application?: ApplicationDeclaration;
+  /** Told every restore test's result once its verdict is stored (the monitoring's backup-validation hook). */
+  recordBackupValidation?: (database: string, result: RestoreTestResult) => void;
 }
 
 export const defaultValidationSettings: ValidationSettings = { rpoSeconds: 900, checkTimeoutSeconds: 300, concurrency: 3 };
@@ -242,7 +244,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
     },
 
     /** Stores whether a backup and its baseline are good (verified, restored, consistent): the runbooks use only good ones. */
-    async recordBaselineVerdict(rawInput: RecordBaselineVerdictInput): Promise<{ verdictKey: string; good: boolean; reason?: string }> {
+    async recordBaselineVerdict(rawInput: RecordBaselineVerdictInput): Promise<{ verdictKey: string; good: boolean; reason?: string; restoreTest: RestoreTestResult }> {
       const input = parseInput(recordBaselineVerdictInput, rawInput);
       const baseline = input.baselineKey ? await baselineAt('baselineKey', input.baselineKey) : undefined;
       const reasons = [
@@ -252,6 +254,15 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
         ...(input.reason ? [input.reason.slice(0, 2000)] : []),
       ];
       const identity = activityIdentity();
+      const checksFailed = input.checks !== undefined && !input.checks.passed;
+      const failedAt = reasons.length === 0 ? undefined : (input.failedAt ?? (!input.verification.ok ? 'verify' : checksFailed ? 'checks' : 'measure'));
+      const restoreTest: RestoreTestResult = {
+        backupLabel: input.backup.label,
+        passed: reasons.length === 0,
+        ...(failedAt ? { failedAt } : {}),
+        ...(input.restoreSeconds !== undefined ? { restoreSeconds: input.restoreSeconds } : {}),
+        failedChecks: input.checks?.failed ?? [],
+      };
       const verdict: BaselineVerdict = {
         formatVersion: 1,
         database: input.database,
@@ -263,6 +274,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
         ...(input.checks ? { checks: input.checks } : {}),
         good: reasons.length === 0,
         ...(reasons.length ? { reason: reasons.join('; ') } : {}),
+        restoreTest,
         recordedAt: new Date().toISOString(),
         ...(identity ? { workflowId: identity.workflowId } : {}),
       };
@@ -272,7 +284,9 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
       } catch (error) {
         throw invalidInput('backup.label', (error as Error).message);
       }
-      return { verdictKey: key, good: verdict.good, ...(verdict.reason ? { reason: verdict.reason } : {}) };
+      // The backup_validation_success metric, where the worker has monitoring: stored first, reported second.
+      config.recordBackupValidation?.(input.database, restoreTest);
+      return { verdictKey: key, good: verdict.good, ...(verdict.reason ? { reason: verdict.reason } : {}), restoreTest };
     },
 
     /** The last known good baseline of a database from a backup that ended at or before `at`, or why there is none. */
@@ -351,7 +365,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
 
 export type ValidationActivities = ReturnType<typeof createValidationActivities>;
 export type { CheckResult, Verdict, Expectation, CheckDefinition } from './checks';
-export type { Baseline, BaselineLookup, BaselineVerdict } from './baseline';
+export type { Baseline, BaselineLookup, BaselineVerdict, RestoreTestResult } from './baseline';
 export type { ReconciliationLine, ReconciliationVerdict } from './reconcile';
 export type { ApplicationDeclaration, ApplicationDeclarationInput } from './declaration';
 export type { TableDiff } from './key-range-diff';

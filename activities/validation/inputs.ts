@@ -53,6 +53,10 @@ export const recordBaselineVerdictInput = z.strictObject({
   checks: z.strictObject({ passed: z.boolean(), failed: z.array(z.string()) }).optional(),
   /** Why it is not good (cut to 2000 characters: an error's whole text is welcome). */
   reason: z.string().optional(),
+  /** Where the restore test stopped, when it did not get to the checks. */
+  failedAt: z.enum(['verify', 'restore', 'measure']).optional(),
+  /** How long restoring the backup into its copy took (the restore test's restore time). */
+  restoreSeconds: z.number().min(0).optional(),
 });
 export type RecordBaselineVerdictInput = z.input<typeof recordBaselineVerdictInput>;
 

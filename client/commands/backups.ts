@@ -4,11 +4,12 @@ import { deleteBackupSchedule, listBackupSchedules, pauseBackupSchedule, schedul
 import { CliError, ExitCode } from '../connection';
 import { cronArg, registerScheduleList, registerScheduleVerbs, withScheduleClient } from './schedule-commands';
 
-function databaseArg(value: string): string {
+function nameArg(flag: string, value: string): string {
   const parsed = configName.safeParse(value);
-  if (!parsed.success) throw new CliError(`--database: "${value}" ${parsed.error.issues[0]!.message}`, ExitCode.Usage);
+  if (!parsed.success) throw new CliError(`${flag}: "${value}" ${parsed.error.issues[0]!.message}`, ExitCode.Usage);
   return parsed.data;
 }
+const databaseArg = (value: string) => nameArg('--database', value);
 
 function typeArg(value: string): 'full' | 'diff' | 'incr' {
   if (value !== 'full' && value !== 'diff' && value !== 'incr') throw new CliError(`--type: "${value}" must be full, diff or incr`, ExitCode.Usage);
@@ -25,13 +26,15 @@ export function registerBackupCommands(program: Command): void {
     .requiredOption('--cron <expression>', 'five-field cron, e.g. "0 * * * *" for every hour')
     .option('--type <type>', 'full, diff or incr', 'incr')
     .option('--time-zone <tz>', 'IANA time zone for the cron', 'UTC')
+    .option('--environment <name>', 'the environment named in the page when a backup fails its restore test', 'local')
     .option('--as <name>', 'who creates it (recorded in the schedule)', process.env.USER ?? 'unknown')
-    .action(async (opts: { database: string; cron: string; type: string; timeZone: string; as: string }) => {
+    .action(async (opts: { database: string; cron: string; type: string; timeZone: string; environment: string; as: string }) => {
       const database = databaseArg(opts.database);
+      const environment = nameArg('--environment', opts.environment);
       const cron = cronArg(opts.cron);
       const type = typeArg(opts.type);
       await withScheduleClient('backup', 'database backups', async ({ client, settings }) => {
-        const handle = await scheduleBackups(client, { database, cron, type, timeZone: opts.timeZone, taskQueue: settings.taskQueue, createdBy: opts.as });
+        const handle = await scheduleBackups(client, { database, cron, type, environment, timeZone: opts.timeZone, taskQueue: settings.taskQueue, createdBy: opts.as });
         console.log(`scheduled ${handle.scheduleId}: backupWithBaseline ${database} (${type}) at "${cron}" (${opts.timeZone})`);
       });
     });

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { createValidationActivities } from '../../activities/validation';
-import { loadBaseline } from '../../activities/validation/baseline';
+import { loadBaseline, type RestoreTestResult } from '../../activities/validation/baseline';
+import { backupScheduleId, scheduleBackups, triggerBackup } from '../../client/backups';
 import { startRunbook } from '../../client/runbooks';
 import { startSteadyWriter } from '../../demo/steady-writer';
 import { createAdapters } from '../../worker/adapters';
@@ -11,6 +15,7 @@ import type { BackupWithBaselineResult } from '../../workflows/backup-with-basel
 import { approveUpdate } from '../../workflows/messages';
 import { recoverFromAccidentalDeletionInput } from '../../workflows/recover-from-accidental-deletion';
 import { createMemoryObjectStore } from '../support/memory-object-store';
+import { startWebhookReceiver } from '../support/webhook-receiver';
 import { gateIsOpen, runbookOutcome, startScenarioStack, waitForRunbookStatus, type ScenarioStack } from '../support/scenario-stack';
 
 // backupWithBaseline on the real stack (pgBackRest, a restored copy, the object store), with the
@@ -52,6 +57,12 @@ test('the baseline is read at the backup\'s consistent point: an independent res
   assert.ok(Date.parse(baseline.consistentAt) > Date.parse(backedUp.backup.startedAt) && Date.parse(baseline.consistentAt) <= Date.parse(backedUp.backup.stoppedAt) + 1000, `${backedUp.backup.startedAt} < ${baseline.consistentAt} ≤ ${backedUp.backup.stoppedAt}`);
   assert.ok(BigInt(aboutThen) > BigInt(baseline.tables.transactions!.rows), `production about then (${aboutThen}) holds more than the backup (${baseline.tables.transactions!.rows})`);
   assert.ok(!s.instanceIds().some((id) => id.includes('baseline-copy')), 'the restored copy was removed');
+  // It is the backup's restore test too: the restore time is in the result and in the stored verdict.
+  assert.equal(backedUp.restoreTest.passed, true);
+  assert.equal(backedUp.restoreTest.backupLabel, backedUp.backup.label);
+  assert.ok(backedUp.restoreTest.restoreSeconds! > 0, `restored in ${backedUp.restoreTest.restoreSeconds} s`);
+  const storedVerdict = JSON.parse((await createAdapters(s.config).objectStore.get(backedUp.verdict.verdictKey))!.toString('utf8')) as { restoreTest: unknown };
+  assert.deepEqual(storedVerdict.restoreTest, backedUp.restoreTest);
 
   // The proof: the same backup set restored again, by hand, and measured the same way, range by range.
   const adapters = createAdapters(s.config);
@@ -120,19 +131,72 @@ test('a REVIEW line blocks a real cutover until someone approves it knowingly: t
   assert.equal(result.gates.find((g) => g.gate === 'cutover')!.review?.length, 1);
 });
 
-test('a backup of inconsistent data is no baseline: its verdict says why, the runbooks keep the last good one, and its copy is removed', async () => {
+test('restore testing without anyone starting it: a corruption planted in production before the scheduled run fails its restore test, its verdict says so with the restore time, and it pages (PagerDuty and the signed webhook, at the local receiver)', async () => {
+  const routingKey = `R${randomBytes(16).toString('hex').slice(0, 31)}`;
+  const receiver = await startWebhookReceiver({ pagerdutyRoutingKey: routingKey });
+  writeFileSync(path.join(s.config.secretsDir!, 'test-pagerduty-routing'), `${routingKey}\n`);
+  writeFileSync(path.join(s.config.secretsDir!, 'test-webhook-signing'), `${receiver.signingSecret}\n`);
+  const pagingQueue = await s.startWorker((c) => ({
+    ...c,
+    application: { ...c.application!, tolerance: { rows: 0.5, money: 0.05 } },
+    notifiers: [
+      { type: 'pagerduty', name: 'oncall', routingKeySecret: 'test-pagerduty-routing', eventsUrl: receiver.urls.pagerduty, drills: false },
+      { type: 'webhook', name: 'ops', url: receiver.urls.webhook, signingSecret: 'test-webhook-signing' },
+    ],
+  }));
+  await s.client.schedule.getHandle(backupScheduleId('production')).delete().catch(() => undefined);
+  const schedule = await scheduleBackups(s.client, { database: 'production', cron: '0 0 1 1 *', environment: 'staging', taskQueue: pagingQueue, createdBy: 'test' });
   await s.production((db) => db.query('UPDATE accounts SET balance = balance + 0.01 WHERE id = 2'));
   try {
-    const error = await runBackup(`backup-bad-${Date.now()}`).then(() => undefined, (e: unknown) => e);
+    await triggerBackup(s.client, 'production');
+    let runId: string | undefined;
+    for (let i = 0; i < 120 && !runId; i++) {
+      runId = (await schedule.describe()).info.recentActions.map((a) => a.action.workflow.workflowId)[0];
+      if (!runId) await sleep(250);
+    }
+    assert.ok(runId, 'the schedule started a run');
+    const error = await s.client.workflow.getHandle(runId).result().then(() => undefined, (e: unknown) => e);
     assert.ok(error instanceof WorkflowFailedError);
     const cause = error.cause as { type?: string; message: string };
     assert.equal(cause.type, 'BaselineNotGood');
     assert.match(cause.message, /is not a known good state .*failed 1 check\(s\): ❌ Financial calculations validate: every accounts\.balance equals the sum of its transactions\.amount/);
+    assert.doesNotMatch(cause.message, /the page did not go out/);
     assert.ok(!s.instanceIds().some((id) => id.includes('baseline-copy')), 'the restored copy was removed');
-    const gate = createValidationActivities(createDatabaseConnections(s.config, createAdapters(s.config).secrets, s.platform), createAdapters(s.config).objectStore, { application: s.config.application });
+
+    // The verdict in the object store: the restore test failed at the checks, with its restore time.
+    const adapters = createAdapters(s.config);
+    const verdictKey = /\((baselines\/production\/verdicts\/[^)]+\.json)\)/.exec(cause.message)![1]!;
+    const verdict = JSON.parse((await adapters.objectStore.get(verdictKey))!.toString('utf8')) as { good: boolean; restoreTest: RestoreTestResult };
+    assert.equal(verdict.good, false);
+    assert.equal(verdict.restoreTest.passed, false);
+    assert.equal(verdict.restoreTest.failedAt, 'checks');
+    assert.ok(verdict.restoreTest.restoreSeconds! > 0);
+    assert.equal(verdict.restoreTest.failedChecks.length, 1);
+
+    // The page, as PagerDuty and our webhook receive it (the receiver checks the documented shapes and the signature).
+    const pages = receiver.requests.filter((r) => r.target === 'pagerduty');
+    assert.equal(pages.length, 1, JSON.stringify(pages.map((p) => p.problems)));
+    assert.deepEqual(pages[0]!.problems, []);
+    const event = pages[0]!.json as { event_action: string; dedup_key: string; payload: { summary: string; severity: string; custom_details: Record<string, string> } };
+    assert.equal(event.event_action, 'trigger');
+    assert.equal(event.dedup_key, 'dr-runbooks/backup-test/staging/production');
+    assert.match(event.payload.summary, /^\[HIGH\] (\S+ )?Backup Restore Test - Failed \(production, staging\)$/);
+    assert.equal(event.payload.custom_details.backup_set?.split(' ')[0], verdict.restoreTest.backupLabel);
+    assert.match(event.payload.custom_details.failed_check_1 ?? '', /Financial calculations validate/);
+    const hooks = receiver.requests.filter((r) => r.target === 'webhook');
+    assert.equal(hooks.length, 1);
+    assert.deepEqual(hooks[0]!.problems, []);
+    assert.equal(hooks[0]!.headers['x-dr-event'], 'backup.test-failed');
+    const body = hooks[0]!.json as { notification: { kind: string; workflowId: string; verdictKey: string; restoreSeconds: number } };
+    assert.deepEqual([body.notification.kind, body.notification.workflowId, body.notification.verdictKey, body.notification.restoreSeconds], ['backup-test-failed', runId, verdictKey, verdict.restoreTest.restoreSeconds]);
+
+    // The runbooks keep the last good baseline.
+    const gate = createValidationActivities(createDatabaseConnections(s.config, adapters.secrets, s.platform), adapters.objectStore, { application: s.config.application });
     const found = await gate.findValidationBaseline({ database: 'production', at: new Date().toISOString() });
     assert.ok(found.found && found.backupLabel === backedUp.backup.label, `the last good baseline is still the one found: ${JSON.stringify(found)}`);
   } finally {
     await s.production((db) => db.query('UPDATE accounts SET balance = balance - 0.01 WHERE id = 2'));
+    await schedule.delete().catch(() => undefined);
+    await receiver.close();
   }
 });

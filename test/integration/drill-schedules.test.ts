@@ -106,7 +106,7 @@ test('dr backups: schedule, list, pause, unpause, trigger and delete the backups
   assert.equal(description.policies.pauseOnFailure, false, 'a failed backup does not stop the next one');
   const action = description.action as { workflowType: string; taskQueue: string; args: Array<Record<string, unknown>> };
   assert.equal(action.workflowType, 'backupWithBaseline');
-  assert.deepEqual(action.args[0], { database: 'production', type: 'incr', startedBy: 'schedule:dr-backup-production' });
+  assert.deepEqual(action.args[0], { database: 'production', type: 'incr', environment: 'local', startedBy: 'schedule:dr-backup-production' }, 'the environment a failed restore test\'s page names: local unless --environment says otherwise');
   assert.equal(dr('backups', 'schedule', '--database', 'production', '--cron', '0 * * * *').code, 3, 'a second schedule for the same database is refused');
 
   const listed = JSON.parse(dr('backups', 'list', '--json').out) as Array<{ scheduleId: string; database: string; cron: string; paused: boolean }>;

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { findLastGoodBaseline, saveVerdict, verdictKey, type BaselineVerdict } from '../../activities/validation/baseline';
+import type { DatabaseDirectory } from '../../activities/database-connections';
+import { createValidationActivities } from '../../activities/validation';
+import { findLastGoodBaseline, saveVerdict, verdictKey, type BaselineVerdict, type RestoreTestResult } from '../../activities/validation/baseline';
 import { createMemoryObjectStore } from '../support/memory-object-store';
 
 const verdict = (label: string, stoppedAt: string, good: boolean): BaselineVerdict => ({
@@ -30,4 +32,23 @@ test('the last known good baseline at or before the target: newest by the backup
   assert.deepEqual(none, { found: false, reason: 'no known good baseline of production from a backup that ended at or before 2026-11-19T00:00:00Z (4 backup verdicts stored, 4 only after 2026-11-19T00:00:00Z; backupWithBaseline takes one with every backup)' });
   assert.match((await findLastGoodBaseline(store, 'staging', '2026-11-24T00:00:00Z') as { reason: string }).reason, /\(0 backup verdicts stored;/);
   assert.throws(() => verdictKey('production', '../x', '2026-11-22T01:00:00Z'), /backupLabel: /);
+});
+
+test('a verdict is the backup\'s restore test: stored with its restore time and where it failed, and told to the backup-validation hook (backup_validation_success)', async () => {
+  const store = createMemoryObjectStore();
+  const told: Array<[string, RestoreTestResult]> = [];
+  const noDatabases = { pool: () => { throw new Error('no database is read for a verdict without a baseline'); } } as unknown as DatabaseDirectory;
+  const activities = createValidationActivities(noDatabases, store, { recordBackupValidation: (database, result) => told.push([database, result]) });
+  const backup = { label: '20261201-120000F', startedAt: '2026-12-01T12:00:00Z', stoppedAt: '2026-12-01T12:00:09Z' };
+  const notRestored = await activities.recordBaselineVerdict({ database: 'production', backup, verification: { ok: true, report: '' }, reason: 'the backup did not restore: pg_ctl exited 1', failedAt: 'restore', restoreSeconds: 12.3 });
+  assert.equal(notRestored.good, false);
+  const expected: RestoreTestResult = { backupLabel: '20261201-120000F', passed: false, failedAt: 'restore', restoreSeconds: 12.3, failedChecks: [] };
+  assert.deepEqual(notRestored.restoreTest, expected);
+  assert.deepEqual(told, [['production', expected]]);
+  const stored = JSON.parse((await store.get(notRestored.verdictKey))!.toString('utf8')) as BaselineVerdict;
+  assert.deepEqual(stored.restoreTest, expected);
+
+  const unverified = await activities.recordBaselineVerdict({ database: 'production', backup: { ...backup, label: 'B2' }, verification: { ok: false, report: 'checksum mismatch' } });
+  assert.deepEqual(unverified.restoreTest, { backupLabel: 'B2', passed: false, failedAt: 'verify', failedChecks: [] });
+  assert.equal(told.length, 2);
 });
