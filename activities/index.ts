@@ -25,7 +25,7 @@ import { createReplicaLagActivities } from './replica-lag';
 import { createReportActivities } from './reports';
 import { createRunbookPlanActivities, type RunbookPlanConfig } from './runbook-plan';
 import { createRunbookTargetActivities, type ConfiguredDatabase } from './runbook-targets';
-import { createValidationActivities } from './validation';
+import { createValidationActivities, type ApplicationDeclaration, type RestoreTestResult } from './validation';
 import { createUsedCodes, type UsedCodes } from './vote-codes';
 import { createVoteProofActivities, defaultTotpSecretName } from './vote-proofs';
 
@@ -63,6 +63,10 @@ export interface ActivityPorts {
   configuredDatabases?: Record<string, ConfiguredDatabase>;
   /** How votes are proven: the allowed-signers file, where TOTP secrets are, the clock skew allowed. */
   votes?: { allowedSignersFile?: string; totpSecrets?: Record<string, string>; maxClockSkewMs?: number; usedCodes?: UsedCodes };
+  /** The application's declaration to the validation gate (config `application`). */
+  application?: ApplicationDeclaration;
+  /** Told each backup's restore test result (backupWithBaseline's verdict): the backup_validation_success metric. */
+  recordBackupValidation?: (database: string, result: RestoreTestResult) => void;
 }
 
 /** Every activity the worker registers, built over the ports the worker wired from config. */
@@ -107,7 +111,7 @@ export function createActivities(ports: ActivityPorts) {
       maxClockSkewMs: votes.maxClockSkewMs ?? 5 * 60_000,
     }),
     ...createPlatformActivities(databasePlatform),
-    ...createValidationActivities(databases, objectStore),
+    ...createValidationActivities(databases, objectStore, { application: ports.application, recordBackupValidation: ports.recordBackupValidation }),
     ...createReportActivities(objectStore),
     ...createMigrationActivities(migrations),
     ...createCacheActivities({ cache, sessions: cacheSettings.sessions }),
@@ -138,7 +142,7 @@ export type { DnsRecord, DnsSwitch } from './ports/dns';
 export type { AuditEntry, AuditChainVerdict, AuditProblem, AuditTrailVerdict } from './audit';
 export type { Notifier } from './ports/notifier';
 export type { PlatformActivities } from './platform-activities';
-export type { ValidationGateResult, BaselineSummary, TableDiffSummary, RepairResult, Reconciliation } from './validation';
+export type { ValidationGateResult, BaselineSummary, BaselineLookup, TableDiffSummary, RepairResult, Reconciliation, RestoreTestResult } from './validation';
 export type { ObjectStore } from './ports/object-store';
 export type { PublishRunbookReportInput, ReportExtras, RunbookReportJson, ValidationLine } from './reports';
 export type { CacheBackupSummary, CacheVerificationSummary } from './cache-activities';

@@ -19,9 +19,12 @@ export function parseScale(value: string | undefined): Scale {
   throw new Error(`--scale must be small or full, got "${value}"`);
 }
 
-/** The cached cluster's directory name: a different size or seed is a different dataset. */
+/** Bumped when demo/financial-schema.sql changes, so a cluster seeded with the older schema is not reused. */
+const schemaVersion = 2;
+
+/** The cached cluster's directory name: a different size, seed or schema is a different dataset. */
 export function datasetKey(size: DatasetSize, seed: number): string {
-  return `${size.users}u-${size.transactionsPerUser}tpu-seed${seed}`;
+  return `${size.users}u-${size.transactionsPerUser}tpu-seed${seed}-schema${schemaVersion}`;
 }
 
 /** A tenth of transactions as its own table (same columns, same primary key): the 1/10-size diff of the memory benchmark. */

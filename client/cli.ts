@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './commands/audit';
+import { registerBackupCommands } from './commands/backups';
 import { registerDecisionCommands } from './commands/decisions';
 import { registerDrillCommands } from './commands/drills';
 import { registerListCommand } from './commands/list';
@@ -35,6 +36,7 @@ registerDecisionCommands(program);
 registerReportCommand(program);
 registerListCommand(program);
 registerDrillCommands(program);
+registerBackupCommands(program);
 registerAuditCommands(program);
 
 // Subcommands exit through the same path as the program, so a usage error is exit 2 everywhere.

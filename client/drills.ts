@@ -1,5 +1,6 @@
+import type { Client } from '@temporalio/client';
 import { scenarioNames, type ScenarioName } from '../workflows/scenarios';
-import { ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleSummary } from '@temporalio/client';
+import { createSchedule, deleteSchedule, listSchedules, pauseSchedule, scheduleViewOf, triggerSchedule, unpauseSchedule, type ScheduleView } from './schedules';
 
 /** The scenarios a drill can exercise: the same table runDrill reads. */
 export const drillScenarios = scenarioNames;
@@ -18,7 +19,8 @@ export interface DrillScheduleRequest {
   note?: string;
 }
 
-export const drillScheduleId = (scenario: string) => `dr-drill-${scenario}`;
+const prefix = 'dr-drill-';
+export const drillScheduleId = (scenario: string) => `${prefix}${scenario}`;
 
 /**
  * Creates the Temporal Schedule that runs `runDrill` for a scenario. Overlap is SKIP (a drill still
@@ -27,75 +29,37 @@ export const drillScheduleId = (scenario: string) => `dr-drill-${scenario}`;
  */
 export async function scheduleDrill(client: Client, request: DrillScheduleRequest) {
   const scheduleId = drillScheduleId(request.scenario);
-  return client.schedule.create({
+  return createSchedule(client, {
     scheduleId,
-    spec: { cronExpressions: [request.cron], timezone: request.timeZone ?? 'UTC' },
-    action: {
-      type: 'startWorkflow',
-      workflowType: 'runDrill',
-      taskQueue: request.taskQueue,
-      workflowId: `drill-${request.scenario}`,
-      args: [{ ...request.input, scenario: request.scenario, startedBy: `schedule:${scheduleId}` }],
-      staticSummary: `Scheduled DR drill: ${request.scenario}`,
-    },
-    policies: { overlap: ScheduleOverlapPolicy.SKIP, pauseOnFailure: true, catchupWindow: '1 hour' },
-    state: { note: request.note ?? `created by ${request.createdBy}` },
-    // The server keeps the cron only as compiled calendars; the memo keeps what the person typed.
-    memo: { scenario: request.scenario, cron: request.cron, timeZone: request.timeZone ?? 'UTC', createdBy: request.createdBy },
+    cron: request.cron,
+    timeZone: request.timeZone,
+    workflowType: 'runDrill',
+    taskQueue: request.taskQueue,
+    workflowId: `drill-${request.scenario}`,
+    input: { ...request.input, scenario: request.scenario, startedBy: `schedule:${scheduleId}` },
+    summary: `Scheduled DR drill: ${request.scenario}`,
+    pauseOnFailure: true,
+    createdBy: request.createdBy,
+    note: request.note,
+    memo: { scenario: request.scenario },
   });
 }
 
-export interface DrillScheduleView {
-  scheduleId: string;
-  scenario?: string;
-  cron?: string;
-  timeZone?: string;
-  paused: boolean;
-  note?: string;
-  nextRuns: string[];
-  recentRuns: Array<{ scheduledAt: string; workflowId: string }>;
-}
+export type DrillScheduleView = Omit<ScheduleView, 'subject'> & { scenario?: string };
 
-function viewOf(s: ScheduleSummary | ScheduleDescription): DrillScheduleView {
-  const memo = (s.memo ?? {}) as { scenario?: string; cron?: string; timeZone?: string };
-  return {
-    scheduleId: s.scheduleId,
-    scenario: memo.scenario ?? s.scheduleId.replace(/^dr-drill-/, ''),
-    cron: memo.cron,
-    timeZone: memo.timeZone,
-    paused: s.state.paused,
-    note: s.state.note,
-    nextRuns: s.info.nextActionTimes.slice(0, 3).map((d) => d.toISOString()),
-    recentRuns: s.info.recentActions.map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), workflowId: a.action.workflow.workflowId })),
-  };
-}
+const drillView = ({ subject, ...view }: ScheduleView): DrillScheduleView => ({ ...view, scenario: subject });
 
 /** Every drill schedule (by our id prefix), with its next runs and its recent ones. */
 export async function listDrillSchedules(client: Client): Promise<DrillScheduleView[]> {
-  const views: DrillScheduleView[] = [];
-  for await (const summary of client.schedule.list()) {
-    if (summary.scheduleId.startsWith('dr-drill-')) views.push(viewOf(summary));
-  }
-  return views.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+  return (await listSchedules(client, prefix, 'scenario')).map(drillView);
 }
 
 export async function describeDrillSchedule(client: Client, scenario: string): Promise<DrillScheduleView> {
-  return viewOf(await client.schedule.getHandle(drillScheduleId(scenario)).describe());
+  return drillView(scheduleViewOf(await client.schedule.getHandle(drillScheduleId(scenario)).describe(), 'scenario', prefix));
 }
 
-export async function pauseDrillSchedule(client: Client, scenario: string, note: string) {
-  await client.schedule.getHandle(drillScheduleId(scenario)).pause(note);
-}
-
-export async function unpauseDrillSchedule(client: Client, scenario: string, note: string) {
-  await client.schedule.getHandle(drillScheduleId(scenario)).unpause(note);
-}
-
-/** Runs the drill now. Overlap SKIP, said explicitly: trigger() would otherwise allow a second drill beside a running one. */
-export async function triggerDrill(client: Client, scenario: string) {
-  await client.schedule.getHandle(drillScheduleId(scenario)).trigger(ScheduleOverlapPolicy.SKIP);
-}
-
-export async function deleteDrillSchedule(client: Client, scenario: string) {
-  await client.schedule.getHandle(drillScheduleId(scenario)).delete();
-}
+export const pauseDrillSchedule = (client: Client, scenario: string, note: string) => pauseSchedule(client, drillScheduleId(scenario), note);
+export const unpauseDrillSchedule = (client: Client, scenario: string, note: string) => unpauseSchedule(client, drillScheduleId(scenario), note);
+/** Runs the drill now (skipped if one is still running). */
+export const triggerDrill = (client: Client, scenario: string) => triggerSchedule(client, drillScheduleId(scenario));
+export const deleteDrillSchedule = (client: Client, scenario: string) => deleteSchedule(client, drillScheduleId(scenario));

@@ -119,6 +119,13 @@ const cli: Record<string, CliPart> = {
       { flag: '--archives <list>', field: 'archives', description: 'comma-separated archive kinds (default: every configured kind)', parse: (v) => v.split(',').map((t) => t.trim()).filter(Boolean) },
     ],
   },
+  backup: {
+    flags: [
+      { flag: '--database <name>', field: 'database', description: 'database name from the worker config (default production)' },
+      { flag: '--type <type>', field: 'type', description: 'full, diff or incr (default incr)' },
+      { flag: '--as <name>', field: 'startedBy', description: 'who starts the backup' },
+    ],
+  },
   drill: {
     flags: [
       { flag: '--scenario <name>', field: 'scenario', description: 'the scenario to drill' },

@@ -12,7 +12,8 @@ function timelineLine(e: TimelineEntry): string {
 
 function gateLine(g: GateView): string {
   const votes = g.approvals.map((v) => v.approver).join(', ');
-  return `gate "${g.gate}": ${g.approvals.length}/${g.quorum} approvals${votes ? ` (${votes})` : ''}; may still approve: ${g.stillMayApprove.join(', ') || 'nobody'}; deadline ${g.deadlineAt ?? '—'}`;
+  const review = g.review?.length ? `\n    REVIEW before deciding:${g.review.map((line) => `\n      ${line}`).join('')}` : '';
+  return `gate "${g.gate}": ${g.approvals.length}/${g.quorum} approvals${votes ? ` (${votes})` : ''}; may still approve: ${g.stillMayApprove.join(', ') || 'nobody'}; deadline ${g.deadlineAt ?? '—'}${review}`;
 }
 
 function rtoLine(s: RunbookStatus): string {

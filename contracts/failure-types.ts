@@ -36,6 +36,10 @@ export const FailureType = {
   ValidationFailed: 'ValidationFailed',
   /** No backup set to restore, and no standby to promote. */
   NoBackup: 'NoBackup',
+  /** A backup's stanza did not verify (pgbackrest verify): it gets no baseline. */
+  BackupNotVerified: 'BackupNotVerified',
+  /** A backup restored, but its copy failed the gate's own checks: it is no known good state. */
+  BaselineNotGood: 'BaselineNotGood',
   /** The region-outage runbook's primary still answers: failing over would make two primaries. */
   PrimaryStillAnswers: 'PrimaryStillAnswers',
   /** The name the application resolves its database through has no DNS record. */

@@ -87,10 +87,39 @@ export type Notification =
       postIncidentReviewAt?: string;
     }
   /** The scheduled verification found audit trails that do not verify (edited, rewritten, cut short). */
-  | { kind: 'audit-alert'; environment: string; failed: Array<{ workflowId: string; problems: string[] }>; checked: number };
+  | { kind: 'audit-alert'; environment: string; failed: Array<{ workflowId: string; problems: string[] }>; checked: number }
+  | BackupTestFailed;
 
-/** What a runbook run sends: every kind but the audit alert, which is about the trails, not one run. */
-export type RunbookNotification = Exclude<Notification, { kind: 'audit-alert' }>;
+/**
+ * A backup failed its restore test (backupWithBaseline, on its schedule): it was not taken, did not
+ * verify, did not restore, or its restored copy could not be measured or failed the gate's checks. It is
+ * no known good state, so the newest backup a recovery can trust is older than the schedule says.
+ */
+export interface BackupTestFailed {
+  kind: 'backup-test-failed';
+  environment: string;
+  /** The database backed up, by its config name. */
+  database: string;
+  /** The backup set or snapshot; absent when the backup was not taken at all. */
+  backupLabel?: string;
+  /** When the backup ended (its consistent point's upper bound). */
+  backupStoppedAt?: string;
+  /** Where the test failed. */
+  stage: 'backup' | 'verify' | 'restore' | 'measure' | 'checks';
+  /** Why, in words (cut). */
+  reason: string;
+  /** The gate's checks the restored copy failed, each as its report line. */
+  failedChecks: string[];
+  /** How long the restore took, when it was attempted. */
+  restoreSeconds?: number;
+  /** The verdict in the object store, when one was recorded. */
+  verdictKey?: string;
+  /** The backupWithBaseline run. */
+  workflowId: string;
+}
+
+/** What a runbook run sends: every kind but the audit alert and the backup test, which are about no one run. */
+export type RunbookNotification = Exclude<Notification, { kind: 'audit-alert' | 'backup-test-failed' }>;
 
 export type NotificationKind = Notification['kind'];
 export type NotificationOf<K extends NotificationKind> = Extract<Notification, { kind: K }>;
@@ -99,6 +128,9 @@ export type NotificationOf<K extends NotificationKind> = Extract<Notification, {
 export function describeNotification(n: Notification): string {
   if (n.kind === 'audit-alert') {
     return `AUDIT ALERT (${n.environment}): ${n.failed.length} of ${n.checked} audit trail(s) fail verification: ${n.failed.map((f) => `${f.workflowId} (${f.problems.join('; ')})`).join(', ')}`;
+  }
+  if (n.kind === 'backup-test-failed') {
+    return `BACKUP TEST FAILED (${n.environment}): ${n.backupLabel ? `backup set ${n.backupLabel} of ${n.database}` : `the backup of ${n.database}`} failed at ${n.stage}: ${n.reason} (workflow ${n.workflowId})`;
   }
   const rb = `${n.runbook.mode === 'drill' ? '[DRILL] ' : ''}${n.runbook.scenario} ${n.runbook.incidentId} (${n.runbook.environment}, workflow ${n.runbook.workflowId})`;
   switch (n.kind) {

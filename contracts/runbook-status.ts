@@ -57,6 +57,8 @@ export interface GateView {
   decidedAt?: string;
   /** Audiences already notified by escalation, in order. */
   escalated: string[];
+  /** What the approvers must see before deciding (the validation gate's REVIEW lines); every approval records it was shown. */
+  review?: string[];
   /** The proof a vote needs (absent for runs from before votes carried proofs). */
   authentication?: string;
 }

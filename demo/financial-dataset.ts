@@ -60,16 +60,17 @@ export async function seedFinancialDataset(db: ClientBase, size: DatasetSize = s
 
   await db.query(schemaSql());
   await inChunks('users', size.users, (from, to) => db.query(`INSERT INTO users (id, email, created_at)
-    SELECT i, 'user' || i || '@example.test', timestamptz '2025-01-01' + (i || ' minutes')::interval
+    SELECT i, 'user' || i || '@example.test', timestamptz '2024-12-01' + (i || ' seconds')::interval
     FROM generate_series($1::int, $2::int) i ON CONFLICT DO NOTHING`, [from, to]));
   // One account per user, a second one for every third user.
   await inChunks('accounts', accounts, (from, to) => db.query(`INSERT INTO accounts (id, user_id, currency, created_at)
-    SELECT a, ((a - 1) % $3::int) + 1, 'USD', timestamptz '2025-01-01'
+    SELECT a, ((a - 1) % $3::int) + 1, 'USD', timestamptz '2024-12-01' + (((a - 1) % $3::int) + 1 || ' seconds')::interval
     FROM generate_series($1::int, $2::int) a ON CONFLICT DO NOTHING`, [from, to, size.users]));
-  await inChunks('transactions', total, (from, to) => db.query(`INSERT INTO transactions (id, account_id, user_id, amount, description, created_at)
+  await inChunks('transactions', total, (from, to) => db.query(`INSERT INTO transactions (id, account_id, user_id, amount, currency, description, reference, created_at)
     SELECT t, acc, ((acc - 1) % $4::int) + 1,
-           ((${h('t')} % 200000) - 80000) / 100.0,
+           ((${h('t')} % 200000) - 80000) / 100.0, 'USD',
            (ARRAY['salary','rent','groceries','transfer','refund','card'])[1 + ${h('t + 7')} % 6],
+           'seed-' || t,
            timestamptz '2025-01-01' + (t || ' seconds')::interval
     FROM (SELECT t, 1 + ${h('t + 3')} % $3::int AS acc FROM generate_series($1::int, $2::int) t) s
     ON CONFLICT DO NOTHING`, [from, to, accounts, size.users]));
@@ -87,11 +88,12 @@ export async function seedFinancialDataset(db: ClientBase, size: DatasetSize = s
   await inChunks('subscriptions', Math.floor(size.users / 4), (from, to) => db.query(`INSERT INTO subscriptions (id, user_id, plan, monthly_fee)
     SELECT s, s, CASE WHEN s % 2 = 0 THEN 'premium' ELSE 'basic' END, CASE WHEN s % 2 = 0 THEN 9.99 ELSE 0 END
     FROM generate_series($1::int, $2::int) s ON CONFLICT DO NOTHING`, [from, to]));
-  // One sign-up entry per user, and a login for every other user.
+  // One sign-up entry per user, and a login for every other user. Users, their accounts and these
+  // entries are dated in December 2024, before the ledger's first transaction (2025-01-01).
   await inChunks('audit_logs', size.users + Math.floor(size.users / 2), (from, to) => db.query(`INSERT INTO audit_logs (id, user_id, action, at)
     SELECT l, CASE WHEN l <= $3::int THEN l ELSE (l - $3::int) * 2 END,
            CASE WHEN l <= $3::int THEN 'signup' ELSE 'login' END,
-           timestamptz '2025-01-01' + (l || ' minutes')::interval
+           timestamptz '2024-12-01' + (l || ' seconds')::interval
     FROM generate_series($1::int, $2::int) l ON CONFLICT DO NOTHING`, [from, to, size.users]));
   await db.query(`SELECT setval('audit_logs_id_seq', greatest((SELECT max(id) FROM audit_logs), 1))`);
 }

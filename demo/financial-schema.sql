@@ -1,5 +1,6 @@
 -- The financial application that the runbooks recover (the seeds' MITA schema, reduced to what
--- the checks read). Amounts are numeric(14,2): money is never a float.
+-- the checks read). Amounts are numeric(14,2): money is never a float. A transaction carries its
+-- account's currency and the client's reference (its idempotency key): a replayed write has the same one.
 CREATE TABLE IF NOT EXISTS users (
   id          bigint PRIMARY KEY,
   email       text NOT NULL UNIQUE,
@@ -18,7 +19,9 @@ CREATE TABLE IF NOT EXISTS transactions (
   account_id  bigint NOT NULL REFERENCES accounts(id),
   user_id     bigint NOT NULL REFERENCES users(id),
   amount      numeric(14,2) NOT NULL,
+  currency    char(3) NOT NULL DEFAULT 'USD',
   description text NOT NULL,
+  reference   text NOT NULL DEFAULT ('txn-' || gen_random_uuid()) CONSTRAINT transactions_reference_key UNIQUE,
   created_at  timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX IF NOT EXISTS transactions_account_id_idx ON transactions(account_id);
@@ -28,7 +31,7 @@ CREATE TABLE IF NOT EXISTS savings_goals (
   id             bigint PRIMARY KEY,
   user_id        bigint NOT NULL REFERENCES users(id),
   name           text NOT NULL,
-  target_amount  numeric(14,2) NOT NULL,
+  target_amount  numeric(14,2) NOT NULL CONSTRAINT savings_goals_target_positive CHECK (target_amount > 0),
   current_amount numeric(14,2) NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS savings_goals_user_id_idx ON savings_goals(user_id);
@@ -36,7 +39,7 @@ CREATE TABLE IF NOT EXISTS subscriptions (
   id          bigint PRIMARY KEY,
   user_id     bigint NOT NULL REFERENCES users(id),
   plan        text NOT NULL,
-  monthly_fee numeric(14,2) NOT NULL,
+  monthly_fee numeric(14,2) NOT NULL CONSTRAINT subscriptions_fee_not_negative CHECK (monthly_fee >= 0),
   active      boolean NOT NULL DEFAULT true
 );
 CREATE INDEX IF NOT EXISTS subscriptions_user_id_idx ON subscriptions(user_id);

@@ -36,6 +36,8 @@ export function startSteadyWriter(options: SteadyWriterOptions): SteadyWriter {
   if (!(options.ratePerSecond > 0 && options.ratePerSecond <= 10_000)) throw new Error(`ratePerSecond must be between 0 and 10000, got ${options.ratePerSecond}`);
   const interval = 1000 / options.ratePerSecond;
   const label = options.label ?? 'steady-writer';
+  // Each write's reference (its idempotency key) is unique to this writer and its n-th write.
+  const writerId = `${process.pid}-${Date.now().toString(36)}`;
   const stats: SteadyWriterStats = { inserted: 0, failures: 0, lastId: null, lastCommittedAt: null, lastCreatedAt: null };
   let client: Client | undefined;
   let accounts: string[] = [];
@@ -67,8 +69,8 @@ export function startSteadyWriter(options: SteadyWriterOptions): SteadyWriter {
     try {
       await c.query('BEGIN');
       const row = (await c.query<{ id: string; created_at: Date }>(
-        `INSERT INTO transactions (account_id, user_id, amount, description)
-         SELECT id, user_id, $2, $3 FROM accounts WHERE id = $1 RETURNING id::text, created_at`, [account, amount, label])).rows[0];
+        `INSERT INTO transactions (account_id, user_id, amount, currency, description, reference)
+         SELECT id, user_id, $2, currency, $3, $4 FROM accounts WHERE id = $1 RETURNING id::text, created_at`, [account, amount, label, `${label}-${writerId}-${n}`])).rows[0];
       if (!row) throw new Error(`account ${account} disappeared`);
       await c.query('UPDATE accounts SET balance = balance + $2 WHERE id = $1', [account, amount]);
       await c.query('COMMIT');

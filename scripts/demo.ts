@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { backupScheduleId, triggerBackup } from '../client/backups';
 import { startRunbook } from '../client/runbooks';
 import { seedFinancialDataset, smallDataset } from '../demo/financial-dataset';
 import { startSteadyWriter } from '../demo/steady-writer';
@@ -15,10 +16,12 @@ import { createRunbookWorker } from '../worker/worker';
 import { approveUpdate, statusQuery } from '../workflows/messages';
 import type { RunbookResult } from '../contracts/runbook-status';
 import { recoverFromAccidentalDeletionInput } from '../workflows/recover-from-accidental-deletion';
+import type { BackupWithBaselineResult } from '../workflows/backup-with-baseline';
 
 // `npm run demo`: a whole DR drill on this machine. The embedded stack comes up (Temporal, production
-// PostgreSQL archiving to pgBackRest, the demo financial service), a financial database is seeded and
-// written to steadily, backed up, and then someone deletes a chunk of transactions. The accidental-deletion
+// PostgreSQL archiving to pgBackRest, the demo financial service, the hourly backup schedule), a financial
+// database is seeded, backed up by the schedule with its baseline, written to steadily, and then someone
+// deletes a chunk of transactions. The accidental-deletion
 // runbook runs in drill mode: point-in-time restore to a new instance just before the DELETE, validation,
 // a demo approver at the gate, the repair rehearsed as a dry run, cleanup; then the report with the
 // measured RTO and RPO. `--once` stops everything at the end; otherwise the stack stays up until Ctrl-C.
@@ -29,17 +32,33 @@ const log = (line: string) => console.log(`demo: ${line}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const port = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 
+/** Triggers the backup schedule and waits for the run it starts: the backup, verified, with its baseline. */
+async function backUpNow(client: Client): Promise<BackupWithBaselineResult> {
+  const schedule = client.schedule.getHandle(backupScheduleId('production'));
+  const before = new Set((await schedule.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
+  await triggerBackup(client, 'production');
+  for (let i = 0; i < 120; i++) {
+    const started = (await schedule.describe()).info.recentActions.map((a) => a.action.workflow.workflowId).find((id) => !before.has(id));
+    if (started) return (await client.workflow.getHandle(started).result()) as BackupWithBaselineResult;
+    await sleep(250);
+  }
+  throw new Error(`the backup schedule ${backupScheduleId('production')} started no run within 30 s of being triggered`);
+}
+
 void runMain(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const stateDir = defaultStateDir();
   // Temporal's history is kept between runs (so the Web UI shows earlier drills); the databases start fresh.
   await resetLocalState(stateDir);
+  const taskQueue = process.env.DR_TASK_QUEUE ?? 'dr-runbooks';
   const stack = await startLocalStack({
     stateDir,
     temporalPort: port('DR_TEMPORAL_PORT', 7233),
     temporalUiPort: port('DR_TEMPORAL_UI_PORT', 8233),
     // PostgreSQL takes free ports unless told otherwise: only Temporal's addresses need to stay put.
     productionPort: process.env.DR_PG_PORT ? Number(process.env.DR_PG_PORT) : undefined,
+    // Hourly backups of production, each with its baseline; the demo takes the first one at once.
+    backupSchedule: { cron: '0 * * * *', taskQueue },
     log,
   });
   let stopping: Promise<void> | undefined;
@@ -54,16 +73,27 @@ void runMain(async () => {
   try {
     const productionUrl = stack.production.url(stack.databaseName);
     const db = new PgClient({ connectionString: productionUrl });
+    // A failed demo stops the stack with this connection still open: its end is not a second failure.
+    db.on('error', () => undefined);
     await db.connect();
     log(`seeding the financial database (${smallDataset.users} users, ${smallDataset.users * smallDataset.transactionsPerUser} transactions)`);
     await seedFinancialDataset(db, smallDataset, 1);
 
     const config = loadWorkerConfig(stack.configFile);
     const adapters = createAdapters(config);
-    const platform = adapters.databasePlatform;
-    log('taking a full backup with pgBackRest');
-    const backup = await platform.takeBackup({ sourceInstanceId: 'production', type: 'full' });
-    log(`backup ${backup.label} done`);
+
+    // The demo's worker: the drill waits for a person at its gate (the drill policy is off), so the
+    // demo approver's decision is part of the run, as it would be in a real drill.
+    const connection = await NativeConnection.connect({ address: stack.temporal.address });
+    const { worker, run } = await createRunbookWorker({ connection, namespace: stack.temporal.namespace, taskQueue, config: { ...config, approvals: { ...config.approvals, drill: { autoApprove: false } } } });
+    const running = run();
+    const clientConnection = await Connection.connect({ address: stack.temporal.address });
+    const client = new Client({ connection: clientConnection, namespace: stack.temporal.namespace });
+
+    log(`the backup schedule runs now: backupWithBaseline takes a full backup with pgBackRest, verifies it, restores it and reads its baseline`);
+    const backup = await backUpNow(client);
+    const baseline = backup.baseline!;
+    log(`backup ${backup.backup.label} done; baseline read from its restored copy at its consistent point ${baseline.consistentAt}: ${Object.entries(baseline.tables).map(([t, f]) => `${t} ${f.rows}`).join(', ')}`);
 
     log('the application keeps writing transactions (10 per second)');
     const writer = startSteadyWriter({ connectionString: productionUrl, ratePerSecond: 10 });
@@ -74,15 +104,6 @@ void runMain(async () => {
     log(`INCIDENT: someone ran DELETE FROM transactions … and removed ${deleted.rowCount} rows at ${new Date().toISOString()}`);
     await db.end();
     await sleep(2000);
-
-    // The demo's worker: the drill waits for a person at its gate (the drill policy is off), so the
-    // demo approver's decision is part of the run, as it would be in a real drill.
-    const connection = await NativeConnection.connect({ address: stack.temporal.address });
-    const taskQueue = process.env.DR_TASK_QUEUE ?? 'dr-runbooks';
-    const { worker, run } = await createRunbookWorker({ connection, namespace: stack.temporal.namespace, taskQueue, config: { ...config, approvals: { ...config.approvals, drill: { autoApprove: false } } } });
-    const running = run();
-    const clientConnection = await Connection.connect({ address: stack.temporal.address });
-    const client = new Client({ connection: clientConnection, namespace: stack.temporal.namespace });
 
     const input = recoverFromAccidentalDeletionInput.parse({ incidentId: `DEMO-${Date.now().toString(36).toUpperCase()}`, startedBy: 'alice', mode: 'drill', targetTime, declaredAt: new Date().toISOString() });
     const handle = await startRunbook(client, { workflowType: 'recoverFromAccidentalDeletion', scenario: 'accidental-deletion', input, taskQueue });
@@ -101,7 +122,7 @@ void runMain(async () => {
       if (status.verdict) break;
       await sleep(500);
     }
-    const result = (await handle.result()) as RunbookResult<{ repairPlan?: string[] }>;
+    const result = (await handle.result()) as RunbookResult<{ repairPlan?: string[]; reconciliation?: string[] }>;
     const written = await writer.stop();
 
     // The report the runbook wrote to the object store (Markdown), as an auditor would read it.
@@ -111,6 +132,8 @@ void runMain(async () => {
     console.log(`Verdict: ${result.verdict}${result.verdictDetail ? ` (${result.verdictDetail})` : ''}`);
     console.log(`RTO: ${result.rto.elapsedSeconds} s (objective ${result.rto.objectiveSeconds} s) ${result.rto.withinObjective ? '✅' : '❌'}`);
     console.log(`RPO: ${result.rpo.achievedSeconds ?? '?'} s (objective ${result.rpo.objectiveSeconds} s) ${result.rpo.withinObjective ? '✅' : '❌'}`);
+    console.log('Reconciliation of the recovered copy with the baseline taken with the backup:');
+    for (const line of result.output?.reconciliation ?? ['(none)']) console.log(`  ${line}`);
     console.log('Repair that would run:');
     for (const line of result.output?.repairPlan ?? []) console.log(`  ${line}`);
     if (reportKey) console.log(`Report: ${config.objectStore!.directory}/${reportKey}`);

@@ -1,14 +1,17 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { Client, Pool } from 'pg';
 import YAML from 'yaml';
 import { installAuditSchema } from '../activities/audit';
+import { backupScheduleId, scheduleBackups } from '../client/backups';
 import { enrolPrimaryInstance, prepareStanzaPrimary, startPostgresCluster, stopClusterIfRunning, stopPlatformInstances, superuser, type LocalPlatformOptions, type PostgresCluster } from '../activities/adapters/local/postgres';
 import { stopCacheInstances } from '../activities/adapters/local/redis/local-cache-platform';
 import { withRedis } from '../activities/adapters/local/redis/redis-client';
 import { startRedisServer, stopRedisServer } from '../activities/adapters/local/redis/redis-server';
 import type { AppRuntime } from '../activities/ports/app-runtime';
+import { financialApplication } from '../demo/financial-application';
 import { writeDemoAppFiles, demoVerificationCommands } from '../demo/app-files';
 import { seedCacheDataset } from '../demo/cache-dataset';
 import { createFinancialSchema } from '../demo/financial-dataset';
@@ -40,6 +43,11 @@ export interface LocalStackOptions {
   withApp?: boolean;
   /** Approvers per gate written into the worker config; default: alice, bob and carol for every gate. */
   approvers?: string[];
+  /**
+   * Create the Temporal Schedule that runs backupWithBaseline on production (the demo's backups); a
+   * schedule an earlier run left in the kept Temporal state is replaced, so nothing it missed catches up.
+   */
+  backupSchedule?: { cron: string; taskQueue: string };
   /**
    * Encrypt payloads (AES-256-GCM, a key the stack makes in its secret store) and start the codec server
    * the Web UI decodes them through (the dev server's --ui-codec-endpoint; needs temporalUiPort).
@@ -128,6 +136,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const adapters = createAdapters(loadWorkerConfig(configFile));
     await adapters.start();
     await markBaselineMigration(adapters, production, databaseName);
+    if (options.backupSchedule) {
+      await createBackupSchedule(temporal, options.backupSchedule);
+      log(`Temporal Schedule ${backupScheduleId('production')}: backupWithBaseline of production at "${options.backupSchedule.cron}"`);
+    }
 
     // The application reaches its database through a name (db.mita.internal), as it would in production:
     // the region-outage runbook switches that name; the server-failure runbook repoints the app itself.
@@ -175,6 +187,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   } catch (error) {
     for (const stop of stopOnFailure.reverse()) await stop().catch(() => undefined);
     throw error;
+  }
+}
+
+async function createBackupSchedule(temporal: TemporalServer, schedule: { cron: string; taskQueue: string }): Promise<void> {
+  const connection = await Connection.connect({ address: temporal.address });
+  try {
+    const client = new TemporalClient({ connection, namespace: temporal.namespace });
+    await client.schedule.getHandle(backupScheduleId('production')).delete().catch(() => undefined);
+    // The kept Temporal state may hold a backup its old schedule started (a catch-up of a run missed while
+    // the server was down fires at start): its databases are gone, and it would hold the stanza's backup
+    // lock against the first backup of this stack.
+    for await (const run of client.workflow.list({ query: `WorkflowType = 'backupWithBaseline' AND ExecutionStatus = 'Running'` })) {
+      await client.workflow.getHandle(run.workflowId, run.runId).terminate('the local stack restarted: this backup was of databases that are gone').catch(() => undefined);
+    }
+    await scheduleBackups(client, { database: 'production', cron: schedule.cron, taskQueue: schedule.taskQueue, createdBy: 'local-stack', note: 'the local stack: backups of production, each with its baseline' });
+  } finally {
+    await connection.close();
   }
 }
 
@@ -339,6 +368,8 @@ function writeWorkerConfig(stateDir: string, production: PostgresCluster, databa
       },
     },
     dns: { mappingFile: path.relative(stateDir, wiring.dnsMappingFile), defaultTtlSeconds: 1 },
+    // The demo financial application as it declares itself to the validation gate.
+    application: financialApplication,
     // Every gate of every scenario: one approval of three listed people, never the runbook's starter.
     // The embedded environment is a laptop demo: votes by name, said here explicitly (a real environment
     // needs an SSH signature or a one-time code, the default).

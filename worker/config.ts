@@ -6,6 +6,7 @@ import { duration } from '../contracts/durations';
 import { scenarioNames } from '../workflows/scenarios';
 import { awsConfig, awsConfigProblems, rdsPlatformConfig, route53DnsConfig, s3ObjectStoreConfig, secretsManagerConfig } from './aws-config';
 import { kubernetesAppConfig, kubernetesConfig, kubernetesSecretStoreConfig, unknownKubernetesClusters } from './kubernetes-config';
+import { applicationDeclarationSchema } from '../activities/validation/declaration';
 
 const databaseConfig = z.strictObject({
   host: z.string().default('127.0.0.1'),
@@ -372,6 +373,8 @@ export const workerConfigSchema = z.strictObject({
   /** Escalation audiences (approvals.escalation's `notify`) → the channels that hear them. */
   audiences: z.record(z.string().min(1), z.array(channelName).min(1, 'list at least one channel')).optional(),
   messages: messagesConfig.prefault({}),
+  /** What the application declares to the validation gate: append-only tables, money, ownership, currency, business keys. */
+  application: applicationDeclarationSchema.optional(),
   /** Which DatabasePlatform adapter the worker wires; none configured means platform activities refuse. */
   platform: platformConfig.optional(),
   /** How the worker reaches AWS, for platform.rds, objectStore.s3, dns.route53 and secretStore.secretsManager. */

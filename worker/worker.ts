@@ -42,6 +42,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
       ...(config.cache ? { cache: { sessions: config.cache.sessions, connectionSecret: config.cache.connectionSecret } } : {}),
       configuredDatabases: config.databases,
       votes: { allowedSignersFile: config.approvals.allowedSigners, totpSecrets: config.approvals.totpSecrets, maxClockSkewMs: durationToMs(config.approvals.maxClockSkew) },
+      application: config.application,
     }),
     shutdownGraceTime: '5 minutes',
     // Cancellation reaches an activity on its heartbeat: a restore being aborted hears of it within seconds.

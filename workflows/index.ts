@@ -1,5 +1,6 @@
 // Every workflow type the worker registers; these names are what the Web UI and the CLI start.
 export { assessDatabaseHealth } from './assess-database-health';
+export { backupWithBaseline } from './backup-with-baseline';
 export { recoverFromAccidentalDeletion } from './recover-from-accidental-deletion';
 export { runDrill } from './run-drill';
 export { recoverFromRegionOutage } from './recover-from-region-outage';

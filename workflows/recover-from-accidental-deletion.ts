@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { runbookFields, configName, isoInstant } from '../contracts/inputs';
 import { runRunbook } from './runbook';
-import { assessDatabase, cutOverApplication, longOperation, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
+import { reconciliationReport } from '../contracts/validation';
+import { assessDatabase, cutOverApplication, longOperation, reviewOf, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
 
 /** The application's tables in foreign-key order, parents first: what a repair may copy back. */
 export const applicationTables = ['users', 'accounts', 'transactions', 'savings_goals', 'subscriptions', 'audit_logs'] as const;
@@ -42,16 +43,17 @@ export async function recoverFromAccidentalDeletion(input: RecoverFromAccidental
     });
     const recovered = restored.instance.instanceId;
     if (restored.recoveredTo.lastCommitAt) rb.recordRecoveryPoint(restored.recoveredTo.lastCommitAt, targetTime);
-    const validation = await validateRecoveredDatabase(rb, recovered, { incidentTime: targetTime });
+    const validation = await validateRecoveredDatabase(rb, recovered, { incidentTime: targetTime, baselineOf: { database, at: targetTime } });
+    const reconciliation = reconciliationReport(validation);
 
     if (rb.input.resolution === 'cutover') {
-      await rb.gate('cutover');
+      await rb.gate('cutover', { review: reviewOf(validation) });
       if (rb.mode === 'drill') {
         rb.cutoverVerified();
-        return { recoveredInstance: recovered, recoveredTo: restored.recoveredTo, validation: validation.summary, resolution: 'cutover (drill: production untouched)' };
+        return { recoveredInstance: recovered, recoveredTo: restored.recoveredTo, validation: validation.summary, reconciliation, resolution: 'cutover (drill: production untouched)' };
       }
       const cutover = await cutOverApplication(rb, recovered);
-      return { recoveredInstance: recovered, recoveredTo: restored.recoveredTo, validation: validation.summary, resolution: 'cutover', application: cutover.health.database.address };
+      return { recoveredInstance: recovered, recoveredTo: restored.recoveredTo, validation: validation.summary, reconciliation, resolution: 'cutover', application: cutover.health.database.address };
     }
 
     // Repair: find exactly what is missing in production, show it, and copy back only that.
@@ -75,10 +77,10 @@ export async function recoverFromAccidentalDeletion(input: RecoverFromAccidental
       options: validationOperation,
       describe: (r) => r.summary.join('; '),
     });
-    await rb.gate('repair');
+    await rb.gate('repair', { review: reviewOf(validation) });
     if (rb.mode === 'drill') {
       rb.cutoverVerified();
-      return { recoveredInstance: recovered, recoveredTo: restored.recoveredTo, validation: validation.summary, resolution: 'repair (drill: dry run only, production untouched)', repairPlan: plan.summary };
+      return { recoveredInstance: recovered, recoveredTo: restored.recoveredTo, validation: validation.summary, reconciliation, resolution: 'repair (drill: dry run only, production untouched)', repairPlan: plan.summary };
     }
     const repaired = await rb.step({
       name: 'copy the lost rows back into production',
@@ -103,9 +105,10 @@ export async function recoverFromAccidentalDeletion(input: RecoverFromAccidental
       }
     }
     rb.cutoverVerified();
-    await validateRecoveredDatabase(rb, database);
+    // Production's history must now be the baseline's again (its later writes are growth).
+    await validateRecoveredDatabase(rb, database, { sameBaselineAs: validation });
     // Its rows are back in production: the recovered instance has done its job.
     await rb.step({ name: `remove the recovered instance ${recovered}`, activity: 'deleteDatabaseInstance', args: [{ instanceId: recovered }], affectsProduction: false, describe: (r) => (r.deleted ? 'removed' : 'already gone') });
-    return { recoveredInstance: recovered, recoveredTo: restored.recoveredTo, validation: validation.summary, resolution: 'repair', repaired: repaired.summary, inserted: repaired.totalInserted };
+    return { recoveredInstance: recovered, recoveredTo: restored.recoveredTo, validation: validation.summary, reconciliation, resolution: 'repair', repaired: repaired.summary, inserted: repaired.totalInserted };
   });
 }

@@ -7,7 +7,7 @@ import { recoverFromAccidentalDeletion } from './recover-from-accidental-deletio
 import { assessDatabase, longOperation, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
 import { FailureType, failureTypeOf } from '../contracts/failure-types';
 import { errorText } from '../contracts/error-text';
-import { describeFailedChecks } from '../contracts/validation';
+import { describeFailedChecks, reconciliationReport } from '../contracts/validation';
 
 export const recoverFromFailedMigrationInput = z.strictObject({
   ...runbookFields,
@@ -68,6 +68,7 @@ export async function recoverFromFailedMigration(input: RecoverFromFailedMigrati
     await rb.step({ name: `restore point ${pointName}`, activity: 'createRestorePoint', args: [{ database, name: pointName }], affectsProduction: false, options: longOperation, describe: (p) => `at ${p.lsn} (${p.createdAt})` });
 
     let fallback: FallbackReason = plan.blockers.length ? `the rollback is impossible: ${plan.blockers.join('; ')}` : undefined;
+    let reconciliation: string[] = [];
     if (!fallback) {
       // A drill rehearses the rollback on a fresh copy of production, never on production itself.
       const target = rb.mode === 'drill' ? await buildDrillCopy(rb, database, backup.label) : database;
@@ -83,7 +84,7 @@ export async function recoverFromFailedMigration(input: RecoverFromFailedMigrati
         });
         // Rows stay where they are, so "recent data" is measured at the migration, not now: an application
         // down since the migration wrote nothing, and that is no reason to restore.
-        await validateRecoveredDatabase(rb, target, { incidentTime: migrationStartedAt });
+        reconciliation = reconciliationReport(await validateRecoveredDatabase(rb, target, { incidentTime: migrationStartedAt, keptWritesAfterIncident: true, baselineOf: { database, at: migrationStartedAt } }));
       } catch (error) {
         if (isCancellation(error)) throw error;
         const type = failureTypeOf(error);
@@ -97,7 +98,7 @@ export async function recoverFromFailedMigration(input: RecoverFromFailedMigrati
         // Rolled back in place: every committed row is still there.
         const now = new Date().toISOString();
         rb.recordRecoveryPoint(now, now);
-        return { resolution: rb.mode === 'drill' ? 'rollback (drill: on a copy, production untouched)' : 'rollback', database: target, from: status.current, to: after.current, undone: plan.steps.map((s) => s.version) };
+        return { resolution: rb.mode === 'drill' ? 'rollback (drill: on a copy, production untouched)' : 'rollback', database: target, from: status.current, to: after.current, undone: plan.steps.map((s) => s.version), reconciliation };
       }
     }
 

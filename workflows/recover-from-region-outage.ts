@@ -4,7 +4,8 @@ import type { ReplicaLagMeasurement } from '../activities';
 import { bytesBehind, replicaLagOf } from '../contracts/replica-lag';
 import { runbookFields, configName } from '../contracts/inputs';
 import { runRunbook } from './runbook';
-import { assessDatabase, describeAppChecks, longOperation, validateRecoveredDatabase, type ScenarioRunbook } from './scenario-steps';
+import { reconciliationReport } from '../contracts/validation';
+import { assessDatabase, describeAppChecks, longOperation, reviewOf, validateRecoveredDatabase, type ScenarioRunbook } from './scenario-steps';
 import { FailureType } from '../contracts/failure-types';
 
 const dnsName = z.string().trim().toLowerCase().regex(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a DNS name, e.g. db.mita.internal');
@@ -123,7 +124,8 @@ export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInpu
     const lag = await measureLag(rb, replica);
     const promoted = await promote(rb, replica);
     // Recent data is judged against the moment of the outage, not against however long the failover has taken since.
-    const validation = await validateRecoveredDatabase(rb, replica, { incidentTime: rb.input.declaredAt ?? lag.checkedAt });
+    const outageAt = rb.input.declaredAt ?? lag.checkedAt;
+    const validation = await validateRecoveredDatabase(rb, replica, { incidentTime: outageAt, baselineOf: { database, at: outageAt } });
     const scaled = await rb.step({
       // The standby takes no traffic until its database name moves: starting it is not a production change.
       name: `scale up the standby application to ${rb.input.standbyReplicas}`,
@@ -134,7 +136,7 @@ export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInpu
       describe: (r) => `${r.replicas} running`,
     });
 
-    await rb.gate('dns-failover');
+    await rb.gate('dns-failover', { review: reviewOf(validation) });
     const target = `${promoted.endpoint.host}:${promoted.endpoint.port}`;
     const switched = await rb.step({
       name: `switch ${dnsName} to ${replica} (${target})`,
@@ -160,6 +162,7 @@ export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInpu
       endpoint: target,
       replicaLag: lag,
       validation: validation.summary,
+      reconciliation: reconciliationReport(validation),
       application: { replicas: scaled.replicas, answeringFrom: health.database.address },
       dns: { name: switched.name, previousTarget: switched.previousTarget, target: switched.target, ttlSeconds: switched.ttlSeconds, effectiveBy: switched.effectiveBy },
       postFailover: { users: after.userCount, transactions: after.transactionCount, totalAmount: after.totalAmount },
@@ -183,8 +186,8 @@ async function drill(rb: RegionOutageRunbook) {
   const instanceId = built.instance.instanceId;
   const lag = await measureLag(rb, instanceId);
   const promoted = await promote(rb, instanceId);
-  const validation = await validateRecoveredDatabase(rb, instanceId, { incidentTime: lag.checkedAt });
-  await rb.gate('dns-failover');
+  const validation = await validateRecoveredDatabase(rb, instanceId, { incidentTime: lag.checkedAt, baselineOf: { database, at: lag.checkedAt } });
+  await rb.gate('dns-failover', { review: reviewOf(validation) });
   // A real failover would switch the name and wait for the application here; the drill checks the promoted instance itself.
   const after = await assessDatabase(rb, instanceId, `drill: post-failover checks on ${instanceId}`);
   rb.cutoverVerified();
@@ -193,6 +196,7 @@ async function drill(rb: RegionOutageRunbook) {
     endpoint: `${promoted.endpoint.host}:${promoted.endpoint.port}`,
     replicaLag: lag,
     validation: validation.summary,
+    reconciliation: reconciliationReport(validation),
     dns: `drill: ${dnsName} not switched`,
     application: 'drill: not scaled or repointed',
     postFailover: { users: after.userCount, transactions: after.transactionCount, totalAmount: after.totalAmount },

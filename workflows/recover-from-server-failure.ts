@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { configName, isoInstant, runbookFields } from '../contracts/inputs';
 import { judgeReplicaLag, replicaLagOf, type ReplicaLag } from '../contracts/replica-lag';
 import { runRunbook } from './runbook';
-import { cutOverApplication, longOperation, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
+import { baselineOfResult, cutOverApplication, longOperation, reviewOf, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
 import { handOverField } from './recovered-systems';
 import { FailureType } from '../contracts/failure-types';
-import { countPassed, describeFailedChecks } from '../contracts/validation';
+import { countPassed, describeFailedChecks, reconciliationReport } from '../contracts/validation';
 
 export const recoverFromServerFailureInput = z
   .strictObject({
@@ -199,14 +199,14 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
     });
     if (newest.newestCommitAt) rb.recordRecoveryPoint(newest.newestCommitAt, failedAt);
     const validationOptions = { incidentTime: failedAt, rpoSeconds: Math.max(1, Math.round(rpoObjectiveSeconds)) };
-    const validation = await validateRecoveredDatabase(rb, recovered, validationOptions);
+    const validation = await validateRecoveredDatabase(rb, recovered, { ...validationOptions, baselineOf: { database, at: failedAt } });
     // One part of a complete system recovery: its parent gates and cuts over everything at once.
     if (rb.input.handOver) {
-      return { failover: true as const, path, recoveredInstance: recovered, failedAt, standbyDecision, confirmedBy: window.failures, validation: validation.summary, readyAt: new Date().toISOString(), handedOver: rb.handOver() };
+      return { failover: true as const, path, recoveredInstance: recovered, failedAt, standbyDecision, confirmedBy: window.failures, validation: validation.summary, review: reviewOf(validation), reconciliation: reconciliationReport(validation), readyAt: new Date().toISOString(), handedOver: rb.handOver() };
     }
 
-    await rb.gate('cutover');
-    const summary = { failover: true as const, path, recoveredInstance: recovered, failedAt, standbyDecision, confirmedBy: window.failures, validation: validation.summary };
+    await rb.gate('cutover', { review: reviewOf(validation) });
+    const summary = { failover: true as const, path, recoveredInstance: recovered, failedAt, standbyDecision, confirmedBy: window.failures, validation: validation.summary, reconciliation: reconciliationReport(validation) };
     if (drill) {
       rb.cutoverVerified();
       return { ...summary, application: `drill: the application and ${replica ? `the standby ${replica}` : 'production'} untouched; ${recovered} is removed` };
@@ -216,7 +216,7 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
     const after = await rb.step({
       name: `post-recovery checks on ${recovered} (the application runs on it)`,
       activity: 'runValidationChecks',
-      args: [{ database: recovered, ...validationOptions }],
+      args: [{ database: recovered, ...validationOptions, ...baselineOfResult(validation) }],
       affectsProduction: false,
       options: validationOperation,
       describe: countPassed,

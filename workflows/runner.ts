@@ -169,9 +169,10 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
   /**
    * Opens an approval gate and waits for its decision, escalating per the plan. Returns when approved;
    * a rejection or the deadline ends the runbook (approval-rejected / approval-timed-out), failing closed.
+   * `review`: lines its approvers must see first (the validation's REVIEW lines); votes record they were shown.
    */
-  gate(name: string): Promise<void> {
-    return this.gates.pass(name);
+  gate(name: string, options: { review?: readonly string[] } = {}): Promise<void> {
+    return this.gates.pass(name, options.review);
   }
 
   /** Waits, with a name the Web UI shows for the timer (e.g. the interval between two checks). */

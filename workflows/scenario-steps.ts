@@ -1,5 +1,5 @@
-import { ApplicationFailure } from '@temporalio/workflow';
-import type { Activities, AppHealth, RestartResult } from '../activities';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
+import type { Activities, AppHealth, BaselineLookup, RestartResult, ValidationGateResult } from '../activities';
 import type { Runbook } from './runbook';
 import type { RunbookInput } from '../contracts/inputs';
 import { FailureType } from '../contracts/failure-types';
@@ -27,14 +27,64 @@ export async function assessDatabase<I extends RunbookInput>(rb: ScenarioRunbook
 }
 
 /**
- * The validation gate: every built-in check on the recovered database. A failing check blocks what
- * comes next (the cutover, the repair), naming every check that failed with its value and expectation.
+ * Runs since this patch find the last known good baseline at or before their recovery target and pass
+ * it to the gate (one more step); recorded runs replay without it.
  */
-export async function validateRecoveredDatabase<I extends RunbookInput>(rb: ScenarioRunbook<I>, database: string, options: { incidentTime?: string; rpoSeconds?: number; baselineKey?: string } = {}) {
+export const VALIDATION_BASELINE_PATCH = 'validation-baseline';
+
+export interface GateOptions {
+  incidentTime?: string;
+  rpoSeconds?: number;
+  /** Whose baselines apply (the production database the recovered copy is of) and the recovery target. */
+  baselineOf?: { database: string; at: string };
+  /** The baseline (or its absence) an earlier gate of this run found: checked again without another look-up. */
+  sameBaselineAs?: Pick<ValidationGateResult, 'baseline' | 'noBaseline'>;
+  /** Data rolled back in place keeps what was written after the incident: rows may be dated up to now. */
+  keptWritesAfterIncident?: boolean;
+}
+
+/** The gate's input exactly as every runbook passes it: the baseline found, or why there is none. */
+export function validationGateInput(database: string, options: Pick<GateOptions, 'incidentTime' | 'rpoSeconds' | 'keptWritesAfterIncident'>, lookup?: BaselineLookup) {
+  return {
+    database,
+    ...(options.incidentTime !== undefined ? { incidentTime: options.incidentTime } : {}),
+    ...(options.rpoSeconds !== undefined ? { rpoSeconds: options.rpoSeconds } : {}),
+    ...(options.keptWritesAfterIncident ? { notDatedAfter: 'now' as const } : {}),
+    ...(lookup ? (lookup.found ? { baselineKey: lookup.baselineKey } : { noBaseline: lookup.reason }) : {}),
+  };
+}
+
+/** The same baseline (or the same absence) for a later check of the same database, from the gate's result. */
+export function baselineOfResult(result: Pick<ValidationGateResult, 'baseline' | 'noBaseline'>) {
+  return result.baseline ? { baselineKey: result.baseline.key } : result.noBaseline ? { noBaseline: result.noBaseline } : {};
+}
+
+/** What the gate asks a person to see before approving (REVIEW lines), also from results recorded before it did. */
+export function reviewOf(result: Pick<ValidationGateResult, 'review'>): string[] {
+  return result.review ?? [];
+}
+
+/**
+ * The validation gate: every built-in check on the recovered database, against the last known good
+ * baseline at or before the recovery target. A failing check blocks what comes next (the cutover, the
+ * repair), naming every check that failed with its value and expectation; REVIEW lines go to the next gate.
+ */
+export async function validateRecoveredDatabase<I extends RunbookInput>(rb: ScenarioRunbook<I>, database: string, options: GateOptions = {}) {
+  const { baselineOf } = options;
+  const lookup = baselineOf && patched(VALIDATION_BASELINE_PATCH)
+    ? await rb.step({
+      name: `find the last known good baseline of ${baselineOf.database} at or before ${baselineOf.at}`,
+      activity: 'findValidationBaseline',
+      args: [{ database: baselineOf.database, at: baselineOf.at }],
+      affectsProduction: false,
+      options: { startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3, initialInterval: '1 second' } },
+      describe: (l) => (l.found ? `backup ${l.backupLabel}, consistent at ${l.consistentAt}` : l.reason),
+    })
+    : undefined;
   const result = await rb.step({
     name: `validate ${database}`,
     activity: 'runValidationChecks',
-    args: [{ database, ...options }],
+    args: [{ ...validationGateInput(database, options, lookup), ...(options.sameBaselineAs ? baselineOfResult(options.sameBaselineAs) : {}) }],
     affectsProduction: false,
     options: validationOperation,
     describe: (r) => `${countPassed(r)}${r.passed ? '' : `: ${describeFailedChecks(r)}`}`,

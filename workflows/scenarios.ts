@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { assessDatabaseHealthInput } from './assess-database-health';
+import { backupWithBaselineInput } from './backup-with-baseline';
 import { recoverFromAccidentalDeletionInput } from './recover-from-accidental-deletion';
 import { recoverFromRegionOutageInput } from './recover-from-region-outage';
 import { recoverFromFailedMigrationInput } from './recover-from-failed-migration';
@@ -88,6 +89,12 @@ export const startableWorkflows: Record<string, StartableWorkflow> = {
     description: 'assess a database: connectivity and the critical integrity totals (the first step of every runbook)',
   },
   ...scenarios,
+  backup: {
+    workflowType: 'backupWithBaseline',
+    input: backupWithBaselineInput,
+    kind: 'workflow',
+    description: 'take a backup, verify it, restore it into a new instance and store the baseline read from it (what the runbooks reconcile with)',
+  },
   drill: {
     workflowType: 'runDrill',
     input: runDrillInput,

@@ -1,136 +1,145 @@
-import type { Pool } from 'pg';
 import type { ObjectStore } from '../ports/object-store';
-import { describeTable, listForeignKeys, listTables, quoteIdentifier, resolveTable, type Queryable } from './schema-catalog';
+import type { SchemaFingerprint } from './schema-fingerprint';
+import type { TableFigures } from './measure';
 
-/** Counts and exact sums of one table; all numbers are decimal strings. */
-export interface TableFigures {
-  rows: string;
-  /** Sum of every numeric (money) column, by column name. */
-  sums: Record<string, string>;
-  /** The single-column integer primary key, when there is one. */
-  keyColumn: string | null;
-  /** max(key): rows above a baseline's high-water mark were written after it. */
-  keyHighWaterMark: string | null;
+// A baseline: what a backup holds, measured on that backup restored to its consistent point, kept in
+// the object store beside the backup's verdict (verified, restored, consistent) so a runbook can find
+// the last known good one at or before its recovery target.
+
+/** The backup a baseline describes, as the platform reported it (a pgBackRest backup set, an RDS snapshot). */
+export interface BaselineBackup {
+  label: string;
+  type?: string;
+  startedAt: string;
+  stoppedAt: string;
+  lsnStart?: string;
+  lsnStop?: string;
 }
 
-/** The ledger summed per range of account ids, so a difference can be narrowed to a few accounts. */
-export interface AccountBucketFigures {
-  firstAccountId: string;
-  lastAccountId: string;
-  accounts: string;
-  balance: string;
-  transactions: string;
-  amount: string;
-}
-
-export interface DatabaseFigures {
+export interface Baseline {
+  formatVersion: 2;
+  /** The database the backup is of (a config name, e.g. production). */
   database: string;
-  /** The server's clock when the consistent snapshot was taken, ISO 8601. */
-  measuredAt: string;
-  /** By table name as the server prints it. */
+  /** The instance the figures were read from: the backup restored to its consistent point. */
+  measuredOn: string;
+  backup: BaselineBackup;
+  /**
+   * The backup's consistent point, at least: the newest commit the restore replayed, or the backup's
+   * start when it replayed none. Every figure describes the data as of this point.
+   */
+  consistentAt: string;
+  /** consistentAt − clock skew − the longest transaction: rows created up to here are all in the backup. */
+  historyUpTo: string;
+  settings: { clockSkewSeconds: number; longestTransactionSeconds: number };
+  schema: SchemaFingerprint;
   tables: Record<string, TableFigures>;
-  accountBuckets?: { width: string; buckets: AccountBucketFigures[] };
-  /** Every foreign key as "table.constraint", so a recovered database missing one is caught. */
-  foreignKeys?: string[];
+  measuredAt: string;
 }
 
-export interface Baseline extends DatabaseFigures {
+/** Whether a backup and its baseline can be trusted: the stanza verified, the backup restored, the copy consistent. */
+export interface BaselineVerdict {
   formatVersion: 1;
+  database: string;
   backupLabel: string;
+  baselineKey?: string;
+  backup: BaselineBackup;
+  consistentAt?: string;
+  historyUpTo?: string;
+  verification: { ok: boolean; report: string };
+  /** The restored copy's own checks (ledger, ownership, keys, schema): a corrupt backup is no baseline. */
+  checks?: { passed: boolean; failed: string[] };
+  good: boolean;
+  /** Why it is not good, in words. */
+  reason?: string;
+  /** The backup's restore test, in the shape the backup-validation metric reads (absent in verdicts from before it). */
+  restoreTest?: RestoreTestResult;
+  recordedAt: string;
+  workflowId?: string;
 }
-
-const integerTypes = new Set(['bigint', 'integer', 'smallint']);
-/** At most this many account buckets when the width is chosen from the data. */
-const targetBuckets = 256n;
 
 /**
- * Measures every application table in one REPEATABLE READ snapshot, so counts, sums and
- * high-water marks describe the same instant. `onTable` is called after each table (heartbeats).
+ * A backup's restore test: restored into a new instance, measured, and checked against its own baseline
+ * with the gate's checks. `passed` is the verdict's `good`; what the backup_validation_success metric
+ * (the monitoring's backup-validation hook) is set from.
  */
-export async function measureDatabase(pool: Pool, database: string, options: { bucketWidth?: string; onTable?: (table: string) => void } = {}): Promise<DatabaseFigures> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const now = await client.query<{ now: Date }>('SELECT now()');
-    const tables: Record<string, TableFigures> = {};
-    for (const table of await listTables(client)) {
-      tables[table] = await measureTable(client, table);
-      options.onTable?.(table);
-    }
-    const accountBuckets = await measureAccountBuckets(client, options.bucketWidth);
-    const foreignKeys = (await listForeignKeys(client)).map((fk) => `${fk.childTable}.${fk.name}`);
-    await client.query('COMMIT');
-    return { database, measuredAt: now.rows[0]!.now.toISOString(), tables, ...(accountBuckets ? { accountBuckets } : {}), foreignKeys };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
-
-async function measureTable(db: Queryable, table: string): Promise<TableFigures> {
-  const description = await describeTable(db, table);
-  const moneyColumns = description.columns.filter((c) => c.type.startsWith('numeric')).map((c) => c.name);
-  const keyColumn = description.primaryKey.length === 1 && integerTypes.has(description.columns.find((c) => c.name === description.primaryKey[0])?.type ?? '') ? description.primaryKey[0]! : null;
-  const selects = [
-    'count(*)::text AS rows',
-    ...moneyColumns.map((c, i) => `coalesce(sum(${quoteIdentifier(c)}), 0)::text AS s${i}`),
-    keyColumn ? `max(${quoteIdentifier(keyColumn)})::text AS hwm` : 'NULL::text AS hwm',
-  ];
-  const row = (await db.query<Record<string, string | null>>(`SELECT ${selects.join(', ')} FROM ${table}`)).rows[0]!;
-  return {
-    rows: row.rows!,
-    sums: Object.fromEntries(moneyColumns.map((c, i) => [c, row[`s${i}`]!])),
-    keyColumn,
-    keyHighWaterMark: row.hwm ?? null,
-  };
-}
-
-/** Only for the ledger schema (accounts.balance, transactions.account_id/amount); absent otherwise. */
-async function measureAccountBuckets(db: Queryable, givenWidth?: string): Promise<DatabaseFigures['accountBuckets']> {
-  const accounts = await resolveTable(db, 'accounts');
-  const transactions = await resolveTable(db, 'transactions');
-  if (!accounts || !transactions) return undefined;
-  const maxId = (await db.query<{ max: string | null }>(`SELECT max(id)::text AS max FROM ${accounts}`)).rows[0]!.max;
-  const width = givenWidth ?? String(maxId ? (BigInt(maxId) + targetBuckets - 1n) / targetBuckets || 1n : 1n);
-  const result = await db.query<{ bucket: string; accounts: string; balance: string; transactions: string; amount: string }>(`
-    SELECT bucket::text, sum(accounts)::text AS accounts, sum(balance)::text AS balance, sum(transactions)::text AS transactions, sum(amount)::text AS amount
-    FROM (SELECT (id - 1) / $1::bigint AS bucket, count(*) AS accounts, coalesce(sum(balance), 0) AS balance, 0 AS transactions, 0 AS amount FROM ${accounts} GROUP BY 1
-          UNION ALL
-          SELECT (account_id - 1) / $1::bigint, 0, 0, count(*), coalesce(sum(amount), 0) FROM ${transactions} GROUP BY 1) per_bucket
-    GROUP BY bucket ORDER BY bucket`, [width]);
-  const w = BigInt(width);
-  return {
-    width,
-    buckets: result.rows.map((r) => ({
-      firstAccountId: String(BigInt(r.bucket) * w + 1n),
-      lastAccountId: String((BigInt(r.bucket) + 1n) * w),
-      accounts: r.accounts,
-      balance: r.balance,
-      transactions: r.transactions,
-      amount: r.amount,
-    })),
-  };
+export interface RestoreTestResult {
+  backupLabel: string;
+  passed: boolean;
+  /** Where it failed: verify, restore, measure (its copy could not be read) or checks. */
+  failedAt?: 'verify' | 'restore' | 'measure' | 'checks';
+  /** How long the restore into the copy took. */
+  restoreSeconds?: number;
+  /** The gate's checks the copy failed, as report lines. */
+  failedChecks: string[];
 }
 
 const labelPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
-/** Where a backup's baseline lives in the ObjectStore. Throws on a label that could escape its folder. */
-export function baselineKey(database: string, backupLabel: string): string {
+function assertNames(database: string, backupLabel: string): void {
   if (!labelPattern.test(backupLabel)) throw new Error(`backupLabel: "${backupLabel}" must be letters, digits, '.', '_', ':' or '-' (a pgBackRest label or snapshot id)`);
   if (!labelPattern.test(database)) throw new Error(`database: "${database}" is not a config name`);
+}
+
+/** Where a backup's baseline lives in the ObjectStore. Throws on a label that could escape its folder. */
+export function baselineKey(database: string, backupLabel: string): string {
+  assertNames(database, backupLabel);
   return `baselines/${database}/${backupLabel}.json`;
 }
 
+/**
+ * Where a backup's verdict lives: under the backup's end time, so the keys list in the order the backups
+ * ended (whatever the platform's labels look like) and a look-up reads one or two verdicts, not all.
+ */
+export function verdictKey(database: string, backupLabel: string, stoppedAt: string): string {
+  assertNames(database, backupLabel);
+  return `${verdictPrefix(database)}${new Date(stoppedAt).toISOString()}_${backupLabel}.json`;
+}
+
+const verdictPrefix = (database: string) => `baselines/${database}/verdicts/`;
+/** The backup's end from a verdict key (the ISO instant before the first "_"). */
+const stoppedAtOf = (key: string) => key.slice(key.lastIndexOf('/') + 1).split('_')[0]!;
+
 export async function saveBaseline(store: ObjectStore, key: string, baseline: Baseline): Promise<void> {
-  await store.put(key, JSON.stringify(baseline, null, 2) + '\n', 'application/json');
+  await store.put(key, JSON.stringify(baseline) + '\n', 'application/json');
 }
 
 export async function loadBaseline(store: ObjectStore, key: string): Promise<Baseline | undefined> {
   const body = await store.get(key);
   if (!body) return undefined;
   const baseline = JSON.parse(body.toString('utf8')) as Baseline;
-  if (baseline.formatVersion !== 1) throw new Error(`baseline ${key} has format ${String(baseline.formatVersion)}; this worker reads format 1`);
+  if (baseline.formatVersion !== 2) throw new Error(`baseline ${key} has format ${String(baseline.formatVersion)}; this worker reads format 2 (take a new one with backupWithBaseline)`);
   return baseline;
+}
+
+export async function saveVerdict(store: ObjectStore, verdict: BaselineVerdict): Promise<string> {
+  const key = verdictKey(verdict.database, verdict.backupLabel, verdict.backup.stoppedAt);
+  await store.put(key, JSON.stringify(verdict, null, 2) + '\n', 'application/json');
+  return key;
+}
+
+export type BaselineLookup =
+  | { found: true; baselineKey: string; backupLabel: string; consistentAt: string; historyUpTo: string; stoppedAt: string }
+  | { found: false; reason: string };
+
+/**
+ * The last known good baseline of `database` whose backup ended at or before `at`: the verdicts are read
+ * newest first from there, and the first good one is it. Without one, why, in words.
+ */
+export async function findLastGoodBaseline(store: ObjectStore, database: string, at: string): Promise<BaselineLookup> {
+  const atMs = Date.parse(at);
+  const keys = (await store.list(verdictPrefix(database))).filter((k) => k.endsWith('.json'));
+  const candidates = keys.filter((k) => Date.parse(stoppedAtOf(k)) <= atMs).reverse();
+  const notGood: string[] = [];
+  for (const key of candidates) {
+    const body = await store.get(key);
+    if (!body) continue;
+    const verdict = JSON.parse(body.toString('utf8')) as BaselineVerdict;
+    if (verdict.good && verdict.baselineKey && verdict.consistentAt && verdict.historyUpTo) {
+      return { found: true, baselineKey: verdict.baselineKey, backupLabel: verdict.backupLabel, consistentAt: verdict.consistentAt, historyUpTo: verdict.historyUpTo, stoppedAt: verdict.backup.stoppedAt };
+    }
+    notGood.push(verdict.backupLabel);
+  }
+  const later = keys.length - candidates.length;
+  const counted = [`${keys.length} backup verdict${keys.length === 1 ? '' : 's'} stored`, ...(notGood.length ? [`${notGood.length} not good`] : []), ...(later ? [`${later} only after ${at}`] : [])];
+  return { found: false, reason: `no known good baseline of ${database} from a backup that ended at or before ${at} (${counted.join(', ')}; backupWithBaseline takes one with every backup)` };
 }

@@ -1,92 +1,214 @@
-import type { Baseline } from './baseline';
 import type { SkippedCheck } from '../../contracts/validation';
 import type { CheckDefinition } from './checks';
-import { roundDecimal, toleranceBounds } from './exact-decimal';
-import { quoteIdentifier, type ForeignKey } from './schema-catalog';
+import type { ApplicationDeclaration, SameAsParent } from './declaration';
+import { describeTable, quoteIdentifier, resolveTable, type ForeignKey, type Queryable } from './schema-catalog';
+
+// The gate's SQL checks, every one read from the schema's catalog or the application's declaration:
+// orphans and enforced foreign keys (from pg_constraint), balances against their ledger, a child's owner
+// and currency against its parent's, business keys that must be unique, and time bounds both ways (no
+// row dated after the incident beyond the clock skew; the newest row no older than the RPO).
 
 export interface BuiltInCheckOptions {
   /** Every foreign key of the schema (from pg_constraint): one orphan check and one integrity check each. */
   foreignKeys: ForeignKey[];
-  baseline?: Baseline;
-  /** Relative tolerance against the baseline (seed: 0.01). */
-  tolerance: number;
-  /** Expected user count; when omitted, the baseline's count within the tolerance. */
-  userCountRange?: { min?: string; max?: string };
-  /** ISO 8601; the newest transaction must be at most `rpoSeconds` older. The server's now() when omitted. */
+  app?: ApplicationDeclaration;
+  /** The declaration resolved against the database (resolveDeclaration). */
+  resolved?: ResolvedDeclaration;
+  /** ISO 8601; the time bounds are measured from it. The server's now() when omitted. */
   incidentTime?: string;
   rpoSeconds: number;
+  clockSkewSeconds: number;
+  /** Judge the newest rows against the RPO (not for a backup's own copy: an idle application is no fault there). */
+  recency: boolean;
+  /** The future bound: the incident (a restore holds nothing later) or now (data rolled back in place). */
+  notDatedAfter: 'incident' | 'now';
   timeoutMs: number;
 }
 
+/** The declared tables as the server names them, and what of the declaration the database lacks. */
+export interface ResolvedDeclaration {
+  tables: Map<string, string>;
+  /** "table.column" for every declared column the database lacks. */
+  missingColumns: Set<string>;
+  problems: string[];
+}
 
 /** Offending rows a zero-row check lists at most. */
 const offendingRowLimit = 1000;
+const noDeclaration = 'the worker config declares no application (application: tables, ledgers, ownership, currency, businessKeys)';
 
-/**
- * The seed's pre-cutover validation ("User count matches expected range", "Transaction totals within
- * acceptable variance", "No orphaned records found", "Financial calculations validate", "Recent data
- * integrity confirmed") plus "Referential Integrity: all foreign keys and constraints valid".
- */
+/** Checks every table and column the declaration names against the database's catalog. */
+export async function resolveDeclaration(db: Queryable, app: ApplicationDeclaration | undefined): Promise<ResolvedDeclaration> {
+  const tables = new Map<string, string>();
+  const problems: string[] = [];
+  const missingColumns = new Set<string>();
+  if (!app) return { tables, missingColumns, problems };
+  const columns = new Map<string, Set<string>>();
+  for (const name of new Set([...Object.keys(app.tables), ...app.ledgers.flatMap((l) => [l.table, l.entries]), ...[...app.ownership, ...app.currency].flatMap((r) => [r.table, r.parent]), ...app.businessKeys.map((k) => k.table)])) {
+    const resolved = await resolveTable(db, name);
+    if (!resolved) {
+      problems.push(`table ${name} is declared but not in the database`);
+      continue;
+    }
+    tables.set(name, resolved);
+    columns.set(name, new Set((await describeTable(db, resolved)).columns.map((c) => c.name)));
+  }
+  const need = (table: string, column: string | undefined, where: string) => {
+    if (column === undefined || !columns.has(table)) return;
+    if (!columns.get(table)!.has(column)) {
+      problems.push(`${where}: column ${table}.${column} is not in the database`);
+      missingColumns.add(`${table}.${column}`);
+    }
+  };
+  for (const [name, t] of Object.entries(app.tables)) {
+    need(name, t.key, `tables.${name}.key`);
+    need(name, t.createdAt, `tables.${name}.createdAt`);
+    for (const m of t.money) need(name, m, `tables.${name}.money`);
+  }
+  app.ledgers.forEach((l, i) => {
+    need(l.table, l.balance, `ledgers.${i}`);
+    need(l.entries, l.amount, `ledgers.${i}`);
+    need(l.entries, l.through, `ledgers.${i}`);
+  });
+  for (const [kind, relations] of [['ownership', app.ownership], ['currency', app.currency]] as const) {
+    relations.forEach((r, i) => {
+      need(r.table, r.column, `${kind}.${i}`);
+      need(r.table, r.through, `${kind}.${i}`);
+      need(r.parent, r.parentColumn, `${kind}.${i}`);
+    });
+  }
+  app.businessKeys.forEach((k, i) => k.columns.forEach((c) => need(k.table, c, `businessKeys.${i}`)));
+  return { tables, missingColumns, problems };
+}
+
 export function builtInChecks(options: BuiltInCheckOptions): { checks: CheckDefinition[]; skipped: SkippedCheck[] } {
   const checks: CheckDefinition[] = [];
   const skipped: SkippedCheck[] = [];
-  const timeoutMs = options.timeoutMs;
-
-  const baselineUsers = options.baseline?.tables['users'] ? toleranceBounds(options.baseline.tables['users'].rows, options.tolerance) : undefined;
-  const userRange = options.userCountRange ?? (baselineUsers ? { min: roundDecimal(baselineUsers.min, 'up'), max: roundDecimal(baselineUsers.max, 'down') } : { min: '1' });
-  checks.push({ id: 'user-count', name: 'User count matches expected range', sql: 'SELECT count(*) FROM users', expectation: { kind: 'withinRange', ...userRange }, timeoutMs });
-
-  const transactions = options.baseline?.tables['transactions'];
-  if (transactions) {
-    checks.push({ id: 'transaction-count', name: 'Transaction count within acceptable variance of the baseline', sql: 'SELECT count(*) FROM transactions', expectation: { kind: 'withinRelativeToleranceOfBaseline', baseline: transactions.rows, tolerance: options.tolerance }, timeoutMs });
-    checks.push({ id: 'transaction-total', name: 'Transaction total within acceptable variance of the baseline', sql: 'SELECT coalesce(sum(amount), 0) FROM transactions', expectation: { kind: 'withinRelativeToleranceOfBaseline', baseline: transactions.sums['amount'] ?? '0', tolerance: options.tolerance }, timeoutMs });
-  } else {
-    const reason = options.baseline ? `baseline ${options.baseline.backupLabel} has no transactions table` : 'no baseline given (pass baselineKey from captureBaseline)';
-    skipped.push({ id: 'transaction-count', name: 'Transaction count within acceptable variance of the baseline', reason }, { id: 'transaction-total', name: 'Transaction total within acceptable variance of the baseline', reason });
-  }
+  const { app, timeoutMs } = options;
+  const resolved = options.resolved ?? { tables: new Map<string, string>(), missingColumns: new Set<string>(), problems: [] };
+  /** The server's name of a declared table, or undefined (and the check is skipped) when it is missing. */
+  const table = (name: string) => resolved.tables.get(name);
+  const key = (name: string) => app?.tables[name]?.key;
 
   for (const fk of options.foreignKeys) checks.push(orphanCheck(fk, timeoutMs));
-
-  checks.push({
-    id: 'balances-match-ledger',
-    name: 'Financial calculations validate: every account balance equals the sum of its transactions',
-    sql: `SELECT a.id AS account_id, a.balance::text AS balance, coalesce(l.total, 0)::text AS ledger_sum
-          FROM accounts a LEFT JOIN (SELECT account_id, sum(amount) AS total FROM transactions GROUP BY account_id) l ON l.account_id = a.id
-          WHERE a.balance IS DISTINCT FROM coalesce(l.total, 0)
-          ORDER BY a.id LIMIT ${offendingRowLimit}`,
-    expectation: { kind: 'zeroRows' },
-    rowLimit: offendingRowLimit,
-    timeoutMs,
-  });
-
-  const at = options.incidentTime ? `the incident time ${options.incidentTime}` : 'now (no incident time given)';
-  checks.push({
-    id: 'recent-data',
-    name: `Recent data integrity: newest transaction at most ${options.rpoSeconds} s (RPO) before ${at}`,
-    // Seconds from the newest transaction to the incident; NULL (a failure) when there are no transactions.
-    sql: `SELECT round(extract(epoch FROM (coalesce($1::timestamptz, now()) - max(created_at))), 3) AS seconds_before_incident FROM transactions`,
-    params: [options.incidentTime ?? null],
-    expectation: { kind: 'withinRange', max: String(options.rpoSeconds) },
-    timeoutMs,
-  });
-
   for (const fk of options.foreignKeys) checks.push(integrityCheck(fk, timeoutMs));
-  if (options.baseline?.foreignKeys) {
-    // A constraint dropped since the backup is invisible to the per-FK checks above, which read the live catalog.
+  if (!app) {
+    for (const [id, name] of [['ledger', 'Balances equal their ledger'], ['ownership', 'Owners match'], ['currency', 'Currencies match'], ['business-key', 'Business keys are unique'], ['time-bounds', 'No row dated after the incident; newest data within the RPO']]) skipped.push({ id, name: name!, reason: noDeclaration });
+    return { checks, skipped };
+  }
+  if (resolved.problems.length) {
     checks.push({
-      id: 'baseline-foreign-keys-defined',
-      name: 'Referential integrity: every foreign key of the baseline is still defined',
-      sql: `SELECT expected AS missing_foreign_key FROM unnest($1::text[]) AS expected
-            EXCEPT SELECT c.conrelid::regclass::text || '.' || c.conname FROM pg_constraint c WHERE c.contype = 'f'
-            ORDER BY 1`,
-      params: [options.baseline.foreignKeys],
+      id: 'declaration',
+      name: 'The application declared in the worker config matches the database',
+      sql: `SELECT problem FROM unnest($1::text[]) AS problem`,
+      params: [resolved.problems],
       expectation: { kind: 'zeroRows' },
       timeoutMs,
     });
-  } else {
-    skipped.push({ id: 'baseline-foreign-keys-defined', name: 'Referential integrity: every foreign key of the baseline is still defined', reason: options.baseline ? `baseline ${options.baseline.backupLabel} predates foreign-key capture` : 'no baseline given (pass baselineKey from captureBaseline)' });
+  }
+  /** True (and the check is skipped) when a table or column it reads is not in the database. */
+  const missing = (id: string, name: string, tables: string[], columns: string[] = []) => {
+    const absent = [...tables.filter((t) => !table(t)), ...columns.filter((c) => resolved.missingColumns.has(c))];
+    if (absent.length) skipped.push({ id, name, reason: `${absent.join(', ')} not in the database (see the declaration check)` });
+    return absent.length > 0;
+  };
+
+  for (const l of app.ledgers) {
+    const id = `ledger:${l.table}.${l.balance}`;
+    const name = `Financial calculations validate: every ${l.table}.${l.balance} equals the sum of its ${l.entries}.${l.amount}`;
+    if (missing(id, name, [l.table, l.entries], [`${l.table}.${l.balance}`, `${l.entries}.${l.amount}`, `${l.entries}.${l.through}`])) continue;
+    const k = quoteIdentifier(key(l.table)!);
+    checks.push({
+      id,
+      name,
+      sql: `SELECT b.${k}::text AS ${quoteIdentifier(l.through)}, b.${quoteIdentifier(l.balance)}::text AS balance, coalesce(e.total, 0)::text AS ledger_sum
+            FROM ${table(l.table)} b LEFT JOIN (SELECT ${quoteIdentifier(l.through)} AS owner, sum(${quoteIdentifier(l.amount)}) AS total FROM ${table(l.entries)} GROUP BY 1) e ON e.owner = b.${k}
+            WHERE b.${quoteIdentifier(l.balance)} IS DISTINCT FROM coalesce(e.total, 0)
+            ORDER BY b.${k} LIMIT ${offendingRowLimit}`,
+      expectation: { kind: 'zeroRows' },
+      rowLimit: offendingRowLimit,
+      timeoutMs,
+    });
+  }
+  for (const r of app.ownership) {
+    const id = `ownership:${r.table}.${r.column}`;
+    const name = `Ownership: every ${r.table}.${r.column} equals ${r.parent}.${r.parentColumn} of the row its ${r.through} points at`;
+    if (!missing(id, name, [r.table, r.parent], relationColumns(r))) checks.push(sameAsParentCheck(id, name, r, table(r.table)!, table(r.parent)!, key(r.table), key(r.parent)!, timeoutMs));
+  }
+  for (const r of app.currency) {
+    const id = `currency:${r.table}.${r.column}`;
+    const name = `Currency: every ${r.table}.${r.column} equals ${r.parent}.${r.parentColumn} of the row its ${r.through} points at`;
+    if (!missing(id, name, [r.table, r.parent], relationColumns(r))) checks.push(sameAsParentCheck(id, name, r, table(r.table)!, table(r.parent)!, key(r.table), key(r.parent)!, timeoutMs));
+  }
+  for (const b of app.businessKeys) {
+    const id = `business-key:${b.table}(${b.columns.join(',')})`;
+    const name = `No duplicate business keys: ${b.table}(${b.columns.join(', ')}) identifies one row`;
+    if (missing(id, name, [b.table], b.columns.map((c) => `${b.table}.${c}`))) continue;
+    const cols = b.columns.map(quoteIdentifier);
+    const k = key(b.table);
+    checks.push({
+      id,
+      name,
+      sql: `SELECT ${cols.map((c, i) => `${c}::text AS ${quoteIdentifier(b.columns[i]!)}`).join(', ')}, count(*)::int AS rows${k ? `, (array_agg(${quoteIdentifier(k)} ORDER BY ${quoteIdentifier(k)}))[1:5]::text AS ${quoteIdentifier(`${k}s`)}` : ''}
+            FROM ${table(b.table)} WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')}
+            GROUP BY ${cols.join(', ')} HAVING count(*) > 1
+            ORDER BY count(*) DESC LIMIT ${offendingRowLimit}`,
+      expectation: { kind: 'zeroRows' },
+      rowLimit: offendingRowLimit,
+      timeoutMs,
+    });
+  }
+
+  const at = options.incidentTime ? `the incident time ${options.incidentTime}` : 'now (no incident time given)';
+  const bound = options.notDatedAfter === 'now' ? undefined : options.incidentTime;
+  const notAfter = bound ? `the incident time ${bound}` : 'now';
+  for (const [name, t] of Object.entries(app.tables)) {
+    if (!t.createdAt || !table(name) || resolved.missingColumns.has(`${name}.${t.createdAt}`) || resolved.missingColumns.has(`${name}.${t.key}`)) continue;
+    const c = quoteIdentifier(t.createdAt);
+    checks.push({
+      id: `future-dated:${name}.${t.createdAt}`,
+      name: `Time bounds: no ${name} row dated after ${notAfter} plus the clock skew (${options.clockSkewSeconds} s)`,
+      sql: `SELECT ${quoteIdentifier(t.key)}::text AS ${quoteIdentifier(t.key)}, ${c} AS ${c}
+            FROM ${table(name)} WHERE ${c} > coalesce($1::timestamptz, now()) + $2::float8 * interval '1 second'
+            ORDER BY ${c} DESC LIMIT ${offendingRowLimit}`,
+      params: [bound ?? null, options.clockSkewSeconds],
+      expectation: { kind: 'zeroRows' },
+      rowLimit: offendingRowLimit,
+      timeoutMs,
+    });
+    if (!t.recent || !options.recency) continue;
+    checks.push({
+      id: `recent-data:${name}.${t.createdAt}`,
+      name: `Recent data integrity: newest ${name}.${t.createdAt} at most ${options.rpoSeconds} s (RPO) before ${at}`,
+      // Seconds from the newest row (not dated in the future: those are the check above) to the incident; NULL (a failure) for none.
+      // (With writes kept after the incident, rows up to now count, and one newer than the incident is no fault.)
+      sql: `SELECT round(extract(epoch FROM (coalesce($1::timestamptz, now()) - max(${c}))), 3) AS seconds_before_incident
+            FROM ${table(name)} WHERE ${c} <= coalesce($3::timestamptz, now()) + $2::float8 * interval '1 second'`,
+      params: [options.incidentTime ?? null, options.clockSkewSeconds, bound ?? null],
+      expectation: { kind: 'withinRange', ...(bound ? { min: String(-options.clockSkewSeconds) } : {}), max: String(options.rpoSeconds) },
+      timeoutMs,
+    });
   }
   return { checks, skipped };
+}
+
+const relationColumns = (r: SameAsParent) => [`${r.table}.${r.column}`, `${r.table}.${r.through}`, `${r.parent}.${r.parentColumn}`];
+
+/** A child whose column is not its parent's (through the child's reference to the parent's key). */
+function sameAsParentCheck(id: string, name: string, r: SameAsParent, child: string, parent: string, childKey: string | undefined, parentKey: string, timeoutMs: number): CheckDefinition {
+  const label = childKey ?? r.through;
+  return {
+    id,
+    name,
+    sql: `SELECT c.${quoteIdentifier(label)}::text AS ${quoteIdentifier(label)}, c.${quoteIdentifier(r.through)}::text AS ${quoteIdentifier(r.through)},
+                 c.${quoteIdentifier(r.column)}::text AS ${quoteIdentifier(r.column)}, p.${quoteIdentifier(r.parentColumn)}::text AS ${quoteIdentifier(`parent_${r.parentColumn}`)}
+          FROM ${child} c JOIN ${parent} p ON p.${quoteIdentifier(parentKey)} = c.${quoteIdentifier(r.through)}
+          WHERE c.${quoteIdentifier(r.column)} IS DISTINCT FROM p.${quoteIdentifier(r.parentColumn)}
+          ORDER BY 1 LIMIT ${offendingRowLimit}`,
+    expectation: { kind: 'zeroRows' },
+    rowLimit: offendingRowLimit,
+    timeoutMs,
+  };
 }
 
 function arrow(fk: ForeignKey): string {

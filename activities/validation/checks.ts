@@ -28,8 +28,14 @@ export interface CheckDefinition {
 
 export type { CheckResult, Verdict } from '../../contracts/validation';
 
-/** How many offending rows a failed zero-row check shows. */
+/** How many offending rows a failed zero-row check shows, and how many its message names. */
 const sampleRows = 5;
+const namedRows = 3;
+
+/** "id 4001, reference pay-7f3a": an offending row in a message (keys and amounts only, as the check selects them). */
+function describeRow(row: Record<string, unknown>): string {
+  return Object.entries(row).map(([k, v]) => `${k} ${v instanceof Date ? v.toISOString() : String(v)}`).join(', ');
+}
 
 /** 0.07 -> "7%" (decimal arithmetic: 0.07 * 100 in floats is 7.000000000000001). */
 function percent(fraction: number): string {
@@ -89,6 +95,8 @@ export async function runCheck(pool: Pool, check: CheckDefinition): Promise<Chec
   try {
     await client.query('BEGIN READ ONLY');
     await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(Math.max(1, Math.round(check.timeoutMs)))]);
+    // Joins and groupings over the whole ledger: in memory rather than spilled, and no JIT compile per query.
+    await client.query(`SET LOCAL work_mem = '64MB'; SET LOCAL jit = off`);
     const result = await client.query<Record<string, unknown>>(check.sql, check.params);
     await client.query('COMMIT');
     const durationMs = Date.now() - started;
@@ -97,7 +105,8 @@ export async function runCheck(pool: Pool, check: CheckDefinition): Promise<Chec
       if (count === 0) return { ...base, value: '0 rows', verdict: 'pass', message: 'no offending rows', durationMs };
       const atLeast = check.rowLimit !== undefined && count >= check.rowLimit ? 'at least ' : '';
       const shown = count > sampleRows ? `, first ${sampleRows} shown` : '';
-      return { ...base, value: `${atLeast}${count} rows`, verdict: 'fail', message: `${atLeast}${count} offending row${count === 1 ? '' : 's'}${shown}`, sample: result.rows.slice(0, sampleRows), durationMs };
+      const named = result.rows.slice(0, namedRows).map(describeRow).join('; ');
+      return { ...base, value: `${atLeast}${count} rows`, verdict: 'fail', message: `${atLeast}${count} offending row${count === 1 ? '' : 's'}${shown}: ${named}${count > namedRows ? '; …' : ''}`, sample: result.rows.slice(0, sampleRows), durationMs };
     }
     const value = firstColumn(result.rows[0]);
     const verdict = judge(check.expectation, value);

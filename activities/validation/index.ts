@@ -3,37 +3,57 @@ import type { Pool } from 'pg';
 import type { DatabaseDirectory } from '../database-connections';
 import type { ObjectStore } from '../ports/object-store';
 import { activityIdentity, invalidInput, stopIfCancelled, withHeartbeat } from '../activity-context';
-import { baselineKey, loadBaseline, measureDatabase, saveBaseline, type Baseline, type TableFigures } from './baseline';
-import { checkLine, type ValidationGateResult } from '../../contracts/validation';
-import { builtInChecks } from './built-in-checks';
+import { checkLine, gatePasses, type BaselineRef, type CheckResult, type ReconciliationLine, type ValidationGateResult } from '../../contracts/validation';
+import { baselineKey, findLastGoodBaseline, loadBaseline, saveBaseline, saveVerdict, type Baseline, type BaselineLookup, type BaselineVerdict, type RestoreTestResult } from './baseline';
+import { builtInChecks, resolveDeclaration } from './built-in-checks';
 import { runChecks } from './checks';
+import { clockSkewSeconds, longestTransactionSeconds, type ApplicationDeclaration } from './declaration';
+import { compareHistory, historyCheck, nameRows } from './history';
 import {
-  captureBaselineInput, diffTableInput, parseInput, reconcileWithBaselineInput, repairMissingRowsInput, runValidationChecksInput,
-  type CaptureBaselineInput, type DiffTableInput, type ReconcileWithBaselineInput, type RepairMissingRowsInput, type RunValidationChecksInput,
+  captureBaselineInput, diffTableInput, findValidationBaselineInput, parseInput, recordBaselineVerdictInput, reconcileWithBaselineInput, repairMissingRowsInput, runValidationChecksInput,
+  type CaptureBaselineInput, type DiffTableInput, type FindValidationBaselineInput, type RecordBaselineVerdictInput, type ReconcileWithBaselineInput, type RepairMissingRowsInput, type RunValidationChecksInput,
 } from './inputs';
 import { diffTable, type TableDiff } from './key-range-diff';
-import { reconcile, type Reconciliation } from './reconcile';
-import { listForeignKeys } from './schema-catalog';
+import { measureDatabase, planFromDeclaration, type TablePlan } from './measure';
+import { reconcile, reconciliationCheck, worstOf, type ReconciliationVerdict } from './reconcile';
+import { describeTable, listForeignKeys, listTables } from './schema-catalog';
+import { diffSchema } from './schema-fingerprint';
 import { repairFromDiffs, type RepairResult } from './selective-repair';
 
-/** Defaults from seed 000: RPO 15 minutes, reconciliation tolerance 0.01. */
+/** Defaults from seed 000: RPO 15 minutes. */
 export interface ValidationSettings {
-  tolerance: number;
   rpoSeconds: number;
+  /** Each check's statement (and each table's measurement) may run this long. */
   checkTimeoutSeconds: number;
-  /** Checks in flight at once on one database (the worker's pools hold 4 connections). */
+  /** Checks in flight at once on one database, beside the measurement (the worker's pools hold 4 connections). */
   concurrency: number;
+  /** What the application declares about its schema (the worker config's `application:`). */
+  application?: ApplicationDeclaration;
+  /** Told every restore test's result once its verdict is stored (the monitoring's backup-validation hook). */
+  recordBackupValidation?: (database: string, result: RestoreTestResult) => void;
 }
 
-export const defaultValidationSettings: ValidationSettings = { tolerance: 0.01, rpoSeconds: 900, checkTimeoutSeconds: 60, concurrency: 3 };
+export const defaultValidationSettings: ValidationSettings = { rpoSeconds: 900, checkTimeoutSeconds: 300, concurrency: 3 };
 
-
+/** What a baseline holds, small enough for workflow history (the ranges stay in the object store). */
 export interface BaselineSummary {
   baselineKey: string;
   database: string;
+  measuredOn: string;
   backupLabel: string;
-  measuredAt: string;
-  tables: Record<string, TableFigures>;
+  consistentAt: string;
+  historyUpTo: string;
+  tables: Record<string, { rows: string; money: Record<string, string>; historyRows?: string }>;
+  schemaObjects: number;
+}
+
+export interface Reconciliation {
+  baseline: BaselineRef;
+  verdict: ReconciliationVerdict;
+  lines: ReconciliationLine[];
+  /** The lines as text, one per line, for the incident report. */
+  report: string;
+  checks: CheckResult[];
 }
 
 /** A diff's counts and keys; the full key lists are in the ObjectStore under diffKey when they exceed the inline limit. */
@@ -45,10 +65,15 @@ export interface TableDiffSummary extends TableDiff {
 
 /** Keys returned inline per list: results go into workflow history, which has payload limits. */
 const inlineKeyLimit = 1000;
+/** A verification report kept with a verdict: enough to read, not a whole log. */
+const verificationReportLimit = 4000;
 
+const refOf = (key: string, b: Baseline): BaselineRef => ({ key, database: b.database, backupLabel: b.backup.label, consistentAt: b.consistentAt, historyUpTo: b.historyUpTo });
+const shiftSeconds = (iso: string, seconds: number) => new Date(Date.parse(iso) - seconds * 1000).toISOString();
 
 export function createValidationActivities(databases: DatabaseDirectory, objectStore: ObjectStore, settings: Partial<ValidationSettings> = {}) {
   const config = { ...defaultValidationSettings, ...settings };
+  const app = config.application;
 
   const pool = async (field: string, name: string): Promise<Pool> => {
     try {
@@ -58,55 +83,225 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
     }
   };
   const baselineAt = async (field: string, key: string): Promise<Baseline> => {
-    const baseline = await loadBaseline(objectStore, key);
+    let baseline: Baseline | undefined;
+    try {
+      baseline = await loadBaseline(objectStore, key);
+    } catch (error) {
+      throw invalidInput(field, (error as Error).message);
+    }
     if (!baseline) throw invalidInput(field, `no baseline stored under "${key}" (captureBaseline returns the key)`);
     return baseline;
   };
 
+  /**
+   * Measures `db` as the baseline was measured (its tables, its key ranges, its history window) and
+   * compares: the schema fingerprint, each append-only table's history, and every table's figures.
+   */
+  async function compareWithBaseline(db: Pool, key: string, baseline: Baseline, timeoutMs: number, beat: (details: unknown) => void): Promise<Reconciliation & { schemaAdditions: string[] }> {
+    const started = Date.now();
+    const known = new Set(Object.keys(baseline.tables));
+    const plans: TablePlan[] = Object.entries(baseline.tables).map(([table, t]) => ({
+      table,
+      money: Object.keys(t.money),
+      ...(t.history ? { history: { key: t.history.key, createdAt: t.history.createdAt, columns: t.history.columns, money: t.history.money, upTo: t.history.upTo, base: t.history.base, width: t.history.width } } : {}),
+    }));
+    for (const table of await listTables(db)) {
+      if (!known.has(table)) plans.push({ table, money: (await describeTable(db, table)).columns.filter((c) => c.type.startsWith('numeric')).map((c) => c.name) });
+    }
+    const current = await measureDatabase(db, plans, { statementTimeoutMs: timeoutMs, onTable: (table) => beat({ measured: table }) });
+    const checks: CheckResult[] = [];
+
+    const differences = diffSchema(baseline.schema, current.schema);
+    const weakened = differences.filter((d) => d.kind === 'weakened');
+    const additions = differences.filter((d) => d.kind === 'added').map((d) => `${d.object}: ${d.change}`);
+    checks.push({
+      id: 'schema',
+      name: `Schema fingerprint equals the baseline's (columns and types, NOT NULL, UNIQUE, CHECK, foreign keys, indexes)`,
+      value: `${current.schema.columns.length} columns, ${current.schema.constraints.length} constraints, ${current.schema.indexes.length} indexes`,
+      expectation: `the baseline's ${baseline.schema.columns.length} columns, ${baseline.schema.constraints.length} constraints, ${baseline.schema.indexes.length} indexes`,
+      verdict: weakened.length ? 'fail' : additions.length ? 'review' : 'pass',
+      message: weakened.length ? weakened.map((d) => `${d.object}: ${d.change}`).join('; ') : additions.length ? `added since the baseline: ${additions.join('; ')}` : 'no difference',
+      ...(weakened.length ? { sample: weakened.slice(0, 5).map((d) => ({ object: d.object, change: d.change })) } : {}),
+      durationMs: Date.now() - started,
+    });
+
+    const history: Record<string, ReturnType<typeof compareHistory>> = {};
+    for (const [table, t] of Object.entries(baseline.tables)) {
+      if (!t.history) continue;
+      const now = current.tables[table]?.history;
+      const comparison = now ? compareHistory(t.history, now) : undefined;
+      if (comparison) history[table] = comparison;
+      const named = comparison && !comparison.equal ? await nameRows(db, table, t.history, comparison.differences) : [];
+      checks.push(historyCheck(table, t.history, now, current.problems[table], named, Date.now() - started, baseline.backup.label));
+    }
+    const lines = reconcile({ baseline: baseline.tables, current: current.tables, problems: current.problems, app, history });
+    checks.push(reconciliationCheck(lines, baseline.backup.label, Date.now() - started));
+    return { baseline: refOf(key, baseline), verdict: worstOf(lines), lines, report: lines.map((l) => l.line).join('\n'), checks, schemaAdditions: additions };
+  }
+
   return {
-    /** The validation gate: every built-in check, concurrently, each with its own timeout; never just "failed". */
+    /**
+     * The validation gate: every built-in check, concurrently, each with its own timeout; with a baseline
+     * also the schema fingerprint, the history of every append-only table and the reconciliation of every
+     * table, measured in one snapshot beside them. Never just "failed": each check says what it found.
+     */
     async runValidationChecks(rawInput: RunValidationChecksInput): Promise<ValidationGateResult> {
       const input = parseInput(runValidationChecksInput, rawInput);
       const db = await pool('database', input.database);
       const baseline = input.baselineKey ? await baselineAt('baselineKey', input.baselineKey) : undefined;
+      const timeoutMs = (input.checkTimeoutSeconds ?? config.checkTimeoutSeconds) * 1000;
       const checkedAt = (await db.query<{ now: Date }>('SELECT now()')).rows[0]!.now.toISOString();
       const { checks, skipped } = builtInChecks({
         foreignKeys: await listForeignKeys(db),
-        baseline,
-        tolerance: input.tolerance ?? config.tolerance,
-        userCountRange: input.userCountRange,
+        app,
+        resolved: await resolveDeclaration(db, app),
         incidentTime: input.incidentTime,
         rpoSeconds: input.rpoSeconds ?? config.rpoSeconds,
-        timeoutMs: (input.checkTimeoutSeconds ?? config.checkTimeoutSeconds) * 1000,
+        clockSkewSeconds: clockSkewSeconds(app),
+        recency: input.recency ?? true,
+        notDatedAfter: input.notDatedAfter ?? 'incident',
+        timeoutMs,
       });
-      const results = await withHeartbeat((beat) => runChecks(db, checks, {
-        concurrency: config.concurrency,
-        beforeEach: stopIfCancelled,
-        onDone: (result, done) => beat({ checksDone: done, of: checks.length, last: result.name }),
-      }));
-      return { database: input.database, checkedAt, passed: results.every((r) => r.verdict === 'pass'), checks: results, skipped, summary: results.map(checkLine) };
+      const noBaseline = baseline ? undefined : (input.noBaseline ?? 'no baseline was given to the gate (baselineKey)');
+      if (noBaseline) skipped.push({ id: 'reconciliation', name: 'History, schema fingerprint and reconciliation against the baseline', reason: noBaseline });
+      const { results, comparison } = await withHeartbeat(async (beat) => {
+        const [results, comparison] = await Promise.all([
+          runChecks(db, checks, { concurrency: config.concurrency, beforeEach: stopIfCancelled, onDone: (result, done) => beat({ checksDone: done, of: checks.length, last: result.name }) }),
+          baseline ? compareWithBaseline(db, input.baselineKey!, baseline, timeoutMs, beat) : undefined,
+        ]);
+        return { results, comparison };
+      });
+      const all = [...results, ...(comparison?.checks ?? [])];
+      const review = [
+        ...(noBaseline ? [`No baseline: ${noBaseline}; history, schema and totals were not compared with a known good state`] : []),
+        ...(comparison?.lines.filter((l) => l.verdict === 'review').map((l) => (l.detail ? `${l.line} — ${l.detail}` : l.line)) ?? []),
+        ...(comparison?.schemaAdditions.map((a) => `Schema added since the baseline: ${a} ⚠️ REVIEW`) ?? []),
+      ];
+      return {
+        database: input.database,
+        checkedAt,
+        passed: gatePasses(all),
+        checks: all,
+        skipped,
+        summary: all.map(checkLine),
+        ...(comparison ? { baseline: comparison.baseline, reconciliation: comparison.lines } : { noBaseline }),
+        review,
+      };
     },
 
-    /** Counts, sums per table and per account bucket, and key high-water marks, stored with the backup they describe. */
+    /**
+     * A backup's baseline, read from the backup restored to its consistent point (`database` is that
+     * copy): per table its rows and money, the history of append-only tables in key ranges, the schema.
+     * Stored under baselines/<source>/<label>.json; a retry overwrites the same object.
+     */
     async captureBaseline(rawInput: CaptureBaselineInput): Promise<BaselineSummary> {
       const input = parseInput(captureBaselineInput, rawInput);
-      const key = baselineKey(input.database, input.backupLabel);
+      const source = input.source ?? input.database;
       const db = await pool('database', input.database);
-      const figures = await withHeartbeat((beat) => measureDatabase(db, input.database, { onTable: (table) => beat({ measured: table }) }));
-      await saveBaseline(objectStore, key, { formatVersion: 1, backupLabel: input.backupLabel, ...figures });
-      return { baselineKey: key, database: input.database, backupLabel: input.backupLabel, measuredAt: figures.measuredAt, tables: figures.tables };
+      const key = (() => {
+        try {
+          return baselineKey(source, input.backup.label);
+        } catch (error) {
+          throw invalidInput('backup.label', (error as Error).message.replace(/^backupLabel: /, ''));
+        }
+      })();
+      // The newest commit the restore replayed is at the backup's consistent point or before it; a copy
+      // that replayed none is consistent as of the backup's start at the earliest.
+      const replayed = (await db.query<{ at: Date | null }>('SELECT pg_last_xact_replay_timestamp() AS at')).rows[0]!.at;
+      const consistentAt = replayed && replayed.getTime() > Date.parse(input.backup.startedAt) ? replayed.toISOString() : new Date(input.backup.startedAt).toISOString();
+      const skew = clockSkewSeconds(app);
+      const longest = longestTransactionSeconds(app);
+      const historyUpTo = shiftSeconds(consistentAt, skew + longest);
+      const { plans, problems } = await planFromDeclaration(db, app, historyUpTo);
+      const declared = Object.entries(problems);
+      if (declared.length) throw invalidInput('application', `the declaration does not match ${input.database}: ${declared.map(([t, p]) => `${t}: ${p}`).join('; ')}`);
+      const measured = await withHeartbeat((beat) => measureDatabase(db, plans, { statementTimeoutMs: config.checkTimeoutSeconds * 1000, onTable: (table) => beat({ measured: table }) }));
+      const failed = Object.entries(measured.problems);
+      if (failed.length) throw new Error(`could not measure ${input.database}: ${failed.map(([t, p]) => `${t}: ${p}`).join('; ')}`);
+      const baseline: Baseline = {
+        formatVersion: 2,
+        database: source,
+        measuredOn: input.database,
+        backup: input.backup,
+        consistentAt,
+        historyUpTo,
+        settings: { clockSkewSeconds: skew, longestTransactionSeconds: longest },
+        schema: measured.schema,
+        tables: measured.tables,
+        measuredAt: measured.snapshotAt,
+      };
+      await saveBaseline(objectStore, key, baseline);
+      return {
+        baselineKey: key,
+        database: source,
+        measuredOn: input.database,
+        backupLabel: input.backup.label,
+        consistentAt,
+        historyUpTo,
+        tables: Object.fromEntries(Object.entries(measured.tables).map(([t, f]) => [t, { rows: f.rows, money: Object.fromEntries(Object.entries(f.money).map(([c, m]) => [c, m.sum])), ...(f.history ? { historyRows: f.history.rows } : {}) }])),
+        schemaObjects: measured.schema.columns.length + measured.schema.constraints.length + measured.schema.indexes.length,
+      };
     },
 
-    /** The seed's reconciliation report of a database against a stored baseline. */
+    /** Stores whether a backup and its baseline are good (verified, restored, consistent): the runbooks use only good ones. */
+    async recordBaselineVerdict(rawInput: RecordBaselineVerdictInput): Promise<{ verdictKey: string; good: boolean; reason?: string; restoreTest: RestoreTestResult }> {
+      const input = parseInput(recordBaselineVerdictInput, rawInput);
+      const baseline = input.baselineKey ? await baselineAt('baselineKey', input.baselineKey) : undefined;
+      const reasons = [
+        ...(input.verification.ok ? [] : ['the backup did not verify']),
+        ...(baseline ? [] : ['no baseline was taken']),
+        ...(input.checks && !input.checks.passed ? [`its restored copy failed ${input.checks.failed.length} check(s): ${input.checks.failed.join('; ')}`] : []),
+        ...(input.reason ? [input.reason.slice(0, 2000)] : []),
+      ];
+      const identity = activityIdentity();
+      const checksFailed = input.checks !== undefined && !input.checks.passed;
+      const failedAt = reasons.length === 0 ? undefined : (input.failedAt ?? (!input.verification.ok ? 'verify' : checksFailed ? 'checks' : 'measure'));
+      const restoreTest: RestoreTestResult = {
+        backupLabel: input.backup.label,
+        passed: reasons.length === 0,
+        ...(failedAt ? { failedAt } : {}),
+        ...(input.restoreSeconds !== undefined ? { restoreSeconds: input.restoreSeconds } : {}),
+        failedChecks: input.checks?.failed ?? [],
+      };
+      const verdict: BaselineVerdict = {
+        formatVersion: 1,
+        database: input.database,
+        backupLabel: input.backup.label,
+        ...(input.baselineKey ? { baselineKey: input.baselineKey } : {}),
+        backup: input.backup,
+        ...(baseline ? { consistentAt: baseline.consistentAt, historyUpTo: baseline.historyUpTo } : {}),
+        verification: { ok: input.verification.ok, report: input.verification.report.slice(0, verificationReportLimit) },
+        ...(input.checks ? { checks: input.checks } : {}),
+        good: reasons.length === 0,
+        ...(reasons.length ? { reason: reasons.join('; ') } : {}),
+        restoreTest,
+        recordedAt: new Date().toISOString(),
+        ...(identity ? { workflowId: identity.workflowId } : {}),
+      };
+      let key: string;
+      try {
+        key = await saveVerdict(objectStore, verdict);
+      } catch (error) {
+        throw invalidInput('backup.label', (error as Error).message);
+      }
+      // The backup_validation_success metric, where the worker has monitoring: stored first, reported second.
+      config.recordBackupValidation?.(input.database, restoreTest);
+      return { verdictKey: key, good: verdict.good, ...(verdict.reason ? { reason: verdict.reason } : {}), restoreTest };
+    },
+
+    /** The last known good baseline of a database from a backup that ended at or before `at`, or why there is none. */
+    async findValidationBaseline(rawInput: FindValidationBaselineInput): Promise<BaselineLookup> {
+      const input = parseInput(findValidationBaselineInput, rawInput);
+      return findLastGoodBaseline(objectStore, input.database, input.at);
+    },
+
+    /** The seed's reconciliation report of a database against a stored baseline (the gate's own lines). */
     async reconcileWithBaseline(rawInput: ReconcileWithBaselineInput): Promise<Reconciliation> {
       const input = parseInput(reconcileWithBaselineInput, rawInput);
       const baseline = await baselineAt('baselineKey', input.baselineKey);
       const db = await pool('database', input.database);
-      const current = await withHeartbeat((beat) => measureDatabase(db, input.database, {
-        bucketWidth: baseline.accountBuckets?.width,
-        onTable: (table) => beat({ measured: table }),
-      }));
-      return reconcile(current, baseline, input.tolerance ?? config.tolerance);
+      const { schemaAdditions: _, ...result } = await withHeartbeat((beat) => compareWithBaseline(db, input.baselineKey, baseline, config.checkTimeoutSeconds * 1000, beat));
+      return result;
     },
 
     /** Key-range diff of one table between the recovered copy (source) and production (target). */
@@ -171,8 +366,9 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
 
 export type ValidationActivities = ReturnType<typeof createValidationActivities>;
 export type { CheckResult, Verdict, Expectation, CheckDefinition } from './checks';
-export type { Baseline, DatabaseFigures } from './baseline';
-export type { Reconciliation, ReconciliationLine, ReconciliationVerdict } from './reconcile';
+export type { Baseline, BaselineLookup, BaselineVerdict, RestoreTestResult } from './baseline';
+export type { ReconciliationLine, ReconciliationVerdict } from './reconcile';
+export type { ApplicationDeclaration, ApplicationDeclarationInput } from './declaration';
 export type { TableDiff } from './key-range-diff';
 export type { RepairResult, TableRepair } from './selective-repair';
 export type { SkippedCheck, ValidationGateResult } from '../../contracts/validation';

@@ -3,32 +3,73 @@ import { configName, describeIssues, isoInstantField } from '../../contracts/inp
 import { invalidInput } from '../activity-context';
 
 const isoInstant = isoInstantField('must be an ISO 8601 instant with a time zone, e.g. 2025-08-11T12:00:00Z');
-const decimalString = z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal number as a string, e.g. "15000"');
 const objectKey = z.string().min(1).max(512).refine((k) => !k.split('/').includes('..') && !k.startsWith('/'), 'must be an ObjectStore key as returned by an earlier activity');
-const tolerance = z.number().min(0).max(1).describe('relative tolerance, e.g. 0.01 for 1 %');
 const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/, 'must be a table name, optionally schema-qualified (schema.table)');
 
 export const runValidationChecksInput = z.strictObject({
   database: configName,
+  /** The baseline to compare with (findValidationBaseline finds the last known good one). */
   baselineKey: objectKey.optional(),
+  /** Why there is no baseline, in words, for the report; said for the gate when baselineKey is absent. */
+  noBaseline: z.string().max(1000).optional(),
   incidentTime: isoInstant.optional(),
   rpoSeconds: z.number().int().positive().optional(),
-  tolerance: tolerance.optional(),
-  userCountRange: z.strictObject({ min: decimalString.optional(), max: decimalString.optional() }).optional(),
   checkTimeoutSeconds: z.number().positive().max(3600).optional(),
+  /** Judge the newest rows against the RPO (default true; a backup's own copy is not judged by it). */
+  recency: z.boolean().optional(),
+  /**
+   * No row may be dated after this, beyond the clock skew: the incident (default: a restore holds nothing
+   * later), or now (data rolled back in place keeps what was written after the incident).
+   */
+  notDatedAfter: z.enum(['incident', 'now'], { error: 'must be "incident" or "now"' }).optional(),
 });
 export type RunValidationChecksInput = z.input<typeof runValidationChecksInput>;
 
+const backupLabel = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "must be the backup's label (letters, digits, '.', '_', ':' or '-')");
+/** The backup a baseline describes, as the platform reported it (a pgBackRest backup set, an RDS snapshot). */
+const backupFacts = z.object({
+  label: backupLabel,
+  type: z.string().max(16).optional(),
+  startedAt: isoInstant,
+  stoppedAt: isoInstant,
+  lsnStart: z.string().max(32).optional(),
+  lsnStop: z.string().max(32).optional(),
+}).transform(({ label, type, startedAt, stoppedAt, lsnStart, lsnStop }) => ({ label, ...(type ? { type } : {}), startedAt, stoppedAt, ...(lsnStart ? { lsnStart } : {}), ...(lsnStop ? { lsnStop } : {}) }));
+
 export const captureBaselineInput = z.strictObject({
+  /** Where the figures are read: the backup restored to its consistent point. */
   database: configName,
-  backupLabel: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "must be the backup's label (letters, digits, '.', '_', ':' or '-')"),
+  /** The database the backup is of (default: `database`); baselines are kept under its name. */
+  source: configName.optional(),
+  backup: backupFacts,
 });
 export type CaptureBaselineInput = z.input<typeof captureBaselineInput>;
+
+export const recordBaselineVerdictInput = z.strictObject({
+  database: configName,
+  backup: backupFacts,
+  baselineKey: objectKey.optional(),
+  verification: z.strictObject({ ok: z.boolean(), report: z.string() }),
+  checks: z.strictObject({ passed: z.boolean(), failed: z.array(z.string()) }).optional(),
+  /** Why it is not good (cut to 2000 characters: an error's whole text is welcome). */
+  reason: z.string().optional(),
+  /** Where the restore test stopped, when it did not get to the checks. */
+  failedAt: z.enum(['verify', 'restore', 'measure']).optional(),
+  /** How long restoring the backup into its copy took (the restore test's restore time). */
+  restoreSeconds: z.number().min(0).optional(),
+});
+export type RecordBaselineVerdictInput = z.input<typeof recordBaselineVerdictInput>;
+
+export const findValidationBaselineInput = z.strictObject({
+  database: configName,
+  /** The recovery target: the baseline's backup must have ended at or before it. */
+  at: isoInstant,
+});
+export type FindValidationBaselineInput = z.input<typeof findValidationBaselineInput>;
 
 export const reconcileWithBaselineInput = z.strictObject({
   database: configName,
   baselineKey: objectKey,
-  tolerance: tolerance.optional(),
 });
 export type ReconcileWithBaselineInput = z.input<typeof reconcileWithBaselineInput>;
 

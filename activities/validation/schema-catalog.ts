@@ -6,7 +6,7 @@ export interface Queryable {
 }
 
 /** Our tables live outside the system schemas; temp and toast schemas are never the application's. */
-const applicationSchemas = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
+export const applicationSchemas = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
 
 export interface ForeignKey {
   name: string;

@@ -96,3 +96,41 @@ test('bad arguments are refused with the field named and exit code 2, nothing cr
   for await (const s of client.schedule.list()) schedules.push(s.scheduleId);
   assert.deepEqual(schedules, []);
 });
+
+test('dr backups: schedule, list, pause, unpause, trigger and delete the backups of a database (a real Temporal Schedule of backupWithBaseline)', async () => {
+  const created = dr('backups', 'schedule', '--database', 'production', '--cron', '0 * * * *', '--as', 'alice');
+  assert.equal(created.code, 0, created.err);
+  assert.match(created.out, /scheduled dr-backup-production: backupWithBaseline production \(incr\) at "0 \* \* \* \*" \(UTC\)/);
+  const description = await client.schedule.getHandle('dr-backup-production').describe();
+  assert.equal(description.policies.overlap, 'SKIP');
+  assert.equal(description.policies.pauseOnFailure, false, 'a failed backup does not stop the next one');
+  const action = description.action as { workflowType: string; taskQueue: string; args: Array<Record<string, unknown>> };
+  assert.equal(action.workflowType, 'backupWithBaseline');
+  assert.deepEqual(action.args[0], { database: 'production', type: 'incr', environment: 'local', startedBy: 'schedule:dr-backup-production' }, 'the environment a failed restore test\'s page names: local unless --environment says otherwise');
+  assert.equal(dr('backups', 'schedule', '--database', 'production', '--cron', '0 * * * *').code, 3, 'a second schedule for the same database is refused');
+
+  const listed = JSON.parse(dr('backups', 'list', '--json').out) as Array<{ scheduleId: string; database: string; cron: string; paused: boolean }>;
+  assert.deepEqual(listed.map((v) => [v.scheduleId, v.database, v.cron, v.paused]), [['dr-backup-production', 'production', '0 * * * *', false]]);
+  assert.equal(JSON.parse(dr('drills', 'list', '--json').out).length, 0, 'drills and backups are listed apart');
+  assert.equal(dr('backups', 'pause', '--database', 'production', '--as', 'bob').code, 0);
+  assert.equal((await client.schedule.getHandle('dr-backup-production').describe()).state.note, 'paused by bob');
+  assert.equal(dr('backups', 'unpause', '--database', 'production').code, 0);
+  assert.equal(dr('backups', 'trigger', '--database', 'production').code, 0);
+  let started: string | undefined;
+  for (let i = 0; i < 40 && !started; i++) {
+    started = (await client.schedule.getHandle('dr-backup-production').describe()).info.recentActions[0]?.action.workflow.workflowId;
+    if (!started) await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.ok(started !== undefined && started.startsWith('backup-production'), `a backupWithBaseline run was started (${started})`);
+  assert.equal((await client.workflow.getHandle(started).describe()).type, 'backupWithBaseline');
+  await client.workflow.getHandle(started).terminate('test over: no worker takes backups here');
+  assert.equal(dr('backups', 'delete', '--database', 'production').code, 0);
+
+  const bad = dr('backups', 'schedule', '--database', 'Production!', '--cron', '0 * * * *');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--database: "Production!" must be a config name/);
+  assert.match(dr('backups', 'schedule', '--database', 'production', '--cron', 'hourly').err, /--cron: "hourly" must have five fields/);
+  assert.match(dr('backups', 'schedule', '--database', 'production', '--cron', '0 * * * *', '--type', 'weekly').err, /--type: "weekly" must be full, diff or incr/);
+  assert.equal(dr('backups', 'pause', '--database', 'production').code, 1, 'no such schedule any more');
+  assert.equal(JSON.parse(dr('backups', 'list', '--json').out).length, 0);
+});

@@ -10,8 +10,14 @@ export interface TestPostgres {
   cluster: PostgresCluster;
   /** Resolves the databases created with `createDatabase` by name, like the worker's directory. */
   databases: DatabaseDirectory;
-  /** Creates an empty database, or one seeded with the financial dataset. */
-  createDatabase(name: string, dataset?: { size: DatasetSize; seed: number }): Promise<Pool>;
+  /**
+   * Creates an empty database, or one seeded with the financial dataset, or a copy of `template` (a byte
+   * copy, as a restore would give). A template must have no pool (`pool: false`): PostgreSQL copies only
+   * a database nobody is connected to.
+   */
+  createDatabase(name: string, dataset?: { size: DatasetSize; seed: number }, options?: { template?: string; pool?: boolean }): Promise<Pool | undefined>;
+  /** Closes a database's pool and drops it (a test with many copies stays under max_connections). */
+  dropDatabase(name: string): Promise<void>;
   /** Runs SQL as the superuser on one database (for planting corruption); the last statement's rows. */
   sql(name: string, text: string, values?: unknown[]): Promise<Record<string, unknown>[]>;
   stop(): Promise<void>;
@@ -42,12 +48,18 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   return {
     cluster,
     databases,
-    async createDatabase(name, dataset) {
-      await admin('postgres', (c) => c.query(`CREATE DATABASE "${name}"`));
+    async createDatabase(name, dataset, options = {}) {
+      await admin('postgres', (c) => c.query(`CREATE DATABASE "${name}"${options.template ? ` TEMPLATE "${options.template}"` : ''}`));
       if (dataset) await admin(name, (c) => seedFinancialDataset(c, dataset.size, dataset.seed));
+      if (options.pool === false) return undefined;
       const pool = new Pool({ connectionString: cluster.url(name), max: 4 });
       pools.set(name, pool);
       return pool;
+    },
+    async dropDatabase(name) {
+      await pools.get(name)?.end();
+      pools.delete(name);
+      await admin('postgres', (c) => c.query(`DROP DATABASE IF EXISTS "${name}"`));
     },
     sql: (name, text, values) => admin(name, async (c) => {
       // Several statements give one result each: the last one's rows are the answer.

@@ -45,7 +45,8 @@ function fakes(rec: FixtureRecorder, script: { holdDatabaseRestore?: () => boole
       return { instance: { instanceId: built('db-restored'), endpoint: { port: 1 } }, backupLabel: 'L1', recoveredTo: { lastCommitAt: now() } };
     },
     async readNewestCommit() { return { newestCommitAt: now() }; },
-    async runValidationChecks() { return { passed: true, checks: [], summary: ['✅ all fine'] }; },
+    async findValidationBaseline() { return { found: false, reason: 'no known good baseline of production' }; },
+    async runValidationChecks() { return { passed: true, checks: [], summary: ['✅ all fine'], review: ['Transaction Sum: +4.2 % since the baseline'] }; },
     async deleteDatabaseInstance(input: { instanceId: string }) { rec.undone.push(input.instanceId); return { deleted: true }; },
     // The cache child.
     async findCacheBackup() { return { backupId: 'rdb-1', kind: 'rdb', sourceInstanceId: 'production', takenAt: now(), engineVersion: '7', keyspace: [], keys: 1, totalBytes: 1, objects: 1, sampled: 1 }; },
@@ -124,6 +125,7 @@ test('a drill that gets through: one gate (the drill policy), each part handed o
     const result = await outcome(w.env.client, handle.workflowId);
     assert.equal(result.verdict, 'completed', result.verdictDetail);
     assert.deepEqual(result.timeline.filter((t) => t.step.startsWith('gate ')).map((t) => t.step), ['gate cutover']);
+    assert.match(result.timeline.find((t) => t.step === 'gate cutover')!.detail ?? '', /REVIEW before deciding: Transaction Sum: \+4\.2 % since the baseline/, 'the database part\'s REVIEW lines are shown at the one gate');
     assert.deepEqual([...rec.undone].sort(), ['cache-restored', 'db-restored', 'staged-configs', 'staged-documents']);
     const systems = (result.output as { systems: Array<{ system: string; tier: string; rto: { withinObjective: boolean } }> }).systems;
     assert.deepEqual(systems.map((s) => [s.system, s.tier, s.rto.withinObjective]), [['database', 'critical', true], ['cache', 'critical', true], ['files', 'supporting', true]]);

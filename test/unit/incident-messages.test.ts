@@ -192,3 +192,39 @@ describe('the audit alert on every channel family', () => {
     assert.equal(webhookEventOf(alert), 'audit.alert');
   });
 });
+
+describe('a failed backup restore test on every channel family', () => {
+  const failed: Notification = {
+    kind: 'backup-test-failed', environment: 'production', database: 'production', backupLabel: '20261201-120000F', backupStoppedAt: '2026-12-01T12:00:09.000Z',
+    stage: 'checks', reason: 'its restored copy failed 1 check(s)', failedChecks: ['❌ Financial calculations validate: 1 account off its ledger'], restoreSeconds: 42.5,
+    verdictKey: 'baselines/production/verdicts/2026-12-01T12:00:09.000Z_20261201-120000F.json', workflowId: 'backup-production-2026-12-01T12:00:00Z',
+  };
+
+  test('is internal and names the backup set, where it failed, each failed check, the restore time and the verdict', () => {
+    const message = buildIncidentMessage(failed, mita);
+    assert.equal(message.subject, '[HIGH] MITA Backup Restore Test - Failed');
+    assert.match(message.intro, /^Backup set 20261201-120000F of production in production failed its restore test: its restored copy failed the validation gate's checks\./);
+    const field = (label: string) => message.fields.find((f) => f.label === label)?.value;
+    assert.equal(field('Failed at'), 'checks');
+    assert.equal(field('Failed check 1'), '❌ Financial calculations validate: 1 account off its ledger');
+    assert.equal(field('Restore time'), formatDuration(42.5));
+    assert.equal(field('Verdict'), failed.verdictKey);
+    assert.match(message.closing ?? '', /dr backups trigger --database production/);
+    assert.equal(message.link, 'http://127.0.0.1:8233/namespaces/default/workflows/backup-production-2026-12-01T12%3A00%3A00Z');
+    assert.equal(message.publicText, '');
+    assert.equal(isForStatusPage(failed, ['server-failure', 'accidental-deletion']), false);
+  });
+
+  test('pages PagerDuty once per database (a later failure updates the same alert), reaches the everyday channels, and has its own webhook event', () => {
+    const event = pagerDutyEvent(failed, 'key', buildIncidentMessage(failed, mita), {});
+    assert.equal(event.event_action, 'trigger');
+    assert.equal(event.dedup_key, 'dr-runbooks/backup-test/production/production');
+    assert.equal(event.dedup_key, pagerDutyEvent({ ...failed, backupLabel: 'other' } as Notification, 'key', buildIncidentMessage(failed, mita), {}).dedup_key);
+    assert.equal(event.payload?.severity, 'error');
+    assert.equal(event.payload?.component, 'backups');
+    assert.equal((event.payload?.custom_details as Record<string, unknown>).notification, 'backup-test-failed');
+    const channels = [{ name: 'incidents', notifier: {} as never }, { name: 'leadership', notifier: {} as never, escalationsOnly: true }];
+    assert.deepEqual(channelsFor(failed, channels, { management: ['leadership'] }), ['incidents']);
+    assert.equal(webhookEventOf(failed), 'backup.test-failed');
+  });
+});

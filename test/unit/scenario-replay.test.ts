@@ -65,3 +65,31 @@ test('the demo drill in the vote-proofs shape: the input\'s targets checked befo
   assert.equal(actions[restore - 1], 'runbook:compensation-registered', 'registered before the restore started');
   assert.deepEqual(actions.filter((_, i) => i !== restore - 1), auditActions(before), 'otherwise the same audit entries in the same order');
 });
+
+/** The activities a recorded run scheduled, in order, with their inputs. */
+function scheduledActivities(file: string): Array<{ name: string; input: Record<string, unknown> }> {
+  const history = JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: Array<{ eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string }; input: { payloads: Array<{ data: string }> } } }> };
+  return history.events.filter((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED').map((e) => ({
+    name: e.activityTaskScheduledEventAttributes!.activityType.name,
+    input: JSON.parse(Buffer.from(e.activityTaskScheduledEventAttributes!.input.payloads[0]!.data, 'base64').toString('utf8')) as Record<string, unknown>,
+  }));
+}
+
+test('the demo drill in the validation-baseline shape: the baseline taken with its backup is found and given to the gate; the older shapes still replay without it', () => {
+  // Recorded before and after vote-proofs was merged under it: both have the look-up just before the gate.
+  for (const [file, without] of [
+    ['accidental-deletion-drill-repair-gate-validation-baseline.json', 'accidental-deletion-drill-repair-gate-batched-audit.json'],
+    ['accidental-deletion-drill-repair-gate-vote-proofs-validation-baseline.json', 'accidental-deletion-drill-repair-gate-vote-proofs.json'],
+  ] as const) {
+    const now = scheduledActivities(file);
+    const names = now.map((a) => a.name);
+    assert.equal(names.indexOf('findValidationBaseline') + 1, names.indexOf('runValidationChecks'), `${file}: the look-up comes just before the gate`);
+    assert.match(String(now.find((a) => a.name === 'runValidationChecks')!.input.baselineKey), /^baselines\/production\/\d{8}-\d{6}F\.json$/);
+    assert.deepEqual(names.filter((n) => n !== 'findValidationBaseline'), activities(without), `${file}: otherwise the activities of ${without}, in order`);
+    // One more step (its start and end) in the trail; everything else as before.
+    assert.equal(auditActions(file).length, auditActions(without).length + 2, file);
+  }
+  for (const older of ['accidental-deletion-drill-repair-gate.json', 'accidental-deletion-drill-repair-gate-batched-audit.json', 'accidental-deletion-drill-repair-gate-vote-proofs.json']) {
+    assert.ok(!scheduledActivities(older).some((a) => a.name === 'findValidationBaseline'), `${older} ran without it`);
+  }
+});

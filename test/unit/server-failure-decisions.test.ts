@@ -65,6 +65,10 @@ function fakes(script: Script) {
       calls.push(`restore ${input.step}`);
       return { instance: instance(`restored-${input.step}`), backupLabel: 'B1', reused: false, target: { kind: 'latest' }, recoveredTo: { lsn: '0/1' } };
     },
+    async findValidationBaseline(input: { database: string; at: string }) {
+      calls.push(`baseline of ${input.database}`);
+      return { found: false, reason: `no known good baseline of ${input.database} at or before ${input.at}` };
+    },
     async runValidationChecks(input: { database: string }) {
       calls.push(`validate ${input.database}`);
       return { database: input.database, passed: true, checks: [{ verdict: 'pass' }], summary: ['✅ all good'] };
@@ -130,7 +134,7 @@ test('a standby lagging more than the RPO objective is not promoted: the latest 
     assert.match(result.output!.standbyDecision, /standby lags 1200 s \(RPO objective 900 s\)/);
     assert.ok(!calls.some((c) => c.startsWith('promote')));
     const restored = result.output!.recoveredInstance;
-    assert.deepEqual(calls.slice(calls.indexOf('list backups')), ['list backups', 'restore restore-latest', `newest ${restored}`, `validate ${restored}`, `point app at ${restored}`, 'restart app', `app healthy on ${restored}`, `validate ${restored}`]);
+    assert.deepEqual(calls.slice(calls.indexOf('list backups')), ['list backups', 'restore restore-latest', `newest ${restored}`, 'baseline of production', `validate ${restored}`, `point app at ${restored}`, 'restart app', `app healthy on ${restored}`, `validate ${restored}`]);
     assert.equal(result.rpo.achievedSeconds, 2);
   });
 });

@@ -30,3 +30,18 @@ test('a bad app or dns key is refused naming the field', () => {
   assert.throws(() => load(databases + 'app:\n  envFile: a.env\n  port: 99999\n'), /app\.port: /);
   assert.throws(() => load(databases + 'dns:\n  mappingFile: d.json\n  ttl: 5\n'), /dns: Unrecognized key: "ttl"/);
 });
+
+test("the application's declaration to the validation gate loads from YAML with its defaults, and a bad one is refused naming the field", async () => {
+  const YAML = (await import('yaml')).default;
+  const { financialApplication } = await import('../../demo/financial-application');
+  const config = load(databases + YAML.stringify({ application: financialApplication }));
+  assert.equal(config.application?.tables.transactions?.appendOnly, true);
+  assert.equal(config.application?.tables.users?.appendOnly, false);
+  assert.deepEqual(config.application?.businessKeys, [{ table: 'transactions', columns: ['reference'] }]);
+  assert.equal(load(databases).application, undefined, 'optional: without it the gate runs what the catalog tells it');
+  const minimal = load(databases + 'application:\n  tables:\n    ledger: { key: id }\n');
+  assert.deepEqual([minimal.application?.clockSkew, minimal.application?.longestTransaction, minimal.application?.tolerance], ['30 seconds', '1 minute', {}]);
+  assert.throws(() => load(databases + 'application:\n  tables:\n    ledger: { key: id, appendOnly: true }\n'), /application\.tables\.ledger\.createdAt: is required for an append-only table/);
+  assert.throws(() => load(databases + 'application:\n  tables:\n    ledger: { key: id }\n  clockSkew: soon\n'), /application\.clockSkew: must be a duration/);
+  assert.throws(() => load(databases + 'application:\n  tables:\n    ledger: { key: id, mony: [amount] }\n'), /application\.tables\.ledger: Unrecognized key: "mony"/);
+});

@@ -13,6 +13,11 @@ import { proofDetail, proofSummary, type ProofChecks } from '../vote-proofs';
 import { ApprovalGates, type VoteKind } from './gate-state';
 import { describeAuthentication, effectiveAuthentication } from './proof-rules';
 
+/** "; REVIEW before deciding: …": what a gate's opening says when the validation left lines for a person. */
+function reviewText(review: readonly string[]): string {
+  return review.length ? `; REVIEW before deciding: ${review.join('; ')}` : '';
+}
+
 /** Thrown inside the runbook to end it with a verdict other than failure (rejected, timed out). */
 export class RunbookEnded extends Error {
   constructor(readonly verdict: Verdict, readonly detail: string) {
@@ -127,13 +132,13 @@ export class GateKeeper {
    * Opens a gate and waits for its decision, escalating per the plan. Returns when approved; a rejection
    * or the deadline ends the runbook (approval-rejected / approval-timed-out), failing closed.
    */
-  async pass(name: string): Promise<void> {
+  async pass(name: string, review: readonly string[] = []): Promise<void> {
     const { host } = this;
     if (!this.gates.has(name)) {
       throw ApplicationFailure.create({ type: FailureType.InvalidPlan, nonRetryable: true, message: `gate "${name}" is not in this runbook's plan (scenario ${host.scenario})` });
     }
     host.throwIfAborted();
-    if (host.mode === 'drill' && host.drillPolicyApproves()) return this.approveByDrillPolicy(name);
+    if (host.mode === 'drill' && host.drillPolicyApproves()) return this.approveByDrillPolicy(name, review);
     const plan = this.gates.plan(name);
     const starter = host.startedBy.trim().toLowerCase();
     const eligible = plan.approvers.filter((a) => !(plan.twoPersonRule && a.trim().toLowerCase() === starter));
@@ -146,13 +151,17 @@ export class GateKeeper {
       });
     }
     const openedAtMs = Date.now();
-    this.gates.open(name, openedAtMs);
+    this.gates.open(name, openedAtMs, review);
     const view = this.gates.view(name);
     const proofNeeded = host.secured && plan.authentication ? `; each vote needs ${describeAuthentication(plan.authentication)}` : '';
     const relaxed = host.secured && plan.relaxations?.length ? `; config relaxes: ${plan.relaxations.join('; ')}` : '';
-    const entry = host.timeline.add({ step: `gate ${name}`, outcome: 'waiting', detail: `needs ${plan.quorum} of ${plan.approvers.join(', ')}${plan.twoPersonRule ? ` (not ${host.startedBy}: two-person rule)` : ''}${proofNeeded}${relaxed}; fails closed at ${view.deadlineAt}` });
+    const entry = host.timeline.add({ step: `gate ${name}`, outcome: 'waiting', detail: `needs ${plan.quorum} of ${plan.approvers.join(', ')}${plan.twoPersonRule ? ` (not ${host.startedBy}: two-person rule)` : ''}${proofNeeded}${relaxed}; fails closed at ${view.deadlineAt}${reviewText(review)}` });
     host.setCurrent(`approval gate "${name}"`, 'waiting-for-approval');
-    host.audit.record('runbook', 'gate-opened', { gate: name, approvers: plan.approvers, quorum: plan.quorum, twoPersonRule: plan.twoPersonRule, deadlineAt: view.deadlineAt, ...(host.secured ? { authentication: plan.authentication ?? 'none', relaxations: plan.relaxations ?? [] } : {}) });
+    host.audit.record('runbook', 'gate-opened', {
+      gate: name, approvers: plan.approvers, quorum: plan.quorum, twoPersonRule: plan.twoPersonRule, deadlineAt: view.deadlineAt,
+      ...(host.secured ? { authentication: plan.authentication ?? 'none', relaxations: plan.relaxations ?? [] } : {}),
+      ...(review.length ? { review } : {}),
+    });
     let status: GateStatus;
     try {
       // The trail shows the gate open before anyone is asked to decide it.
@@ -178,12 +187,12 @@ export class GateKeeper {
   }
 
   /** A drill's gate, approved by the drill policy: on the timeline and in the audit trail like any decision. */
-  private async approveByDrillPolicy(name: string): Promise<void> {
+  private async approveByDrillPolicy(name: string, review: readonly string[]): Promise<void> {
     const at = new Date().toISOString();
-    this.gates.open(name, Date.now());
+    this.gates.open(name, Date.now(), review);
     this.gates.apply('approve', { gate: name, approver: 'drill-policy', comment: 'drill mode: approved by the drill policy (approvals.drill.autoApprove)' }, at);
-    this.host.timeline.add({ step: `gate ${name}`, outcome: 'approved', detail: 'approved by the drill policy (drill mode)' }, true);
-    this.host.audit.record('drill-policy', 'gate-decided', { gate: name, status: 'approved', approvals: ['drill-policy'] });
+    this.host.timeline.add({ step: `gate ${name}`, outcome: 'approved', detail: `approved by the drill policy (drill mode)${reviewText(review)}` }, true);
+    this.host.audit.record('drill-policy', 'gate-decided', { gate: name, status: 'approved', approvals: ['drill-policy'], ...(review.length ? { reviewSeen: [...review] } : {}) });
     if (!this.host.batched) await this.host.audit.write();
   }
 
@@ -221,8 +230,14 @@ export class GateKeeper {
     const outcome = this.gates.apply(kind, vote, at, proof ? proofSummary(proof) : undefined);
     const by = vote.approver.trim();
     const proven = proof && proof.proof.method !== 'none' ? ` (${proof.proof.method === 'ssh' ? `SSH signature, ${proof.proof.fingerprint}` : 'one-time code'})` : '';
-    this.host.timeline.add({ step: `gate ${vote.gate}: ${kind} from ${by}`, outcome: kind === 'approve' ? 'approved' : 'rejected', ...(vote.comment || proven ? { detail: `${vote.comment ?? ''}${proven}`.trim() } : {}) }, true);
-    this.host.audit.record(by, kind === 'approve' ? 'gate-approved' : 'gate-rejected', { gate: vote.gate, comment: vote.comment ?? null, gateStatus: outcome.status, ...(proof ? { proof: proofDetail(proof) } : {}) });
+    // The gate showed its REVIEW lines to whoever decides: the vote is recorded as cast with them in view.
+    const review = this.gates.review(vote.gate);
+    const seen = review.length ? ` (with ${review.length} REVIEW line${review.length === 1 ? '' : 's'} shown)` : '';
+    const detail = `${vote.comment ?? ''}${proven}${seen}`.trim();
+    this.host.timeline.add({ step: `gate ${vote.gate}: ${kind} from ${by}`, outcome: kind === 'approve' ? 'approved' : 'rejected', ...(detail ? { detail } : {}) }, true);
+    this.host.audit.record(by, kind === 'approve' ? 'gate-approved' : 'gate-rejected', {
+      gate: vote.gate, comment: vote.comment ?? null, gateStatus: outcome.status, ...(proof ? { proof: proofDetail(proof) } : {}), ...(review.length ? { reviewSeen: review } : {}),
+    });
     if (!this.host.batched) this.host.audit.writeInBackground();
     return outcome;
   }

@@ -16,6 +16,7 @@ interface GateState {
   approvals: GateVoteRecord[];
   rejection?: GateVoteRecord;
   escalated: string[];
+  review: string[];
 }
 
 const MAX_COMMENT = 1000;
@@ -38,7 +39,7 @@ export class ApprovalGates {
 
   constructor(plans: Record<string, GatePlan>, private readonly startedBy: string) {
     for (const [name, plan] of Object.entries(plans)) {
-      this.gates.set(name, { name, plan, status: 'pending', approvals: [], escalated: [] });
+      this.gates.set(name, { name, plan, status: 'pending', approvals: [], escalated: [], review: [] });
     }
   }
 
@@ -106,11 +107,17 @@ export class ApprovalGates {
     return this.outcome(state);
   }
 
-  open(name: string, nowMs: number): void {
+  /** Opens a gate; `review` is what its approvers must see before deciding. */
+  open(name: string, nowMs: number, review: readonly string[] = []): void {
     const state = this.mustGet(name);
     if (state.status !== 'pending') throw ApplicationFailure.create({ type: FailureType.InvalidRunbook, nonRetryable: true, message: `gate "${name}" was already opened once in this run (${state.status}); a gate decides once` });
     state.status = 'open';
     state.openedAtMs = nowMs;
+    state.review = [...review];
+  }
+
+  review(name: string): string[] {
+    return [...this.mustGet(name).review];
   }
 
   /** From now on every vote is refused with this reason (the runbook is aborted or ending). */
@@ -155,6 +162,7 @@ export class ApprovalGates {
       ...(s.openedAtMs !== undefined ? { openedAt: new Date(s.openedAtMs).toISOString(), deadlineAt: new Date(s.openedAtMs + s.plan.deadlineMs).toISOString() } : {}),
       ...(s.decidedAt ? { decidedAt: s.decidedAt } : {}),
       escalated: [...s.escalated],
+      ...(s.review.length ? { review: [...s.review] } : {}),
       ...(s.plan.authentication ? { authentication: s.plan.authentication } : {}),
     };
   }

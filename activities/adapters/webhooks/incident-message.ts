@@ -1,6 +1,7 @@
 import type { Impact, ImpactLevel, IncidentStatus, Notification, NotificationKind, RunbookNotification, RunbookRef } from '../../../contracts/notifications';
 import { formatDuration } from '../../../contracts/report';
 import { buildAuditAlertMessage } from './audit-alert-message';
+import { buildBackupTestFailedMessage } from './backup-test-message';
 
 /**
  * The seed plan's communication templates, rendered once for every channel:
@@ -144,6 +145,7 @@ const nextUpdate = (at: string | undefined) => (at ? formatTime(at) : 'Within 30
 /** Renders a notification as the seed's template would. */
 export function buildIncidentMessage(n: Notification, context: MessageContext = {}): IncidentMessage {
   if (n.kind === 'audit-alert') return buildAuditAlertMessage(n, context);
+  if (n.kind === 'backup-test-failed') return buildBackupTestFailedMessage(n, context);
   const drill = n.runbook.mode === 'drill';
   const app = context.application?.trim();
   const title = `${app ? `${app} ` : ''}Database Incident`;

@@ -75,7 +75,7 @@ function severityOf(n: RunbookNotification, options: EventOptions): PagerDutySev
 function customDetails(n: Notification, message: IncidentMessage): Record<string, unknown> {
   const details: Record<string, unknown> = {};
   for (const f of [...message.fields, ...message.context]) details[f.label.toLowerCase().replace(/\s+/g, '_')] = f.value;
-  if (n.kind !== 'audit-alert') details.mode = n.runbook.mode;
+  if ('runbook' in n) details.mode = n.runbook.mode;
   details.notification = n.kind;
   if (message.approval) {
     details.approve_command = message.approval.approveCommand;
@@ -88,6 +88,7 @@ function customDetails(n: Notification, message: IncidentMessage): Record<string
 /** The Events API v2 event for a notification: a trigger (or update), an acknowledge or a resolve. */
 export function pagerDutyEvent(n: Notification, routingKey: string, message: IncidentMessage, options: EventOptions): PagerDutyEvent {
   if (n.kind === 'audit-alert') return auditAlertEvent(n, routingKey, message, options);
+  if (n.kind === 'backup-test-failed') return backupTestEvent(n, routingKey, message, options);
   const dedupKey = pagerDutyDedupKey(n.runbook.workflowId);
   if (n.kind === 'gate-decided') return { routing_key: routingKey, event_action: 'acknowledge', dedup_key: dedupKey };
   if (n.kind === 'resolved' && n.verdict === 'completed') return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey };
@@ -114,7 +115,7 @@ export function pagerDutyEvent(n: Notification, routingKey: string, message: Inc
 export function createPagerDutyNotifier(options: PagerDutyNotifierOptions): Notifier {
   const label = `pagerduty "${options.name}"`;
   return notifierFrom(async (n) => {
-    if (n.kind !== 'audit-alert' && n.runbook.mode === 'drill' && !options.drills) return;
+    if ('runbook' in n && n.runbook.mode === 'drill' && !options.drills) return;
     const routingKey = await channelSecret(label, options.secrets, options.routingKeySecret, 'routing key');
     const event = pagerDutyEvent(n, routingKey, buildIncidentMessage(n, options.messages), options);
     await deliver(
@@ -141,5 +142,28 @@ function auditAlertEvent(n: NotificationOf<'audit-alert'>, routingKey: string, m
       custom_details: customDetails(n, message),
     },
     client: 'dr-runbooks',
+  };
+}
+
+/**
+ * One open alert per database's backups: the next failed test updates it rather than paging again. Error,
+ * not critical: nothing is down, but someone must look before a recovery needs that backup.
+ */
+function backupTestEvent(n: NotificationOf<'backup-test-failed'>, routingKey: string, message: IncidentMessage, options: EventOptions): PagerDutyEvent {
+  return {
+    routing_key: routingKey,
+    event_action: 'trigger',
+    dedup_key: pagerDutyDedupKey(`backup-test/${n.environment}/${n.database}`),
+    payload: {
+      summary: `${message.subject} (${n.database}, ${n.environment})`.slice(0, 1024),
+      source: options.source ?? `dr-runbooks/${n.environment}`,
+      severity: 'error',
+      component: 'backups',
+      group: n.environment,
+      class: 'backup-test',
+      custom_details: customDetails(n, message),
+    },
+    client: 'dr-runbooks',
+    ...(message.link ? { client_url: message.link, links: [{ href: message.link, text: 'The backup run in the Temporal Web UI' }] } : {}),
   };
 }
