@@ -13,7 +13,9 @@ import type { Dns } from './ports/dns';
 import { notConfigured, notConfiguredDatabasePlatform } from './ports/not-configured';
 import type { Notifier } from './ports/notifier';
 import type { ObjectStore } from './ports/object-store';
+import type { OperationsMetrics } from './ports/operations-metrics';
 import type { SecretStore } from './ports/secret-store';
+import type { BackupValidationResult } from './monitoring';
 import { createReplicaLagActivities } from './replica-lag';
 import { createReportActivities } from './reports';
 import { createRunbookPlanActivities, type RunbookPlanConfig } from './runbook-plan';
@@ -40,6 +42,13 @@ export interface ActivityPorts {
   auditDatabase?: string;
   /** The worker config's environment, approvals and objectives. */
   runbookPlan?: RunbookPlanConfig;
+  /** Where finished runs' measurements go (the worker's /metrics); none configured records nothing. */
+  metrics?: OperationsMetrics;
+  /**
+   * Tells the worker's monitoring how a backup's restore test went (backup_validation_success, and a
+   * failed backup set is never the newest good one): backupWithBaseline calls it. A no-op without monitoring.
+   */
+  recordBackupValidation?: (database: string, result: BackupValidationResult) => void;
 }
 
 /** Every activity the worker registers, built over the ports the worker wired from config. */
@@ -63,7 +72,7 @@ export function createActivities(ports: ActivityPorts) {
     ...createRunbookPlanActivities(ports.runbookPlan),
     ...createPlatformActivities(ports.databasePlatform ?? notConfiguredDatabasePlatform()),
     ...createValidationActivities(databases, objectStore),
-    ...createReportActivities(objectStore),
+    ...createReportActivities(objectStore, ports.metrics),
     ...createMigrationActivities(ports.migrations ?? (() => notConfigured('the migration tool', 'migrations.directory'))),
   };
 }
@@ -81,6 +90,8 @@ export type { Notifier } from './ports/notifier';
 export type { PlatformActivities } from './platform-activities';
 export type { ValidationGateResult, BaselineSummary, TableDiffSummary, RepairResult, Reconciliation } from './validation';
 export type { ObjectStore } from './ports/object-store';
+export type { OperationsMetrics, RunbookMeasurements } from './ports/operations-metrics';
+export type { BackupValidationResult } from './monitoring';
 export type { PublishRunbookReportInput, ReportExtras, RunbookReportJson, ValidationLine } from './reports';
 export type {
   BackupSet, BackupType, BackupVerification, InstanceDescription, InstanceId, PointInTimeRestoreResult, RecoveryPoint, RecoveryTarget, RestorePoint, RestoreResult,

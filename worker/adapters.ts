@@ -6,6 +6,7 @@ import { createMappingFileDns } from '../activities/adapters/local/mapping-file-
 import { createLocalDatabasePlatform } from '../activities/adapters/local/postgres';
 import { createSecretsDirectory } from '../activities/adapters/local/secrets-directory';
 import { createSqlDirectoryMigrationTool } from '../activities/adapters/local/sql-directory-migrations';
+import { createPrometheusMetrics } from '../activities/adapters/prometheus/prometheus-metrics';
 import { createWebhookNotifier, type DeliveryDependencies, type MessageContext } from '../activities/adapters/webhooks';
 import type { AppRuntime } from '../activities/ports/app-runtime';
 import type { DatabasePlatform } from '../activities/ports/database-platform';
@@ -14,8 +15,10 @@ import type { MigrationTool } from '../activities/ports/migration-tool';
 import { notConfigured, notConfiguredDatabasePlatform } from '../activities/ports/not-configured';
 import type { Notifier } from '../activities/ports/notifier';
 import type { ObjectStore } from '../activities/ports/object-store';
+import { noOperationsMetrics, type OperationsMetrics } from '../activities/ports/operations-metrics';
 import type { SecretStore } from '../activities/ports/secret-store';
 import { channelNameOf, type NotifierConfig, type WorkerConfig } from './config';
+import type { MetricsSource } from './metrics';
 import { createChannelRouter } from './notification-channels';
 
 /** One adapter per port, as the worker config chose them. */
@@ -26,6 +29,9 @@ export interface Adapters {
   dns: Dns;
   secrets: SecretStore;
   notifier: Notifier;
+  metrics: OperationsMetrics;
+  /** What /metrics serves, when the config asks for metrics (`metrics.listen`). */
+  metricsSource?: MetricsSource;
   /** The application's migrations on one database (through the worker's pool on it). */
   migrationTool(database: Pool): MigrationTool;
 }
@@ -49,8 +55,11 @@ export const defaultAppConnectionSecret = 'app-database-connection';
  */
 export function createAdapters(config: WorkerConfig, options: AdapterOptions = {}): Adapters {
   const secrets = createSecretsDirectory(config.secretsDir);
+  const prometheus = config.metrics ? createPrometheusMetrics({ environment: config.environment }) : undefined;
   return {
     secrets,
+    metrics: prometheus ?? noOperationsMetrics,
+    ...(prometheus ? { metricsSource: prometheus } : {}),
     databasePlatform: databasePlatformFor(config),
     objectStore: config.objectStore ? createDirectoryObjectStore(config.objectStore.directory) : notConfigured<ObjectStore>('the object store (reports, baselines, diffs)', 'objectStore'),
     appRuntime: appRuntimeFor(config, secrets),

@@ -1,24 +1,40 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { createAdapters, defaultAppConnectionSecret } from './adapters';
+import { createMonitoring } from '../activities/monitoring';
+import { createAdapters, defaultAppConnectionSecret, type AdapterOptions } from './adapters';
 import type { WorkerConfig } from './config';
 import { createDatabaseConnections } from './database-connections';
+import { monitoringSettings, problemLogger, startMetricsEndpoint, startMonitoring, type MetricsEndpoint } from './metrics';
 
 export interface RunbookWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   config: WorkerConfig;
+  /** host:port where the SDK's Core serves its runtime metrics (Runtime.install); /metrics appends them. */
+  runtimeMetricsAddress?: string;
+  /** The notifiers' HTTP client and retry policy (tests). */
+  delivery?: AdapterOptions['delivery'];
+  log?: (line: string) => void;
 }
 
 /**
  * The worker that runs every runbook. On SIGTERM the SDK stops polling and waits up to
  * shutdownGraceTime for in-flight activities (a restore can take minutes) before cancelling them.
+ * With `metrics` in its config it also watches the application databases and serves /metrics.
  */
 export async function createRunbookWorker(options: RunbookWorkerOptions) {
   const { config } = options;
-  const adapters = createAdapters(config, { namespace: options.namespace });
+  const log = options.log ?? ((line: string) => console.log(line));
+  const adapters = createAdapters(config, { namespace: options.namespace, ...(options.delivery ? { delivery: options.delivery } : {}) });
   const databases = createDatabaseConnections(config, adapters.secrets, adapters.databasePlatform);
+  const monitoring = createMonitoring({
+    databases,
+    platform: adapters.databasePlatform,
+    metrics: adapters.metrics,
+    settings: monitoringSettings(config),
+    onProblem: problemLogger(log),
+  });
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -31,16 +47,27 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
       appConnectionSecret: config.app?.connectionSecret ?? defaultAppConnectionSecret,
       auditDatabase: config.audit?.database,
       runbookPlan: config,
+      recordBackupValidation: (database, result) => monitoring.backupValidated(database, result),
     }),
     shutdownGraceTime: '5 minutes',
   });
+  let endpoint: MetricsEndpoint | undefined;
+  let stopMonitoring: (() => Promise<void>) | undefined;
+  if (config.metrics && adapters.metricsSource) {
+    endpoint = await startMetricsEndpoint({ listen: config.metrics.listen, source: adapters.metricsSource, runtimeMetricsAddress: options.runtimeMetricsAddress });
+    stopMonitoring = startMonitoring(monitoring, config.metrics);
+  }
   return {
     worker,
-    /** Runs until shutdown (SIGTERM/SIGINT, or worker.shutdown()), then closes the pools. */
+    /** Where Prometheus scrapes this worker (config metrics.listen), when it serves metrics. */
+    metricsUrl: endpoint?.url,
+    /** Runs until shutdown (SIGTERM/SIGINT, or worker.shutdown()), then stops the monitoring and closes the pools. */
     async run() {
       try {
         await worker.run();
       } finally {
+        await stopMonitoring?.();
+        await endpoint?.close();
         await databases.close();
       }
     },
