@@ -27,6 +27,7 @@ export interface RunbookPlanConfig {
     default: { rto: string; rpo: string };
     scenarios: Record<string, { rto?: string; rpo?: string }>;
   };
+  messages?: { statusUpdateEvery?: string };
 }
 
 /**
@@ -54,6 +55,8 @@ export function createRunbookPlanActivities(config: RunbookPlanConfig | undefine
         gates,
         drill: { autoApprove: config.approvals.drill.autoApprove },
         objectives: { rtoSeconds: durationToMs(objectives.rto) / 1000, rpoSeconds: durationToMs(objectives.rpo) / 1000 },
+        // The seed plan's cadence unless the config says otherwise.
+        statusUpdateEveryMs: durationToMs(config.messages?.statusUpdateEvery ?? '30 minutes'),
       };
     },
   };

@@ -33,4 +33,6 @@ export interface RunbookPlan {
   /** How gates decide in drill mode: the drill policy approves, or the gate's approvers do. */
   drill?: { autoApprove: boolean };
   objectives: Objectives;
+  /** How often a running runbook sends a status update (config messages.statusUpdateEvery); absent in plans loaded before it existed. */
+  statusUpdateEveryMs?: number;
 }

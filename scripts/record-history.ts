@@ -12,13 +12,15 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { writeFileAtomic } from '../lib/atomic-file';
 import { temporalBinary } from '../stack/paths';
 import { startTemporalServer } from '../stack/temporal-server';
+import type { RunbookPlan } from '../contracts/runbook-plan';
+import { alertSignal } from '../workflows/alert-notes';
 import { abortSignal, approveSignal, approveUpdate, rejectUpdate } from '../workflows/messages';
-import { fixtureActivities, fixtureInput, gateOpen, newRecorder, startFixture, waitForStatus, withFixtureWorker } from '../test/support/fixture-runbook';
+import { fixtureActivities, fixtureInput, fixturePlan, gateOpen, newRecorder, startFixture, waitForStatus, withFixtureWorker } from '../test/support/fixture-runbook';
 import { quietTemporalLogs } from '../test/support/quiet-logs';
 
 export const historiesDir = path.join(__dirname, '..', 'test', 'fixtures', 'histories');
-/** Where the fixture runbook's histories of today's shape go (the audit trail written in batches). */
-export const currentShapeDir = path.join(historiesDir, 'batched-audit');
+/** Where the fixture runbook's histories of today's shape go (status updates, gate decisions: the operator-notices patch). */
+export const currentShapeDir = path.join(historiesDir, 'operator-notices');
 
 /**
  * Writes a workflow's history in the standard JSON format, as the CLI writes it (the SDK's
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
   const server = await startTemporalServer({ stateDir });
   const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address, namespace: server.namespace });
   try {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     const scripts: Record<string, (handle: Awaited<ReturnType<typeof startFixture>>) => Promise<void>> = {
       // Quorum of two: one approval by Update, a refused Signal (the starter), one approval by Signal.
       'fixture-runbook-approved': async (handle) => {
@@ -51,9 +54,19 @@ async function main(): Promise<void> {
       'fixture-runbook-aborted': async (handle) => {
         await handle.signal(abortSignal, { by: 'alice', reason: 'wrong incident' });
       },
+      // Status updates every second while the gate waits (two of them), the alert receiver's notes
+      // (one resolved, one refused), then the quorum.
+      'fixture-runbook-status-updates': async (handle) => {
+        await sleep(2500);
+        await handle.signal(alertSignal, { status: 'resolved', alertname: 'DatabaseConnectionFailure', labels: { alertname: 'DatabaseConnectionFailure', database: 'production', environment: 'local' }, startsAt: '2026-11-23T03:00:00Z', endsAt: '2026-11-23T03:09:00Z' });
+        await handle.signal(alertSignal, { status: 'resolved', alertname: 'x', labels: { token: 'postgres://u:p@h/db' } } as never);
+        await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'alice', comment: 'validation green' }] });
+        await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob' }] });
+      },
     };
+    const plans: Record<string, RunbookPlan> = { 'fixture-runbook-status-updates': { ...fixturePlan(), statusUpdateEveryMs: 1000 } };
     for (const [name, script] of Object.entries(scripts)) {
-      await withFixtureWorker(env.nativeConnection, server.namespace, fixtureActivities(newRecorder()), async (taskQueue) => {
+      await withFixtureWorker(env.nativeConnection, server.namespace, fixtureActivities(newRecorder(), { plan: plans[name] }), async (taskQueue) => {
         const handle = await startFixture(env.client, taskQueue, fixtureInput({ declaredAt: '2026-11-23T03:00:00Z' }), `${name}-recording`);
         await waitForStatus(handle, gateOpen('cutover'), 'cutover gate open');
         await script(handle);

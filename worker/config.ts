@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { duration } from '../contracts/durations';
+import { duration, durationToMs } from '../contracts/durations';
 import { scenarioNames, startableWorkflows } from '../workflows/scenarios';
 
 const databaseConfig = z.strictObject({
@@ -158,6 +158,8 @@ const messagesConfig = z.strictObject({
   application: z.string().trim().min(1).optional(),
   /** The Temporal Web UI's base URL, for a link to the run in every message. */
   webUiUrl: httpUrl.optional(),
+  /** How often a running runbook sends a status update (the seed: every 30 minutes). */
+  statusUpdateEvery: duration.refine((d) => durationToMs(d) >= 1000, 'must be at least 1 second').default('30 minutes'),
 });
 
 /** The embedded default platform: PostgreSQL clusters under a state directory, backups by pgBackRest. */

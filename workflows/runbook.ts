@@ -5,6 +5,7 @@ import { errorText } from '../contracts/error-text';
 import { FailureType } from '../contracts/failure-types';
 import { describeIssues, type RunbookInput } from '../contracts/inputs';
 import type { RunbookResult } from '../contracts/runbook-status';
+import { OPERATOR_NOTICES_PATCH } from './notifications';
 import { Runbook } from './runner';
 import type { RunbookDefinition } from './steps';
 
@@ -66,7 +67,8 @@ export async function runRunbook<S extends z.ZodType<RunbookInput>, A, O>(
     throw ApplicationFailure.create({ type: FailureType.InvalidInput, nonRetryable: true, message: `declaredAt: ${input.declaredAt} is after the runbook started (${workflowInfo().startTime.toISOString()}); the incident must be declared before it is recovered` });
   }
   const batched = patched(BATCHED_AUDIT_PATCH);
-  const runbook = new Runbook<A, z.output<S>>(definition.scenario, input, batched);
+  const notices = batched && patched(OPERATOR_NOTICES_PATCH);
+  const runbook = new Runbook<A, z.output<S>>(definition.scenario, input, batched, notices);
   runbook.registerHandlers();
   runbook.announce();
   const { output, error } = await runbook.execute(definition.gates, body);

@@ -22,6 +22,7 @@ import type { Notification, RunbookRef } from '../contracts/notifications';
 import type { RunbookPlan } from '../contracts/runbook-plan';
 import type { AbortRequest, RunbookPhase, RunbookStatus, Verdict } from '../contracts/runbook-status';
 import { runbookSummary } from '../contracts/summary';
+import { registerAlertNotes } from './alert-notes';
 import { AuditTrail } from './audit-trail';
 import { rpoMeasure, rtoClock } from './clocks';
 import { Compensations } from './compensations';
@@ -67,10 +68,16 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
   private scope?: CancellationScope;
   private readonly notifications: Notifications;
 
-  constructor(readonly scenario: string, readonly input: I, readonly batched: boolean) {
+  /** `notices`: runs since the operator-notices patch keep people current (workflows/notifications.ts). */
+  constructor(readonly scenario: string, readonly input: I, readonly batched: boolean, notices = false) {
     this.searchAttributes = new RunSearchAttributes(batched);
     this.audit = new AuditTrail(this.workflowId, () => this.searchAttributes.flush());
-    this.notifications = new Notifications(this.timeline, this.audit, batched, () => this.searchAttributes.flush());
+    this.notifications = new Notifications(this.timeline, this.audit, batched, () => this.searchAttributes.flush(), {
+      notices,
+      status: () => this.status(),
+      ref: () => this.ref(),
+      statusUpdateEveryMs: () => this.plan?.statusUpdateEveryMs,
+    });
     this.compensations = new Compensations<A>(this.timeline, this.audit, async () => {
       if (!batched) await this.audit.write().catch(() => undefined);
     }, () => this.searchAttributes.flush());
@@ -131,8 +138,12 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
    * Opens an approval gate and waits for its decision, escalating per the plan. Returns when approved;
    * a rejection or the deadline ends the runbook (approval-rejected / approval-timed-out), failing closed.
    */
-  gate(name: string): Promise<void> {
-    return this.gates.pass(name);
+  async gate(name: string): Promise<void> {
+    try {
+      await this.gates.pass(name);
+    } finally {
+      this.notifications.gateDecided(name);
+    }
   }
 
   /** Waits, with a name the Web UI shows for the timer (e.g. the interval between two checks). */
@@ -231,6 +242,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
   registerHandlers(): void {
     setHandler(statusQuery, () => this.status());
     this.gates.registerVoteHandlers();
+    registerAlertNotes(this.timeline, this.audit, this.batched);
     setHandler(abortUpdate, (request) => this.acceptAbort(request, 'update'), {
       validator: (request) => {
         const refusal = this.abortRefusal(request);

@@ -43,6 +43,28 @@ for (const file of batched) {
   });
 }
 
+// The same runs recorded after the runbooks started telling people what they act on (patched
+// 'operator-notices': a status-update timer, gate decisions), plus one that waits long enough for two
+// status updates and takes the alert receiver's notes (one accepted, one refused).
+const noticesDir = path.join(historiesDir, 'operator-notices');
+const notices = readdirSync(noticesDir).filter((f) => f.endsWith('.json')).sort();
+
+test('the recorded histories of the operator-notices shape are there', () => {
+  assert.deepEqual(notices, ['fixture-runbook-aborted.json', 'fixture-runbook-approved.json', 'fixture-runbook-rejected.json', 'fixture-runbook-status-updates.json']);
+});
+
+for (const file of notices) {
+  test(`replays operator-notices/${file} against the current engine`, async () => {
+    quietTemporalLogs();
+    await Worker.runReplayHistory({ workflowBundle: await fixtureBundle() }, historyFromStandardJson(JSON.parse(readFileSync(path.join(noticesDir, file), 'utf8'))), file);
+  });
+}
+
+test('the operator notices cost a run a handful of history events (a marker, one pending timer, the gate decision)', () => {
+  const events = (dir: string, file: string) => (JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { events: unknown[] }).events.length;
+  for (const file of batched) assert.ok(events(noticesDir, file) <= events(batchedDir, file) + 6, `${file}: ${events(noticesDir, file)} events now, ${events(batchedDir, file)} before`);
+});
+
 test('a batched-audit history has at most about half the events of the same run before', () => {
   const events = (dir: string, file: string) => (JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { events: unknown[] }).events.length;
   for (const file of batched) assert.ok(events(batchedDir, file) * 1.6 <= events(historiesDir, file), `${file}: ${events(batchedDir, file)} events now, ${events(historiesDir, file)} before`);
