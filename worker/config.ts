@@ -229,7 +229,7 @@ const metricsConfig = z.strictObject({
 
 /** Who may start what from an alert: anything startable but a drill (an alert is never a rehearsal). */
 const alertStartable = Object.keys(startableWorkflows).filter((name) => name !== 'drill') as [string, ...string[]];
-const alertName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an alert name (the alertname label)');
+const alertName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
 const labelName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Prometheus label name');
 const alertRunbook = z.strictObject({
   /** A scenario (server-failure, …) or "assess". */
@@ -256,7 +256,11 @@ const alertsConfig = z.strictObject({
     identity: z.string().trim().min(1).max(128).default('alertmanager'),
   }).optional(),
   /** alertname → what it starts. Default: the seed's two database alerts. */
-  runbooks: z.record(alertName, alertRunbook).default({
+  runbooks: z.record(z.string(), alertRunbook).superRefine((runbooks, ctx) => {
+    for (const name of Object.keys(runbooks)) {
+      if (!alertName.safeParse(name).success) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is not an alert name (the alertname label: letters, digits and _)` });
+    }
+  }).default({
     DatabaseConnectionFailure: { start: 'server-failure', labels: { database: 'database' }, input: {}, page: false },
     DataCorruptionDetected: { start: 'assess', labels: { database: 'database' }, input: {}, page: true },
   }),

@@ -60,9 +60,14 @@ export class Notifications {
   ) {}
 
   send(notification: Notification): Promise<void> {
+    return this.deliver(notification, true);
+  }
+
+  /** `flush`: run beforeSend first. A gate decision does not: what the runbook does next goes out in the same task and flushes. */
+  private deliver(notification: Notification, flush: boolean): Promise<void> {
     const n = this.withNotices(notification);
     const send = async () => {
-      this.beforeSend();
+      if (flush) this.beforeSend();
       try {
         await notify(n);
       } catch (error) {
@@ -85,7 +90,7 @@ export class Notifications {
     if (view.approvals.some((v) => v.approver === drillPolicy)) return;
     const votes = view.status === 'approved' ? view.approvals : view.rejection ? [view.rejection] : [];
     const comment = votes.map((v) => v.comment).filter((c): c is string => Boolean(c)).at(-1);
-    void this.send({ kind: 'gate-decided', runbook: this.source.ref(), gate, decision: view.status, decidedBy: votes.map((v) => v.approver), ...(comment ? { comment } : {}) }).catch(() => undefined);
+    void this.deliver({ kind: 'gate-decided', runbook: this.source.ref(), gate, decision: view.status, decidedBy: votes.map((v) => v.approver), ...(comment ? { comment } : {}) }, false).catch(() => undefined);
   }
 
   private everyMs(): number {

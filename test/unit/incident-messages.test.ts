@@ -78,6 +78,12 @@ describe('status updates every 30 minutes', () => {
     assert.doesNotMatch(message.publicText, /restore the latest backup|Elapsed|INC-2040|server-failure-INC/);
     assert.match(message.publicText, /^Update on the database incident affecting the MITA application\.\n\nStatus: Identified\n/);
   });
+
+  test('the promised cadence is the configured one (messages.statusUpdateEvery), in the seed\'s words', () => {
+    for (const [every, words] of [[undefined, '30 minutes'], ['15 minutes', '15 minutes'], ['1h', '1 hour'], ['90s', '90 seconds']] as const) {
+      assert.equal(buildIncidentMessage(update, { ...mita, ...(every ? { statusUpdateEvery: every } : {}) }).closing, `We are actively working to resolve this issue and will provide updates every ${words}.`);
+    }
+  });
 });
 
 describe('the seed\'s recovery complete notification', () => {

@@ -48,3 +48,11 @@ test('the demo drill in the batched-audit shape: at most half the history events
   assert.deepEqual(auditActions(after), auditActions(before));
   assert.equal(auditActions(after).length, 30);
 });
+
+test('the demo drill in the operator-notices shape: the same audit entries, a handful more events (patch marker, one pending status-update timer, the gate decision told)', () => {
+  const batchedShape = 'accidental-deletion-drill-repair-gate-batched-audit.json';
+  const noticesShape = 'accidental-deletion-drill-repair-gate-operator-notices.json';
+  const events = (file: string) => (JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: unknown[] }).events.length;
+  assert.ok(events(noticesShape) <= events(batchedShape) + 12, `${events(noticesShape)} events now, ${events(batchedShape)} before`);
+  assert.deepEqual(auditActions(noticesShape), auditActions(batchedShape));
+});
