@@ -54,7 +54,7 @@ export const defaultAppConnectionSecret = 'app-database-connection';
  * the worker still registers every activity the workflows call.
  */
 export function createAdapters(config: WorkerConfig, options: AdapterOptions = {}): Adapters {
-  const secrets = createSecretsDirectory(config.secretsDir);
+  const secrets = createSecretStore(config);
   const prometheus = config.metrics ? createPrometheusMetrics({ environment: config.environment }) : undefined;
   return {
     secrets,
@@ -67,6 +67,11 @@ export function createAdapters(config: WorkerConfig, options: AdapterOptions = {
     notifier: createNotifier(config, secrets, options),
     migrationTool: (pool) => (config.migrations ? createSqlDirectoryMigrationTool(pool, config.migrations.directory) : notConfigured<MigrationTool>('the migration tool', 'migrations.directory')),
   };
+}
+
+/** The SecretStore alone, for a process that needs no other port (the alert receiver). */
+export function createSecretStore(config: Pick<WorkerConfig, 'secretsDir'>): SecretStore {
+  return createSecretsDirectory(config.secretsDir);
 }
 
 function databasePlatformFor(config: WorkerConfig): DatabasePlatform {

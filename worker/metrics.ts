@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { listenOn } from '../lib/http-listen';
 import type { Monitoring, MonitoringSettings } from '../activities/monitoring';
 import { durationToMs } from '../contracts/durations';
 import type { WorkerConfig } from './config';
@@ -29,11 +30,6 @@ export interface MetricsEndpoint {
 /** How long a scrape waits for the SDK's runtime metrics before serving ours alone. */
 const runtimeMetricsTimeoutMs = 2_000;
 
-function splitListen(listen: string): { host: string; port: number } {
-  const at = listen.lastIndexOf(':');
-  return { host: listen.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(listen.slice(at + 1)) };
-}
-
 async function runtimeMetrics(address: string): Promise<string> {
   try {
     const response = await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(runtimeMetricsTimeoutMs) });
@@ -47,7 +43,6 @@ async function runtimeMetrics(address: string): Promise<string> {
 
 /** Serves GET /metrics on `listen` (config metrics.listen); a port in use fails naming the key. */
 export async function startMetricsEndpoint(options: { listen: string; source: MetricsSource; runtimeMetricsAddress?: string }): Promise<MetricsEndpoint> {
-  const { host, port } = splitListen(options.listen);
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -68,19 +63,8 @@ export async function startMetricsEndpoint(options: { listen: string; source: Me
       }
     })();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(new Error(`metrics.listen: cannot listen on ${options.listen}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`)));
-    server.listen(port, host, () => resolve());
-  });
-  const bound = (server.address() as { port: number }).port;
-  return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}/metrics`,
-    port: bound,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
+  const listening = await listenOn(server, options.listen, 'metrics.listen');
+  return { url: `${listening.baseUrl}/metrics`, port: listening.port, close: listening.close };
 }
 
 /** The monitoring settings the config asks for (defaults: every database but the audit one, the RPO as backup objective); nothing to watch without `metrics`. */

@@ -7,6 +7,9 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { NotificationOf } from '../../contracts/notifications';
 import type { RunbookResult } from '../../contracts/runbook-status';
 import { startTemporalServer, type TemporalServer } from '../../stack/temporal-server';
+import { findSecretLikeValues } from '../../activities/audit-secrets';
+import { alertNoteRefusal } from '../../contracts/alert-note';
+import { alertSignal } from '../../workflows/alert-notes';
 import { approveUpdate, rejectUpdate } from '../../workflows/messages';
 import { cutoverGate, fixtureActivities, fixtureBundle, fixtureInput, fixturePlan, gateOpen, newRecorder, startFixture, waitForStatus, withFixtureWorker } from '../support/fixture-runbook';
 import { quietTemporalLogs } from '../support/quiet-logs';
@@ -133,5 +136,39 @@ test('a channel that stays down never fails the runbook: every failed notificati
     assert.match(result.timeline.find((e) => e.step === 'notification: resolved')!.detail!, /slack/);
     const audited = rec.audit.filter((e) => e.action === 'notification-failed').map((e) => e.detail.kind);
     assert.ok(audited.includes('resolved') && audited.includes('incident-opened'), audited.join(', '));
+  });
+});
+
+test('the alert receiver\'s note is recorded; a hostile one is refused and recorded without its content, and the runbook goes on', async () => {
+  const rec = newRecorder();
+  await withFixtureWorker(env.nativeConnection, server.namespace, fixtureActivities(rec, { plan: fixturePlan({ cutover: oneApprover }) }), async (taskQueue) => {
+    const handle = await startFixture(env.client, taskQueue, fixtureInput());
+    await waitForStatus(handle, gateOpen('cutover'), 'cutover gate open');
+    await handle.signal(alertSignal, { status: 'resolved', alertname: 'DatabaseConnectionFailure', labels: { database: 'production', environment: 'local' }, startsAt: '2026-11-23T03:00:00Z', endsAt: '2026-11-23T03:09:00Z' });
+    const hostile: unknown[] = [
+      null,
+      'resolved',
+      { status: 'resolved', alertname: 'X', labels: { password: 'postgres://app:hunter2@db/mita' } },
+      { status: 'resolved', alertname: 'X', labels: { database: 'x'.repeat(5000) } },
+      { status: 'resolved', alertname: 'X', labels: {}, endsAt: { $gt: 1 } },
+      { status: 'approved', alertname: 'X', labels: {} },
+      { status: 'resolved', alertname: 'X', labels: {}, gate: 'cutover' },
+    ];
+    for (const note of hostile) await handle.signal(alertSignal, note as never);
+    await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'alice' }] });
+    const result = (await handle.result()) as RunbookResult;
+    assert.equal(result.verdict, 'completed');
+    assert.equal(result.gates[0]!.approvals[0]!.approver, 'alice', 'a note decides nothing');
+    const noted = result.timeline.filter((e) => e.step === 'alert DatabaseConnectionFailure resolved');
+    assert.equal(noted.length, 1);
+    assert.equal(noted[0]!.detail, 'Alertmanager reports the alert resolved; the runbook goes on and its gates still decide (database=production, environment=local, ended 2026-11-23T03:09:00Z)');
+    const refused = result.timeline.filter((e) => e.step === 'alert signal' && e.outcome === 'refused');
+    assert.equal(refused.length, hostile.length);
+    assert.deepEqual(refused.map((e) => e.detail), hostile.map((n) => alertNoteRefusal(n)));
+    const timeline = JSON.stringify(result.timeline);
+    assert.ok(!timeline.includes('hunter2') && !timeline.includes('xxxxxxxxxx'), 'a refusal never repeats what was sent');
+    const entries = rec.audit.filter((e) => e.action.startsWith('alert-'));
+    assert.deepEqual(entries.map((e) => e.action), ['alert-resolved', ...hostile.map(() => 'alert-note-refused')]);
+    assert.deepEqual(entries.flatMap((e) => findSecretLikeValues(e.detail)), [], 'the audit trail would take every entry');
   });
 });
