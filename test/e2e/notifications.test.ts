@@ -2,13 +2,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { startRunbook } from '../../client/runbooks';
 import type { Notification, NotificationOf } from '../../contracts/notifications';
-import { startSteadyWriter } from '../../demo/steady-writer';
 import { freePort } from '../../lib/ports';
 import { approveUpdate } from '../../workflows/messages';
-import { recoverFromServerFailureInput } from '../../workflows/recover-from-server-failure';
-import { gateIsOpen, runbookOutcome, startScenarioStack, waitForRunbookStatus, type ScenarioStack } from '../support/scenario-stack';
+import { gateIsOpen, runbookOutcome, startScenarioStack, startServerFailureDrill, waitForRunbookStatus, type ScenarioStack } from '../support/scenario-stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 // The notifications people act on, from a whole runbook on the real stack through the real adapters:
@@ -43,12 +40,7 @@ after(async () => {
 });
 
 test('a dead Slack channel never fails the runbook: it completes, each missed notification is on its timeline, and the signed webhook hears everything', async (t) => {
-  const writer = startSteadyWriter({ connectionString: s.productionUrl, ratePerSecond: 20, label: 'notifications' });
-  await new Promise((r) => setTimeout(r, 1000));
-  await writer.stop();
-  await s.production((db) => db.query('SELECT pg_switch_wal()'));
-  const input = recoverFromServerFailureInput.parse({ incidentId: 'DRILL-NOTIFY-1', startedBy: 'alice', mode: 'drill', checks: 2, checkIntervalSeconds: 1, checkTimeoutSeconds: 2 });
-  const handle = await startRunbook(s.client, { workflowType: 'recoverFromServerFailure', scenario: 'server-failure', input, taskQueue });
+  const handle = await startServerFailureDrill(s, taskQueue, 'DRILL-NOTIFY-1');
   const waiting = await waitForRunbookStatus(s.client, handle.workflowId, (st) => gateIsOpen('cutover')(st) || st.verdict !== undefined);
   assert.equal(waiting.verdict, undefined, waiting.verdictDetail);
   // Long enough at the gate for two status updates.

@@ -4,14 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { startRunbook } from '../../client/runbooks';
-import { startSteadyWriter } from '../../demo/steady-writer';
 import { freePort } from '../../lib/ports';
 import { startPrometheus, type PrometheusServer } from '../../stack/prometheus';
-import { recoverFromServerFailureInput } from '../../workflows/recover-from-server-failure';
 import { promtool, writeShortForRules } from '../support/alert-rules';
 import { eventually } from '../support/eventually';
-import { runbookOutcome, startScenarioStack, type ScenarioStack } from '../support/scenario-stack';
+import { runbookOutcome, startScenarioStack, startServerFailureDrill, type ScenarioStack } from '../support/scenario-stack';
 import { startWorkerProcess, writeConfigVariant, type WorkerProcess } from '../support/worker-process';
 
 // The seed's alert from the worker's own metrics: the real worker process (worker/main.ts, its own
@@ -64,13 +61,7 @@ test('the worker serves one /metrics: our series per METRICS.md and the SDK runt
 });
 
 test('a drill run by this worker leaves its RTO, RPO and verdict on /metrics (recorded by the report activity)', async () => {
-  // The drill's validation expects recent writes, and its restore the WAL that holds them in the archive.
-  const writer = startSteadyWriter({ connectionString: s.productionUrl, ratePerSecond: 20, label: 'metrics-drill' });
-  await new Promise((r) => setTimeout(r, 1000));
-  await writer.stop();
-  await s.production((db) => db.query('SELECT pg_switch_wal()'));
-  const input = recoverFromServerFailureInput.parse({ incidentId: 'DRILL-METRICS-1', startedBy: 'alice', mode: 'drill', checks: 2, checkIntervalSeconds: 1, checkTimeoutSeconds: 2 });
-  const handle = await startRunbook(s.client, { workflowType: 'recoverFromServerFailure', scenario: 'server-failure', input, taskQueue });
+  const handle = await startServerFailureDrill(s, taskQueue, 'DRILL-METRICS-1');
   const result = await runbookOutcome(s.client, handle.workflowId);
   assert.equal(result.verdict, 'completed', result.verdictDetail);
   const text = await scrape();
