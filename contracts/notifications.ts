@@ -85,13 +85,21 @@ export type Notification =
       dataLossSeconds?: number;
       rpoObjectiveSeconds?: number;
       postIncidentReviewAt?: string;
-    };
+    }
+  /** The scheduled verification found audit trails that do not verify (edited, rewritten, cut short). */
+  | { kind: 'audit-alert'; environment: string; failed: Array<{ workflowId: string; problems: string[] }>; checked: number };
+
+/** What a runbook run sends: every kind but the audit alert, which is about the trails, not one run. */
+export type RunbookNotification = Exclude<Notification, { kind: 'audit-alert' }>;
 
 export type NotificationKind = Notification['kind'];
 export type NotificationOf<K extends NotificationKind> = Extract<Notification, { kind: K }>;
 
 /** One line a person can read at 3 a.m.; adapters that post text use it. */
 export function describeNotification(n: Notification): string {
+  if (n.kind === 'audit-alert') {
+    return `AUDIT ALERT (${n.environment}): ${n.failed.length} of ${n.checked} audit trail(s) fail verification: ${n.failed.map((f) => `${f.workflowId} (${f.problems.join('; ')})`).join(', ')}`;
+  }
   const rb = `${n.runbook.mode === 'drill' ? '[DRILL] ' : ''}${n.runbook.scenario} ${n.runbook.incidentId} (${n.runbook.environment}, workflow ${n.runbook.workflowId})`;
   switch (n.kind) {
     case 'incident-opened':

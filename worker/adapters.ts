@@ -8,7 +8,13 @@ import { createSecretsDirectory } from '../activities/adapters/local/secrets-dir
 import { createSqlDirectoryMigrationTool } from '../activities/adapters/local/sql-directory-migrations';
 import { createPrometheusMetrics } from '../activities/adapters/prometheus/prometheus-metrics';
 import { createWebhookNotifier, type DeliveryDependencies, type MessageContext } from '../activities/adapters/webhooks';
+import { createElastiCacheClient, createElastiCachePlatform } from '../activities/adapters/aws/elasticache';
+import { createLocalCachePlatform, enrolCacheInstance, removeCacheLeftovers } from '../activities/adapters/local/redis/local-cache-platform';
+import { createLocalFileBackup } from '../activities/adapters/local/file-backup/local-file-backup';
+import { createVersionedDirectoryObjectStore } from '../activities/adapters/local/versioned-directory-object-store';
 import type { AppRuntime } from '../activities/ports/app-runtime';
+import type { CachePlatform } from '../activities/ports/cache-platform';
+import type { FileBackup } from '../activities/ports/file-backup';
 import type { DatabasePlatform } from '../activities/ports/database-platform';
 import type { Dns } from '../activities/ports/dns';
 import type { MigrationTool } from '../activities/ports/migration-tool';
@@ -17,7 +23,7 @@ import type { Notifier } from '../activities/ports/notifier';
 import type { ObjectStore } from '../activities/ports/object-store';
 import { noOperationsMetrics, type OperationsMetrics } from '../activities/ports/operations-metrics';
 import type { SecretStore } from '../activities/ports/secret-store';
-import { channelNameOf, type NotifierConfig, type WorkerConfig } from './config';
+import { channelNameOf, type CacheConfig, type FilesConfig, type NotifierConfig, type WorkerConfig } from './config';
 import type { MetricsSource } from './metrics';
 import { createChannelRouter } from './notification-channels';
 
@@ -34,6 +40,14 @@ export interface Adapters {
   metricsSource?: MetricsSource;
   /** The application's migrations on one database (through the worker's pool on it). */
   migrationTool(database: Pool): MigrationTool;
+  /** Seed 002's Redis (config `cache`). */
+  cachePlatform: CachePlatform;
+  /** Seed 002's file archives (config `files`). */
+  fileBackup: FileBackup;
+  /** Where restores write on this machine, for the readiness check's free-space line (cloud platforms have none). */
+  storageLocations: Array<{ name: string; path: string }>;
+  /** What the adapters do once before the worker takes work: enrol the configured instances, remove what a crashed worker left. */
+  start(): Promise<void>;
 }
 
 /** What the adapters need from the worker beyond its config file. */
@@ -54,14 +68,24 @@ export const defaultAppConnectionSecret = 'app-database-connection';
  * the worker still registers every activity the workflows call.
  */
 export function createAdapters(config: WorkerConfig, options: AdapterOptions = {}): Adapters {
-  const secrets = createSecretStore(config);
+  const secrets = secretStoreFor(config);
+  const objectStore = config.objectStore ? createDirectoryObjectStore(config.objectStore.directory) : notConfigured<ObjectStore>('the object store (reports, baselines, diffs)', 'objectStore');
+  const cache = cachePlatformFor(config.cache, objectStore, secrets);
   const prometheus = config.metrics ? createPrometheusMetrics({ environment: config.environment }) : undefined;
   return {
     secrets,
     metrics: prometheus ?? noOperationsMetrics,
     ...(prometheus ? { metricsSource: prometheus } : {}),
+    cachePlatform: cache.platform,
+    fileBackup: fileBackupFor(config.files, config.objectStore?.directory, secrets),
+    storageLocations: [
+      ...(config.platform?.local ? [{ name: 'database platform', path: config.platform.local.stateDir }] : []),
+      ...(config.cache?.local ? [{ name: 'cache platform', path: config.cache.local.stateDir }] : []),
+      ...(config.files ? [{ name: 'file restores', path: config.files.stateDir }, ...Object.entries(config.files.archives).map(([kind, a]) => ({ name: `${kind} (its parent directory)`, path: a.sourceDir }))] : []),
+    ],
+    start: cache.start,
     databasePlatform: databasePlatformFor(config),
-    objectStore: config.objectStore ? createDirectoryObjectStore(config.objectStore.directory) : notConfigured<ObjectStore>('the object store (reports, baselines, diffs)', 'objectStore'),
+    objectStore,
     appRuntime: appRuntimeFor(config, secrets),
     dns: config.dns ? createMappingFileDns({ mappingFile: config.dns.mappingFile, defaultTtlSeconds: config.dns.defaultTtlSeconds }) : notConfigured<Dns>('DNS', 'dns'),
     notifier: createNotifier(config, secrets, options),
@@ -69,8 +93,62 @@ export function createAdapters(config: WorkerConfig, options: AdapterOptions = {
   };
 }
 
-/** The SecretStore alone, for a process that needs no other port (the alert receiver). */
-export function createSecretStore(config: Pick<WorkerConfig, 'secretsDir'>): SecretStore {
+/** The cache platform of `cache.local` (redis-server 7 on loopback) or `cache.elasticache`. */
+function cachePlatformFor(config: CacheConfig | undefined, store: ObjectStore, secrets: SecretStore): { platform: CachePlatform; start(): Promise<void> } {
+  const local = config?.local;
+  if (local) {
+    const options = { stateDir: local.stateDir, store, loadTimeoutMs: local.loadTimeoutSeconds * 1000 };
+    return {
+      platform: createLocalCachePlatform(options),
+      async start() {
+        for (const [instanceId, instance] of Object.entries(local.instances)) await enrolCacheInstance(options, { instanceId, ...instance });
+        await removeCacheLeftovers(options);
+      },
+    };
+  }
+  const aws = config?.elasticache;
+  if (aws) {
+    const platform = createElastiCachePlatform({
+      client: createElastiCacheClient({ region: aws.region, endpoint: aws.endpoint, credentials: aws.credentials }),
+      region: aws.region,
+      store,
+      secrets,
+      replicationGroups: aws.replicationGroups,
+      nodeType: aws.nodeType,
+      subnetGroupName: aws.subnetGroupName,
+      securityGroupIds: aws.securityGroupIds,
+      authTokenSecretPrefix: aws.authTokenSecretPrefix,
+      pollIntervalMs: aws.pollIntervalSeconds * 1000,
+      createTimeoutMs: aws.createTimeoutSeconds * 1000,
+    });
+    return { platform, start: async () => undefined };
+  }
+  return { platform: notConfigured<CachePlatform>('the cache platform', 'cache.local'), start: async () => undefined };
+}
+
+/** Keys by id from the SecretStore: a secret holding 32 bytes, base64 (`openssl rand -base64 32`). */
+function keysFrom(secrets: SecretStore) {
+  return async (keyId: string): Promise<Buffer> => Buffer.from((await secrets.read(keyId)).value.trim(), 'base64');
+}
+
+function fileBackupFor(config: FilesConfig | undefined, objectStoreDirectory: string | undefined, secrets: SecretStore): FileBackup {
+  if (!config) return notConfigured<FileBackup>('the file backups', 'files');
+  const archives = Object.fromEntries(Object.entries(config.archives).map(([kind, a]) => [kind, {
+    sourceDir: a.sourceDir,
+    ...(a.drillDir ? { drillDir: a.drillDir } : {}),
+    ...(a.verify ? { verify: { argv: a.verify.argv, timeoutMs: a.verify.timeoutSeconds * 1000 } } : {}),
+  }]));
+  return createLocalFileBackup({
+    store: createVersionedDirectoryObjectStore(config.objectStore?.directory ?? objectStoreDirectory!),
+    keyFor: keysFrom(secrets),
+    keyId: config.keyId,
+    stateDir: config.stateDir,
+    archives,
+  });
+}
+
+/** The SecretStore alone (clients need the payload keys, nothing else). */
+export function secretStoreFor(config: Pick<WorkerConfig, 'secretsDir'>): SecretStore {
   return createSecretsDirectory(config.secretsDir);
 }
 

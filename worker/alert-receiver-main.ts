@@ -1,26 +1,23 @@
 import { Client, Connection } from '@temporalio/client';
 import { PrerequisiteError, runMain } from '../lib/prerequisite-error';
-import { createSecretStore } from './adapters';
+import { clientConnectionOptions, connectOrExplain, loadTemporalConnectionSettings } from '../lib/temporal-connection';
+import { secretStoreFor } from './adapters';
 import { startAlertReceiver } from './alert-receiver';
-import { loadWorkerConfig, temporalSettings } from './config';
+import { loadWorkerConfig, taskQueueOf } from './config';
 
 // `npm run alert-receiver`: Alertmanager's webhook receiver, its own process beside the workers (same
 // config file, same image). It holds no database credential: it starts and signals runbooks through
 // Temporal, and reads only its own authentication secret.
 void runMain(async () => {
-  const settings = temporalSettings();
   const configFile = process.env.DR_CONFIG;
   if (!configFile) throw new PrerequisiteError('DR_CONFIG is not set', 'point DR_CONFIG at the worker config file whose alerts.receiver says where to listen and how Alertmanager authenticates');
   const config = loadWorkerConfig(configFile);
   if (!config.alerts.receiver) throw new PrerequisiteError(`${configFile} has no alerts.receiver`, 'add alerts.receiver: { listen: "0.0.0.0:9095", auth: { bearerTokenSecret: <secret name> } }');
-  let connection: Connection;
-  try {
-    connection = await Connection.connect({ address: settings.address, connectTimeout: 5000 });
-  } catch (error) {
-    throw new PrerequisiteError(`cannot reach Temporal at ${settings.address}: ${(error as Error).message}`, 'start the server or set TEMPORAL_ADDRESS');
-  }
-  const receiver = await startAlertReceiver({ client: new Client({ connection, namespace: settings.namespace }), taskQueue: settings.taskQueue, config, secrets: createSecretStore(config) });
-  console.log(`alert-receiver: listening on ${receiver.url}; starts runbooks on task queue ${settings.taskQueue} (namespace ${settings.namespace}) for ${Object.keys(config.alerts.runbooks).join(', ') || 'no alert'}`);
+  const settings = loadTemporalConnectionSettings();
+  const taskQueue = taskQueueOf();
+  const connection = await connectOrExplain(settings, () => Connection.connect(clientConnectionOptions(settings)));
+  const receiver = await startAlertReceiver({ client: new Client({ connection, namespace: settings.namespace }), taskQueue: taskQueue, config, secrets: secretStoreFor(config) });
+  console.log(`alert-receiver: listening on ${receiver.url}; starts runbooks on task queue ${taskQueue} (namespace ${settings.namespace}) for ${Object.keys(config.alerts.runbooks).join(', ') || 'no alert'}`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

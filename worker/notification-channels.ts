@@ -34,6 +34,8 @@ export class NotificationChannelsError extends Error {
 
 /** The channel names a notification goes to. */
 export function channelsFor(n: Notification, channels: NotificationChannel[], audiences?: Record<string, string[]>): string[] {
+  // Tampering with the record is for everyone who hears anything, the leadership channels included.
+  if (n.kind === 'audit-alert') return channels.map((c) => c.name);
   if (n.kind === 'escalation') {
     const mapped = audiences?.[n.audience];
     if (mapped) return channels.filter((c) => mapped.includes(c.name)).map((c) => c.name);

@@ -1,8 +1,11 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { auditHeadSigner } from '../activities/audit-heads';
 import { createMonitoring } from '../activities/monitoring';
 import { createAdapters, defaultAppConnectionSecret, type AdapterOptions } from './adapters';
+import { durationToMs } from '../contracts/durations';
 import type { WorkerConfig } from './config';
+import { payloadCodecFor, workerDataConverterFor } from './payload-encryption';
 import { createDatabaseConnections } from './database-connections';
 import { monitoringSettings, problemLogger, startMetricsEndpoint, startMonitoring, type MetricsEndpoint } from './metrics';
 
@@ -27,6 +30,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
   const { config } = options;
   const log = options.log ?? ((line: string) => console.log(line));
   const adapters = createAdapters(config, { namespace: options.namespace, ...(options.delivery ? { delivery: options.delivery } : {}) });
+  await adapters.start();
   const databases = createDatabaseConnections(config, adapters.secrets, adapters.databasePlatform);
   const monitoring = createMonitoring({
     databases,
@@ -40,16 +44,23 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
+    dataConverter: workerDataConverterFor(payloadCodecFor(config, adapters.secrets)),
     activities: createActivities({
       ...adapters,
       databases,
       migrations: (name) => adapters.migrationTool(databases.pool(name)),
       appConnectionSecret: config.app?.connectionSecret ?? defaultAppConnectionSecret,
       auditDatabase: config.audit?.database,
+      ...(config.audit?.headSigning ? { auditHeads: { store: adapters.objectStore, signer: auditHeadSigner(config.audit.headSigning.kind, config.audit.headSigning.keySecret, adapters.secrets) } } : {}),
       runbookPlan: config,
       recordBackupValidation: (database, result) => monitoring.backupValidated(database, result),
+      ...(config.cache ? { cache: { sessions: config.cache.sessions, connectionSecret: config.cache.connectionSecret } } : {}),
+      configuredDatabases: config.databases,
+      votes: { allowedSignersFile: config.approvals.allowedSigners, totpSecrets: config.approvals.totpSecrets, maxClockSkewMs: durationToMs(config.approvals.maxClockSkew) },
     }),
     shutdownGraceTime: '5 minutes',
+    // Cancellation reaches an activity on its heartbeat: a restore being aborted hears of it within seconds.
+    maxHeartbeatThrottleInterval: '2 seconds',
   });
   let endpoint: MetricsEndpoint | undefined;
   let stopMonitoring: (() => Promise<void>) | undefined;

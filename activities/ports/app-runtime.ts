@@ -19,6 +19,15 @@ export interface AppDatabaseTarget {
   secret: SecretRef;
 }
 
+/** Where the application's cache should be, by reference: its connection (a redis URL with the instance's password) is a secret. */
+export interface AppCacheTarget {
+  /** The cache platform's instance id: what history shows. */
+  cache: string;
+  endpoint: { host: string; port: number; tls: boolean };
+  /** The secret version holding the application's connection to it. */
+  secret: SecretRef;
+}
+
 /** What the application's health endpoint says it is connected to (never credentials). */
 export interface AppDatabaseIdentity {
   /** host:port actually connected to (after name resolution). */
@@ -82,6 +91,11 @@ export interface RestartResult {
 export interface AppRuntime {
   /** Points the application at the target; takes effect at the next restart. Keeps the previous pointer. */
   pointAppAt(target: AppDatabaseTarget): Promise<PointAppResult>;
+  /**
+   * Points the application's cache (seed 002's Redis) at the target; takes effect at the next restart.
+   * Optional until every runtime adapter has it: a runtime without it cannot cut a cache over, and says so.
+   */
+  pointAppAtCache?(target: AppCacheTarget): Promise<PointAppResult>;
   /** Restores the pointer kept by the last pointAppAt; idempotent (the kept pointer is not consumed). */
   rollbackAppPointer(): Promise<PointAppResult>;
   currentPointer(): Promise<AppPointer | null>;

@@ -14,11 +14,13 @@ export interface Notifier {
   escalation(n: NotificationOf<'escalation'>): Promise<void>;
   statusUpdate(n: NotificationOf<'status-update'>): Promise<void>;
   resolved(n: NotificationOf<'resolved'>): Promise<void>;
+  /** Audit trails failed verification (the scheduled verification still fails when no channel hears it). */
+  auditAlert(n: NotificationOf<'audit-alert'>): Promise<void>;
 }
 
 /** A Notifier from one function that takes every kind: what most adapters are. */
 export function notifierFrom(send: (n: Notification) => Promise<void>): Notifier {
-  return { incidentOpened: send, approvalNeeded: send, gateDecided: send, escalation: send, statusUpdate: send, resolved: send };
+  return { incidentOpened: send, approvalNeeded: send, gateDecided: send, escalation: send, statusUpdate: send, resolved: send, auditAlert: send };
 }
 
 /** Calls the notifier's method for the notification's kind. */
@@ -36,6 +38,8 @@ export function sendTo(notifier: Notifier, n: Notification): Promise<void> {
       return notifier.statusUpdate(n);
     case 'resolved':
       return notifier.resolved(n);
+    case 'audit-alert':
+      return notifier.auditAlert(n);
   }
 }
 

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { startSteadyWriter } from '../../demo/steady-writer';
 import { freePort } from '../../lib/ports';
 import { startAlertmanager, type AlertmanagerServer } from '../../stack/alertmanager';
-import { createSecretStore } from '../../worker/adapters';
+import { secretStoreFor } from '../../worker/adapters';
 import { startAlertReceiver, type AlertReceiver } from '../../worker/alert-receiver';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
 import { approveUpdate, statusQuery } from '../../workflows/messages';
@@ -40,7 +40,7 @@ before(async () => {
       },
     },
   }));
-  receiver = await startAlertReceiver({ client: s.client, taskQueue: s.taskQueue, config, secrets: createSecretStore(config), log: (line) => receiverLog.push(line) });
+  receiver = await startAlertReceiver({ client: s.client, taskQueue: s.taskQueue, config, secrets: secretStoreFor(config), log: (line) => receiverLog.push(line) });
 });
 after(async () => {
   await alertmanager?.stop();

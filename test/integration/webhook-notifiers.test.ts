@@ -13,7 +13,7 @@ import { createStatuspageNotifier } from '../../activities/adapters/webhooks/sta
 import { createSecretsDirectory } from '../../activities/adapters/local/secrets-directory';
 import { sendTo, type Notifier } from '../../activities/ports/notifier';
 import type { SecretStore } from '../../activities/ports/secret-store';
-import type { Notification, RunbookRef } from '../../contracts/notifications';
+import type { Notification, RunbookNotification, RunbookRef } from '../../contracts/notifications';
 import { verifyWebhookSignature } from '../../lib/webhook-signature';
 import { createNotifier } from '../../worker/adapters';
 import { workerConfigSchema } from '../../worker/config';
@@ -58,7 +58,7 @@ after(async () => {
 
 let runs = 0;
 const newRun = (overrides: Partial<RunbookRef> = {}): RunbookRef => ({ workflowId: `server-failure-INC-${2040 + ++runs}-${randomBytes(4).toString('hex')}`, scenario: 'server-failure', environment: 'production', incidentId: `INC-${2040 + runs}`, mode: 'real', ...overrides });
-const lifecycle = (runbook: RunbookRef): Notification[] => [
+const lifecycle = (runbook: RunbookRef): RunbookNotification[] => [
   { kind: 'incident-opened', runbook, startedBy: 'carol', etaAt: '2026-11-23T04:12:00Z', nextUpdateAt: '2026-11-23T03:42:00Z' },
   { kind: 'approval-needed', runbook, gate: 'cutover', approvers: ['alice', 'bob', 'carol'], quorum: 2, deadlineAt: '2026-11-23T05:00:00Z', stillMayApprove: ['alice', 'bob'] },
   { kind: 'escalation', runbook, gate: 'cutover', audience: 'management', waitingSince: '2026-11-23T03:20:00Z', deadlineAt: '2026-11-23T05:00:00Z' },

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildIncidentMessage, formatTime } from '../../activities/adapters/webhooks/incident-message';
+import { pagerDutyEvent } from '../../activities/adapters/webhooks/pagerduty';
+import { webhookEventOf } from '../../activities/adapters/webhooks/signed-webhook';
+import { isForStatusPage } from '../../activities/adapters/webhooks/statuspage';
 import { deliveryIdOf } from '../../activities/ports/notifier';
 import type { Notification, RunbookRef } from '../../contracts/notifications';
 import { formatDuration } from '../../contracts/report';
+import { channelsFor } from '../../worker/notification-channels';
 
 const runbook: RunbookRef = { workflowId: 'server-failure-INC-2040-1a2b3c4d', scenario: 'server-failure', environment: 'production', incidentId: 'INC-2040', mode: 'real' };
 const mita = { application: 'MITA', webUiUrl: 'http://127.0.0.1:8233/', namespace: 'default' };
@@ -170,5 +174,27 @@ describe('formats and identity', () => {
     assert.match(deliveryIdOf(a), /^resolved-[0-9a-f]{32}$/);
     assert.notEqual(deliveryIdOf(a), deliveryIdOf({ ...a, downtimeSeconds: 11 }));
     assert.notEqual(deliveryIdOf(a), deliveryIdOf({ ...a, runbook: { ...runbook, workflowId: 'other' } }));
+  });
+});
+
+describe('the audit alert on every channel family', () => {
+  const alert: Notification = { kind: 'audit-alert', environment: 'production', checked: 12, failed: [{ workflowId: 'server-failure-INC-1-aa', problems: ['row 4 was edited'] }] };
+
+  test('is critical and internal: the message names each failing trail, the status page takes none of it', () => {
+    const message = buildIncidentMessage(alert, mita);
+    assert.equal(message.subject, '[CRITICAL] MITA DR Audit Trail - Verification Failed');
+    assert.match(message.intro, /^1 of 12 audit trail\(s\) in production do not verify/);
+    assert.equal(message.fields.find((f) => f.label === 'Workflow server-failure-INC-1-aa')?.value, 'row 4 was edited');
+    assert.equal(message.publicText, '');
+    assert.equal(isForStatusPage(alert, ['server-failure']), false);
+  });
+
+  test('pages PagerDuty once per environment at critical, and reaches the escalations-only channels too', () => {
+    const event = pagerDutyEvent(alert, 'key', buildIncidentMessage(alert, mita), {});
+    assert.equal(event.dedup_key, 'dr-runbooks/audit-trail/production');
+    assert.equal(event.payload?.severity, 'critical');
+    const channels = [{ name: 'incidents', notifier: {} as never }, { name: 'leadership', notifier: {} as never, escalationsOnly: true }];
+    assert.deepEqual(channelsFor(alert, channels, { management: ['leadership'] }), ['incidents', 'leadership']);
+    assert.equal(webhookEventOf(alert), 'audit.alert');
   });
 });

@@ -79,7 +79,7 @@ test('a short run gains one pending timer and one marker, nothing more: the stat
     assert.equal(result.verdict, 'completed');
     const history = await historyOf(handle);
     assert.deepEqual({ statusTimers: history.statusTimers, fired: history.timersFired, cancelled: history.timersCancelled }, { statusTimers: 1, fired: 0, cancelled: 0 });
-    assert.equal(history.markers, 2, 'the batched-audit and operator-notices patch markers');
+    assert.equal(history.markers, 3, 'the batched-audit, vote-proofs and operator-notices patch markers');
     assert.deepEqual(rec.notifications.map((n) => n.kind), ['incident-opened', 'approval-needed', 'gate-decided', 'resolved']);
   });
 });
@@ -93,7 +93,7 @@ test('a rejection is told (by whom, why) before the end; the drill policy\'s app
     const result = (await handle.result()) as RunbookResult;
     assert.equal(result.verdict, 'approval-rejected');
     assert.deepEqual(rec.notifications.map((n) => n.kind), ['incident-opened', 'approval-needed', 'gate-decided', 'resolved']);
-    assert.deepEqual(rec.notifications[2], { kind: 'gate-decided', runbook: rec.notifications[0]!.runbook, gate: 'cutover', decision: 'rejected', decidedBy: ['dave'], comment: 'row counts differ' });
+    assert.deepEqual(rec.notifications[2], { kind: 'gate-decided', runbook: (rec.notifications[0] as NotificationOf<'incident-opened'>).runbook, gate: 'cutover', decision: 'rejected', decidedBy: ['dave'], comment: 'row counts differ' });
     const resolved = rec.notifications[3] as NotificationOf<'resolved'>;
     assert.equal(resolved.verdict, 'approval-rejected');
     assert.ok(Math.abs(resolved.downtimeSeconds! - result.rto.elapsedSeconds) <= 0.5, `downtime so far: ${resolved.downtimeSeconds} (${result.rto.elapsedSeconds} at the very end)`);

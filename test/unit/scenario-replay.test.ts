@@ -56,3 +56,29 @@ test('the demo drill in the operator-notices shape: the same audit entries, a ha
   assert.ok(events(noticesShape) <= events(batchedShape) + 12, `${events(noticesShape)} events now, ${events(batchedShape)} before`);
   assert.deepEqual(auditActions(noticesShape), auditActions(batchedShape));
 });
+
+/** The activities a recorded run scheduled, in order. */
+function activities(file: string): string[] {
+  const history = JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: Array<{ eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } } }> };
+  return history.events.flatMap((e) => (e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED' ? [e.activityTaskScheduledEventAttributes!.activityType.name] : []));
+}
+
+test('the demo drill in the vote-proofs shape: the input\'s targets checked before the first step, the restore\'s cleanup registered before the restore starts', () => {
+  const before = 'accidental-deletion-drill-repair-gate-batched-audit.json';
+  const after = 'accidental-deletion-drill-repair-gate-vote-proofs.json';
+  assert.deepEqual(activities(after).slice(0, 3), ['loadRunbookPlan', 'checkRunbookTargets', 'checkDatabaseHealth']);
+  assert.deepEqual(activities(after).filter((a) => a !== 'checkRunbookTargets'), activities(before), 'otherwise the same activities in the same order');
+  const actions = auditActions(after);
+  const restore = actions.indexOf('runbook:step-started', actions.indexOf('runbook:step-ended'));
+  assert.equal(actions[restore - 1], 'runbook:compensation-registered', 'registered before the restore started');
+  assert.deepEqual(actions.filter((_, i) => i !== restore - 1), auditActions(before), 'otherwise the same audit entries in the same order');
+});
+
+test('the demo drill in the vote-proofs-and-notices shape: the vote-proofs activities, and the notices\' few events beside them', () => {
+  const proofs = 'accidental-deletion-drill-repair-gate-vote-proofs.json';
+  const both = 'accidental-deletion-drill-repair-gate-vote-proofs-and-notices.json';
+  const events = (file: string) => (JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: unknown[] }).events.length;
+  assert.deepEqual(activities(both).filter((a) => a !== 'notify'), activities(proofs).filter((a) => a !== 'notify'), 'the same steps in the same order');
+  assert.ok(events(both) <= events(proofs) + 12, `${events(both)} events now, ${events(proofs)} before`);
+  assert.deepEqual(auditActions(both).filter((a) => !a.endsWith('notification-failed')), auditActions(proofs));
+});

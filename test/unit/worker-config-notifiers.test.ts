@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { workerConfigSchema } from '../../worker/config';
+import { scenarioNames } from '../../workflows/scenarios';
 
 const base = { databases: { production: { port: 5432, database: 'mita', user: 'app', passwordSecret: 'pw' } } };
 const problems = (extra: Record<string, unknown>) => {
@@ -45,7 +46,7 @@ describe('notifier config', () => {
     assert.deepEqual(problems({ notifiers: [{ type: 'slack', webhookUrl: 'https://hooks.slack.com/services/T/B/x', webhookUrlSecret: 's' }] }), ['notifiers.0: Unrecognized key: "webhookUrl"']);
     assert.deepEqual(problems({ notifiers: [{ type: 'webhook', url: 'ftp://x', signingSecret: 's' }] }), ['notifiers.0.url: must be an http(s) URL']);
     assert.deepEqual(problems({ notifiers: [{ type: 'statuspage', pageId: 'p1', apiKeySecret: 'k', customerFacingScenarios: ['outage'] }] }), [
-      'notifiers.0.customerFacingScenarios.0: must be a scenario: accidental-deletion, region-outage, failed-migration, server-failure',
+      `notifiers.0.customerFacingScenarios.0: must be a scenario: ${scenarioNames.join(', ')}`,
     ]);
     assert.deepEqual(problems({ notifiers: [{ type: 'statuspage', pageId: 'p1', apiKeySecret: 'k', customerFacingScenarios: [] }] }), [
       'notifiers.0.customerFacingScenarios: name the scenarios customers see (e.g. server-failure, region-outage)',

@@ -58,7 +58,7 @@ describe('alerts config', () => {
   test('a mapping names something startable (never a drill), labels by their Prometheus names', () => {
     const config = parse({ alerts: { runbooks: { PrimaryDown: { start: 'server-failure', labels: { database: 'database' }, input: { replica: 'standby', checks: 5 } } } } });
     assert.deepEqual(config.alerts.runbooks.PrimaryDown, { start: 'server-failure', labels: { database: 'database' }, input: { replica: 'standby', checks: 5 }, page: false });
-    assert.match(problems({ alerts: { runbooks: { PrimaryDown: { start: 'drill' } } } })[0]!, /^alerts\.runbooks\.PrimaryDown\.start: must be one of: assess, accidental-deletion, region-outage, failed-migration, server-failure$/);
+    assert.match(problems({ alerts: { runbooks: { PrimaryDown: { start: 'drill' } } } })[0]!, /^alerts\.runbooks\.PrimaryDown\.start: must be one of: assess, accidental-deletion, region-outage, failed-migration, server-failure, cache, files, complete-system-failure$/);
     assert.match(problems({ alerts: { runbooks: { 'primary-down': { start: 'assess' } } } })[0]!, /^alerts\.runbooks\.primary-down: "primary-down" is not an alert name/);
     assert.match(problems({ alerts: { runbooks: { PrimaryDown: { start: 'assess', labels: { database: 'data-base' } } } } })[0]!, /^alerts\.runbooks\.PrimaryDown\.labels\.database: a Prometheus label name/);
   });

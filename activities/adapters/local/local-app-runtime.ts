@@ -24,6 +24,8 @@ export interface LocalAppRuntimeOptions {
   dnsFile?: string;
   pidFile?: string;
   logFile?: string;
+  /** Extra environment of the service's process (config app.environment). */
+  environment?: Record<string, string>;
 }
 
 export interface LocalAppRuntime extends AppRuntime {
@@ -42,15 +44,20 @@ interface HealthBody {
   transactionCount: number;
   totalAmount: string;
   error?: string;
+  /** The service's own checks (connectivity, data integrity, functionality), when it runs them. */
+  checks?: AppHealth['checks'];
 }
 
-/** The service's answer as the port's named checks: its integrity totals are the one check it runs. */
+/** The service's answer as the port's named checks: its integrity totals, then the checks it runs itself. */
 function healthOf(body: HealthBody): AppHealth {
   const { database, checkedAt, serverVersion, userCount, transactionCount, totalAmount } = body;
   return {
     database,
     checkedAt,
-    checks: [{ name: 'integrity totals', passed: true, detail: `users ${userCount}, transactions ${transactionCount}, total ${totalAmount}`, figures: { userCount, transactionCount, totalAmount, serverVersion } }],
+    checks: [
+      { name: 'integrity totals', passed: true, detail: `users ${userCount}, transactions ${transactionCount}, total ${totalAmount}`, figures: { userCount, transactionCount, totalAmount, serverVersion } },
+      ...(body.checks ?? []),
+    ],
   };
 }
 
@@ -88,6 +95,17 @@ function pointerOf(text: string | undefined): AppPointer | null {
   if (!vars.DATABASE_URL) return null;
   return { endpoint: formatEndpoint(endpointOfUrl(vars.DATABASE_URL)), name: vars.DR_DATABASE_NAME ?? null };
 }
+
+function cachePointerOf(text: string | undefined): AppPointer | null {
+  const vars = text === undefined ? {} : parseEnvFile(text);
+  if (!vars.REDIS_URL) return null;
+  const url = new URL(vars.REDIS_URL);
+  return { endpoint: `${url.hostname}:${url.port || 6379}`, name: vars.DR_CACHE_NAME ?? null };
+}
+
+/** The variables one pointer owns in the env file; a pointer change keeps the other's. */
+const databaseVars = ['DATABASE_URL', 'DR_DATABASE_NAME'];
+const cacheVars = ['REDIS_URL', 'DR_CACHE_NAME'];
 
 /**
  * Local AppRuntime: the demo financial service as one detached process. Supports 0 or 1 replicas:
@@ -131,7 +149,7 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
     const log = openSync(logFile, 'a');
     try {
       const args = [...command.slice(1), '--env-file', envFile, '--port', String(options.port), '--pid-file', pidFile, ...(options.dnsFile ? ['--dns-file', path.resolve(options.dnsFile)] : [])];
-      const child = spawn(command[0]!, args, { cwd, detached: true, stdio: ['ignore', log, log] });
+      const child = spawn(command[0]!, args, { cwd, detached: true, stdio: ['ignore', log, log], env: { ...process.env, ...options.environment } });
       if (!child.pid) throw new Error(`could not start ${command.join(' ')}`);
       child.unref();
       return child.pid;
@@ -140,16 +158,23 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
     }
   }
 
-  async function point(text: string, keepPrevious: boolean): Promise<PointAppResult> {
+  async function point(text: string, keepPrevious: boolean, pointer = pointerOf, key = 'DATABASE_URL'): Promise<PointAppResult> {
     const currentText = read(envFile);
-    const current = pointerOf(currentText);
-    const next = pointerOf(text)!;
-    if (currentText !== undefined && parseEnvFile(currentText).DATABASE_URL === parseEnvFile(text).DATABASE_URL) {
-      return { current: next, previous: pointerOf(read(previousFile)), changed: false };
+    const current = pointer(currentText);
+    const next = pointer(text)!;
+    if (currentText !== undefined && parseEnvFile(currentText)[key] === parseEnvFile(text)[key]) {
+      return { current: next, previous: pointer(read(previousFile)), changed: false };
     }
     if (keepPrevious && currentText !== undefined) writeFileAtomic(previousFile, currentText);
     writeFileAtomic(envFile, text);
     return { current: next, previous: current, changed: true };
+  }
+
+  /** The env file with one pointer's variables replaced and everything else kept. */
+  function withVars(owned: string[], vars: Record<string, string>, header: string): string {
+    const currentText = read(envFile);
+    const kept = Object.fromEntries(Object.entries(currentText === undefined ? {} : parseEnvFile(currentText)).filter(([name]) => !owned.includes(name)));
+    return formatEnvFile({ ...kept, ...vars }, header);
   }
 
   return {
@@ -159,8 +184,14 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
 
     async pointAppAt(target) {
       const connection = await options.secrets.read(target.secret);
-      const text = formatEnvFile({ DATABASE_URL: connection.value, DR_DATABASE_NAME: target.database }, `Written by dr-runbooks: the demo financial service's database (${target.database}).`);
+      const text = withVars(databaseVars, { DATABASE_URL: connection.value, DR_DATABASE_NAME: target.database }, `Written by dr-runbooks: the demo financial service's database (${target.database}).`);
       return point(text, true);
+    },
+
+    async pointAppAtCache(target) {
+      const connection = await options.secrets.read(target.secret);
+      const text = withVars(cacheVars, { REDIS_URL: connection.value, DR_CACHE_NAME: target.cache }, `Written by dr-runbooks: the demo financial service's database and cache (${target.cache}).`);
+      return point(text, true, cachePointerOf, 'REDIS_URL');
     },
 
     async rollbackAppPointer() {

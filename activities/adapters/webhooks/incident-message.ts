@@ -1,6 +1,7 @@
-import type { Impact, ImpactLevel, IncidentStatus, Notification, NotificationKind, RunbookRef } from '../../../contracts/notifications';
+import type { Impact, ImpactLevel, IncidentStatus, Notification, NotificationKind, RunbookNotification, RunbookRef } from '../../../contracts/notifications';
 import { durationToMs } from '../../../contracts/durations';
 import { formatDuration } from '../../../contracts/report';
+import { buildAuditAlertMessage } from './audit-alert-message';
 
 /**
  * The seed plan's communication templates, rendered once for every channel:
@@ -91,7 +92,7 @@ export function scenarioDefaultsOf(scenario: string): ScenarioDefaults {
 }
 
 /** The impact a notification states, or the plan's for its scenario. */
-export function impactOf(n: Notification): Impact {
+export function impactOf(n: RunbookNotification): Impact {
   return ('impact' in n && n.impact) || scenarioDefaultsOf(n.runbook.scenario).impact;
 }
 
@@ -154,6 +155,7 @@ const nextUpdate = (at: string | undefined) => (at ? formatTime(at) : 'Within 30
 
 /** Renders a notification as the seed's template would. */
 export function buildIncidentMessage(n: Notification, context: MessageContext = {}): IncidentMessage {
+  if (n.kind === 'audit-alert') return buildAuditAlertMessage(n, context);
   const drill = n.runbook.mode === 'drill';
   const app = context.application?.trim();
   const title = `${app ? `${app} ` : ''}Database Incident`;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ImpactLevel, Notification } from '../../../contracts/notifications';
+import type { ImpactLevel, Notification, NotificationOf, RunbookNotification } from '../../../contracts/notifications';
 import { notifierFrom, type Notifier } from '../../ports/notifier';
 import type { SecretStore } from '../../ports/secret-store';
 import { channelSecret, deliver, type DeliveryDependencies } from './delivery';
@@ -65,7 +65,7 @@ export function pagerDutyDedupKey(workflowId: string): string {
 
 type EventOptions = Pick<PagerDutyNotifierOptions, 'source' | 'component' | 'severity'>;
 
-function severityOf(n: Notification, options: EventOptions): PagerDutySeverity {
+function severityOf(n: RunbookNotification, options: EventOptions): PagerDutySeverity {
   if (n.runbook.mode === 'drill') return 'info';
   // Past the first tier of the ladder, or a runbook that gave up: people must come now.
   if (n.kind === 'escalation' || (n.kind === 'resolved' && n.verdict !== 'completed')) return 'critical';
@@ -75,7 +75,7 @@ function severityOf(n: Notification, options: EventOptions): PagerDutySeverity {
 function customDetails(n: Notification, message: IncidentMessage): Record<string, unknown> {
   const details: Record<string, unknown> = {};
   for (const f of [...message.fields, ...message.context]) details[f.label.toLowerCase().replace(/\s+/g, '_')] = f.value;
-  details.mode = n.runbook.mode;
+  if (n.kind !== 'audit-alert') details.mode = n.runbook.mode;
   details.notification = n.kind;
   if (message.approval) {
     details.approve_command = message.approval.approveCommand;
@@ -87,6 +87,7 @@ function customDetails(n: Notification, message: IncidentMessage): Record<string
 
 /** The Events API v2 event for a notification: a trigger (or update), an acknowledge or a resolve. */
 export function pagerDutyEvent(n: Notification, routingKey: string, message: IncidentMessage, options: EventOptions): PagerDutyEvent {
+  if (n.kind === 'audit-alert') return auditAlertEvent(n, routingKey, message, options);
   const dedupKey = pagerDutyDedupKey(n.runbook.workflowId);
   if (n.kind === 'gate-decided') return { routing_key: routingKey, event_action: 'acknowledge', dedup_key: dedupKey };
   if (n.kind === 'resolved' && n.verdict === 'completed') return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey };
@@ -113,7 +114,7 @@ export function pagerDutyEvent(n: Notification, routingKey: string, message: Inc
 export function createPagerDutyNotifier(options: PagerDutyNotifierOptions): Notifier {
   const label = `pagerduty "${options.name}"`;
   return notifierFrom(async (n) => {
-    if (n.runbook.mode === 'drill' && !options.drills) return;
+    if (n.kind !== 'audit-alert' && n.runbook.mode === 'drill' && !options.drills) return;
     const routingKey = await channelSecret(label, options.secrets, options.routingKeySecret, 'routing key');
     const event = pagerDutyEvent(n, routingKey, buildIncidentMessage(n, options.messages), options);
     await deliver(
@@ -122,4 +123,23 @@ export function createPagerDutyNotifier(options: PagerDutyNotifierOptions): Noti
       options.delivery,
     );
   });
+}
+
+/** One open alert per environment's trails: a later failing verification updates it rather than paging again. */
+function auditAlertEvent(n: NotificationOf<'audit-alert'>, routingKey: string, message: IncidentMessage, options: EventOptions): PagerDutyEvent {
+  return {
+    routing_key: routingKey,
+    event_action: 'trigger',
+    dedup_key: pagerDutyDedupKey(`audit-trail/${n.environment}`),
+    payload: {
+      summary: `${message.subject} (${n.environment})`.slice(0, 1024),
+      source: options.source ?? `dr-runbooks/${n.environment}`,
+      severity: 'critical',
+      component: 'audit-trail',
+      group: n.environment,
+      class: 'audit-trail',
+      custom_details: customDetails(n, message),
+    },
+    client: 'dr-runbooks',
+  };
 }

@@ -31,6 +31,7 @@ const events = {
   escalation: 'incident.escalated',
   'status-update': 'incident.updated',
   resolved: 'incident.resolved',
+  'audit-alert': 'audit.alert',
 } as const satisfies Record<Notification['kind'], string>;
 
 /** incident.resolved only when the runbook completed; otherwise runbook.ended (the incident goes on). */

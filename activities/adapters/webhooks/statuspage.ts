@@ -1,4 +1,4 @@
-import type { ImpactLevel, Notification } from '../../../contracts/notifications';
+import type { ImpactLevel, Notification, RunbookNotification } from '../../../contracts/notifications';
 import { notifierFrom, type Notifier } from '../../ports/notifier';
 import type { SecretStore } from '../../ports/secret-store';
 import { channelSecret, deliver, deliveryDeadline, NotificationDeliveryError, type DeliveryDependencies } from './delivery';
@@ -58,13 +58,14 @@ const impactOverride = { critical: 'critical', high: 'major', medium: 'minor', l
 const outage = { critical: 'major_outage', high: 'partial_outage', medium: 'degraded_performance', low: 'degraded_performance' } as const satisfies Record<ImpactLevel, ComponentStatus>;
 
 /** Whether a notification belongs on the public page at all. */
-export function isForStatusPage(n: Notification, customerFacingScenarios: string[]): boolean {
+export function isForStatusPage(n: Notification, customerFacingScenarios: string[]): n is RunbookNotification {
+  if (n.kind === 'audit-alert') return false;
   if (n.runbook.mode === 'drill' || !customerFacingScenarios.includes(n.runbook.scenario)) return false;
   return n.kind === 'incident-opened' || n.kind === 'status-update' || n.kind === 'resolved';
 }
 
 /** The incident fields for a notification; `create` adds what only a new incident takes. */
-export function statuspageIncident(n: Notification, message: IncidentMessage, options: Pick<StatuspageNotifierOptions, 'components' | 'deliverNotifications'>, create: boolean): StatuspageIncidentBody {
+export function statuspageIncident(n: RunbookNotification, message: IncidentMessage, options: Pick<StatuspageNotifierOptions, 'components' | 'deliverNotifications'>, create: boolean): StatuspageIncidentBody {
   const impact = impactOf(n).level;
   const resolved = n.kind === 'resolved' && n.verdict === 'completed';
   const status: IncidentStatus = n.kind === 'status-update' ? n.status : n.kind === 'resolved' ? (resolved ? 'resolved' : 'identified') : 'investigating';

@@ -5,7 +5,7 @@ import { BackupIntegrityError } from '../../../ports/backup-integrity-error';
 import type { CacheBackup, CacheBackupObject, CacheInstanceId, CacheOperationOptions } from '../../../ports/cache-platform';
 import { PlatformRequestError } from '../../../ports/database-platform';
 import { assertIdentifier } from '../../../ports/identifiers';
-import { metadataKey, objectKey, type CacheContext } from './cache-context';
+import { metadataKey, objectKey, type BackupStore } from './cache-context';
 import { dataDirOf } from './redis-server';
 
 // A cache backup in the object store: its files, each with its size and sha256, and its metadata
@@ -14,7 +14,7 @@ import { dataDirOf } from './redis-server';
 
 export const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-export async function readMetadata(ctx: CacheContext, backupId: string): Promise<CacheBackup | undefined> {
+export async function readMetadata(ctx: BackupStore, backupId: string): Promise<CacheBackup | undefined> {
   const data = await ctx.store.get(metadataKey(ctx, backupId));
   if (!data) return undefined;
   try {
@@ -24,14 +24,14 @@ export async function readMetadata(ctx: CacheContext, backupId: string): Promise
   }
 }
 
-export async function backupOf(ctx: CacheContext, backupId: string): Promise<CacheBackup> {
+export async function backupOf(ctx: BackupStore, backupId: string): Promise<CacheBackup> {
   assertIdentifier('backupId', backupId);
   const backup = await readMetadata(ctx, backupId);
   if (!backup) throw new PlatformRequestError(`cache backup "${backupId}" does not exist (no ${metadataKey(ctx, backupId)} in the object store)`);
   return backup;
 }
 
-export async function listBackups(ctx: CacheContext, sourceInstanceId?: CacheInstanceId): Promise<CacheBackup[]> {
+export async function listBackups(ctx: BackupStore, sourceInstanceId?: CacheInstanceId): Promise<CacheBackup[]> {
   const keys = (await ctx.store.list(`${ctx.prefix}/`)).filter((key) => key.endsWith('/metadata.json'));
   const backups: CacheBackup[] = [];
   for (const key of keys) {
@@ -42,7 +42,7 @@ export async function listBackups(ctx: CacheContext, sourceInstanceId?: CacheIns
 }
 
 /** Uploads a backup's files; its metadata (with the objects returned here) is written after them. */
-export async function uploadObjects(ctx: CacheContext, backupId: string, files: Map<string, Buffer>, opts: CacheOperationOptions): Promise<{ objects: CacheBackupObject[]; totalBytes: number }> {
+export async function uploadObjects(ctx: BackupStore, backupId: string, files: Map<string, Buffer>, opts: CacheOperationOptions): Promise<{ objects: CacheBackupObject[]; totalBytes: number }> {
   const objects: CacheBackupObject[] = [];
   let bytesDone = 0;
   const totalBytes = [...files.values()].reduce((sum, data) => sum + data.length, 0);
@@ -57,12 +57,12 @@ export async function uploadObjects(ctx: CacheContext, backupId: string, files: 
 }
 
 /** The metadata goes last: a backup without it never finished, and a retry writes it again. */
-export async function writeMetadata(ctx: CacheContext, backup: CacheBackup): Promise<void> {
+export async function writeMetadata(ctx: BackupStore, backup: CacheBackup): Promise<void> {
   await ctx.store.put(metadataKey(ctx, backup.backupId), JSON.stringify(backup, null, 2) + '\n', 'application/json');
 }
 
 /** Every object of a backup, each checked against its recorded size and sha256 before it is used. */
-export async function downloadVerified(ctx: CacheContext, backup: CacheBackup, opts: CacheOperationOptions): Promise<Map<string, Buffer>> {
+export async function downloadVerified(ctx: BackupStore, backup: CacheBackup, opts: CacheOperationOptions): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
   let bytesDone = 0;
   for (const object of backup.objects) {

@@ -21,7 +21,7 @@ import { exportSessions } from './session-export';
 export const backupKinds: readonly CacheBackupKind[] = ['rdb', 'aof', 'sessions'];
 
 /** What a backup holds, before its files are uploaded. */
-interface Taken {
+export interface Taken {
   files: Map<string, Buffer>;
   takenAtMs: number;
   keyspace: KeyspaceCount[];
@@ -45,7 +45,7 @@ export async function takeBackup(ctx: CacheContext, input: Parameters<CachePlatf
   const engineVersion = await withRedis(targetOf(source), async (redis) => (await redisInfo(redis, 'server')).redis_version!);
   let taken: Taken;
   if (input.kind === 'sessions') {
-    taken = await takeSessionExport(source, input.sessions, sampleSize, opts);
+    taken = await takeSessionExport(targetOf(source), input.sessions, sampleSize, opts);
   } else {
     opts.onProgress?.({ phase: 'backing-up', message: input.kind === 'rdb' ? 'BGSAVE' : 'copying the AOF directory' });
     let files: Map<string, Buffer>;
@@ -66,13 +66,13 @@ export async function takeBackup(ctx: CacheContext, input: Parameters<CachePlatf
   return { backup, reused: false };
 }
 
-/** The seed's session backup: the keys matching a pattern in one database, as one JSON object. */
-async function takeSessionExport(source: CacheInstanceRecord, request: { pattern?: string; db?: number } | undefined, sampleSize: number, opts: CacheOperationOptions): Promise<Taken> {
+/** The seed's session backup: the keys matching a pattern in one database, as one JSON object (any Redis endpoint). */
+export async function takeSessionExport(source: RedisTarget, request: { pattern?: string; db?: number } | undefined, sampleSize: number, opts: CacheOperationOptions): Promise<Taken> {
   const pattern = request?.pattern ?? 'session:*';
   const db = request?.db ?? 0;
   if (typeof pattern !== 'string' || !pattern) throw new PlatformRequestError('sessions.pattern must be a non-empty SCAN MATCH pattern, e.g. "session:*"');
   if (!Number.isInteger(db) || db < 0 || db > 15) throw new PlatformRequestError(`sessions.db ${db} is not valid: use a database number from 0 to 15`);
-  const exported = await withRedis(targetOf(source), async (redis) => {
+  const exported = await withRedis(source, async (redis) => {
     const at = await serverTimeMs(redis);
     opts.onProgress?.({ phase: 'backing-up', message: `exporting keys matching ${pattern} in db ${db}` });
     return { at, ...(await exportSessions(redis, pattern, db, { signal: opts.signal, onKeys: (n) => opts.onProgress?.({ phase: 'backing-up', keysDone: n }) })) };

@@ -59,8 +59,11 @@ export function cacheContext(options: LocalCachePlatformOptions): CacheContext {
   };
 }
 
-export const metadataKey = (ctx: CacheContext, backupId: string) => `${ctx.prefix}/${backupId}/metadata.json`;
-export const objectKey = (ctx: CacheContext, backupId: string, name: string) => `${ctx.prefix}/${backupId}/${name}`;
+/** Where a platform's backups are kept: what the backup objects, the session export and its restore need (any platform's). */
+export type BackupStore = Pick<CacheContext, 'store' | 'prefix'>;
+
+export const metadataKey = (ctx: BackupStore, backupId: string) => `${ctx.prefix}/${backupId}/metadata.json`;
+export const objectKey = (ctx: BackupStore, backupId: string, name: string) => `${ctx.prefix}/${backupId}/${name}`;
 
 export function recordOf(ctx: CacheContext, instanceId: CacheInstanceId): CacheInstanceRecord {
   const found = ctx.registry.get(instanceId);

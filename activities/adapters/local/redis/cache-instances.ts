@@ -96,9 +96,6 @@ export async function availableRecord(ctx: CacheContext, instanceId: CacheInstan
   return r;
 }
 
-/** The server's answer to PING, or the error as text. */
-export const pingOf = (r: CacheInstanceRecord) => withRedis(targetOf(r), async (redis) => (await redis.ping()) as string).catch((error: Error) => `error: ${error.message}`);
-
 /** The retry rule: the same request finds its built instance; a half-built one is removed; another request's id is refused. */
 export async function existingFor(ctx: CacheContext, instanceId: CacheInstanceId, backupId: string): Promise<CacheInstanceRecord | undefined> {
   const found = ctx.registry.get(instanceId);

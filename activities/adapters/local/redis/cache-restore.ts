@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BackupIntegrityError } from '../../../ports/backup-integrity-error';
-import type { CacheOperationOptions, CachePlatform, CacheRestoreResult, SessionRestoreResult } from '../../../ports/cache-platform';
+import type { CacheBackup, CacheOperationOptions, CachePlatform, CacheRestoreResult, SessionRestoreResult } from '../../../ports/cache-platform';
 import { assertInstanceId, PlatformRequestError, PlatformVerificationError } from '../../../ports/database-platform';
 import { backupOf, downloadVerified, writeDataFiles } from './backup-objects';
-import { instancesDirOf, objectKey, targetOf, type CacheContext } from './cache-context';
+import { instancesDirOf, objectKey, targetOf, type BackupStore, type CacheContext } from './cache-context';
 import { availableRecord, building, describeRecord, existingFor } from './cache-instances';
-import { withRedis } from './redis-client';
+import { withRedis, type RedisTarget } from './redis-client';
 import { passwordFileOf, startRedisServer } from './redis-server';
 import { restoreSessions, type SessionExport } from './session-export';
 
@@ -49,11 +49,27 @@ export async function restoreToNewInstance(ctx: CacheContext, input: Parameters<
 }
 
 export async function restoreSessionExport(ctx: CacheContext, input: Parameters<CachePlatform['restoreSessions']>[0], opts: CacheOperationOptions): Promise<SessionRestoreResult> {
-  const backup = await backupOf(ctx, input.backupId);
-  if (backup.kind !== 'sessions' || !backup.sessions) throw new PlatformRequestError(`cache backup "${backup.backupId}" is an ${backup.kind.toUpperCase()} backup, not a session export: restore it into a new instance with restoreBackupToNewInstance`);
-  const existing = input.existing ?? 'keep';
-  if (existing !== 'keep' && existing !== 'replace') throw new PlatformRequestError(`existing "${String(existing)}" is not valid: use 'keep' or 'replace'`);
+  const backup = await sessionExportOf(ctx, input.backupId);
+  const existing = existingRule(input.existing);
   const r = await availableRecord(ctx, input.instanceId, 'a session restore');
+  const counts = await writeSessionExport(ctx, backup, targetOf(r), existing, opts, r.instanceId);
+  return { instanceId: r.instanceId, backupId: backup.backupId, ...counts };
+}
+
+/** A backup that is a session export, or a refusal saying what it is instead. */
+export async function sessionExportOf(ctx: BackupStore, backupId: string): Promise<CacheBackup> {
+  const backup = await backupOf(ctx, backupId);
+  if (backup.kind !== 'sessions' || !backup.sessions) throw new PlatformRequestError(`cache backup "${backup.backupId}" is an ${backup.kind.toUpperCase()} backup, not a session export: restore it into a new instance with restoreBackupToNewInstance`);
+  return backup;
+}
+
+export function existingRule(existing: 'keep' | 'replace' | undefined): 'keep' | 'replace' {
+  if (existing !== undefined && existing !== 'keep' && existing !== 'replace') throw new PlatformRequestError(`existing "${String(existing)}" is not valid: use 'keep' or 'replace'`);
+  return existing ?? 'keep';
+}
+
+/** Writes a session export (checked against its metadata) into a running Redis: remaining TTLs kept, expired sessions skipped. */
+export async function writeSessionExport(ctx: BackupStore, backup: CacheBackup, target: RedisTarget, existing: 'keep' | 'replace', opts: CacheOperationOptions, instanceId: string): Promise<Omit<SessionRestoreResult, 'instanceId' | 'backupId'>> {
   const files = await downloadVerified(ctx, backup, opts);
   let sessions: SessionExport;
   try {
@@ -61,7 +77,6 @@ export async function restoreSessionExport(ctx: CacheContext, input: Parameters<
   } catch {
     throw new BackupIntegrityError(`backup "${backup.backupId}": sessions.json is not valid JSON`, objectKey(ctx, backup.backupId, 'sessions.json'));
   }
-  opts.onProgress?.({ phase: 'restoring', message: `writing ${Object.keys(sessions).length} sessions into "${r.instanceId}"` });
-  const counts = await withRedis(targetOf(r), (redis) => restoreSessions(redis, sessions, { db: backup.sessions!.db, existing, exportedAtMs: Date.parse(backup.takenAt) }, { signal: opts.signal, onKeys: (n) => opts.onProgress?.({ phase: 'restoring', keysDone: n }) }));
-  return { instanceId: r.instanceId, backupId: backup.backupId, ...counts };
+  opts.onProgress?.({ phase: 'restoring', message: `writing ${Object.keys(sessions).length} sessions into "${instanceId}"` });
+  return withRedis(target, (redis) => restoreSessions(redis, sessions, { db: backup.sessions!.db, existing, exportedAtMs: Date.parse(backup.takenAt) }, { signal: opts.signal, onKeys: (n) => opts.onProgress?.({ phase: 'restoring', keysDone: n }) }));
 }

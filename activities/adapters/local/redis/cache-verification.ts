@@ -1,9 +1,8 @@
-import type { CacheOperationOptions, CachePlatform, CacheVerification, SampledKey } from '../../../ports/cache-platform';
+import type { CacheBackup, CacheOperationOptions, CachePlatform, CacheVerification, SampledKey } from '../../../ports/cache-platform';
 import { backupOf } from './backup-objects';
-import { recordOf, targetOf, type CacheContext, type CacheInstanceRecord } from './cache-context';
-import { pingOf } from './cache-instances';
+import { recordOf, targetOf, type CacheContext } from './cache-context';
 import { digestOf, expiryOf, readValue, typeOf } from './key-values';
-import { keyspaceOf, serverTimeMs, withRedis } from './redis-client';
+import { keyspaceOf, serverTimeMs, withRedis, type RedisTarget } from './redis-client';
 import { sampleKeyBuffer } from './sampling';
 
 // Whether an instance holds what a backup held: PING, the key counts per database (less whatever has
@@ -12,17 +11,22 @@ import { sampleKeyBuffer } from './sampling';
 export async function verifyInstance(ctx: CacheContext, input: Parameters<CachePlatform['verifyInstance']>[0], opts: CacheOperationOptions): Promise<CacheVerification> {
   const backup = await backupOf(ctx, input.backupId);
   const r = recordOf(ctx, input.instanceId);
-  opts.onProgress?.({ phase: 'verifying', message: `comparing "${input.instanceId}" with backup "${backup.backupId}"` });
-  const pong = await pingOf(r);
+  return compareWithBackup(r.instanceId, backup, (db) => targetOf(r, db), opts);
+}
+
+/** Compares what a Redis endpoint holds (any platform's) with a backup's metadata. */
+export async function compareWithBackup(instanceId: string, backup: CacheBackup, targetFor: (db: number) => RedisTarget, opts: CacheOperationOptions): Promise<CacheVerification> {
+  opts.onProgress?.({ phase: 'verifying', message: `comparing "${instanceId}" with backup "${backup.backupId}"` });
+  const pong = await withRedis(targetFor(0), async (redis) => (await redis.ping()) as string).catch((error: Error) => `error: ${error.message}`);
   const problems: string[] = [];
   if (pong !== 'PONG') {
     problems.push(`PING answered ${pong}`);
-    return { instanceId: r.instanceId, backupId: backup.backupId, ok: false, ping: pong, keyspace: [], sample: { checked: 0, matched: 0, expiredSinceBackup: 0, mismatches: [] }, problems };
+    return { instanceId, backupId: backup.backupId, ok: false, ping: pong, keyspace: [], sample: { checked: 0, matched: 0, expiredSinceBackup: 0, mismatches: [] }, problems };
   }
   let keyspace: CacheVerification['keyspace'] = [];
   if (backup.kind !== 'sessions') {
     // A session restore writes into an instance that holds other keys too: only its sample is compared.
-    const actual = await withRedis(targetOf(r), keyspaceOf);
+    const actual = await withRedis(targetFor(0), keyspaceOf);
     const dbs = [...new Set([...backup.keyspace.map((k) => k.db), ...actual.map((k) => k.db)])].sort((a, b) => a - b);
     keyspace = dbs.map((db) => {
       const want = backup.keyspace.find((k) => k.db === db) ?? { db, keys: 0, expires: 0 };
@@ -32,19 +36,19 @@ export async function verifyInstance(ctx: CacheContext, input: Parameters<CacheP
       return { db, expectedKeys: want.keys, actualKeys: have.keys, expectedExpires: want.expires, actualExpires: have.expires, ok };
     });
   }
-  const sample = await checkSample(r, backup.sample, opts);
+  const sample = await checkSample(targetFor, backup.sample, opts);
   for (const m of sample.mismatches.slice(0, 10)) problems.push(`db${m.db} key "${m.key}" ${m.problem}`);
   if (sample.mismatches.length > 10) problems.push(`and ${sample.mismatches.length - 10} more sampled keys differ`);
-  return { instanceId: r.instanceId, backupId: backup.backupId, ok: problems.length === 0, ping: pong, keyspace, sample, problems };
+  return { instanceId, backupId: backup.backupId, ok: problems.length === 0, ping: pong, keyspace, sample, problems };
 }
 
 /** Compares the sampled keys with what the instance holds now. */
-async function checkSample(r: CacheInstanceRecord, sample: readonly SampledKey[], opts: CacheOperationOptions): Promise<CacheVerification['sample']> {
+async function checkSample(targetFor: (db: number) => RedisTarget, sample: readonly SampledKey[], opts: CacheOperationOptions): Promise<CacheVerification['sample']> {
   const result: CacheVerification['sample'] = { checked: 0, matched: 0, expiredSinceBackup: 0, mismatches: [] };
   const byDb = new Map<number, SampledKey[]>();
   for (const s of sample) byDb.set(s.db, [...(byDb.get(s.db) ?? []), s]);
   for (const [db, keys] of byDb) {
-    await withRedis(targetOf(r, db), async (redis) => {
+    await withRedis(targetFor(db), async (redis) => {
       for (const s of keys) {
         opts.signal?.throwIfAborted();
         result.checked++;

@@ -62,7 +62,7 @@ export function createLocalCachePlatform(options: LocalCachePlatformOptions): Ca
       }
     },
 
-    connectionFor(instanceId) {
+    async connectionFor(instanceId) {
       const r = registry.get(instanceId);
       if (!r) return undefined;
       return { host: '127.0.0.1', port: r.port, tls: false, password: passwordOf(r) };
