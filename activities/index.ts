@@ -4,6 +4,7 @@ import { createCacheActivities } from './cache-activities';
 import { createFileActivities } from './file-activities';
 import { createPerformanceActivities } from './performance';
 import { createReadinessActivities } from './readiness';
+import { createStackReadinessActivities, type StackReadinessWiring } from './readiness/stack-readiness';
 import type { CachePlatform } from './ports/cache-platform';
 import type { FileBackup } from './ports/file-backup';
 import { createAuditActivities, type AuditActivities, type AuditHeadOptions } from './audit';
@@ -20,7 +21,7 @@ import type { Dns } from './ports/dns';
 import { notConfigured, notConfiguredDatabasePlatform } from './ports/not-configured';
 import type { Notifier } from './ports/notifier';
 import type { ObjectStore } from './ports/object-store';
-import type { OperationsMetrics } from './ports/operations-metrics';
+import { noOperationsMetrics, type OperationsMetrics } from './ports/operations-metrics';
 import type { SecretStore } from './ports/secret-store';
 import type { BackupValidationResult } from './monitoring';
 import { createReplicaLagActivities } from './replica-lag';
@@ -61,6 +62,8 @@ export interface ActivityPorts {
    * failed backup set is never the newest good one): backupWithBaseline calls it. A no-op without monitoring.
    */
   recordBackupValidation?: (database: string, result: BackupValidationResult) => void;
+  /** What the stack-wide readiness check covers (worker/readiness-plan.ts); none: it checks the object store and the drill schedules only. */
+  stackReadiness?: Omit<StackReadinessWiring, 'connections' | 'platform' | 'objectStore' | 'secrets' | 'metrics'>;
   /** Seed 002's Redis and its application settings (config `cache`). */
   cachePlatform?: CachePlatform;
   cache?: { sessions: { pattern: string; db: number }; connectionSecret: string };
@@ -132,6 +135,15 @@ export function createActivities(ports: ActivityPorts) {
       databases,
       rpo: { database: systems?.database.rpo ?? '15 minutes', cache: systems?.cache.rpo ?? '1 hour', files: systems?.files.rpo ?? '1 hour' },
       storageLocations: ports.storageLocations ?? [],
+    }),
+    ...createStackReadinessActivities({
+      environment: 'unknown', databases: [], backupMaxAgeSeconds: 0, rpoSeconds: 0, secretNames: [], gates: [], totpSecretName: defaultTotpSecretName,
+      ...ports.stackReadiness,
+      connections: databases,
+      platform: databasePlatform,
+      objectStore,
+      secrets,
+      metrics: ports.metrics ?? noOperationsMetrics,
     }),
   };
 }

@@ -7,6 +7,7 @@ import { durationToMs } from '../contracts/durations';
 import type { WorkerConfig } from './config';
 import { payloadCodecFor, workerDataConverterFor } from './payload-encryption';
 import { createDatabaseConnections } from './database-connections';
+import { stackReadinessPlan } from './readiness-plan';
 import { monitoringSettings, problemLogger, startMetricsEndpoint, startMonitoring, type MetricsEndpoint } from './metrics';
 
 export interface RunbookWorkerOptions {
@@ -54,6 +55,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
       ...(config.audit?.headSigning ? { auditHeads: { store: adapters.objectStore, signer: auditHeadSigner(config.audit.headSigning.kind, config.audit.headSigning.keySecret, adapters.secrets) } } : {}),
       runbookPlan: config,
       recordBackupValidation: (database, result) => monitoring.backupValidated(database, result),
+      stackReadiness: { ...stackReadinessPlan(config), failedItsTest: monitoring.failedItsTest },
       ...(config.cache ? { cache: { sessions: config.cache.sessions, connectionSecret: config.cache.connectionSecret } } : {}),
       configuredDatabases: config.databases,
       votes: { allowedSignersFile: config.approvals.allowedSigners, totpSecrets: config.approvals.totpSecrets, maxClockSkewMs: durationToMs(config.approvals.maxClockSkew) },

@@ -8,6 +8,7 @@ import { readIntegrityTotals } from '../seed-integrity-query';
 import { builtInChecks } from '../validation/built-in-checks';
 import { runChecks } from '../validation/checks';
 import { listForeignKeys } from '../validation/schema-catalog';
+import { readWalArchiveState } from './wal-archive';
 
 /**
  * What the worker watches between runbooks, for the metrics the alert rules read (config/alerts/METRICS.md):
@@ -63,6 +64,9 @@ export function createMonitoring(deps: MonitoringDependencies) {
   /** Restore-test verdicts per database and backup label, as backupWithBaseline reports them. */
   const validations = new Map<string, Map<string, boolean>>();
 
+  /** A backup set whose restore test failed is never "good". */
+  const failedItsTest = (database: string, label: string) => validations.get(database)?.get(label) === false;
+
   async function readOnly<T>(pool: Pool, timeoutMs: number, read: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
     try {
@@ -80,6 +84,8 @@ export function createMonitoring(deps: MonitoringDependencies) {
   }
 
   return {
+    failedItsTest,
+
     /** postgres_up of every application database: connect and SELECT 1 within the probe timeout. */
     async probeDatabases(): Promise<void> {
       await Promise.all(settings.databases.map(async (database) => {
@@ -123,10 +129,8 @@ export function createMonitoring(deps: MonitoringDependencies) {
       await Promise.all(settings.databases.map(async (database) => {
         let lagSeconds: number | undefined;
         try {
-          const row = (await readOnly(databases.pool(database), settings.probeTimeoutMs, (client) => client.query<{ archiving: boolean; waited: string | null }>(`
-            SELECT NOT pg_is_in_recovery() AND current_setting('archive_mode') <> 'off' AS archiving,
-                   (SELECT extract(epoch FROM now() - min(modification))::text FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready') AS waited`))).rows[0]!;
-          if (row.archiving) lagSeconds = Math.max(0, Number(row.waited ?? 0));
+          const row = await readOnly(databases.pool(database), settings.probeTimeoutMs, (client) => readWalArchiveState(client));
+          if (row.archiving) lagSeconds = row.lagSeconds;
         } catch (error) {
           problem(`WAL archive of ${database}`, error);
         }
@@ -156,8 +160,7 @@ export function createMonitoring(deps: MonitoringDependencies) {
     async measureBackups(): Promise<void> {
       await Promise.all(settings.databases.map(async (database) => {
         try {
-          const failed = validations.get(database) ?? new Map<string, boolean>();
-          const good = (await platform.listBackups(database)).filter((b) => failed.get(b.label) !== false);
+          const good = (await platform.listBackups(database)).filter((b) => !failedItsTest(database, b.label));
           const newest = good.reduce<string | undefined>((latest, b) => (latest === undefined || Date.parse(b.stoppedAt) > Date.parse(latest) ? b.stoppedAt : latest), undefined);
           metrics.newestGoodBackup(database, { ...(newest ? { stoppedAt: newest } : {}), maxAgeSeconds: settings.backupMaxAgeSeconds });
         } catch (error) {

@@ -16,11 +16,13 @@ export interface Notifier {
   resolved(n: NotificationOf<'resolved'>): Promise<void>;
   /** Audit trails failed verification (the scheduled verification still fails when no channel hears it). */
   auditAlert(n: NotificationOf<'audit-alert'>): Promise<void>;
+  /** The stack is not ready for a recovery (the readiness check pages). */
+  readinessAlert(n: NotificationOf<'readiness-alert'>): Promise<void>;
 }
 
 /** A Notifier from one function that takes every kind: what most adapters are. */
 export function notifierFrom(send: (n: Notification) => Promise<void>): Notifier {
-  return { incidentOpened: send, approvalNeeded: send, gateDecided: send, escalation: send, statusUpdate: send, resolved: send, auditAlert: send };
+  return { incidentOpened: send, approvalNeeded: send, gateDecided: send, escalation: send, statusUpdate: send, resolved: send, auditAlert: send, readinessAlert: send };
 }
 
 /** Calls the notifier's method for the notification's kind. */
@@ -40,6 +42,8 @@ export function sendTo(notifier: Notifier, n: Notification): Promise<void> {
       return notifier.resolved(n);
     case 'audit-alert':
       return notifier.auditAlert(n);
+    case 'readiness-alert':
+      return notifier.readinessAlert(n);
   }
 }
 

@@ -7,6 +7,8 @@
  * rather than keep a stale value (an absent series never alerts, a stale one lies).
  */
 
+import type { StackReadiness } from '../../contracts/stack-readiness';
+
 /** `incident` is a real run (mode "real" in the runbook input). */
 export type RunMode = 'drill' | 'incident';
 
@@ -43,6 +45,8 @@ export interface OperationsMetrics {
   replicaLag(database: string, replica: string, lagSeconds: number | undefined): void;
   /** The run's RTO, RPO, drill verdict and gate waits; recorded once per workflow id (a retried report does not count twice). */
   runbookMeasured(workflowId: string, measured: RunbookMeasurements): void;
+  /** dr_readiness_check_ok per check (all its lines passed), dr_readiness_ok and when the run finished. */
+  readinessChecked(readiness: StackReadiness): void;
 }
 
 /** Metrics not configured: nothing is recorded, nothing refuses (a worker without monitoring still recovers). */
@@ -54,4 +58,5 @@ export const noOperationsMetrics: OperationsMetrics = {
   walArchiveLag() {},
   replicaLag() {},
   runbookMeasured() {},
+  readinessChecked() {},
 };

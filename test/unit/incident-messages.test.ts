@@ -198,3 +198,27 @@ describe('the audit alert on every channel family', () => {
     assert.equal(webhookEventOf(alert), 'audit.alert');
   });
 });
+
+describe('the readiness alert on every channel family', () => {
+  const alert: Notification = { kind: 'readiness-alert', environment: 'production', reportKey: 'readiness/production/latest.json', failing: [{ check: 'wal-archive', subject: 'mita', detail: 'archive_command is failing' }] };
+
+  test('is critical and internal: each failing line named with its check, the report\'s key, nothing for the status page', () => {
+    const message = buildIncidentMessage(alert, mita);
+    assert.equal(message.subject, '[CRITICAL] MITA DR Readiness - Not Ready For A Recovery');
+    assert.equal(message.fields.find((f) => f.label === 'wal-archive (mita)')?.value, 'archive_command is failing');
+    assert.match(message.closing ?? '', /readiness\/production\/latest\.json/);
+    assert.equal(message.publicText, '');
+    assert.equal(isForStatusPage(alert, ['server-failure']), false);
+  });
+
+  test('pages PagerDuty once per environment, and reaches the everyday channels', () => {
+    const event = pagerDutyEvent(alert, 'key', buildIncidentMessage(alert, mita), {});
+    assert.equal(event.dedup_key, 'dr-runbooks/readiness/production');
+    assert.equal(event.event_action, 'trigger');
+    assert.equal(event.payload?.severity, 'critical');
+    assert.equal(event.payload?.component, 'readiness');
+    const channels = [{ name: 'incidents', notifier: {} as never }, { name: 'leadership', notifier: {} as never, escalationsOnly: true }];
+    assert.deepEqual(channelsFor(alert, channels, { management: ['leadership'] }), ['incidents']);
+    assert.equal(webhookEventOf(alert), 'readiness.alert');
+  });
+});

@@ -40,6 +40,12 @@ function everySeries() {
   metrics.walArchiveLag('production', { lagSeconds: 0, rpoObjectiveSeconds: 900 });
   metrics.replicaLag('production', 'standby', 2.5);
   metrics.runbookMeasured('server-failure-INC-7', runbookMeasurements(result()));
+  metrics.readinessChecked({ environment: 'test', checkedAt: '2026-11-23T03:00:00.000Z', ready: false, lines: [
+    { check: 'backup-age', subject: 'production', passed: false, detail: 'old' },
+    { check: 'wal-archive', subject: 'production', passed: true, detail: 'fine' },
+    { check: 'secrets', subject: 'a', passed: true, detail: 'resolves' },
+    { check: 'secrets', subject: 'b', passed: false, detail: 'missing' },
+  ] });
   return metrics;
 }
 
@@ -55,8 +61,8 @@ function samples(text: string, name: string): Array<{ labels: Record<string, str
 test('every metric METRICS.md documents for the worker has its type and exactly its labels', async () => {
   const text = await everySeries().exposition();
   const rows = readFileSync(metricsContractFile, 'utf8').split('\n').filter((line) => line.startsWith('| `'));
-  // Readiness and the audit verification are set by work still to come (verifyReadiness, the audit check).
-  const notYet = /^dr_readiness_|^dr_audit_verification_ok$/;
+  // The audit verification is set by work still to come (the audit check).
+  const notYet = /^dr_audit_verification_ok$/;
   let checked = 0;
   for (const row of rows) {
     const [, name, type, labels] = /^\| `([a-z_]+)` \| (gauge|counter|histogram) \| ([a-z_, ]+) \|/.exec(row) ?? [];
@@ -69,7 +75,7 @@ test('every metric METRICS.md documents for the worker has its type and exactly 
     const expected = labels!.split(',').map((l) => l.trim()).concat(type === 'histogram' ? ['le'] : []).sort();
     for (const s of series) assert.deepEqual(Object.keys(s.labels).sort(), expected, `${name}'s labels`);
   }
-  assert.equal(checked, 12);
+  assert.equal(checked, 15);
 });
 
 test('the real `promtool check metrics` accepts the whole exposition', async () => {
@@ -94,6 +100,13 @@ test('values: states are 1/0, the backup age grows from its end to the scrape, n
   assert.equal(value('dr_gate_wait_seconds_bucket', { le: '300', gate: 'cutover', decision: 'approved' }), '0');
   assert.equal(value('dr_gate_wait_seconds_bucket', { le: '900', gate: 'cutover', decision: 'approved' }), '1');
   assert.equal(value('dr_gate_wait_seconds_sum'), '600');
+
+  assert.equal(value('dr_readiness_check_ok', { check: 'backup-age' }), '0');
+  assert.equal(value('dr_readiness_check_ok', { check: 'wal-archive' }), '1');
+  assert.equal(value('dr_readiness_check_ok', { check: 'secrets' }), '0', 'one secret of two missing fails the check');
+  assert.equal(value('dr_readiness_check_ok', { check: 'approvers' }), undefined, 'a check with no line is not exported');
+  assert.equal(value('dr_readiness_ok'), '0');
+  assert.equal(value('dr_readiness_last_run_timestamp_seconds'), String(Date.parse('2026-11-23T03:00:00.000Z') / 1000));
 
   metrics.newestGoodBackup('production', { maxAgeSeconds: 900 });
   text = await metrics.exposition();

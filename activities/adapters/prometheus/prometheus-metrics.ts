@@ -53,6 +53,9 @@ export function createPrometheusMetrics(options: { environment: string; now?: ()
     buckets: gateWaitBuckets,
     registers: [registry],
   });
+  const readinessCheck = gauge('dr_readiness_check_ok', 'Whether every line of one readiness check passed in the last run (1) or one failed (0).', ['check']);
+  const readinessOk = gauge('dr_readiness_ok', 'Whether every readiness check of the last run passed.', []);
+  const readinessRun = gauge('dr_readiness_last_run_timestamp_seconds', 'When the last readiness run finished (Unix time).', []);
   const recorded = new Set<string>();
 
   /** Sets the series, or removes it when nothing could be measured. */
@@ -101,6 +104,15 @@ export function createPrometheusMetrics(options: { environment: string; now?: ()
         setOrRemove(rpo, { environment, scenario, mode }, measured.recovery.rpoSeconds);
       }
       for (const wait of measured.gateWaits) gateWait.observe({ environment, scenario, gate: wait.gate, mode, decision: wait.decision }, wait.seconds);
+    },
+    readinessChecked(readiness) {
+      // A check with no line this run (not configured any more) is not exported.
+      readinessCheck.reset();
+      const byCheck = new Map<string, boolean>();
+      for (const line of readiness.lines) byCheck.set(line.check, (byCheck.get(line.check) ?? true) && line.passed);
+      for (const [check, ok] of byCheck) readinessCheck.set({ environment, check }, state(ok));
+      readinessOk.set({ environment }, state(readiness.ready));
+      readinessRun.set({ environment }, Date.parse(readiness.checkedAt) / 1000);
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Impact, ImpactLevel, IncidentStatus, Notification, NotificationKin
 import { durationToMs } from '../../../contracts/durations';
 import { formatDuration } from '../../../contracts/report';
 import { buildAuditAlertMessage } from './audit-alert-message';
+import { buildReadinessAlertMessage } from './readiness-alert-message';
 
 /**
  * The seed plan's communication templates, rendered once for every channel:
@@ -156,6 +157,7 @@ const nextUpdate = (at: string | undefined) => (at ? formatTime(at) : 'Within 30
 /** Renders a notification as the seed's template would. */
 export function buildIncidentMessage(n: Notification, context: MessageContext = {}): IncidentMessage {
   if (n.kind === 'audit-alert') return buildAuditAlertMessage(n, context);
+  if (n.kind === 'readiness-alert') return buildReadinessAlertMessage(n, context);
   const drill = n.runbook.mode === 'drill';
   const app = context.application?.trim();
   const title = `${app ? `${app} ` : ''}Database Incident`;

@@ -32,6 +32,7 @@ const events = {
   'status-update': 'incident.updated',
   resolved: 'incident.resolved',
   'audit-alert': 'audit.alert',
+  'readiness-alert': 'readiness.alert',
 } as const satisfies Record<Notification['kind'], string>;
 
 /** incident.resolved only when the runbook completed; otherwise runbook.ended (the incident goes on). */
