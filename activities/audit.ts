@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import type { OperationsMetrics } from './ports/operations-metrics';
 import type { Pool, PoolClient } from 'pg';
 import { auditRowHash, canonicalJson, canonicalTimestamp, chainAuditRows, GENESIS_HASH, NotCanonicalJsonError, type AuditRowContent } from './audit-hash';
 import { findSecretLikeValues } from './audit-secrets';
@@ -106,7 +107,7 @@ async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<
   }
 }
 
-export function createAuditActivities(pool: Pool, options: { heads?: AuditHeadOptions } = {}) {
+export function createAuditActivities(pool: Pool, options: { heads?: AuditHeadOptions; metrics?: Pick<OperationsMetrics, 'auditVerified'> } = {}) {
   const { heads } = options;
 
   async function verifyChain(workflowId: string): Promise<AuditChainVerdict & { tail?: { seq: number; hash: string }; hashes: Map<number, string> }> {
@@ -244,6 +245,8 @@ export function createAuditActivities(pool: Pool, options: { heads?: AuditHeadOp
         warning ??= verdict.warning;
         if (!verdict.ok) failed.push(verdict);
       }
+      // dr_audit_verification_ok: AuditVerificationFailed pages from Prometheus beside the audit alert.
+      options.metrics?.auditVerified(failed.length === 0);
       return { checked: all.length, failed, ...(warning ? { warning } : {}) };
     },
   };

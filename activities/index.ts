@@ -101,7 +101,7 @@ export function createActivities(ports: ActivityPorts) {
     }),
     ...createDnsActivities(ports.dns ?? notConfigured<Dns>('DNS', 'dns')),
     // Typed as always present so workflows can call them; a worker without `audit` in its config does not register them.
-    ...(ports.auditDatabase ? createAuditActivities(databases.pool(ports.auditDatabase), { heads: ports.auditHeads }) : ({} as AuditActivities)),
+    ...(ports.auditDatabase ? createAuditActivities(databases.pool(ports.auditDatabase), { heads: ports.auditHeads, ...(ports.metrics ? { metrics: ports.metrics } : {}) }) : ({} as AuditActivities)),
     ...createNotificationActivities(ports.notifier ?? notConfigured<Notifier>('notifications', 'notifiers')),
     ...createRunbookPlanActivities(ports.runbookPlan),
     ...createRunbookTargetActivities({

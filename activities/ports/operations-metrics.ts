@@ -47,6 +47,8 @@ export interface OperationsMetrics {
   runbookMeasured(workflowId: string, measured: RunbookMeasurements): void;
   /** dr_readiness_check_ok per check (all its lines passed), dr_readiness_ok and when the run finished. */
   readinessChecked(readiness: StackReadiness): void;
+  /** dr_audit_verification_ok: the last verification of every audit trail passed. */
+  auditVerified(ok: boolean): void;
 }
 
 /** Metrics not configured: nothing is recorded, nothing refuses (a worker without monitoring still recovers). */
@@ -59,4 +61,5 @@ export const noOperationsMetrics: OperationsMetrics = {
   replicaLag() {},
   runbookMeasured() {},
   readinessChecked() {},
+  auditVerified() {},
 };

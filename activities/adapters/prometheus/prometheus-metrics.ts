@@ -56,6 +56,7 @@ export function createPrometheusMetrics(options: { environment: string; now?: ()
   const readinessCheck = gauge('dr_readiness_check_ok', 'Whether every line of one readiness check passed in the last run (1) or one failed (0).', ['check']);
   const readinessOk = gauge('dr_readiness_ok', 'Whether every readiness check of the last run passed.', []);
   const readinessRun = gauge('dr_readiness_last_run_timestamp_seconds', 'When the last readiness run finished (Unix time).', []);
+  const auditVerification = gauge('dr_audit_verification_ok', 'Whether the last verification of every audit trail\'s hash chain and signed head passed (1) or a trail failed (0).', []);
   const recorded = new Set<string>();
 
   /** Sets the series, or removes it when nothing could be measured. */
@@ -104,6 +105,9 @@ export function createPrometheusMetrics(options: { environment: string; now?: ()
         setOrRemove(rpo, { environment, scenario, mode }, measured.recovery.rpoSeconds);
       }
       for (const wait of measured.gateWaits) gateWait.observe({ environment, scenario, gate: wait.gate, mode, decision: wait.decision }, wait.seconds);
+    },
+    auditVerified(ok) {
+      auditVerification.set({ environment }, state(ok));
     },
     readinessChecked(readiness) {
       // A check with no line this run (not configured any more) is not exported.
