@@ -1,4 +1,3 @@
-import type { Pool, PoolClient } from 'pg';
 import type { DatabaseDirectory } from '../database-connections';
 import { createDatabaseProbeActivities } from '../database-probe';
 import type { DatabasePlatform } from '../ports/database-platform';
@@ -8,6 +7,7 @@ import { readIntegrityTotals } from '../seed-integrity-query';
 import { builtInChecks } from '../validation/built-in-checks';
 import { runChecks } from '../validation/checks';
 import { listForeignKeys } from '../validation/schema-catalog';
+import { readOnly } from './read-only';
 import { readWalArchiveState } from './wal-archive';
 
 /**
@@ -66,22 +66,6 @@ export function createMonitoring(deps: MonitoringDependencies) {
 
   /** A backup set whose restore test failed is never "good". */
   const failedItsTest = (database: string, label: string) => validations.get(database)?.get(label) === false;
-
-  async function readOnly<T>(pool: Pool, timeoutMs: number, read: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN READ ONLY');
-      await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(timeoutMs)]);
-      const result = await read(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
 
   return {
     failedItsTest,

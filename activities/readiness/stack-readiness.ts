@@ -5,6 +5,7 @@ import { Context } from '@temporalio/activity';
 import type { VoteAuthentication } from '../../contracts/runbook-plan';
 import type { ReadinessCheckName, StackReadiness, StackReadinessLine } from '../../contracts/stack-readiness';
 import type { DatabaseConnections } from '../database-connections';
+import { readOnly as readOnlyOn } from '../monitoring/read-only';
 import { readWalArchiveState } from '../monitoring/wal-archive';
 import type { DatabasePlatform } from '../ports/database-platform';
 import type { ObjectStore } from '../ports/object-store';
@@ -91,21 +92,7 @@ function signersIn(file: string | undefined): Set<string> {
  */
 export function createStackReadinessActivities(w: StackReadinessWiring) {
   const timeoutMs = w.timeoutMs ?? 5000;
-  async function readOnly<T>(database: string, read: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await w.connections.pool(database).connect();
-    try {
-      await client.query('BEGIN READ ONLY');
-      await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(timeoutMs)]);
-      const result = await read(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
+  const readOnly = <T>(database: string, read: (client: PoolClient) => Promise<T>) => readOnlyOn(w.connections.pool(database), timeoutMs, read);
 
   return {
     async assessStackReadiness(): Promise<StackReadiness> {
