@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import type { OperationsMetrics } from './ports/operations-metrics';
 import type { Pool, PoolClient } from 'pg';
 import { auditRowHash, canonicalJson, canonicalTimestamp, chainAuditRows, GENESIS_HASH, NotCanonicalJsonError, type AuditRowContent } from './audit-hash';
 import { findSecretLikeValues } from './audit-secrets';
@@ -107,7 +108,7 @@ async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<
 }
 
 /** `pool` may be on its way (the worker's pools are looked up asynchronously); each activity waits for it. */
-export function createAuditActivities(poolOrPending: Pool | Promise<Pool>, options: { heads?: AuditHeadOptions } = {}) {
+export function createAuditActivities(poolOrPending: Pool | Promise<Pool>, options: { heads?: AuditHeadOptions; metrics?: Pick<OperationsMetrics, 'auditVerified'> } = {}) {
   const { heads } = options;
   const pending = Promise.resolve(poolOrPending);
   pending.catch(() => undefined); // a failure is reported by the first activity that needs the pool
@@ -248,6 +249,8 @@ export function createAuditActivities(poolOrPending: Pool | Promise<Pool>, optio
         warning ??= verdict.warning;
         if (!verdict.ok) failed.push(verdict);
       }
+      // dr_audit_verification_ok: AuditVerificationFailed pages from Prometheus beside the audit alert.
+      options.metrics?.auditVerified(failed.length === 0);
       return { checked: all.length, failed, ...(warning ? { warning } : {}) };
     },
   };

@@ -4,6 +4,7 @@ import { createCacheActivities } from './cache-activities';
 import { createFileActivities } from './file-activities';
 import { createPerformanceActivities } from './performance';
 import { createReadinessActivities } from './readiness';
+import { createStackReadinessActivities, type StackReadinessWiring } from './readiness/stack-readiness';
 import type { CachePlatform } from './ports/cache-platform';
 import type { FileBackup } from './ports/file-backup';
 import { createAuditActivities, type AuditActivities, type AuditHeadOptions } from './audit';
@@ -20,12 +21,14 @@ import type { Dns } from './ports/dns';
 import { notConfigured, notConfiguredDatabasePlatform } from './ports/not-configured';
 import type { Notifier } from './ports/notifier';
 import type { ObjectStore } from './ports/object-store';
+import { noOperationsMetrics, type OperationsMetrics } from './ports/operations-metrics';
 import type { SecretStore } from './ports/secret-store';
+import type { BackupValidationResult } from './monitoring';
 import { createReplicaLagActivities } from './replica-lag';
 import { createReportActivities } from './reports';
 import { createRunbookPlanActivities, type RunbookPlanConfig } from './runbook-plan';
 import { createRunbookTargetActivities, type ConfiguredDatabase } from './runbook-targets';
-import { createValidationActivities, type ApplicationDeclaration, type RestoreTestResult } from './validation';
+import { createValidationActivities, type ApplicationDeclaration } from './validation';
 import { createUsedCodes, type UsedCodes } from './vote-codes';
 import { createVoteProofActivities, defaultTotpSecretName } from './vote-proofs';
 
@@ -52,6 +55,15 @@ export interface ActivityPorts {
   auditHeads?: AuditHeadOptions;
   /** The worker config's environment, approvals and objectives. */
   runbookPlan?: RunbookPlanConfig;
+  /** Where finished runs' measurements go (the worker's /metrics); none configured records nothing. */
+  metrics?: OperationsMetrics;
+  /**
+   * Tells the worker's monitoring how a backup's restore test went (backup_validation_success, and a
+   * failed backup set is never the newest good one): backupWithBaseline calls it. A no-op without monitoring.
+   */
+  recordBackupValidation?: (database: string, result: BackupValidationResult) => void;
+  /** What the stack-wide readiness check covers (worker/readiness-plan.ts); none: it checks the object store and the drill schedules only. */
+  stackReadiness?: Omit<StackReadinessWiring, 'connections' | 'platform' | 'objectStore' | 'secrets' | 'metrics'>;
   /** Seed 002's Redis and its application settings (config `cache`). */
   cachePlatform?: CachePlatform;
   cache?: { sessions: { pattern: string; db: number }; connectionSecret: string };
@@ -65,8 +77,6 @@ export interface ActivityPorts {
   votes?: { allowedSignersFile?: string; totpSecrets?: Record<string, string>; maxClockSkewMs?: number; usedCodes?: UsedCodes };
   /** The application's declaration to the validation gate (config `application`). */
   application?: ApplicationDeclaration;
-  /** Told each backup's restore test result (backupWithBaseline's verdict): the backup_validation_success metric. */
-  recordBackupValidation?: (database: string, result: RestoreTestResult) => void;
 }
 
 /** Every activity the worker registers, built over the ports the worker wired from config. */
@@ -93,7 +103,7 @@ export function createActivities(ports: ActivityPorts) {
     }),
     ...createDnsActivities(ports.dns ?? notConfigured<Dns>('DNS', 'dns')),
     // Typed as always present so workflows can call them; a worker without `audit` in its config does not register them.
-    ...(ports.auditDatabase ? createAuditActivities(databases.pool(ports.auditDatabase), { heads: ports.auditHeads }) : ({} as AuditActivities)),
+    ...(ports.auditDatabase ? createAuditActivities(databases.pool(ports.auditDatabase), { heads: ports.auditHeads, ...(ports.metrics ? { metrics: ports.metrics } : {}) }) : ({} as AuditActivities)),
     ...createNotificationActivities(ports.notifier ?? notConfigured<Notifier>('notifications', 'notifiers')),
     ...createRunbookPlanActivities(ports.runbookPlan),
     ...createRunbookTargetActivities({
@@ -112,7 +122,7 @@ export function createActivities(ports: ActivityPorts) {
     }),
     ...createPlatformActivities(databasePlatform),
     ...createValidationActivities(databases, objectStore, { application: ports.application, recordBackupValidation: ports.recordBackupValidation }),
-    ...createReportActivities(objectStore),
+    ...createReportActivities(objectStore, ports.metrics),
     ...createMigrationActivities(migrations),
     ...createCacheActivities({ cache, sessions: cacheSettings.sessions }),
     ...createFileActivities({ files: fileBackup }),
@@ -127,6 +137,15 @@ export function createActivities(ports: ActivityPorts) {
       databases,
       rpo: { database: systems?.database.rpo ?? '15 minutes', cache: systems?.cache.rpo ?? '1 hour', files: systems?.files.rpo ?? '1 hour' },
       storageLocations: ports.storageLocations ?? [],
+    }),
+    ...createStackReadinessActivities({
+      environment: 'unknown', databases: [], backupMaxAgeSeconds: 0, rpoSeconds: 0, secretNames: [], gates: [], totpSecretName: defaultTotpSecretName,
+      ...ports.stackReadiness,
+      connections: databases,
+      platform: databasePlatform,
+      objectStore,
+      secrets,
+      metrics: ports.metrics ?? noOperationsMetrics,
     }),
   };
 }
@@ -144,6 +163,8 @@ export type { Notifier } from './ports/notifier';
 export type { PlatformActivities } from './platform-activities';
 export type { ValidationGateResult, BaselineSummary, BaselineLookup, TableDiffSummary, RepairResult, Reconciliation, RestoreTestResult } from './validation';
 export type { ObjectStore } from './ports/object-store';
+export type { OperationsMetrics, RunbookMeasurements } from './ports/operations-metrics';
+export type { BackupValidationResult } from './monitoring';
 export type { PublishRunbookReportInput, ReportExtras, RunbookReportJson, ValidationLine } from './reports';
 export type { CacheBackupSummary, CacheVerificationSummary } from './cache-activities';
 export type { FileBackupSummary, StagedRestoreSummary } from './file-activities';

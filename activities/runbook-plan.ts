@@ -35,6 +35,7 @@ export interface RunbookPlanConfig {
     /** Each recovered system's tier and RPO. */
     systems?: Record<RecoveredSystem, { tier: string; rpo: string }>;
   };
+  messages?: { statusUpdateEvery?: string };
 }
 
 // Seed 002: critical systems (the database, and the sessions that are authentication) within 2 hours,
@@ -112,6 +113,8 @@ export function createRunbookPlanActivities(config: RunbookPlanConfig | undefine
           rpoSeconds: own.rpo ? seconds(own.rpo) : tiered?.rpoSeconds ?? seconds(config.objectives.default.rpo),
         },
         systems,
+        // The seed plan's cadence unless the config says otherwise.
+        statusUpdateEveryMs: durationToMs(config.messages?.statusUpdateEvery ?? '30 minutes'),
       };
     },
   };

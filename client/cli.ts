@@ -3,6 +3,7 @@ import { registerAuditCommands } from './commands/audit';
 import { registerBackupCommands } from './commands/backups';
 import { registerDecisionCommands } from './commands/decisions';
 import { registerDrillCommands } from './commands/drills';
+import { registerReadinessCommands } from './commands/readiness';
 import { registerListCommand } from './commands/list';
 import { registerReportCommand } from './commands/report';
 import { registerStartCommands } from './commands/start';
@@ -38,6 +39,7 @@ registerListCommand(program);
 registerDrillCommands(program);
 registerBackupCommands(program);
 registerAuditCommands(program);
+registerReadinessCommands(program);
 
 // Subcommands exit through the same path as the program, so a usage error is exit 2 everywhere.
 for (const command of program.commands) {

@@ -88,7 +88,9 @@ export type Notification =
     }
   /** The scheduled verification found audit trails that do not verify (edited, rewritten, cut short). */
   | { kind: 'audit-alert'; environment: string; failed: Array<{ workflowId: string; problems: string[] }>; checked: number }
-  | BackupTestFailed;
+  | BackupTestFailed
+  /** The readiness check (`dr readiness`, its schedule) found the stack not ready for a recovery. */
+  | { kind: 'readiness-alert'; environment: string; failing: Array<{ check: string; subject: string; detail: string }>; reportKey: string };
 
 /**
  * A backup failed its restore test (backupWithBaseline, on its schedule): it was not taken, did not
@@ -118,14 +120,17 @@ export interface BackupTestFailed {
   workflowId: string;
 }
 
-/** What a runbook run sends: every kind but the audit alert and the backup test, which are about no one run. */
-export type RunbookNotification = Exclude<Notification, { kind: 'audit-alert' | 'backup-test-failed' }>;
+/** What a runbook run sends: every kind but the audit, backup-test and readiness alerts, which are about the stack, not one run. */
+export type RunbookNotification = Exclude<Notification, { kind: 'audit-alert' | 'backup-test-failed' | 'readiness-alert' }>;
 
 export type NotificationKind = Notification['kind'];
 export type NotificationOf<K extends NotificationKind> = Extract<Notification, { kind: K }>;
 
 /** One line a person can read at 3 a.m.; adapters that post text use it. */
 export function describeNotification(n: Notification): string {
+  if (n.kind === 'readiness-alert') {
+    return `READINESS ALERT (${n.environment}): not ready for a recovery: ${n.failing.map((f) => `${f.check} (${f.subject}): ${f.detail}`).join('; ')}`;
+  }
   if (n.kind === 'audit-alert') {
     return `AUDIT ALERT (${n.environment}): ${n.failed.length} of ${n.checked} audit trail(s) fail verification: ${n.failed.map((f) => `${f.workflowId} (${f.problems.join('; ')})`).join(', ')}`;
   }

@@ -63,6 +63,8 @@ export interface RunbookPlan {
   /** Plans recorded before aborts were checked have none: anyone could abort them. */
   abort?: AbortPlan;
   objectives: Objectives;
+  /** How often a running runbook sends a status update (config messages.statusUpdateEvery); absent in plans loaded before it existed. */
+  statusUpdateEveryMs?: number;
   /** Per recovered system (seed 002's tiers); plans read before tiers existed have none. */
   systems?: Record<RecoveredSystem, SystemObjective>;
 }

@@ -12,11 +12,13 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { writeFileAtomic } from '../lib/atomic-file';
 import { temporalBinary } from '../stack/paths';
 import { startTemporalServer } from '../stack/temporal-server';
+import type { RunbookPlan } from '../contracts/runbook-plan';
 import { createUsedCodesInMemory } from '../activities/vote-codes';
 import { createVoteProofActivities, defaultTotpSecretName } from '../activities/vote-proofs';
 import { signVote } from '../client/vote-signing';
 import { secretStoreFor } from '../worker/adapters';
 import { generateTotpSecret, totpCode } from '../lib/totp';
+import { alertSignal } from '../workflows/alert-notes';
 import { abortSignal, abortUpdate, approveSignal, approveUpdate, rejectUpdate } from '../workflows/messages';
 import { cutoverGate, fixtureActivities, fixtureInput, fixturePlan, gateOpen, newRecorder, startFixture, waitForStatus, withFixtureWorker } from '../test/support/fixture-runbook';
 import { quietTemporalLogs } from '../test/support/quiet-logs';
@@ -25,10 +27,11 @@ import { makeSshKey } from '../test/support/ssh-keys';
 export const historiesDir = path.join(__dirname, '..', 'test', 'fixtures', 'histories');
 /**
  * Where the fixture runbook's histories of today's shape go: votes and aborts decided in their handlers
- * with their proofs checked by an activity, every refusal recorded (patched 'vote-proofs'). The older
- * shapes stay beside it (histories/*.json, batched-audit/).
+ * with their proofs checked by an activity, every refusal recorded (patched 'vote-proofs'), and people
+ * kept current: status updates, gate decisions (patched 'operator-notices'). The older shapes stay beside
+ * it (histories/*.json, batched-audit/, vote-proofs/ and operator-notices/, each with one of the two).
  */
-export const currentShapeDir = path.join(historiesDir, 'vote-proofs');
+export const currentShapeDir = path.join(historiesDir, 'vote-proofs-and-notices');
 
 /**
  * Writes a workflow's history in the standard JSON format, as the CLI writes it (the SDK's
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
   const server = await startTemporalServer({ stateDir });
   const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address, namespace: server.namespace });
   try {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     const scripts: Record<string, (handle: Awaited<ReturnType<typeof startFixture>>) => Promise<void>> = {
       // Quorum of two: one approval by Update, a refused Signal (the starter), one approval by Signal.
       'fixture-runbook-approved': async (handle) => {
@@ -60,6 +64,15 @@ async function main(): Promise<void> {
       // Aborted while waiting at the gate.
       'fixture-runbook-aborted': async (handle) => {
         await handle.signal(abortSignal, { by: 'alice', reason: 'wrong incident' });
+      },
+      // Status updates every second while the gate waits (two of them), the alert receiver's notes
+      // (one resolved, one refused), then the quorum.
+      'fixture-runbook-status-updates': async (handle) => {
+        await sleep(2500);
+        await handle.signal(alertSignal, { status: 'resolved', alertname: 'DatabaseConnectionFailure', labels: { alertname: 'DatabaseConnectionFailure', database: 'production', environment: 'local' }, startsAt: '2026-11-23T03:00:00Z', endsAt: '2026-11-23T03:09:00Z' });
+        await handle.signal(alertSignal, { status: 'resolved', alertname: 'x', labels: { token: 'postgres://u:p@h/db' } } as never);
+        await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'alice', comment: 'validation green' }] });
+        await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob' }] });
       },
     };
     // Votes with proofs (ephemeral keys and a TOTP secret, made for this recording): an SSH-signed approval
@@ -78,8 +91,9 @@ async function main(): Promise<void> {
       await handle.executeUpdate(abortUpdate, { args: [{ by: 'dave', reason: 'forged' }] }).catch(() => undefined);
       await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob', code: totpCode(totp, Date.now()) });
     };
+    const plans: Record<string, RunbookPlan> = { 'fixture-runbook-status-updates': { ...fixturePlan(), statusUpdateEveryMs: 1000 } };
     for (const [name, script] of Object.entries(scripts)) {
-      const activities = name === 'fixture-runbook-proven' ? { ...fixtureActivities(newRecorder(), { plan: provenPlan }), ...proofs } : fixtureActivities(newRecorder());
+      const activities = name === 'fixture-runbook-proven' ? { ...fixtureActivities(newRecorder(), { plan: provenPlan }), ...proofs } : fixtureActivities(newRecorder(), { plan: plans[name] });
       await withFixtureWorker(env.nativeConnection, server.namespace, activities, async (taskQueue) => {
         const handle = await startFixture(env.client, taskQueue, fixtureInput({ declaredAt: '2026-11-23T03:00:00Z' }), `${name}-recording`);
         await waitForStatus(handle, gateOpen('cutover'), 'cutover gate open');

@@ -24,6 +24,11 @@ export interface AlertmanagerOptions {
   repeatInterval?: string;
   /** Also notify when the group resolves; default true (the runbook notes it on its timeline). */
   sendResolved?: boolean;
+  /**
+   * How Alertmanager authenticates to the webhook (http_config): a bearer token or basic auth, each read
+   * from a file (credentials_file / password_file), so no secret is written into alertmanager.yml.
+   */
+  webhookAuth?: { bearerTokenFile: string } | { basicAuth: { username: string; passwordFile: string } };
   /** Loopback port; a free one when omitted. */
   port?: number;
   startTimeoutMs?: number;
@@ -64,9 +69,15 @@ export function alertmanagerConfig(options: Omit<AlertmanagerOptions, 'stateDir'
       group_interval: checkDuration(options.groupInterval ?? '5m', 'groupInterval'),
       repeat_interval: checkDuration(options.repeatInterval ?? '4h', 'repeatInterval'),
     },
-    receivers: [{ name: receiver, webhook_configs: [{ url: url.href, send_resolved: options.sendResolved ?? true }] }],
+    receivers: [{ name: receiver, webhook_configs: [{ url: url.href, send_resolved: options.sendResolved ?? true, ...httpConfigOf(options.webhookAuth) }] }],
   };
   return '# Written by dr-runbooks (stack/alertmanager.ts); rewritten at every start.\n' + YAML.stringify(config);
+}
+
+function httpConfigOf(auth: AlertmanagerOptions['webhookAuth']): { http_config?: Record<string, unknown> } {
+  if (!auth) return {};
+  if ('bearerTokenFile' in auth) return { http_config: { authorization: { type: 'Bearer', credentials_file: path.resolve(auth.bearerTokenFile) } } };
+  return { http_config: { basic_auth: { username: auth.basicAuth.username, password_file: path.resolve(auth.basicAuth.passwordFile) } } };
 }
 
 /**

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import path from 'node:path';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { Client, Pool } from 'pg';
+import { scheduleReadiness } from '../client/readiness';
 import YAML from 'yaml';
 import { installAuditSchema } from '../activities/audit';
 import { backupScheduleId, scheduleBackups } from '../client/backups';
@@ -21,7 +22,7 @@ import { databaseUrl } from '../lib/postgres-url';
 import { startCodecServer, type RunningCodecServer } from '../lib/codec-server';
 import { createAdapters, defaultAppConnectionSecret, secretStoreFor, type Adapters } from '../worker/adapters';
 import { payloadCodecFor } from '../worker/payload-encryption';
-import { loadWorkerConfig } from '../worker/config';
+import { loadWorkerConfig, taskQueueOf } from '../worker/config';
 import { repoRoot } from './paths';
 import { startTemporalServer, type TemporalServer } from './temporal-server';
 
@@ -149,6 +150,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await adapters.appRuntime.pointAppAt({ database: 'production', endpoint, secret: { name: connection.name, version: connection.version } });
     const cacheConnection = await adapters.secrets.write(defaultAppCacheSecret, `redis://:${encodeURIComponent(cachePassword)}@127.0.0.1:${redis.port}/0`);
     await adapters.appRuntime.pointAppAtCache!({ cache: 'production', endpoint: { host: '127.0.0.1', port: redis.port, tls: false }, secret: { name: cacheConnection.name, version: cacheConnection.version } });
+    // Readiness every 15 minutes, on the task queue the stack's worker polls (issue 13; `dr readiness schedule` elsewhere).
+    const temporalConnection = await Connection.connect({ address: temporal.address });
+    try {
+      await scheduleReadiness(new TemporalClient({ connection: temporalConnection, namespace: temporal.namespace }), { taskQueue: taskQueueOf(), createdBy: 'the local stack' });
+    } finally {
+      await temporalConnection.close();
+    }
     let app: LocalStack['app'];
     if (options.withApp !== false) {
       const runtime = adapters.appRuntime;

@@ -7,6 +7,7 @@ import { createMappingFileDns } from '../activities/adapters/local/mapping-file-
 import { createLocalDatabasePlatform } from '../activities/adapters/local/postgres';
 import { createSecretsDirectory } from '../activities/adapters/local/secrets-directory';
 import { createSqlDirectoryMigrationTool } from '../activities/adapters/local/sql-directory-migrations';
+import { createPrometheusMetrics } from '../activities/adapters/prometheus/prometheus-metrics';
 import { createWebhookNotifier, type DeliveryDependencies, type MessageContext } from '../activities/adapters/webhooks';
 import { createElastiCacheClient, createElastiCachePlatform } from '../activities/adapters/aws/elasticache';
 import { createLocalCachePlatform, enrolCacheInstance, removeCacheLeftovers } from '../activities/adapters/local/redis/local-cache-platform';
@@ -21,8 +22,10 @@ import type { MigrationTool } from '../activities/ports/migration-tool';
 import { notConfigured, notConfiguredDatabasePlatform } from '../activities/ports/not-configured';
 import type { Notifier } from '../activities/ports/notifier';
 import type { ObjectStore } from '../activities/ports/object-store';
+import { noOperationsMetrics, type OperationsMetrics } from '../activities/ports/operations-metrics';
 import type { SecretStore } from '../activities/ports/secret-store';
 import { channelNameOf, type CacheConfig, type FilesConfig, type NotifierConfig, type WorkerConfig } from './config';
+import type { MetricsSource } from './metrics';
 import { createChannelRouter } from './notification-channels';
 
 /** One adapter per port, as the worker config chose them. */
@@ -33,6 +36,9 @@ export interface Adapters {
   dns: Dns;
   secrets: SecretStore;
   notifier: Notifier;
+  metrics: OperationsMetrics;
+  /** What /metrics serves, when the config asks for metrics (`metrics.listen`). */
+  metricsSource?: MetricsSource;
   /** The application's migrations on one database (through the worker's pool on it). */
   migrationTool(database: Pool): MigrationTool;
   /** Seed 002's Redis (config `cache`). */
@@ -69,8 +75,11 @@ export function createAdapters(config: WorkerConfig, options: AdapterOptions = {
   const secrets = secretStoreFor(config, aws);
   const objectStore = objectStoreFor(config, aws);
   const cache = cachePlatformFor(config.cache, objectStore, secrets);
+  const prometheus = config.metrics ? createPrometheusMetrics({ environment: config.environment }) : undefined;
   return {
     secrets,
+    metrics: prometheus ?? noOperationsMetrics,
+    ...(prometheus ? { metricsSource: prometheus } : {}),
     cachePlatform: cache.platform,
     fileBackup: fileBackupFor(config.files, config.objectStore?.directory, secrets),
     storageLocations: [

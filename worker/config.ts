@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { duration } from '../contracts/durations';
-import { scenarioNames } from '../workflows/scenarios';
+import { duration, durationToMs } from '../contracts/durations';
+import { scenarioNames, startableWorkflows } from '../workflows/scenarios';
 import { awsConfig, awsConfigProblems, rdsPlatformConfig, route53DnsConfig, s3ObjectStoreConfig, secretsManagerConfig } from './aws-config';
 import { kubernetesAppConfig, kubernetesConfig, kubernetesSecretStoreConfig, unknownKubernetesClusters } from './kubernetes-config';
 import { applicationDeclarationSchema } from '../activities/validation/declaration';
@@ -174,12 +174,24 @@ function checkNotificationChannels(config: ChannelsToCheck, ctx: z.RefinementCtx
   });
 }
 
+/** Every database the metrics name is one of the config's. */
+function checkMetricsDatabases(config: { databases: Record<string, unknown>; metrics?: { databases?: string[]; replicas: Array<{ database: string }> } }, ctx: z.RefinementCtx): void {
+  const known = Object.keys(config.databases);
+  const check = (name: string, path: Array<string | number>) => {
+    if (!(name in config.databases)) ctx.addIssue({ code: 'custom', path, message: `"${name}" is not in databases (known: ${known.join(', ') || 'none'})` });
+  };
+  config.metrics?.databases?.forEach((name, i) => check(name, ['metrics', 'databases', i]));
+  config.metrics?.replicas.forEach((r, i) => check(r.database, ['metrics', 'replicas', i, 'database']));
+}
+
 /** What every incident message says about the application. */
 const messagesConfig = z.strictObject({
   /** "MITA" → "[CRITICAL] MITA Database Incident - Response In Progress". */
   application: z.string().trim().min(1).optional(),
   /** The Temporal Web UI's base URL, for a link to the run in every message. */
   webUiUrl: httpUrl.optional(),
+  /** How often a running runbook sends a status update (the seed: every 30 minutes). */
+  statusUpdateEvery: duration.refine((d) => durationToMs(d) >= 1000, 'must be at least 1 second').default('30 minutes'),
 });
 
 /** The embedded default platform: PostgreSQL clusters under a state directory, backups by pgBackRest. */
@@ -269,6 +281,73 @@ const platformConfig = z.strictObject({
   local: localPlatformConfig.optional(),
   rds: rdsPlatformConfig.optional(),
 }).superRefine((platform, ctx) => oneOf(ctx, platform, ['local', 'rds'], 'database platform', false));
+
+/** host:port to listen on, e.g. "127.0.0.1:9464" (loopback) or "0.0.0.0:9464" (every interface). */
+const listenAddress = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/, 'must be host:port, e.g. 127.0.0.1:9464').refine((value) => {
+  const port = Number(value.slice(value.lastIndexOf(':') + 1));
+  return port >= 1 && port <= 65535;
+}, 'the port must be 1-65535');
+
+/**
+ * The worker's Prometheus endpoint (config/alerts/METRICS.md): the SDK's runtime metrics and ours on one
+ * /metrics, and how often the application databases, their backups and replicas are measured.
+ */
+const metricsConfig = z.strictObject({
+  listen: listenAddress,
+  /** Application databases to watch, by config name; default every database but `audit.database`. */
+  databases: z.array(z.string().min(1)).optional(),
+  /** Reachability (postgres_up), WAL archive lag and replica lag. */
+  interval: duration.default('15 seconds'),
+  /** How long one probe or WAL query may take before the database counts as unreachable. */
+  timeout: duration.default('5 seconds'),
+  /** The integrity checks read whole tables: less often. */
+  integrityInterval: duration.default('5 minutes'),
+  /** Listing the platform's backup sets (pgbackrest info, an RDS call). */
+  backupInterval: duration.default('1 minute'),
+  /** The newest good backup's objective; default the RPO (objectives.default.rpo). A daily backup with continuous WAL archiving: e.g. "26 hours". */
+  backupMaxAge: duration.optional(),
+  /** Replicas to measure, by platform instance name, with the database each follows. */
+  replicas: z.array(z.strictObject({ replica: z.string().min(1), database: z.string().min(1) })).default([]),
+});
+
+/** Who may start what from an alert: anything startable but a drill (an alert is never a rehearsal). */
+const alertStartable = Object.keys(startableWorkflows).filter((name) => name !== 'drill') as [string, ...string[]];
+const alertName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
+const labelName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Prometheus label name');
+const alertRunbook = z.strictObject({
+  /** A scenario (server-failure, …) or "assess". */
+  start: z.enum(alertStartable, { error: `must be one of: ${alertStartable.join(', ')}` }),
+  /** Input fields taken from the alert's labels: input field → label name (e.g. database: database). */
+  labels: z.record(z.string().min(1), labelName).default({}),
+  /** Fixed input fields, e.g. { replica: standby }; checked with the workflow's own schema when an alert starts it. */
+  input: z.record(z.string().min(1), z.unknown()).default({}),
+  /** "assess" only: page people with the assessment (a runbook pages by itself when it opens). */
+  page: z.boolean().default(false),
+});
+const secretRef = z.string().trim().min(1, 'the name of a secret (resolved by the worker: DR_SECRET_<NAME> or a file in secretsDir)');
+/** Alertmanager authenticates with its webhook_configs http_config: a bearer token or basic auth. */
+const alertReceiverAuth = z.union([
+  z.strictObject({ bearerTokenSecret: secretRef }),
+  z.strictObject({ basicAuth: z.strictObject({ username: z.string().min(1), passwordSecret: secretRef }) }),
+], { error: 'must be { bearerTokenSecret: <secret> } or { basicAuth: { username, passwordSecret } }' });
+const alertsConfig = z.strictObject({
+  /** The Alertmanager webhook receiver (`npm run alert-receiver`). */
+  receiver: z.strictObject({
+    listen: listenAddress,
+    auth: alertReceiverAuth,
+    /** The runbooks' startedBy: the audit trail names it, and the two-person rule keeps it from approving. */
+    identity: z.string().trim().min(1).max(128).default('alertmanager'),
+  }).optional(),
+  /** alertname → what it starts. Default: the seed's two database alerts. */
+  runbooks: z.record(z.string(), alertRunbook).superRefine((runbooks, ctx) => {
+    for (const name of Object.keys(runbooks)) {
+      if (!alertName.safeParse(name).success) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is not an alert name (the alertname label: letters, digits and _)` });
+    }
+  }).default({
+    DatabaseConnectionFailure: { start: 'server-failure', labels: { database: 'database' }, input: {}, page: false },
+    DataCorruptionDetected: { start: 'assess', labels: { database: 'database' }, input: {}, page: true },
+  }),
+});
 
 /** Ids the platforms choose by: backup ids, instance ids, archive kinds (a directory, an object key part, a cloud name). */
 const identifier = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "1-63 of a-z, 0-9 and '-', starting with a letter");
@@ -383,12 +462,17 @@ export const workerConfigSchema = z.strictObject({
   secretStore: secretStoreConfig.optional(),
   /** The Kubernetes clusters the worker reaches (app.kubernetes and secretStore.kubernetes name one). */
   kubernetes: kubernetesConfig.optional(),
+  /** The worker serves Prometheus metrics when set. */
+  metrics: metricsConfig.optional(),
+  /** Alert-triggered runbooks. */
+  alerts: alertsConfig.prefault({}),
   /** Which CachePlatform adapter the worker wires (seed 002's Redis); none means the cache activities refuse. */
   cache: cacheConfig.optional(),
   /** The FileBackup archives (seed 002's documents, configs, code); none means the file activities refuse. */
   files: filesConfig.optional(),
 }).superRefine((config, ctx) => {
   checkNotificationChannels(config, ctx);
+  checkMetricsDatabases(config, ctx);
   for (const { path: field, message } of unknownKubernetesClusters(config)) ctx.addIssue({ code: 'custom', path: field, message });
   for (const { path: field, message } of awsConfigProblems(config)) ctx.addIssue({ code: 'custom', path: field, message });
 });
@@ -404,6 +488,9 @@ export type LocalPlatformConfig = z.infer<typeof localPlatformConfig>;
 export type SecretStoreConfig = z.infer<typeof secretStoreConfig>;
 export type { AwsConfig, RdsPlatformConfig, Route53DnsConfig, S3ObjectStoreConfig, SecretsManagerConfig } from './aws-config';
 export type { AppSecretKeys, KubernetesAppConfig, KubernetesClusterConfig, KubernetesConfig, KubernetesSecretStoreConfig } from './kubernetes-config';
+export type MetricsConfig = z.infer<typeof metricsConfig>;
+export type AlertsConfig = z.infer<typeof alertsConfig>;
+export type AlertRunbook = z.infer<typeof alertRunbook>;
 export type CacheConfig = z.infer<typeof cacheConfig>;
 export type ElastiCacheConfig = z.infer<typeof elastiCacheConfig>;
 export type FilesConfig = z.infer<typeof filesConfig>;

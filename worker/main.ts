@@ -1,4 +1,5 @@
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { freePort } from '../lib/ports';
 import { PrerequisiteError, runMain } from '../lib/prerequisite-error';
 import { connectOrExplain, loadTemporalConnectionSettings, workerConnectionOptions } from '../lib/temporal-connection';
 import { loadWorkerConfig, taskQueueOf } from './config';
@@ -10,11 +11,17 @@ void runMain(async () => {
   const configFile = process.env.DR_CONFIG;
   if (!configFile) throw new PrerequisiteError('DR_CONFIG is not set', 'point DR_CONFIG at the environment file (YAML or JSON) with databases, approvers and objectives');
   const config = loadWorkerConfig(configFile);
+  // The SDK's Core serves its runtime metrics on a loopback port of its own; the worker's /metrics
+  // (config metrics.listen) serves them after ours, so Prometheus has one target per worker.
+  const runtimeMetricsAddress = config.metrics ? `127.0.0.1:${await freePort()}` : undefined;
+  if (runtimeMetricsAddress) {
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: runtimeMetricsAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } } } });
+  }
   const settings = loadTemporalConnectionSettings();
   const taskQueue = taskQueueOf();
   const connection = await connectOrExplain(settings, () => NativeConnection.connect(workerConnectionOptions(settings)));
-  const { run } = await createRunbookWorker({ connection, namespace: settings.namespace, taskQueue, config });
-  console.log(`worker: polling task queue ${taskQueue} on ${settings.address} (namespace ${settings.namespace}; ${settings.source})`);
+  const { run, metricsUrl } = await createRunbookWorker({ connection, namespace: settings.namespace, taskQueue, config, runtimeMetricsAddress });
+  console.log(`worker: polling task queue ${taskQueue} on ${settings.address} (namespace ${settings.namespace}; ${settings.source})${metricsUrl ? `; metrics at ${metricsUrl}` : ''}`);
   await run();
   await connection.close();
   console.log('worker: stopped');

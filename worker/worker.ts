@@ -1,11 +1,14 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { auditHeadSigner } from '../activities/audit-heads';
+import { createMonitoring } from '../activities/monitoring';
 import { createAdapters, defaultAppConnectionSecret, type AdapterOptions } from './adapters';
 import { durationToMs } from '../contracts/durations';
 import type { WorkerConfig } from './config';
 import { payloadCodecFor, workerDataConverterFor } from './payload-encryption';
 import { createDatabaseConnections } from './database-connections';
+import { stackReadinessPlan } from './readiness-plan';
+import { monitoringSettings, problemLogger, startMetricsEndpoint, startMonitoring, type MetricsEndpoint } from './metrics';
 
 export interface RunbookWorkerOptions {
   connection: NativeConnection;
@@ -14,17 +17,32 @@ export interface RunbookWorkerOptions {
   config: WorkerConfig;
   /** What the config cannot say (an RDS endpoint resolver). */
   adapterOptions?: AdapterOptions;
+  /** host:port where the SDK's Core serves its runtime metrics (Runtime.install); /metrics appends them. */
+  runtimeMetricsAddress?: string;
+  /** The notifiers' HTTP client and retry policy (tests). */
+  delivery?: AdapterOptions['delivery'];
+  log?: (line: string) => void;
 }
 
 /**
  * The worker that runs every runbook. On SIGTERM the SDK stops polling and waits up to
  * shutdownGraceTime for in-flight activities (a restore can take minutes) before cancelling them.
+ * With `metrics` in its config it also watches the application databases and serves /metrics.
  */
 export async function createRunbookWorker(options: RunbookWorkerOptions) {
   const { config } = options;
-  const adapters = createAdapters(config, { namespace: options.namespace, ...options.adapterOptions });
+  const log = options.log ?? ((line: string) => console.log(line));
+  const adapters = createAdapters(config, { namespace: options.namespace, ...(options.delivery ? { delivery: options.delivery } : {}), ...options.adapterOptions });
   await adapters.start();
   const databases = createDatabaseConnections(config, adapters.secrets, adapters.databasePlatform);
+  const monitoring = createMonitoring({
+    databases,
+    platform: adapters.databasePlatform,
+    metrics: adapters.metrics,
+    settings: monitoringSettings(config),
+    ...(config.application ? { application: config.application } : {}),
+    onProblem: problemLogger(log),
+  });
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -39,6 +57,8 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
       auditDatabase: config.audit?.database,
       ...(config.audit?.headSigning ? { auditHeads: { store: adapters.objectStore, signer: auditHeadSigner(config.audit.headSigning.kind, config.audit.headSigning.keySecret, adapters.secrets) } } : {}),
       runbookPlan: config,
+      recordBackupValidation: (database, result) => monitoring.backupValidated(database, result),
+      stackReadiness: { ...stackReadinessPlan(config), failedItsTest: monitoring.failedItsTest },
       ...(config.cache ? { cache: { sessions: config.cache.sessions, connectionSecret: config.cache.connectionSecret } } : {}),
       configuredDatabases: config.databases,
       votes: { allowedSignersFile: config.approvals.allowedSigners, totpSecrets: config.approvals.totpSecrets, maxClockSkewMs: durationToMs(config.approvals.maxClockSkew) },
@@ -48,13 +68,23 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
     // Cancellation reaches an activity on its heartbeat: a restore being aborted hears of it within seconds.
     maxHeartbeatThrottleInterval: '2 seconds',
   });
+  let endpoint: MetricsEndpoint | undefined;
+  let stopMonitoring: (() => Promise<void>) | undefined;
+  if (config.metrics && adapters.metricsSource) {
+    endpoint = await startMetricsEndpoint({ listen: config.metrics.listen, source: adapters.metricsSource, runtimeMetricsAddress: options.runtimeMetricsAddress });
+    stopMonitoring = startMonitoring(monitoring, config.metrics);
+  }
   return {
     worker,
-    /** Runs until shutdown (SIGTERM/SIGINT, or worker.shutdown()), then closes the pools. */
+    /** Where Prometheus scrapes this worker (config metrics.listen), when it serves metrics. */
+    metricsUrl: endpoint?.url,
+    /** Runs until shutdown (SIGTERM/SIGINT, or worker.shutdown()), then stops the monitoring and closes the pools. */
     async run() {
       try {
         await worker.run();
       } finally {
+        await stopMonitoring?.();
+        await endpoint?.close();
         await databases.close();
       }
     },

@@ -10,3 +10,4 @@ export { recoverCache } from './recover-cache';
 export { recoverFiles } from './recover-files';
 export { recoverFromCompleteSystemFailure } from './recover-from-complete-system-failure';
 export { verifyAuditTrail, verifyAuditTrails } from './verify-audit-trail';
+export { checkReadiness } from './check-readiness';

@@ -4,15 +4,9 @@ import type { RunbookResult } from '../contracts/runbook-status';
 import { runDrillInput, scenarios, type RunDrillInput, type ScenarioName } from './scenarios';
 import { DrEnvironment, DrIncidentId, DrScenario, DrStatus } from './search-attributes';
 import { FailureType } from '../contracts/failure-types';
+import { drillOutcome, type ObjectiveResult } from '../contracts/drill-outcome';
 
-export { runDrillInput, type RunDrillInput };
-
-export interface ObjectiveResult {
-  objectiveSeconds: number;
-  achievedSeconds?: number;
-  /** undefined when the drill could not measure it (e.g. it failed before the cutover). */
-  passed?: boolean;
-}
+export { runDrillInput, type RunDrillInput, type ObjectiveResult };
 
 export interface DrillResult {
   scenario: ScenarioName;
@@ -78,9 +72,7 @@ export async function runDrill(rawInput: RunDrillInput): Promise<DrillResult> {
     if (!details?.[0]) throw error;
     runbook = details[0] as RunbookResult;
   }
-  const rto: ObjectiveResult = { objectiveSeconds: runbook.rto.objectiveSeconds, ...(runbook.rto.cutoverVerifiedAt ? { achievedSeconds: runbook.rto.elapsedSeconds, passed: runbook.rto.withinObjective } : {}) };
-  const rpo: ObjectiveResult = { objectiveSeconds: runbook.rpo.objectiveSeconds, ...(runbook.rpo.achievedSeconds !== undefined ? { achievedSeconds: runbook.rpo.achievedSeconds, passed: runbook.rpo.withinObjective } : {}) };
-  const passed = runbook.verdict === 'completed' && rto.passed === true && rpo.passed !== false;
+  const { passed, rto, rpo } = drillOutcome(runbook);
   const result: DrillResult = { scenario: name, runbookWorkflowId, verdict: runbook.verdict, passed, objectives: { rto, rpo }, runbook };
   upsertSearchAttributes([{ key: DrStatus, value: passed ? 'drill-passed' : 'drill-failed' }]);
   setCurrentDetails(`**DRILL: ${name}** · ${incidentId} · ${passed ? 'passed' : 'FAILED'}: RTO ${rto.achievedSeconds ?? '?'} s of ${rto.objectiveSeconds} s, RPO ${rpo.achievedSeconds ?? '?'} s of ${rpo.objectiveSeconds} s\n\nRunbook: \`${runbookWorkflowId}\` ended ${runbook.verdict}`);

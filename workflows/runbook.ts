@@ -6,6 +6,7 @@ import { FailureType } from '../contracts/failure-types';
 import { describeIssues, inputFields, type RunbookInput } from '../contracts/inputs';
 import type { RunbookResult } from '../contracts/runbook-status';
 import type { RunbookTargets } from '../contracts/runbook-targets';
+import { OPERATOR_NOTICES_PATCH } from './notifications';
 import { Runbook } from './runner';
 import type { RunbookDefinition } from './steps';
 
@@ -75,7 +76,9 @@ export async function runRunbook<S extends z.ZodType<RunbookInput>, A, O>(
   }
   const batched = patched(BATCHED_AUDIT_PATCH);
   const secured = batched && patched(VOTE_PROOFS_PATCH);
-  const runbook = new Runbook<A, z.output<S>>(definition.scenario, input, batched, secured, definition.targets as ((input: z.output<S>) => RunbookTargets) | undefined);
+  // Independent of vote-proofs: histories with either marker, or both in this order, replay.
+  const notices = batched && patched(OPERATOR_NOTICES_PATCH);
+  const runbook = new Runbook<A, z.output<S>>(definition.scenario, input, batched, secured, definition.targets as ((input: z.output<S>) => RunbookTargets) | undefined, notices);
   runbook.registerHandlers();
   runbook.announce();
   const { output, error } = await runbook.execute(definition.gates, body);

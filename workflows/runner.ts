@@ -25,6 +25,7 @@ import type { RecoveredSystem, RunbookPlan, SystemObjective } from '../contracts
 import type { RunbookPhase, RunbookStatus, Verdict } from '../contracts/runbook-status';
 import type { RunbookTargets } from '../contracts/runbook-targets';
 import { runbookSummary } from '../contracts/summary';
+import { registerAlertNotes } from './alert-notes';
 import { AuditTrail } from './audit-trail';
 import { Compensations } from './compensations';
 import { AbortDesk } from './aborts';
@@ -84,12 +85,18 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
    * `secured` (every run since the vote-proofs patch): votes and aborts are decided in their handlers with
    * their proofs checked by the worker and every refusal recorded; only incident commanders abort; the
    * input's targets are checked before any step; what a build makes is undone even if it never returns.
+   * `notices` (every run since the operator-notices patch): people are kept current (workflows/notifications.ts).
    */
-  constructor(readonly scenario: string, readonly input: I, readonly batched: boolean, readonly secured = false, private readonly targets?: (input: I) => RunbookTargets) {
+  constructor(readonly scenario: string, readonly input: I, readonly batched: boolean, readonly secured = false, private readonly targets?: (input: I) => RunbookTargets, notices = false) {
     this.searchAttributes = new RunSearchAttributes(batched);
     this.audit = new AuditTrail(this.workflowId, () => this.searchAttributes.flush());
     this.refusals = new MessageRefusals(this.timeline, this.audit, () => this.audit.writeInBackground());
-    this.notifications = new Notifications(this.timeline, this.audit, batched, () => this.searchAttributes.flush());
+    this.notifications = new Notifications(this.timeline, this.audit, batched, () => this.searchAttributes.flush(), {
+      notices,
+      status: () => this.status(),
+      ref: () => this.ref(),
+      statusUpdateEveryMs: () => this.plan?.statusUpdateEveryMs,
+    });
     this.compensations = new Compensations<A>(this.timeline, this.audit, async () => {
       if (!batched) await this.audit.write().catch(() => undefined);
     }, () => this.searchAttributes.flush());
@@ -171,8 +178,12 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
    * a rejection or the deadline ends the runbook (approval-rejected / approval-timed-out), failing closed.
    * `review`: lines its approvers must see first (the validation's REVIEW lines); votes record they were shown.
    */
-  gate(name: string, options: { review?: readonly string[] } = {}): Promise<void> {
-    return this.gates.pass(name, options.review);
+  async gate(name: string, options: { review?: readonly string[] } = {}): Promise<void> {
+    try {
+      await this.gates.pass(name, options.review);
+    } finally {
+      this.notifications.gateDecided(name);
+    }
   }
 
   /** Waits, with a name the Web UI shows for the timer (e.g. the interval between two checks). */
@@ -282,6 +293,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
   registerHandlers(): void {
     setHandler(statusQuery, () => this.status());
     this.gates.registerVoteHandlers();
+    registerAlertNotes(this.timeline, this.audit, this.batched);
     this.aborts.registerHandlers();
   }
 

@@ -18,11 +18,13 @@ export interface Notifier {
   auditAlert(n: NotificationOf<'audit-alert'>): Promise<void>;
   /** A backup failed its restore test (the backup run still fails when no channel hears it). */
   backupTestFailed(n: NotificationOf<'backup-test-failed'>): Promise<void>;
+  /** The stack is not ready for a recovery (the readiness check pages). */
+  readinessAlert(n: NotificationOf<'readiness-alert'>): Promise<void>;
 }
 
 /** A Notifier from one function that takes every kind: what most adapters are. */
 export function notifierFrom(send: (n: Notification) => Promise<void>): Notifier {
-  return { incidentOpened: send, approvalNeeded: send, gateDecided: send, escalation: send, statusUpdate: send, resolved: send, auditAlert: send, backupTestFailed: send };
+  return { incidentOpened: send, approvalNeeded: send, gateDecided: send, escalation: send, statusUpdate: send, resolved: send, auditAlert: send, backupTestFailed: send, readinessAlert: send };
 }
 
 /** Calls the notifier's method for the notification's kind. */
@@ -44,6 +46,8 @@ export function sendTo(notifier: Notifier, n: Notification): Promise<void> {
       return notifier.auditAlert(n);
     case 'backup-test-failed':
       return notifier.backupTestFailed(n);
+    case 'readiness-alert':
+      return notifier.readinessAlert(n);
   }
 }
 

@@ -74,7 +74,7 @@ const ageText = (seconds: number) => (seconds < 120 ? `${Math.round(seconds)} s`
 const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
 
 /** The directory itself, or the nearest parent that exists (a restore creates what is missing below it). */
-function existingAncestor(p: string): string {
+export function existingAncestor(p: string): string {
   let dir = path.resolve(p);
   for (;;) {
     try {

@@ -1,6 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { RunbookResult } from '../../contracts/runbook-status';
 import type { ObjectStore } from '../ports/object-store';
+import { noOperationsMetrics, type OperationsMetrics } from '../ports/operations-metrics';
+import { runbookMeasurements } from '../monitoring/runbook-measurements';
 import { renderRunbookReport, reportExtrasFromOutput, SecretInReportError, type ReportExtras } from '../../contracts/report';
 import { FailureType } from '../../contracts/failure-types';
 
@@ -18,11 +20,21 @@ export function reportKeys(workflowId: string): { markdown: string; json: string
   return { markdown: `reports/${name}.md`, json: `reports/${name}.json` };
 }
 
-/** The report activity, over the ObjectStore the worker wired (a directory locally, S3 in the cloud). */
-export function createReportActivities(objectStore: ObjectStore) {
+/**
+ * The report activity, over the ObjectStore the worker wired (a directory locally, S3 in the cloud). Every
+ * run ends here, so it also hands the run's measurements (RTO, RPO, drill verdict, gate waits) to the
+ * metrics: no extra activity, no extra history events.
+ */
+export function createReportActivities(objectStore: ObjectStore, metrics: OperationsMetrics = noOperationsMetrics) {
   return {
     /** Renders the runbook's report and writes reports/<workflowId>.md and .json. Idempotent: a retry rewrites the same objects. */
     async publishRunbookReport(input: PublishRunbookReportInput): Promise<{ markdownKey: string; jsonKey: string }> {
+      // Recorded once per workflow id, whether or not the report can be written; never a reason to fail it.
+      try {
+        metrics.runbookMeasured(input.workflowId, runbookMeasurements(input.result));
+      } catch {
+        // a result too malformed to measure is still reported (and the renderer says what is wrong with it)
+      }
       let rendered;
       try {
         rendered = renderRunbookReport(input.result, input.extras ?? reportExtrasFromOutput(input.result.output));

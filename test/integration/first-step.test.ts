@@ -77,3 +77,20 @@ test('a bad input fails at once with InvalidInput naming the field, before any a
   const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
   assert.ok(!history.events?.some((e) => e.activityTaskScheduledEventAttributes), 'no activity ran');
 });
+
+test('an assessment an alert asks for (page: true) pages people first, then assesses; without page no notification is sent', async () => {
+  const paged = `assess-page-${randomUUID()}`;
+  const quiet = `assess-quiet-${randomUUID()}`;
+  await withWorker(async (taskQueue) => {
+    await env.client.workflow.execute('assessDatabaseHealth', { taskQueue, workflowId: paged, args: [{ database: 'production', incidentId: 'ALERT-1', page: true, startedBy: 'alertmanager' }] });
+    await env.client.workflow.execute('assessDatabaseHealth', { taskQueue, workflowId: quiet, args: [{ database: 'production' }] });
+  });
+  const scheduled = async (workflowId: string) => ((await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [])
+    .map((e) => e.activityTaskScheduledEventAttributes)
+    .filter((a): a is NonNullable<typeof a> => Boolean(a))
+    .map((a) => ({ type: a.activityType?.name, input: JSON.parse(Buffer.from(a.input!.payloads![0]!.data!).toString('utf8')) as Record<string, unknown> }));
+  const activities = await scheduled(paged);
+  assert.deepEqual(activities.map((a) => a.type), ['notify', 'checkDatabaseHealth']);
+  assert.deepEqual(activities[0]!.input, { kind: 'incident-opened', runbook: { workflowId: paged, scenario: 'assessment', environment: 'local', incidentId: 'ALERT-1', mode: 'real' }, startedBy: 'alertmanager' });
+  assert.deepEqual((await scheduled(quiet)).map((a) => a.type), ['checkDatabaseHealth']);
+});

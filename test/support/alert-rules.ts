@@ -25,8 +25,8 @@ export function writeShortForRules(dir: string, maxFor: string): string {
   return file;
 }
 
-/** Runs the real promtool; its output is returned, never thrown, so a test can show it. */
-export function promtool(args: string[], cwd = alertsDir): { status: number | null; output: string } {
-  const result = spawnSync(promtoolBinary(), args, { cwd, encoding: 'utf8', timeout: 60_000 });
+/** Runs the real promtool (`input` on its stdin); its output is returned, never thrown, so a test can show it. */
+export function promtool(args: string[], cwd = alertsDir, input?: string): { status: number | null; output: string } {
+  const result = spawnSync(promtoolBinary(), args, { cwd, encoding: 'utf8', timeout: 60_000, ...(input !== undefined ? { input } : {}) });
   return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
 }

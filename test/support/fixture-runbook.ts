@@ -5,7 +5,12 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { startTemporalServer, type TemporalServer } from '../../stack/temporal-server';
+import { quietTemporalLogs } from './quiet-logs';
 import type { AuditEntry } from '../../activities/audit-port';
 import type { Notification } from '../../contracts/notifications';
 import type { GatePlan, RunbookPlan } from '../../contracts/runbook-plan';
@@ -141,3 +146,21 @@ export async function waitForStatus(handle: WorkflowHandle, predicate: (s: Runbo
 
 export const gateOpen = (gate: string) => (s: RunbookStatus) => s.openGates.some((g) => g.gate === gate);
 export const stepRunning = (step: string) => (s: RunbookStatus) => s.timeline.some((e) => e.step === step && e.outcome === 'running');
+
+/** A real dev server in a fresh directory and a test environment on it, with the fixture bundled: for a test file's before(). */
+export async function startFixtureServer(prefix: string): Promise<{ server: TemporalServer; env: TestWorkflowEnvironment; stop(): Promise<void> }> {
+  quietTemporalLogs();
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const server = await startTemporalServer({ stateDir });
+  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address, namespace: server.namespace });
+  await fixtureBundle();
+  return {
+    server,
+    env,
+    async stop() {
+      await env.teardown();
+      await server.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -6,6 +6,9 @@ import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { DatabasePlatform } from '../../activities/ports/database-platform';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
+import { startSteadyWriter } from '../../demo/steady-writer';
+import { startRunbook } from '../../client/runbooks';
+import { recoverFromServerFailureInput } from '../../workflows/recover-from-server-failure';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
 import { createAdapters, type AdapterOptions } from '../../worker/adapters';
 import { createRunbookWorker } from '../../worker/worker';
@@ -31,8 +34,8 @@ export async function startScenarioStack(options: { users?: number; transactions
 
   const nativeConnection = await NativeConnection.connect({ address: stack.temporal.address });
   const workers: Array<{ shutdown(): void; running: Promise<void> }> = [];
-  /** A real worker on its own task queue; `change` adjusts a copy of the config (e.g. drill policy off, another adapter family). */
-  async function startWorker(change: (config: WorkerConfig) => WorkerConfig = (c) => c, adapterOptions?: AdapterOptions): Promise<string> {
+  /** A real worker on its own task queue; `change` adjusts a copy of the config (e.g. drill policy off, another adapter family), `adapterOptions` what the config cannot say (the notifiers' retry policy, an RDS endpoint resolver). */
+  async function startWorker(change: (config: WorkerConfig) => WorkerConfig = (c) => c, adapterOptions: AdapterOptions = {}): Promise<string> {
     const taskQueue = `scenario-${randomUUID()}`;
     const { worker, run } = await createRunbookWorker({ connection: nativeConnection, namespace: stack.temporal.namespace, taskQueue, config: change(structuredClone(config)), adapterOptions });
     workers.push({ shutdown: () => worker.shutdown(), running: run() });
@@ -96,4 +99,17 @@ export async function runbookOutcome<O>(client: Client, workflowId: string): Pro
     }
     throw error;
   }
+}
+
+/**
+ * A quick server-failure drill (two checks a second apart) on `taskQueue`, after a second of live writes
+ * pushed to the WAL archive: its validation expects recent writes, its restore the WAL that holds them.
+ */
+export async function startServerFailureDrill(s: ScenarioStack, taskQueue: string, incidentId: string) {
+  const writer = startSteadyWriter({ connectionString: s.productionUrl, ratePerSecond: 20, label: incidentId });
+  await new Promise((r) => setTimeout(r, 1000));
+  await writer.stop();
+  await s.production((db) => db.query('SELECT pg_switch_wal()'));
+  const input = recoverFromServerFailureInput.parse({ incidentId, startedBy: 'alice', mode: 'drill', checks: 2, checkIntervalSeconds: 1, checkTimeoutSeconds: 2 });
+  return startRunbook(s.client, { workflowType: 'recoverFromServerFailure', scenario: 'server-failure', input, taskQueue });
 }

@@ -34,6 +34,18 @@ test('Temporal persists in PostgreSQL, and the worker is built from this repo an
   assert.match(compose.services['app-db']!.image ?? '', /^postgres:15/);
 });
 
+test('the alert receiver runs beside the worker from the same image and config, holding no database secret', () => {
+  const receiver = compose.services['alert-receiver']! as { build?: string; command?: string[]; environment?: Record<string, string>; secrets?: string[]; volumes?: string[] };
+  assert.equal(receiver.build, '.');
+  assert.deepEqual(receiver.command, ['node', '--import', 'tsx', 'worker/alert-receiver-main.ts']);
+  assert.equal(receiver.environment?.DR_CONFIG, compose.services.worker!.environment?.DR_CONFIG);
+  assert.deepEqual(receiver.volumes, compose.services.worker!.volumes);
+  assert.deepEqual(receiver.secrets, ['alertmanager-receiver-token']);
+  const config = loadWorkerConfig(path.join(root, 'config', 'compose.yaml'));
+  assert.deepEqual(config.alerts.receiver?.auth, { bearerTokenSecret: 'alertmanager-receiver-token' });
+  assert.equal(config.metrics?.listen, '0.0.0.0:9464');
+});
+
 test('no password is written into docker-compose.yml or its worker config', () => {
   const text = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
   assert.doesNotMatch(text, /PASSWORD:\s*\S/, 'passwords come from secret files');

@@ -72,7 +72,7 @@ test('an unreadable or non-object --input file is a usage error naming --input',
 test('assess is registered and keeps its default database', () => {
   const assess = findScenario('assess')!;
   assert.equal(assess.workflowType, 'assessDatabaseHealth');
-  assert.deepEqual(buildScenarioInput(assess, {}, {}), { database: 'production', environment: 'local' });
+  assert.deepEqual(buildScenarioInput(assess, {}, {}), { database: 'production', environment: 'local', page: false });
   assert.equal(findScenario('no-such-scenario'), undefined);
 });
 

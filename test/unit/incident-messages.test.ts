@@ -82,6 +82,12 @@ describe('status updates every 30 minutes', () => {
     assert.doesNotMatch(message.publicText, /restore the latest backup|Elapsed|INC-2040|server-failure-INC/);
     assert.match(message.publicText, /^Update on the database incident affecting the MITA application\.\n\nStatus: Identified\n/);
   });
+
+  test('the promised cadence is the configured one (messages.statusUpdateEvery), in the seed\'s words', () => {
+    for (const [every, words] of [[undefined, '30 minutes'], ['15 minutes', '15 minutes'], ['1h', '1 hour'], ['90s', '90 seconds']] as const) {
+      assert.equal(buildIncidentMessage(update, { ...mita, ...(every ? { statusUpdateEvery: every } : {}) }).closing, `We are actively working to resolve this issue and will provide updates every ${words}.`);
+    }
+  });
 });
 
 describe('the seed\'s recovery complete notification', () => {
@@ -226,5 +232,29 @@ describe('a failed backup restore test on every channel family', () => {
     const channels = [{ name: 'incidents', notifier: {} as never }, { name: 'leadership', notifier: {} as never, escalationsOnly: true }];
     assert.deepEqual(channelsFor(failed, channels, { management: ['leadership'] }), ['incidents']);
     assert.equal(webhookEventOf(failed), 'backup.test-failed');
+  });
+});
+
+describe('the readiness alert on every channel family', () => {
+  const alert: Notification = { kind: 'readiness-alert', environment: 'production', reportKey: 'readiness/production/latest.json', failing: [{ check: 'wal-archive', subject: 'mita', detail: 'archive_command is failing' }] };
+
+  test('is critical and internal: each failing line named with its check, the report\'s key, nothing for the status page', () => {
+    const message = buildIncidentMessage(alert, mita);
+    assert.equal(message.subject, '[CRITICAL] MITA DR Readiness - Not Ready For A Recovery');
+    assert.equal(message.fields.find((f) => f.label === 'wal-archive (mita)')?.value, 'archive_command is failing');
+    assert.match(message.closing ?? '', /readiness\/production\/latest\.json/);
+    assert.equal(message.publicText, '');
+    assert.equal(isForStatusPage(alert, ['server-failure']), false);
+  });
+
+  test('pages PagerDuty once per environment, and reaches the everyday channels', () => {
+    const event = pagerDutyEvent(alert, 'key', buildIncidentMessage(alert, mita), {});
+    assert.equal(event.dedup_key, 'dr-runbooks/readiness/production');
+    assert.equal(event.event_action, 'trigger');
+    assert.equal(event.payload?.severity, 'critical');
+    assert.equal(event.payload?.component, 'readiness');
+    const channels = [{ name: 'incidents', notifier: {} as never }, { name: 'leadership', notifier: {} as never, escalationsOnly: true }];
+    assert.deepEqual(channelsFor(alert, channels, { management: ['leadership'] }), ['incidents']);
+    assert.equal(webhookEventOf(alert), 'readiness.alert');
   });
 });

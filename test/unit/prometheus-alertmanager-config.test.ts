@@ -46,6 +46,19 @@ test('the alertmanager.yml written for a webhook passes `amtool check-config`', 
   assert.deepEqual((YAML.parse(config) as { route: { group_by: string[] } }).route.group_by, ['alertname', 'environment', 'database']);
 });
 
+test('Alertmanager authenticates to the webhook with a bearer token or basic auth read from a file; amtool accepts both', () => {
+  const tokenFile = path.join(tmp, 'token');
+  writeFileSync(tokenFile, 's3cret\n');
+  for (const webhookAuth of [{ bearerTokenFile: tokenFile }, { basicAuth: { username: 'alertmanager', passwordFile: tokenFile } }]) {
+    const config = alertmanagerConfig({ webhookUrl: 'http://127.0.0.1:9095/alerts', webhookAuth });
+    const result = check(amtoolBinary(), ['check-config'], config, 'alertmanager-auth.yml');
+    assert.equal(result.status, 0, result.output);
+    assert.doesNotMatch(config, /s3cret/, 'the secret stays in its file');
+    const webhook = (YAML.parse(config) as { receivers: Array<{ webhook_configs: Array<{ http_config: unknown }> }> }).receivers[0]!.webhook_configs[0]!;
+    assert.deepEqual(webhook.http_config, 'bearerTokenFile' in webhookAuth ? { authorization: { type: 'Bearer', credentials_file: tokenFile } } : { basic_auth: { username: 'alertmanager', password_file: tokenFile } });
+  }
+});
+
 test('a bad option is refused before anything starts, naming the option and the problem', () => {
   const target = { job: 'dr-worker', targets: ['127.0.0.1:9464'] };
   assert.throws(() => prometheusConfig({ scrapeTargets: [{ ...target, job: 'dr worker' }] }), /^Error: scrapeTargets\[0\]\.job: "dr worker" is not a job name/);

@@ -89,7 +89,7 @@ test('console notifier: one readable line per notification, drills marked; notif
 
 test('fan-out: one failing adapter does not silence the others, and the failure is raised', async () => {
   const lines: string[] = [];
-  const broken: Notifier = { incidentOpened: async () => { throw new Error('webhook 503'); }, approvalNeeded: async () => {}, gateDecided: async () => {}, escalation: async () => {}, statusUpdate: async () => {}, resolved: async () => {}, auditAlert: async () => {}, backupTestFailed: async () => {} };
+  const broken: Notifier = { incidentOpened: async () => { throw new Error('webhook 503'); }, approvalNeeded: async () => {}, gateDecided: async () => {}, escalation: async () => {}, statusUpdate: async () => {}, resolved: async () => {}, auditAlert: async () => {}, backupTestFailed: async () => {}, readinessAlert: async () => {} };
   const notifier = createChannelRouter([{ name: 'broken', notifier: broken }, { name: 'console', notifier: createConsoleNotifier((l) => lines.push(l)) }]);
   const runbook = { workflowId: 'wf-1', scenario: 's', environment: 'local', incidentId: 'INC-1', mode: 'real' as const };
   await assert.rejects(notifier.incidentOpened({ kind: 'incident-opened', runbook, startedBy: 'x' }), /1 of 2 channel\(s\) failed \(broken\); delivered to console\. webhook 503/);

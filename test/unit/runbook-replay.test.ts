@@ -43,6 +43,28 @@ for (const file of batched) {
   });
 }
 
+// The same runs recorded after the runbooks started telling people what they act on (patched
+// 'operator-notices': a status-update timer, gate decisions), plus one that waits long enough for two
+// status updates and takes the alert receiver's notes (one accepted, one refused).
+const noticesDir = path.join(historiesDir, 'operator-notices');
+const notices = readdirSync(noticesDir).filter((f) => f.endsWith('.json')).sort();
+
+test('the recorded histories of the operator-notices shape are there', () => {
+  assert.deepEqual(notices, ['fixture-runbook-aborted.json', 'fixture-runbook-approved.json', 'fixture-runbook-rejected.json', 'fixture-runbook-status-updates.json']);
+});
+
+for (const file of notices) {
+  test(`replays operator-notices/${file} against the current engine`, async () => {
+    quietTemporalLogs();
+    await Worker.runReplayHistory({ workflowBundle: await fixtureBundle() }, historyFromStandardJson(JSON.parse(readFileSync(path.join(noticesDir, file), 'utf8'))), file);
+  });
+}
+
+test('the operator notices cost a run a handful of history events (a marker, one pending timer, the gate decision)', () => {
+  const events = (dir: string, file: string) => (JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { events: unknown[] }).events.length;
+  for (const file of batched) assert.ok(events(noticesDir, file) <= events(batchedDir, file) + 6, `${file}: ${events(noticesDir, file)} events now, ${events(batchedDir, file)} before`);
+});
+
 test('a batched-audit history has at most about half the events of the same run before', () => {
   const events = (dir: string, file: string) => (JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { events: unknown[] }).events.length;
   for (const file of batched) assert.ok(events(batchedDir, file) * 1.6 <= events(historiesDir, file), `${file}: ${events(batchedDir, file)} events now, ${events(historiesDir, file)} before`);
@@ -70,6 +92,28 @@ test('in the vote-proofs shape, a vote is checked by an activity and every refus
   assert.equal(scheduled.filter((a) => a.activityType.name === 'verifyVoteProof').length, 2, 'the signature and the code, each checked once');
   const audit = scheduled.filter((a) => a.activityType.name === 'appendAuditEntries').flatMap((a) => (JSON.parse(Buffer.from(a.input.payloads[0]!.data, 'base64').toString()) as { entries: Array<{ actor: string; action: string }> }).entries);
   assert.deepEqual(audit.filter((e) => e.action.endsWith('-refused')).map((e) => `${e.actor}:${e.action}`), ['dave:approve-refused', 'dave:abort-refused']);
+});
+
+// Today's shape: both patches ('vote-proofs', then 'operator-notices'), every run of the two shapes before
+// recorded again, so histories with either marker or both replay.
+const bothDir = path.join(historiesDir, 'vote-proofs-and-notices');
+const both = readdirSync(bothDir).filter((f) => f.endsWith('.json')).sort();
+
+test('the recorded histories of the vote-proofs-and-notices shape are there', () => {
+  assert.deepEqual(both, ['fixture-runbook-aborted.json', 'fixture-runbook-approved.json', 'fixture-runbook-proven.json', 'fixture-runbook-rejected.json', 'fixture-runbook-status-updates.json']);
+});
+
+for (const file of both) {
+  test(`replays vote-proofs-and-notices/${file} against the current engine`, async () => {
+    quietTemporalLogs();
+    await Worker.runReplayHistory({ workflowBundle: await fixtureBundle() }, historyFromStandardJson(JSON.parse(readFileSync(path.join(bothDir, file), 'utf8'))), file);
+  });
+}
+
+test('in the vote-proofs-and-notices shape, both patch markers are recorded, vote-proofs first', () => {
+  const history = JSON.parse(readFileSync(path.join(bothDir, 'fixture-runbook-approved.json'), 'utf8')) as { events: Array<{ eventType: string; markerRecordedEventAttributes?: { details: { 'patch-data': { payloads: Array<{ data: string }> } } } }> };
+  const patches = history.events.flatMap((e) => (e.markerRecordedEventAttributes ? [(JSON.parse(Buffer.from(e.markerRecordedEventAttributes.details['patch-data'].payloads[0]!.data, 'base64').toString()) as { id: string }).id] : []));
+  assert.deepEqual(patches, ['batched-audit', 'vote-proofs', 'operator-notices']);
 });
 
 test('a runbook whose steps changed fails the replay (so this test can fail)', async () => {

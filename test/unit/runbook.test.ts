@@ -103,7 +103,17 @@ test('quorum of 2 reached through Updates: completes, clocks known, audit trail 
     for (const expected of ['carol:runbook-started', 'runbook:step-started', 'runbook:step-ended', 'runbook:gate-opened', 'alice:gate-approved', 'Bob:gate-approved', 'runbook:gate-decided', 'runbook:cutover-verified', 'runbook:runbook-ended']) {
       assert.ok(actions.includes(expected), `audit has ${expected}: ${actions.join(', ')}`);
     }
-    assert.deepEqual(rec.notifications.map((n) => n.kind), ['incident-opened', 'approval-needed', 'resolved']);
+    assert.deepEqual(rec.notifications.map((n) => n.kind), ['incident-opened', 'approval-needed', 'gate-decided', 'resolved']);
+    const [opened, approval, decided, resolved] = rec.notifications;
+    assert.ok(opened?.kind === 'incident-opened' && approval?.kind === 'approval-needed' && decided?.kind === 'gate-decided' && resolved?.kind === 'resolved');
+    assert.equal(opened.etaAt, '2026-11-23T04:00:00.000Z', 'ETA: declared + the RTO objective');
+    assert.ok(opened.nextUpdateAt && Date.parse(opened.nextUpdateAt) > Date.now() + 29 * 60_000, 'the next update in 30 minutes');
+    assert.deepEqual(approval.stillMayApprove, ['alice', 'bob', 'dave']);
+    assert.deepEqual({ decision: decided.decision, decidedBy: decided.decidedBy, comment: decided.comment }, { decision: 'approved', decidedBy: ['alice', 'Bob'], comment: 'restored data checks out' });
+    assert.deepEqual(
+      { downtime: resolved.downtimeSeconds, rto: resolved.rtoObjectiveSeconds, loss: resolved.dataLossSeconds, rpo: resolved.rpoObjectiveSeconds },
+      { downtime: result.rto.elapsedSeconds, rto: 3600, loss: 300, rpo: 900 },
+    );
     const described = await handle.describe();
     assert.deepEqual(described.searchAttributes.DrStatus, ['completed']);
     assert.deepEqual(described.searchAttributes.DrScenario, ['fixture']);

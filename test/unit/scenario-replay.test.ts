@@ -49,6 +49,14 @@ test('the demo drill in the batched-audit shape: at most half the history events
   assert.equal(auditActions(after).length, 30);
 });
 
+test('the demo drill in the operator-notices shape: the same audit entries, a handful more events (patch marker, one pending status-update timer, the gate decision told)', () => {
+  const batchedShape = 'accidental-deletion-drill-repair-gate-batched-audit.json';
+  const noticesShape = 'accidental-deletion-drill-repair-gate-operator-notices.json';
+  const events = (file: string) => (JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: unknown[] }).events.length;
+  assert.ok(events(noticesShape) <= events(batchedShape) + 12, `${events(noticesShape)} events now, ${events(batchedShape)} before`);
+  assert.deepEqual(auditActions(noticesShape), auditActions(batchedShape));
+});
+
 /** The activities a recorded run scheduled, in order. */
 function activities(file: string): string[] {
   const history = JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: Array<{ eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } } }> };
@@ -92,4 +100,13 @@ test('the demo drill in the validation-baseline shape: the baseline taken with i
   for (const older of ['accidental-deletion-drill-repair-gate.json', 'accidental-deletion-drill-repair-gate-batched-audit.json', 'accidental-deletion-drill-repair-gate-vote-proofs.json']) {
     assert.ok(!scheduledActivities(older).some((a) => a.name === 'findValidationBaseline'), `${older} ran without it`);
   }
+});
+
+test('the demo drill in the vote-proofs-and-notices shape: the vote-proofs activities, and the notices\' few events beside them', () => {
+  const proofs = 'accidental-deletion-drill-repair-gate-vote-proofs.json';
+  const both = 'accidental-deletion-drill-repair-gate-vote-proofs-and-notices.json';
+  const events = (file: string) => (JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: unknown[] }).events.length;
+  assert.deepEqual(activities(both).filter((a) => a !== 'notify'), activities(proofs).filter((a) => a !== 'notify'), 'the same steps in the same order');
+  assert.ok(events(both) <= events(proofs) + 12, `${events(both)} events now, ${events(proofs)} before`);
+  assert.deepEqual(auditActions(both).filter((a) => !a.endsWith('notification-failed')), auditActions(proofs));
 });

@@ -24,7 +24,7 @@ describe('notifier config', () => {
     const config = workerConfigSchema.parse({ ...base, notifiers: channels, audiences, messages: { application: 'MITA', webUiUrl: 'http://temporal-ui:8080' } });
     assert.equal(config.notifiers.length, 5);
     assert.deepEqual(config.audiences, audiences);
-    assert.deepEqual(config.messages, { application: 'MITA', webUiUrl: 'http://temporal-ui:8080' });
+    assert.deepEqual(config.messages, { application: 'MITA', webUiUrl: 'http://temporal-ui:8080', statusUpdateEvery: '30 minutes' });
     const pagerduty = config.notifiers[2]!;
     assert.ok(pagerduty.type === 'pagerduty');
     assert.equal(pagerduty.drills, false);
@@ -36,7 +36,7 @@ describe('notifier config', () => {
   test('without notifiers the console is the one channel, and messages default to no application name', () => {
     const config = workerConfigSchema.parse(base);
     assert.deepEqual(config.notifiers, [{ type: 'console' }]);
-    assert.deepEqual(config.messages, {});
+    assert.deepEqual(config.messages, { statusUpdateEvery: '30 minutes' }, 'the seed plan\'s cadence');
     assert.equal(config.audiences, undefined);
   });
 

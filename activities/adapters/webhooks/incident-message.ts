@@ -1,7 +1,9 @@
 import type { Impact, ImpactLevel, IncidentStatus, Notification, NotificationKind, RunbookNotification, RunbookRef } from '../../../contracts/notifications';
+import { durationToMs } from '../../../contracts/durations';
 import { formatDuration } from '../../../contracts/report';
 import { buildAuditAlertMessage } from './audit-alert-message';
 import { buildBackupTestFailedMessage } from './backup-test-message';
+import { buildReadinessAlertMessage } from './readiness-alert-message';
 
 /**
  * The seed plan's communication templates, rendered once for every channel:
@@ -25,6 +27,8 @@ export interface MessageContext {
   webUiUrl?: string;
   /** The worker's Temporal namespace (for the Web UI link). */
   namespace?: string;
+  /** How often the runbooks send status updates, as the config writes it (messages.statusUpdateEvery); default 30 minutes. */
+  statusUpdateEvery?: string;
 }
 
 export interface MessageField {
@@ -139,6 +143,15 @@ export function webUiLinkOf(runbook: RunbookRef, context: MessageContext): strin
   return `${context.webUiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(context.namespace ?? 'default')}/workflows/${encodeURIComponent(runbook.workflowId)}`;
 }
 
+/** "30 minutes", "1 hour", "90 seconds": the cadence as the seed's sentence says it. */
+export function cadenceWords(every: string | undefined): string {
+  const ms = every ? durationToMs(every) : 30 * 60_000;
+  const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (ms % 3_600_000 === 0) return unit(ms / 3_600_000, 'hour');
+  if (ms % 60_000 === 0) return unit(ms / 60_000, 'minute');
+  return unit(Math.round(ms / 1000), 'second');
+}
+
 const eta = (etaAt: string | undefined, scenario: ScenarioDefaults) => (etaAt ? formatTime(etaAt) : `${scenario.recoveryTime} (the plan's estimate for a ${scenario.name})`);
 const nextUpdate = (at: string | undefined) => (at ? formatTime(at) : 'Within 30 minutes');
 
@@ -146,6 +159,7 @@ const nextUpdate = (at: string | undefined) => (at ? formatTime(at) : 'Within 30
 export function buildIncidentMessage(n: Notification, context: MessageContext = {}): IncidentMessage {
   if (n.kind === 'audit-alert') return buildAuditAlertMessage(n, context);
   if (n.kind === 'backup-test-failed') return buildBackupTestFailedMessage(n, context);
+  if (n.kind === 'readiness-alert') return buildReadinessAlertMessage(n, context);
   const drill = n.runbook.mode === 'drill';
   const app = context.application?.trim();
   const title = `${app ? `${app} ` : ''}Database Incident`;
@@ -167,7 +181,7 @@ export function buildIncidentMessage(n: Notification, context: MessageContext = 
   let fields: MessageField[];
   let closing: string | undefined;
   let approval: ApprovalInstructions | undefined;
-  const updatesPromise = 'We are actively working to resolve this issue and will provide updates every 30 minutes.';
+  const updatesPromise = `We are actively working to resolve this issue and will provide updates every ${cadenceWords(context.statusUpdateEvery)}.`;
 
   switch (n.kind) {
     case 'incident-opened':

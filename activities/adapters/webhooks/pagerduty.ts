@@ -87,7 +87,8 @@ function customDetails(n: Notification, message: IncidentMessage): Record<string
 
 /** The Events API v2 event for a notification: a trigger (or update), an acknowledge or a resolve. */
 export function pagerDutyEvent(n: Notification, routingKey: string, message: IncidentMessage, options: EventOptions): PagerDutyEvent {
-  if (n.kind === 'audit-alert') return auditAlertEvent(n, routingKey, message, options);
+  if (n.kind === 'audit-alert') return stackAlertEvent(n, 'audit-trail', routingKey, message, options);
+  if (n.kind === 'readiness-alert') return stackAlertEvent(n, 'readiness', routingKey, message, options);
   if (n.kind === 'backup-test-failed') return backupTestEvent(n, routingKey, message, options);
   const dedupKey = pagerDutyDedupKey(n.runbook.workflowId);
   if (n.kind === 'gate-decided') return { routing_key: routingKey, event_action: 'acknowledge', dedup_key: dedupKey };
@@ -126,19 +127,22 @@ export function createPagerDutyNotifier(options: PagerDutyNotifierOptions): Noti
   });
 }
 
-/** One open alert per environment's trails: a later failing verification updates it rather than paging again. */
-function auditAlertEvent(n: NotificationOf<'audit-alert'>, routingKey: string, message: IncidentMessage, options: EventOptions): PagerDutyEvent {
+/**
+ * One open alert per environment's trails (or readiness): a later failing verification updates it rather
+ * than paging again.
+ */
+function stackAlertEvent(n: NotificationOf<'audit-alert' | 'readiness-alert'>, component: 'audit-trail' | 'readiness', routingKey: string, message: IncidentMessage, options: EventOptions): PagerDutyEvent {
   return {
     routing_key: routingKey,
     event_action: 'trigger',
-    dedup_key: pagerDutyDedupKey(`audit-trail/${n.environment}`),
+    dedup_key: pagerDutyDedupKey(`${component}/${n.environment}`),
     payload: {
       summary: `${message.subject} (${n.environment})`.slice(0, 1024),
       source: options.source ?? `dr-runbooks/${n.environment}`,
       severity: 'critical',
-      component: 'audit-trail',
+      component,
       group: n.environment,
-      class: 'audit-trail',
+      class: component,
       custom_details: customDetails(n, message),
     },
     client: 'dr-runbooks',

@@ -33,6 +33,7 @@ const events = {
   resolved: 'incident.resolved',
   'audit-alert': 'audit.alert',
   'backup-test-failed': 'backup.test-failed',
+  'readiness-alert': 'readiness.alert',
 } as const satisfies Record<Notification['kind'], string>;
 
 /** incident.resolved only when the runbook completed; otherwise runbook.ended (the incident goes on). */

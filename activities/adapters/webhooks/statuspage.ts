@@ -59,7 +59,7 @@ const outage = { critical: 'major_outage', high: 'partial_outage', medium: 'degr
 
 /** Whether a notification belongs on the public page at all. */
 export function isForStatusPage(n: Notification, customerFacingScenarios: string[]): n is RunbookNotification {
-  if (n.kind === 'audit-alert' || n.kind === 'backup-test-failed') return false;
+  if (n.kind === 'audit-alert' || n.kind === 'backup-test-failed' || n.kind === 'readiness-alert') return false;
   if (n.runbook.mode === 'drill' || !customerFacingScenarios.includes(n.runbook.scenario)) return false;
   return n.kind === 'incident-opened' || n.kind === 'status-update' || n.kind === 'resolved';
 }
