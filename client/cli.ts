@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './commands/audit';
 import { registerDecisionCommands } from './commands/decisions';
 import { registerDrillCommands } from './commands/drills';
+import { registerKpisCommand } from './commands/kpis';
 import { registerListCommand } from './commands/list';
 import { registerReportCommand } from './commands/report';
 import { registerStartCommands } from './commands/start';
@@ -36,6 +37,7 @@ registerReportCommand(program);
 registerListCommand(program);
 registerDrillCommands(program);
 registerAuditCommands(program);
+registerKpisCommand(program);
 
 // Subcommands exit through the same path as the program, so a usage error is exit 2 everywhere.
 for (const command of program.commands) {
