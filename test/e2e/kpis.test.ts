@@ -73,7 +73,7 @@ async function kpisWhenVisible(...args: string[]): Promise<Kpis> {
 test('three drills on the embedded stack: dr kpis shows each one\'s RTO and RPO against its objectives, with the runs each figure counts', async () => {
   assert.equal(drills.length, 3);
   for (const d of drills) assert.equal(d.passed, true, `${d.scenario}: ${JSON.stringify(d.objectives)}`);
-  const kpis = await kpisWhenVisible('--since', '1h', '--environment', 'production');
+  const kpis = await kpisWhenVisible('--since', '1h', '--environment', 'local');
   assert.deepEqual(kpis.drills.map((d) => d.workflowId).sort(), drills.map((d) => d.runbookWorkflowId).sort(), 'one row per drill, read from its runbook\'s report');
   for (const d of drills) {
     const row = kpis.drills.find((k) => k.workflowId === d.runbookWorkflowId)!;
