@@ -4,6 +4,7 @@ import { registerBackupCommands } from './commands/backups';
 import { registerDecisionCommands } from './commands/decisions';
 import { registerDrillCommands } from './commands/drills';
 import { registerReadinessCommands } from './commands/readiness';
+import { registerKpisCommand } from './commands/kpis';
 import { registerListCommand } from './commands/list';
 import { registerReportCommand } from './commands/report';
 import { registerStartCommands } from './commands/start';
@@ -40,6 +41,7 @@ registerDrillCommands(program);
 registerBackupCommands(program);
 registerAuditCommands(program);
 registerReadinessCommands(program);
+registerKpisCommand(program);
 
 // Subcommands exit through the same path as the program, so a usage error is exit 2 everywhere.
 for (const command of program.commands) {

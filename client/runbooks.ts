@@ -122,6 +122,11 @@ async function closedResult(handle: WorkflowHandle): Promise<RunbookResult | und
   }
 }
 
+/** The RunbookResult of a run known to be closed (from its close event: nothing is replayed), or undefined without one. */
+export function readClosedRunbookResult(client: Client, workflowId: string, runId: string): Promise<RunbookResult | undefined> {
+  return closedResult(client.workflow.getHandle(workflowId, runId));
+}
+
 /**
  * The runbook's status: the `status` Query while it runs; once closed, its result (no worker needed), or
  * the Query answered by replay when the run ended without one (cancelled, terminated).
@@ -152,7 +157,7 @@ export interface RunbookListing {
 }
 
 /** Quotes a value for a visibility query. */
-function quoted(value: string): string {
+export function quoted(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 

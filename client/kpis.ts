@@ -1,0 +1,128 @@
+import type { Client } from '@temporalio/client';
+import { reportKeys } from '../activities/reports';
+import type { ObjectStore } from '../activities/ports/object-store';
+import { durationToMs } from '../contracts/durations';
+import type { KpiInput, KpiRun, StatusCounts } from '../contracts/kpis';
+import type { RunbookReportJson } from '../contracts/report';
+import { DrEnvironment, DrScenario } from '../contracts/search-attributes';
+import { quoted, readClosedRunbookResult } from './runbooks';
+
+/** The restore test of every new backup (issue 13): it takes the backup, restores it and validates it against its own baseline. */
+export const BACKUP_RESTORE_TEST_WORKFLOW = 'backupWithBaseline';
+/** Workflows that take backups; their outcomes are the backup success rate. */
+export const BACKUP_WORKFLOWS = [BACKUP_RESTORE_TEST_WORKFLOW] as const;
+
+export interface KpiPeriod {
+  since: Date;
+  until: Date;
+  environment?: string;
+}
+
+/**
+ * A time as `--since` / `--until` take it: a duration back from now ("30d", "12h", "90 minutes") or an ISO
+ * 8601 time. Throws naming the flag.
+ */
+export function parsePeriodBound(flag: string, value: string, now: Date): Date {
+  const text = value.trim();
+  if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
+    const at = Date.parse(text);
+    if (Number.isNaN(at)) throw new Error(`${flag}: "${value}" is not an ISO 8601 time`);
+    return new Date(at);
+  }
+  let back: number;
+  try {
+    back = durationToMs(text);
+  } catch {
+    back = Number.NaN;
+  }
+  if (!Number.isFinite(back) || back < 0) throw new Error(`${flag}: "${value}" must be a duration back from now ("30d", "12h", "90 minutes") or an ISO 8601 time`);
+  return new Date(now.getTime() - back);
+}
+
+/** Runbooks with a report: drills' wrappers (DrScenario "drill:…") and assessments have none of their own. */
+const hasOwnReport = (scenario: string | undefined) => scenario !== undefined && !scenario.startsWith('drill:') && scenario !== 'assessment';
+
+function closedWithin(period: KpiPeriod): string[] {
+  return [`CloseTime >= ${quoted(period.since.toISOString())}`, `CloseTime <= ${quoted(period.until.toISOString())}`];
+}
+
+async function readReport(store: Pick<ObjectStore, 'get'> | undefined, workflowId: string): Promise<RunbookReportJson | undefined> {
+  const body = await store?.get(reportKeys(workflowId).json);
+  if (!body) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8')) as RunbookReportJson;
+  } catch {
+    return undefined;
+  }
+}
+
+function runFromReport(report: RunbookReportJson, closedAt: string | undefined): KpiRun {
+  const { rto, rpo } = report.objectives ?? {};
+  return {
+    workflowId: report.workflowId,
+    scenario: report.scenario,
+    environment: report.environment,
+    incidentId: report.incidentId,
+    mode: report.mode,
+    verdict: report.verdict,
+    ...(rto?.declaredAt ? { declaredAt: rto.declaredAt } : {}),
+    ...(closedAt ? { closedAt } : {}),
+    ...(rto ? { rto: { achievedSeconds: rto.achievedSeconds, objectiveSeconds: rto.objectiveSeconds, ...(rto.cutoverVerifiedAt ? { cutoverVerifiedAt: rto.cutoverVerifiedAt } : {}) } } : {}),
+    ...(rpo ? { rpo: { achievedSeconds: rpo.achievedSeconds, objectiveSeconds: rpo.objectiveSeconds } } : {}),
+  };
+}
+
+async function countByStatus(client: Client, workflowTypes: readonly string[], period: KpiPeriod): Promise<StatusCounts> {
+  const counts: StatusCounts = {};
+  for (const type of workflowTypes) {
+    const { groups } = await client.workflow.count([`WorkflowType = ${quoted(type)}`, ...closedWithin(period)].join(' AND ') + ' GROUP BY ExecutionStatus');
+    for (const group of groups) {
+      const status = String(group.groupValues[0]);
+      counts[status] = (counts[status] ?? 0) + group.count;
+    }
+  }
+  return counts;
+}
+
+/**
+ * What the KPIs are computed from: the runbooks that closed in the period (visibility, by their search
+ * attributes), each read from its published report, else from its result (no history is replayed);
+ * and the backup workflows' closed runs counted by status. `skipped` are runs with neither.
+ */
+export async function collectKpiInput(client: Client, store: Pick<ObjectStore, 'get'> | undefined, period: KpiPeriod, limit = 1000): Promise<KpiInput & { skipped: string[] }> {
+  const clauses = ['DrScenario IS NOT NULL', ...closedWithin(period)];
+  if (period.environment) clauses.push(`DrEnvironment = ${quoted(period.environment)}`);
+  const runs: KpiRun[] = [];
+  const skipped: string[] = [];
+  let seen = 0;
+  for await (const w of client.workflow.list({ query: clauses.join(' AND ') })) {
+    if (++seen > limit) break;
+    if (!hasOwnReport(w.typedSearchAttributes.get(DrScenario))) continue;
+    const closedAt = w.closeTime?.toISOString();
+    const report = await readReport(store, w.workflowId);
+    if (report) {
+      runs.push(runFromReport(report, closedAt));
+      continue;
+    }
+    const result = await readClosedRunbookResult(client, w.workflowId, w.runId);
+    if (!result) {
+      skipped.push(w.workflowId);
+      continue;
+    }
+    runs.push({
+      workflowId: w.workflowId,
+      scenario: result.scenario,
+      environment: result.environment ?? w.typedSearchAttributes.get(DrEnvironment) ?? '',
+      incidentId: result.incidentId,
+      mode: result.mode,
+      verdict: result.verdict,
+      declaredAt: result.rto.declaredAt,
+      ...(closedAt ? { closedAt } : {}),
+      rto: { achievedSeconds: result.rto.elapsedSeconds, objectiveSeconds: result.rto.objectiveSeconds, ...(result.rto.cutoverVerifiedAt ? { cutoverVerifiedAt: result.rto.cutoverVerifiedAt } : {}) },
+      rpo: { achievedSeconds: result.rpo.achievedSeconds, objectiveSeconds: result.rpo.objectiveSeconds },
+    });
+  }
+  const recoveryTests = await countByStatus(client, [BACKUP_RESTORE_TEST_WORKFLOW], period);
+  const backups = await countByStatus(client, BACKUP_WORKFLOWS, period);
+  return { since: period.since.toISOString(), until: period.until.toISOString(), ...(period.environment ? { environment: period.environment } : {}), runs, recoveryTests, backups, skipped };
+}
