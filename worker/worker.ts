@@ -11,7 +11,12 @@ import { createDatabaseConnections } from './database-connections';
  * Workflow-side limits of the runbook worker, measured by `npm run bench -- --only concurrency`
  * (see the README's Benchmarks section for what was measured and why these values).
  */
-export const runbookWorkerTuning = {} satisfies Partial<Parameters<typeof Worker.create>[0]>;
+export const runbookWorkerTuning = {
+  maxConcurrentWorkflowTaskExecutions: 100,
+  maxConcurrentWorkflowTaskPolls: 20,
+  maxCachedWorkflows: 1000,
+  stickyQueueScheduleToStartTimeout: '30 seconds',
+} satisfies Partial<Parameters<typeof Worker.create>[0]>;
 
 export interface RunbookWorkerOptions {
   connection: NativeConnection;
