@@ -27,9 +27,9 @@ export interface AppRuntimeWiring {
   connectionSecret: string;
 }
 
-function resolve(targets: DatabaseTargetResolver, name: string): DatabaseConnection {
+async function resolve(targets: DatabaseTargetResolver, name: string): Promise<DatabaseConnection> {
   try {
-    return targets(name);
+    return await targets(name);
   } catch (error) {
     throw ApplicationFailure.create({ type: FailureType.UnknownDatabase, message: `database: ${(error as Error).message}`, nonRetryable: true });
   }
@@ -57,7 +57,7 @@ async function systemIdentifierOf(target: DatabaseConnection): Promise<string | 
 export function createAppRuntimeActivities({ runtime, databases, secrets, connectionSecret }: AppRuntimeWiring) {
   return {
     async pointAppAtDatabase(input: PointAppAtDatabaseInput): Promise<PointAppResult> {
-      const target = resolve(databases, input.database);
+      const target = await resolve(databases, input.database);
       const endpoint = { host: target.host, port: target.port, database: target.database };
       const secret = await secrets.write(connectionSecret, databaseUrl({ ...endpoint, user: target.user, password: await target.password() }));
       return runtime.pointAppAt({ database: input.database, endpoint, secret: { name: secret.name, version: secret.version } });
@@ -77,7 +77,7 @@ export function createAppRuntimeActivities({ runtime, databases, secrets, connec
     },
 
     async waitUntilAppHealthy(input: WaitUntilAppHealthyInput): Promise<AppHealth> {
-      const target = resolve(databases, input.database);
+      const target = await resolve(databases, input.database);
       const context = Context.current();
       const systemIdentifier = await systemIdentifierOf(target);
       try {

@@ -4,6 +4,8 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { duration } from '../contracts/durations';
 import { scenarioNames } from '../workflows/scenarios';
+import { awsConfig, awsConfigProblems, rdsPlatformConfig, route53DnsConfig, s3ObjectStoreConfig, secretsManagerConfig } from './aws-config';
+import { kubernetesAppConfig, kubernetesConfig, kubernetesSecretStoreConfig, unknownKubernetesClusters } from './kubernetes-config';
 
 const databaseConfig = z.strictObject({
   host: z.string().default('127.0.0.1'),
@@ -193,11 +195,17 @@ const localPlatformConfig = z.strictObject({
   recoveryTimeoutSeconds: z.number().int().positive().default(1800),
 });
 
-/** The application the runbooks cut over (local adapter: the demo financial service). Paths relative to the config file. */
+/** Fields of the local runtime (the demo financial service as one process); the Kubernetes runtime uses none of them. */
+const localAppFields = ['envFile', 'port', 'healthUrl', 'command', 'workingDirectory', 'pidFile', 'logFile', 'environment'] as const;
+
+/**
+ * The application the runbooks cut over: the local runtime (the demo financial service, one process,
+ * paths relative to the config file) or, with `kubernetes`, a Deployment and its Secret.
+ */
 const appConfig = z.strictObject({
-  /** Env file holding the app's DATABASE_URL (written by pointAppAtDatabase). */
-  envFile: z.string().min(1),
-  port: z.number().int().min(1).max(65535),
+  /** Env file holding the app's DATABASE_URL (written by pointAppAtDatabase); required by the local runtime. */
+  envFile: z.string().min(1).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
   /** Defaults to http://127.0.0.1:<port>/health/database. */
   healthUrl: z.string().url().optional(),
   /** The service command without its flags (the local stack names the demo financial service); required by the local runtime. */
@@ -206,17 +214,60 @@ const appConfig = z.strictObject({
   workingDirectory: z.string().min(1).optional(),
   /** The secret (by name) the runbooks write the application's database connection to; default app-database-connection. */
   connectionSecret: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "letters, digits, '.', '_' and '-'").optional(),
+  /**
+   * The PostgreSQL role the application signs in as. Every cutover gives it a new password on the
+   * instance the application moves to (through the worker's admin connection), and revokes the old one.
+   */
+  databaseRole: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/, "must be a PostgreSQL role name: letters, digits, '_', '$' and '-', at most 63, starting with a letter or '_'").optional(),
   pidFile: z.string().optional(),
   logFile: z.string().optional(),
   /** Extra environment of the application's process (local runtime), e.g. where its files live. */
   environment: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name: A-Z, 0-9 and _'), z.string()).optional(),
+  /** The application on Kubernetes (its Deployment and Secret) instead of the local process. */
+  kubernetes: kubernetesAppConfig.optional(),
+}).superRefine((app, ctx) => {
+  if (app.kubernetes) {
+    for (const field of localAppFields.filter((f) => app[f] !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: [field], message: `belongs to the local runtime, not app.kubernetes (the Kubernetes runtime reads its health URL from app.kubernetes.healthUrl and keeps the connection in the Secret app.kubernetes.secret): remove it` });
+    }
+    return;
+  }
+  if (app.envFile === undefined) ctx.addIssue({ code: 'custom', path: ['envFile'], message: "is required by the local runtime (the file holding the application's DATABASE_URL), unless app.kubernetes names a Deployment" });
+  if (app.port === undefined) ctx.addIssue({ code: 'custom', path: ['port'], message: 'is required by the local runtime (the port the application listens on), unless app.kubernetes names a Deployment' });
 });
 
+/** Which SecretStore the worker wires; without one, the secrets directory (secretsDir) and DR_SECRET_<NAME>. */
+const secretStoreConfig = z.strictObject({
+  kubernetes: kubernetesSecretStoreConfig.optional(),
+  secretsManager: secretsManagerConfig.optional(),
+}).superRefine((store, ctx) => oneOf(ctx, store, ['kubernetes', 'secretsManager'], 'secret store', false));
+
+/** A port's section names one adapter: the keys given must be exactly one of `keys` (or none when allowed). */
+function oneOf(ctx: z.RefinementCtx, section: object, keys: string[], port: string, required = true): void {
+  const given = keys.filter((k) => (section as Record<string, unknown>)[k] !== undefined);
+  if (given.length > 1) ctx.addIssue({ code: 'custom', path: [given[1]!], message: `names a second ${port} beside ${given[0]}: give one of ${keys.join(', ')}` });
+  else if (given.length === 0 && required) ctx.addIssue({ code: 'custom', path: [keys[0]!], message: `is required: the ${port} is one of ${keys.join(', ')}` });
+}
+
 const dnsConfig = z.strictObject({
-  /** JSON mapping file (name → host:port, TTL, history) the demo service resolves through. */
-  mappingFile: z.string().min(1),
+  /** JSON mapping file (name → host:port, TTL, history) the demo service resolves through (the local adapter). */
+  mappingFile: z.string().min(1).optional(),
+  /** Route 53: the hosted zone of the application's database name. */
+  route53: route53DnsConfig.optional(),
   defaultTtlSeconds: z.number().int().min(0).max(86_400).default(30),
-});
+}).superRefine((dns, ctx) => oneOf(ctx, dns, ['mappingFile', 'route53'], 'DNS'));
+
+/** Where reports, baselines and diffs are kept: a directory (relative to the config file) or an S3 bucket. */
+const objectStoreConfig = z.strictObject({
+  directory: z.string().min(1).optional(),
+  s3: s3ObjectStoreConfig.optional(),
+}).superRefine((store, ctx) => oneOf(ctx, store, ['directory', 's3'], 'object store'));
+
+/** Which DatabasePlatform adapter the worker wires. */
+const platformConfig = z.strictObject({
+  local: localPlatformConfig.optional(),
+  rds: rdsPlatformConfig.optional(),
+}).superRefine((platform, ctx) => oneOf(ctx, platform, ['local', 'rds'], 'database platform', false));
 
 /** Ids the platforms choose by: backup ids, instance ids, archive kinds (a directory, an object key part, a cloud name). */
 const identifier = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "1-63 of a-z, 0-9 and '-', starting with a letter");
@@ -294,8 +345,8 @@ export const workerConfigSchema = z.strictObject({
   secretsDir: z.string().optional(),
   databases: z.record(z.string(), databaseConfig),
   app: appConfig.optional(),
-  /** Where reports, baselines and diffs are kept (local adapter: a directory, relative to the config file). */
-  objectStore: z.strictObject({ directory: z.string().min(1) }).optional(),
+  /** Where reports, baselines and diffs are kept (a directory, relative to the config file, or S3). */
+  objectStore: objectStoreConfig.optional(),
   dns: dnsConfig.optional(),
   /** The application's migrations (local adapter: a directory of <version>_<name>.up/down.sql, relative to the config file). */
   migrations: z.strictObject({ directory: z.string().min(1) }).optional(),
@@ -322,12 +373,22 @@ export const workerConfigSchema = z.strictObject({
   audiences: z.record(z.string().min(1), z.array(channelName).min(1, 'list at least one channel')).optional(),
   messages: messagesConfig.prefault({}),
   /** Which DatabasePlatform adapter the worker wires; none configured means platform activities refuse. */
-  platform: z.strictObject({ local: localPlatformConfig.optional() }).optional(),
+  platform: platformConfig.optional(),
+  /** How the worker reaches AWS, for platform.rds, objectStore.s3, dns.route53 and secretStore.secretsManager. */
+  aws: awsConfig.optional(),
+  /** Where secrets are kept when not in secretsDir (database passwords, the application's connection). */
+  secretStore: secretStoreConfig.optional(),
+  /** The Kubernetes clusters the worker reaches (app.kubernetes and secretStore.kubernetes name one). */
+  kubernetes: kubernetesConfig.optional(),
   /** Which CachePlatform adapter the worker wires (seed 002's Redis); none means the cache activities refuse. */
   cache: cacheConfig.optional(),
   /** The FileBackup archives (seed 002's documents, configs, code); none means the file activities refuse. */
   files: filesConfig.optional(),
-}).superRefine(checkNotificationChannels);
+}).superRefine((config, ctx) => {
+  checkNotificationChannels(config, ctx);
+  for (const { path: field, message } of unknownKubernetesClusters(config)) ctx.addIssue({ code: 'custom', path: field, message });
+  for (const { path: field, message } of awsConfigProblems(config)) ctx.addIssue({ code: 'custom', path: field, message });
+});
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 export type ApprovalsConfig = z.infer<typeof approvalsConfig>;
 export type GateConfig = z.infer<typeof gateConfig>;
@@ -337,6 +398,9 @@ export type DatabaseConfig = z.infer<typeof databaseConfig>;
 export type AppConfig = z.infer<typeof appConfig>;
 export type DnsConfig = z.infer<typeof dnsConfig>;
 export type LocalPlatformConfig = z.infer<typeof localPlatformConfig>;
+export type SecretStoreConfig = z.infer<typeof secretStoreConfig>;
+export type { AwsConfig, RdsPlatformConfig, Route53DnsConfig, S3ObjectStoreConfig, SecretsManagerConfig } from './aws-config';
+export type { AppSecretKeys, KubernetesAppConfig, KubernetesClusterConfig, KubernetesConfig, KubernetesSecretStoreConfig } from './kubernetes-config';
 export type CacheConfig = z.infer<typeof cacheConfig>;
 export type ElastiCacheConfig = z.infer<typeof elastiCacheConfig>;
 export type FilesConfig = z.infer<typeof filesConfig>;
@@ -362,13 +426,16 @@ export function loadWorkerConfig(file: string): WorkerConfig {
   const fromConfigDir = (p: string) => path.resolve(path.dirname(file), p);
   if (config.approvals.allowedSigners) config.approvals.allowedSigners = fromConfigDir(config.approvals.allowedSigners);
   if (config.app) {
-    config.app.envFile = fromConfigDir(config.app.envFile);
+    if (config.app.envFile) config.app.envFile = fromConfigDir(config.app.envFile);
     if (config.app.pidFile) config.app.pidFile = fromConfigDir(config.app.pidFile);
     if (config.app.logFile) config.app.logFile = fromConfigDir(config.app.logFile);
     if (config.app.workingDirectory) config.app.workingDirectory = fromConfigDir(config.app.workingDirectory);
   }
-  if (config.dns) config.dns.mappingFile = fromConfigDir(config.dns.mappingFile);
-  if (config.objectStore) config.objectStore.directory = fromConfigDir(config.objectStore.directory);
+  if (config.dns?.mappingFile) config.dns.mappingFile = fromConfigDir(config.dns.mappingFile);
+  for (const cluster of Object.values(config.kubernetes?.clusters ?? {})) {
+    if (cluster.kubeconfig) cluster.kubeconfig = fromConfigDir(cluster.kubeconfig.replace(/^~(?=\/)/, process.env.HOME ?? '~'));
+  }
+  if (config.objectStore?.directory) config.objectStore.directory = fromConfigDir(config.objectStore.directory);
   if (config.migrations) config.migrations.directory = fromConfigDir(config.migrations.directory);
   const local = config.platform?.local;
   if (local) {

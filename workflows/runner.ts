@@ -2,7 +2,6 @@ import {
   ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
-  CancelledFailure,
   condition,
   executeChild,
   isCancellation,
@@ -23,19 +22,17 @@ import { FailureType } from '../contracts/failure-types';
 import type { RunbookInput } from '../contracts/inputs';
 import type { Notification, RunbookRef } from '../contracts/notifications';
 import type { RecoveredSystem, RunbookPlan, SystemObjective } from '../contracts/runbook-plan';
-import type { AbortRequest, ProofSummary, RunbookPhase, RunbookStatus, Verdict } from '../contracts/runbook-status';
+import type { RunbookPhase, RunbookStatus, Verdict } from '../contracts/runbook-status';
 import type { RunbookTargets } from '../contracts/runbook-targets';
-import { claimedName, controlCharacterIn, redactCredentials, safeText } from '../contracts/safe-text';
 import { runbookSummary } from '../contracts/summary';
 import { AuditTrail } from './audit-trail';
-import { rpoMeasure, rtoClock } from './clocks';
 import { Compensations } from './compensations';
-import { GateKeeper, RunbookEnded, voteRefused } from './gates/gate-lifecycle';
-import { effectiveAuthentication } from './gates/proof-rules';
+import { AbortDesk } from './aborts';
+import { GateKeeper, RunbookEnded } from './gates/gate-lifecycle';
 import { MessageRefusals } from './message-refusals';
-import { isUnreadablePayload } from './payload-converter';
-import { proofDetail, proofSummary, ProofChecks, type CheckedProof } from './vote-proofs';
-import { abortSignal, abortUpdate, statusQuery } from './messages';
+import { RecoveryMeasures } from './recovery-measures';
+import { ProofChecks } from './vote-proofs';
+import { statusQuery } from './messages';
 import { DrEnvironment, DrIncidentId, DrScenario, DrStatus, RunSearchAttributes } from './search-attributes';
 import { checkStepDefinition, defaultStepOptions, type ActivityFunction, type ActivityName, type CompensationDefinition, type ResultOf, type StepDefinition } from './steps';
 import { Notifications } from './notifications';
@@ -53,10 +50,6 @@ const { checkRunbookTargets } = proxyActivities<RunbookTargetActivities>({
   retry: { initialInterval: '1 second', maximumAttempts: 3 },
   summary: 'check that the databases, replicas, tables and versions the input names exist',
 });
-
-/** Reasons and who aborted, as long as a person can read them on one line. */
-const MAX_ABORT_REASON = 1000;
-const identity = (name: string) => name.trim().toLowerCase();
 
 /**
  * A running runbook: the handle a scenario uses to run steps, wait at gates and report its clocks.
@@ -77,19 +70,15 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
   private plan?: RunbookPlan;
   private phase: RunbookPhase = 'starting';
   private currentStep?: string;
-  private abortRequest?: { by: string; reason: string; at: string; proof?: ProofSummary };
-  /** Abort messages being decided (their proof checked); the runbook waits for them before it starts and before it ends. */
-  private pendingAborts = 0;
   private planSettled = false;
   private readonly refusals: MessageRefusals;
   private readonly proofs = new ProofChecks();
   private verdict?: Verdict;
   private verdictDetail?: string;
-  private cutoverVerifiedAt?: number;
-  private recoveryPoint?: { newestCommittedAt: string; targetTime: string };
-  private readonly declaredAtMs: number;
+  private readonly measures: RecoveryMeasures;
   private scope?: CancellationScope;
   private readonly notifications: Notifications;
+  private readonly aborts: AbortDesk;
 
   /**
    * `secured` (every run since the vote-proofs patch): votes and aborts are decided in their handlers with
@@ -116,7 +105,19 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
       refusals: this.refusals,
       proofs: this.proofs,
     });
-    this.declaredAtMs = input.declaredAt ? Date.parse(input.declaredAt) : workflowInfo().startTime.getTime();
+    this.aborts = new AbortDesk({
+      timeline: this.timeline, audit: this.audit, batched, secured, refusals: this.refusals, proofs: this.proofs,
+      mode: () => this.mode,
+      phase: () => this.phase,
+      verdict: () => this.verdict,
+      currentStep: () => this.currentStep,
+      plan: () => this.plan,
+      planSettled: () => this.planSettled,
+      freezeVotes: (reason) => this.gates.freeze(reason),
+      cancelBody: () => this.scope?.cancel(),
+    });
+    const declaredAtMs = input.declaredAt ? Date.parse(input.declaredAt) : workflowInfo().startTime.getTime();
+    this.measures = new RecoveryMeasures(this.timeline, this.audit, declaredAtMs, () => this.plan?.objectives);
   }
 
   get mode(): 'real' | 'drill' {
@@ -228,10 +229,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
 
   /** The cutover is verified: the RTO clock stops here. */
   cutoverVerified(): void {
-    this.cutoverVerifiedAt = Date.now();
-    const rto = this.rto();
-    this.timeline.add({ step: 'cutover verified', outcome: 'succeeded', detail: `RTO ${rto.elapsedSeconds} s against an objective of ${rto.objectiveSeconds} s` }, true);
-    this.audit.record('runbook', 'cutover-verified', { rtoSeconds: rto.elapsedSeconds, objectiveSeconds: rto.objectiveSeconds });
+    this.measures.cutoverVerified();
   }
 
   /**
@@ -239,13 +237,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
    * reads it) against the failure/target time. RPO = targetTime − newestCommittedAt.
    */
   recordRecoveryPoint(newestCommittedAt: string, targetTime: string): void {
-    if (Number.isNaN(Date.parse(newestCommittedAt)) || Number.isNaN(Date.parse(targetTime))) {
-      throw ApplicationFailure.create({ type: FailureType.InvalidRecoveryPoint, nonRetryable: true, message: `recovery point times must be ISO 8601 (got ${newestCommittedAt}, ${targetTime})` });
-    }
-    this.recoveryPoint = { newestCommittedAt, targetTime };
-    const rpo = this.rpo();
-    this.timeline.add({ step: 'recovery point', outcome: 'succeeded', detail: `newest committed ${newestCommittedAt}, target ${targetTime}: RPO ${rpo.achievedSeconds} s against an objective of ${rpo.objectiveSeconds} s` }, true);
-    this.audit.record('runbook', 'recovery-point', { newestCommittedAt, targetTime, rpoSeconds: rpo.achievedSeconds, objectiveSeconds: rpo.objectiveSeconds });
+    this.measures.recordRecoveryPoint(newestCommittedAt, targetTime);
   }
 
   status(): RunbookStatus {
@@ -262,10 +254,10 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
       timeline: this.timeline.copy(),
       openGates: gates.filter((g) => g.status === 'open'),
       gates,
-      rto: this.rto(),
-      rpo: this.rpo(),
+      rto: this.measures.rto(),
+      rpo: this.measures.rpo(),
       compensations: this.compensations.copyReports(),
-      ...(this.abortRequest ? { abort: { ...this.abortRequest } } : {}),
+      ...(this.aborts.accepted ? { abort: { ...this.aborts.accepted } } : {}),
       ...(this.refusals.count ? { refusedMessages: this.refusals.count } : {}),
       ...(this.verdict ? { verdict: this.verdict } : {}),
       ...(this.verdictDetail ? { verdictDetail: this.verdictDetail } : {}),
@@ -289,34 +281,13 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
   registerHandlers(): void {
     setHandler(statusQuery, () => this.status());
     this.gates.registerVoteHandlers();
-    if (this.secured) {
-      setHandler(abortUpdate, (request) => this.castAbort(request, 'update'));
-      setHandler(abortSignal, (request) => this.castAbort(request, 'signal').then(() => undefined, () => undefined));
-      return;
-    }
-    setHandler(abortUpdate, (request) => this.acceptAbort(request, 'update'), {
-      validator: (request) => {
-        const refusal = this.abortRefusal(request);
-        if (refusal) throw new Error(refusal);
-      },
-    });
-    setHandler(abortSignal, (request) => {
-      const refusal = this.abortRefusal(request);
-      if (refusal) {
-        const who = claimedName(request?.by);
-        this.timeline.add({ step: `abort signal from ${who}`, outcome: 'refused', detail: refusal }, true);
-        this.audit.record(who, 'abort-refused', { reason: refusal, via: 'signal' });
-        if (!this.batched) this.audit.writeInBackground();
-        return;
-      }
-      this.acceptAbort(request, 'signal');
-    });
+    this.aborts.registerHandlers();
   }
 
   /** @internal Runs the scenario body and everything around it; returns the verdict and output. */
   async execute<O>(gatesNeeded: readonly string[], body: (runbook: this) => Promise<O>): Promise<{ output?: O; error?: unknown }> {
     this.scope = new CancellationScope({ cancellable: true });
-    if (this.abortRequest) this.scope.cancel();
+    if (this.aborts.accepted) this.scope.cancel();
     try {
       const output = await this.scope.run(async () => {
         try {
@@ -335,7 +306,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
         this.gates.usePlan(this.plan.gates, this.plan.drill?.authentication);
         if (this.secured) {
           // An abort that arrived while the runbook started is decided before anything runs.
-          if (this.pendingAborts) await condition(() => this.pendingAborts === 0);
+          if (this.aborts.inFlight) await condition(() => this.aborts.inFlight === 0);
           this.throwIfAborted();
           // Nothing is built for a name that is not there (a mistyped rollback target, a replica that does
           // not exist, the DR tool's own audit database): the input's targets are checked first.
@@ -361,8 +332,9 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
         this.verdict = error.verdict;
         this.verdictDetail = error.detail;
       } else if (isCancellation(error)) {
-        this.verdict = this.abortRequest ? 'aborted' : 'cancelled';
-        this.verdictDetail = this.abortRequest ? `aborted by ${this.abortRequest.by}: ${this.abortRequest.reason}` : 'the workflow was cancelled';
+        const abort = this.aborts.accepted;
+        this.verdict = abort ? 'aborted' : 'cancelled';
+        this.verdictDetail = abort ? `aborted by ${abort.by}: ${abort.reason}` : 'the workflow was cancelled';
       } else {
         this.verdict = 'failed';
         this.verdictDetail = errorText(error);
@@ -376,7 +348,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
     await CancellationScope.nonCancellable(async () => {
       this.gates.freeze(`the runbook has ended (${this.verdict}); no more votes are taken`);
       // Votes and aborts whose proofs the worker is still checking are decided (refused now) and recorded first.
-      if (this.secured && (this.proofs.inFlight || this.pendingAborts)) await condition(() => this.proofs.inFlight === 0 && this.pendingAborts === 0);
+      if (this.secured && (this.proofs.inFlight || this.aborts.inFlight)) await condition(() => this.proofs.inFlight === 0 && this.aborts.inFlight === 0);
       this.gates.closeOpen();
       const cleanup = this.mode === 'drill' || this.verdict !== 'completed';
       if (cleanup && this.compensations.outstanding) {
@@ -415,77 +387,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
   }
 
   private throwIfAborted(): void {
-    if (this.abortRequest) throw new CancelledFailure(`aborted by ${this.abortRequest.by}`);
-  }
-
-  private abortRefusal(request: unknown): string | undefined {
-    if (isUnreadablePayload(request)) return `the abort message could not be read (${safeText(request.unreadablePayload, 200)}): send JSON {by, reason}`;
-    if (typeof request !== 'object' || request === null) return 'the abort payload must be an object {by, reason}';
-    const { by, reason } = request as Partial<AbortRequest>;
-    if (typeof by !== 'string' || by.trim() === '') return 'by: required (who aborts the runbook)';
-    if (typeof reason !== 'string' || reason.trim() === '') return 'reason: required (why the runbook is aborted)';
-    if (this.phase === 'finished' || this.phase === 'compensating') return `the runbook is already ending (${this.verdict ?? this.phase})`;
-    if (this.abortRequest) return `already aborted by ${this.abortRequest.by} at ${this.abortRequest.at}`;
-    return undefined;
-  }
-
-  /**
-   * An abort, by Update or Signal (runs since votes carry proofs): its shape, then who may abort (the
-   * plan's incident commanders) and its proof, checked by the worker, then the shape again (the runbook
-   * may be ending by then). Every refusal is recorded; an abort that arrives while the runbook starts
-   * waits for the plan that says who may abort.
-   */
-  private async castAbort(raw: unknown, via: 'update' | 'signal'): Promise<{ accepted: true }> {
-    const refuse = (reason: string): never => {
-      throw voteRefused(this.refusals.record('abort', via, (raw as Partial<AbortRequest> | null)?.by, reason));
-    };
-    const early = this.proofs.replayRefusal(raw) ?? this.abortRefusal(raw) ?? this.abortTextRefusal(raw);
-    if (early) return refuse(early);
-    const request = raw as AbortRequest;
-    this.pendingAborts++;
-    let proof: CheckedProof | undefined;
-    try {
-      if (!this.planSettled) await condition(() => this.planSettled);
-      const abort = this.plan?.abort;
-      if (!this.plan) return refuse('the runbook ended before its plan (who may abort) was loaded');
-      if (abort) {
-        const commander = abort.commanders.find((c) => identity(c) === identity(request.by));
-        if (!commander) return refuse(`"${safeText(request.by.trim(), 128)}" is not an incident commander of this runbook (${abort.commanders.join(', ')}): only they may abort it`);
-        const authentication = effectiveAuthentication(abort.authentication, this.mode, this.plan.drill?.authentication);
-        const shape = this.proofs.precheck(authentication, request);
-        if (shape) return refuse(shape);
-        proof = await this.proofs.check(authentication, commander, 'abort', '', request.by, request.reason, request);
-        if (!proof.ok) return refuse(proof.reason);
-      }
-      const late = this.abortRefusal(raw);
-      if (late) return refuse(late);
-      return this.acceptAbort(request, via, proof?.ok ? proof : undefined);
-    } finally {
-      this.pendingAborts--;
-    }
-  }
-
-  /** Control characters or a novel for a reason are refused (secured runs). */
-  private abortTextRefusal(raw: unknown): string | undefined {
-    const { by, reason } = raw as AbortRequest;
-    if (by.length > 128) return 'by: must be at most 128 characters';
-    if (reason.length > MAX_ABORT_REASON) return `reason: must be at most ${MAX_ABORT_REASON} characters`;
-    for (const [field, text] of [['by', by], ['reason', reason]] as const) {
-      const control = controlCharacterIn(text);
-      if (control) return `${field}: contains the control character ${control}; line breaks and other control characters are refused`;
-      if (redactCredentials(text) !== text) return `${field}: carries a URL with a password in it; the trail is append-only, so leave the password out`;
-    }
-    return undefined;
-  }
-
-  private acceptAbort(request: AbortRequest, via: 'update' | 'signal', proof?: CheckedProof & { ok: true }): { accepted: true } {
-    this.abortRequest = { by: request.by.trim(), reason: request.reason, at: new Date().toISOString(), ...(proof ? { proof: proofSummary(proof) } : {}) };
-    this.gates.freeze(`the runbook was aborted by ${this.abortRequest.by}; no more votes are taken`);
-    this.timeline.add({ step: 'abort', outcome: 'aborted', detail: `by ${this.abortRequest.by}: ${request.reason}` }, true);
-    this.audit.record(this.abortRequest.by, 'abort', { reason: request.reason, via, during: this.currentStep ?? this.phase, ...(proof ? { proof: proofDetail(proof) } : {}) });
-    if (!this.batched) this.audit.writeInBackground();
-    this.scope?.cancel();
-    return { accepted: true };
+    this.aborts.throwIfAborted();
   }
 
   private notifySafely(notification: Notification): Promise<void> {
@@ -507,13 +409,5 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
 
   private ref(): RunbookRef {
     return { workflowId: this.workflowId, scenario: this.scenario, environment: this.input.environment, incidentId: this.input.incidentId, mode: this.mode };
-  }
-
-  private rto() {
-    return rtoClock({ declaredAtMs: this.declaredAtMs, cutoverVerifiedAtMs: this.cutoverVerifiedAt, nowMs: Date.now(), objectiveSeconds: this.plan?.objectives.rtoSeconds });
-  }
-
-  private rpo() {
-    return rpoMeasure({ recoveryPoint: this.recoveryPoint, objectiveSeconds: this.plan?.objectives.rpoSeconds });
   }
 }
