@@ -29,7 +29,7 @@ export function percentile(values: number[], p: number): number {
 interface WorkerEvent { kind: 'ready' | 'gate' | 'step' | 'stopped'; workflowId?: string; step?: string; at?: number; peakKb?: number }
 
 function startWorkerChild(address: string, namespace: string, taskQueue: string, tuning: WorkerTuning): { child: ChildProcess; ready: Promise<void>; stopped: Promise<number> } {
-  const child = fork(path.join(__dirname, 'concurrency-worker.ts'), [JSON.stringify({ address, namespace, taskQueue, tuning })], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(__dirname, 'concurrency-worker.ts'), [JSON.stringify({ address, namespace, taskQueue, tuning })], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 2, 2, 'ipc'] });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the benchmark worker exited (code ${code}) before it was stopped`))));
   const ready = Promise.race([new Promise<void>((resolve) => child.on('message', (m: WorkerEvent) => m.kind === 'ready' && resolve())), exited]);
   const stopped = Promise.race([new Promise<number>((resolve) => child.on('message', (m: WorkerEvent) => m.kind === 'stopped' && resolve(m.peakKb!))), exited]);

@@ -22,6 +22,7 @@ import { renderTable, type BenchResult } from './report-table';
 import { benchValidationGate } from './validation-bench';
 
 // `npm run bench [-- --scale small|full] [--seed N] [--only validation,pitr,diff,concurrency,failover]`
+// [--json]: one JSON document on stdout (scale, machine, every result with its raw figure), progress on stderr.
 // concurrency: [--runbooks 200] fixture runbooks at once on one worker, [--drills 10] real drills at once (0: none), [--tuning runbook-worker|sdk-defaults]
 // Benchmarks on a real stack (Temporal, production PostgreSQL archiving to pgBackRest, the demo app).
 // The seeded production cluster is cached under .state/bench/<size+seed>/ and reused by later runs.
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     runbooks: { type: 'string', default: '200' },
     drills: { type: 'string', default: '10' },
     tuning: { type: 'string', default: 'runbook-worker' },
+    json: { type: 'boolean', default: false },
   },
 });
 const benchmarks = ['validation', 'pitr', 'diff', 'concurrency', 'failover'] as const;
@@ -62,7 +64,8 @@ void runMain(async () => {
   const size = scales[scale];
   const stateDir = path.join(repoRoot, '.state', 'bench', datasetKey(size, seed));
   const began = Date.now();
-  const log = (line: string) => console.log(`[${((Date.now() - began) / 1000).toFixed(0).padStart(5)} s] ${line}`);
+  // With --json, stdout carries only the JSON document; progress goes to stderr.
+  const log = (line: string) => (values.json ? console.error : console.log)(`[${((Date.now() - began) / 1000).toFixed(0).padStart(5)} s] ${line}`);
   log(`scale ${scale}: ${size.users.toLocaleString('en-US')} users × ${size.transactionsPerUser} transactions; state ${path.relative(repoRoot, stateDir)}`);
 
   // Servers a killed earlier run left behind on this state directory.
@@ -155,8 +158,13 @@ void runMain(async () => {
     }
 
     const memoryGb = (os.totalmem() / 1024 ** 3).toFixed(0);
-    console.log(`\nBenchmarks — ${new Date().toISOString().slice(0, 10)}, scale ${scale} (${marker.transactions.toLocaleString('en-US')} transactions), ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${memoryGb} GB RAM, Node ${process.version}`);
-    console.log(renderTable(results));
+    if (values.json) {
+      const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', memoryBytes: os.totalmem(), loadAverage: os.loadavg(), node: process.version };
+      console.log(JSON.stringify({ date: new Date().toISOString(), scale, transactions: marker.transactions, machine, results }, null, 2));
+    } else {
+      console.log(`\nBenchmarks — ${new Date().toISOString().slice(0, 10)}, scale ${scale} (${marker.transactions.toLocaleString('en-US')} transactions), ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${memoryGb} GB RAM, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, Node ${process.version}`);
+      console.log(renderTable(results));
+    }
     return results.some((r) => r.figure === 'error') ? 1 : 0;
   } finally {
     await stopAll();
