@@ -14,13 +14,16 @@ import { loadWorkerConfig } from '../worker/config';
 import { createRunbookWorker } from '../worker/worker';
 import type { BenchContext } from './context';
 import { datasetKey, ensureDataset, parseScale, removeLeftoverInstances, scales, waitForArchiver } from './dataset';
+import { benchManyRunbooks, benchParallelDrills } from './concurrency-bench';
 import { benchDiff } from './diff-bench';
 import { benchFailover, replicaId } from './failover-bench';
 import { benchPitr, preparePitrTarget } from './pitr-bench';
 import { renderTable, type BenchResult } from './report-table';
 import { benchValidationGate } from './validation-bench';
 
-// `npm run bench [-- --scale small|full] [--seed N] [--only validation,pitr,diff,failover]`
+// `npm run bench [-- --scale small|full] [--seed N] [--only validation,pitr,diff,concurrency,failover]`
+// [--json]: one JSON document on stdout (scale, machine, every result with its raw figure), progress on stderr.
+// concurrency: [--runbooks 200] fixture runbooks at once on one worker, [--drills 10] real drills at once (0: none), [--tuning runbook-worker|sdk-defaults]
 // Benchmarks on a real stack (Temporal, production PostgreSQL archiving to pgBackRest, the demo app).
 // The seeded production cluster is cached under .state/bench/<size+seed>/ and reused by later runs.
 const { values } = parseArgs({
@@ -29,9 +32,18 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     only: { type: 'string' },
     repetitions: { type: 'string', default: '3' },
+    runbooks: { type: 'string', default: '200' },
+    drills: { type: 'string', default: '10' },
+    tuning: { type: 'string', default: 'runbook-worker' },
+    json: { type: 'boolean', default: false },
   },
 });
-const benchmarks = ['validation', 'pitr', 'diff', 'failover'] as const;
+const benchmarks = ['validation', 'pitr', 'diff', 'concurrency', 'failover'] as const;
+const positive = (flag: string, value: string | undefined, min: number) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${flag} must be an integer ≥ ${min}, got "${value}"`);
+  return n;
+};
 
 void runMain(async () => {
   const scale = parseScale(values.scale);
@@ -39,6 +51,10 @@ void runMain(async () => {
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got "${values.seed}"`);
   const repetitions = Number(values.repetitions);
   if (!Number.isInteger(repetitions) || repetitions < 1) throw new Error(`--repetitions must be a positive integer, got "${values.repetitions}"`);
+  const runbooks = positive('runbooks', values.runbooks, 1);
+  const drills = positive('drills', values.drills, 0);
+  if (values.tuning !== 'runbook-worker' && values.tuning !== 'sdk-defaults') throw new Error(`--tuning must be "runbook-worker" (the worker's own limits) or "sdk-defaults", got "${values.tuning}"`);
+  const tuning = values.tuning;
   const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...benchmarks];
   for (const name of only) if (!(benchmarks as readonly string[]).includes(name)) throw new Error(`--only: unknown benchmark "${name}" (known: ${benchmarks.join(', ')})`);
   // The diff needs the copy the PITR benchmark restores.
@@ -48,7 +64,8 @@ void runMain(async () => {
   const size = scales[scale];
   const stateDir = path.join(repoRoot, '.state', 'bench', datasetKey(size, seed));
   const began = Date.now();
-  const log = (line: string) => console.log(`[${((Date.now() - began) / 1000).toFixed(0).padStart(5)} s] ${line}`);
+  // With --json, stdout carries only the JSON document; progress goes to stderr.
+  const log = (line: string) => (values.json ? console.error : console.log)(`[${((Date.now() - began) / 1000).toFixed(0).padStart(5)} s] ${line}`);
   log(`scale ${scale}: ${size.users.toLocaleString('en-US')} users × ${size.transactionsPerUser} transactions; state ${path.relative(repoRoot, stateDir)}`);
 
   // Servers a killed earlier run left behind on this state directory.
@@ -131,14 +148,23 @@ void runMain(async () => {
       rmSync(copy.dir, { recursive: true, force: true });
       copy = undefined;
     }
+    if (only.includes('concurrency')) {
+      await attempt('many runbooks', () => benchManyRunbooks(ctx, runbooks, tuning));
+      if (drills > 0) await attempt('parallel drills', async () => benchParallelDrills(ctx, await preparePitrTarget(ctx), drills));
+    }
     if (only.includes('failover')) {
       await attempt('failover', () => benchFailover(ctx));
       await platform.deleteInstance(replicaId).catch(() => undefined);
     }
 
     const memoryGb = (os.totalmem() / 1024 ** 3).toFixed(0);
-    console.log(`\nBenchmarks — ${new Date().toISOString().slice(0, 10)}, scale ${scale} (${marker.transactions.toLocaleString('en-US')} transactions), ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${memoryGb} GB RAM, Node ${process.version}`);
-    console.log(renderTable(results));
+    if (values.json) {
+      const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', memoryBytes: os.totalmem(), loadAverage: os.loadavg(), node: process.version };
+      console.log(JSON.stringify({ date: new Date().toISOString(), scale, transactions: marker.transactions, machine, results }, null, 2));
+    } else {
+      console.log(`\nBenchmarks — ${new Date().toISOString().slice(0, 10)}, scale ${scale} (${marker.transactions.toLocaleString('en-US')} transactions), ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${memoryGb} GB RAM, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, Node ${process.version}`);
+      console.log(renderTable(results));
+    }
     return results.some((r) => r.figure === 'error') ? 1 : 0;
   } finally {
     await stopAll();

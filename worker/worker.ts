@@ -10,6 +10,17 @@ import { createDatabaseConnections } from './database-connections';
 import { stackReadinessPlan } from './readiness-plan';
 import { monitoringSettings, problemLogger, startMetricsEndpoint, startMonitoring, type MetricsEndpoint } from './metrics';
 
+/**
+ * Workflow-side limits of the runbook worker, measured by `npm run bench -- --only concurrency`
+ * (see the README's Benchmarks section for what was measured and why these values).
+ */
+export const runbookWorkerTuning = {
+  maxConcurrentWorkflowTaskExecutions: 100,
+  maxConcurrentWorkflowTaskPolls: 20,
+  maxCachedWorkflows: 1000,
+  stickyQueueScheduleToStartTimeout: '30 seconds',
+} satisfies Partial<Parameters<typeof Worker.create>[0]>;
+
 export interface RunbookWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -64,6 +75,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
       votes: { allowedSignersFile: config.approvals.allowedSigners, totpSecrets: config.approvals.totpSecrets, maxClockSkewMs: durationToMs(config.approvals.maxClockSkew) },
       application: config.application,
     }),
+    ...runbookWorkerTuning,
     shutdownGraceTime: '5 minutes',
     // Cancellation reaches an activity on its heartbeat: a restore being aborted hears of it within seconds.
     maxHeartbeatThrottleInterval: '2 seconds',
