@@ -59,8 +59,10 @@ function databasePlatformFor(config: WorkerConfig): DatabasePlatform {
 function appRuntimeFor(config: WorkerConfig, secrets: SecretStore): AppRuntime {
   const { app, dns } = config;
   if (!app) return notConfigured<AppRuntime>('the application runtime', 'app');
-  if (!app.command) throw new Error('app.command: the local application runtime needs the command that starts the application (without its flags)');
-  return createLocalAppRuntime({ ...app, command: app.command, secrets, dnsFile: dns?.mappingFile });
+  const { envFile, port, command } = app;
+  if (!envFile || !port) throw new Error('app.envFile and app.port: the local application runtime needs the env file holding DATABASE_URL and the port it listens on');
+  if (!command) throw new Error('app.command: the local application runtime needs the command that starts the application (without its flags)');
+  return createLocalAppRuntime({ ...app, envFile, port, command, secrets, dnsFile: dns?.mappingFile });
 }
 
 /** One adapter per configured notifier; all of them receive every notification. */

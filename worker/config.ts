@@ -3,6 +3,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { duration } from '../contracts/durations';
+import { kubernetesAppConfig, kubernetesConfig, kubernetesSecretStoreConfig, unknownKubernetesClusters } from './kubernetes-config';
 
 const databaseConfig = z.strictObject({
   host: z.string().default('127.0.0.1'),
@@ -71,11 +72,17 @@ const localPlatformConfig = z.strictObject({
   recoveryTimeoutSeconds: z.number().int().positive().default(1800),
 });
 
-/** The application the runbooks cut over (local adapter: the demo financial service). Paths relative to the config file. */
+/** Fields of the local runtime (the demo financial service as one process); the Kubernetes runtime uses none of them. */
+const localAppFields = ['envFile', 'port', 'healthUrl', 'command', 'workingDirectory', 'pidFile', 'logFile'] as const;
+
+/**
+ * The application the runbooks cut over: the local runtime (the demo financial service, one process,
+ * paths relative to the config file) or, with `kubernetes`, a Deployment and its Secret.
+ */
 const appConfig = z.strictObject({
-  /** Env file holding the app's DATABASE_URL (written by pointAppAtDatabase). */
-  envFile: z.string().min(1),
-  port: z.number().int().min(1).max(65535),
+  /** Env file holding the app's DATABASE_URL (written by pointAppAtDatabase); required by the local runtime. */
+  envFile: z.string().min(1).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
   /** Defaults to http://127.0.0.1:<port>/health/database. */
   healthUrl: z.string().url().optional(),
   /** The service command without its flags (the local stack names the demo financial service); required by the local runtime. */
@@ -84,8 +91,29 @@ const appConfig = z.strictObject({
   workingDirectory: z.string().min(1).optional(),
   /** The secret (by name) the runbooks write the application's database connection to; default app-database-connection. */
   connectionSecret: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "letters, digits, '.', '_' and '-'").optional(),
+  /**
+   * The PostgreSQL role the application signs in as. Every cutover gives it a new password on the
+   * instance the application moves to (through the worker's admin connection), and revokes the old one.
+   */
+  databaseRole: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/, "must be a PostgreSQL role name: letters, digits, '_', '$' and '-', at most 63, starting with a letter or '_'").optional(),
   pidFile: z.string().optional(),
   logFile: z.string().optional(),
+  /** The application on Kubernetes (its Deployment and Secret) instead of the local process. */
+  kubernetes: kubernetesAppConfig.optional(),
+}).superRefine((app, ctx) => {
+  if (app.kubernetes) {
+    for (const field of localAppFields.filter((f) => app[f] !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: [field], message: `belongs to the local runtime, not app.kubernetes (the Kubernetes runtime reads its health URL from app.kubernetes.healthUrl and keeps the connection in the Secret app.kubernetes.secret): remove it` });
+    }
+    return;
+  }
+  if (app.envFile === undefined) ctx.addIssue({ code: 'custom', path: ['envFile'], message: "is required by the local runtime (the file holding the application's DATABASE_URL), unless app.kubernetes names a Deployment" });
+  if (app.port === undefined) ctx.addIssue({ code: 'custom', path: ['port'], message: 'is required by the local runtime (the port the application listens on), unless app.kubernetes names a Deployment' });
+});
+
+/** Which SecretStore the worker wires; without one, the secrets directory (secretsDir) and DR_SECRET_<NAME>. */
+const secretStoreConfig = z.strictObject({
+  kubernetes: kubernetesSecretStoreConfig.optional(),
 });
 
 const dnsConfig = z.strictObject({
@@ -112,6 +140,12 @@ export const workerConfigSchema = z.strictObject({
   notifiers: z.array(notifierConfig).default([{ type: 'console' }]),
   /** Which DatabasePlatform adapter the worker wires; none configured means platform activities refuse. */
   platform: z.strictObject({ local: localPlatformConfig.optional() }).optional(),
+  /** Where secrets are kept when not in secretsDir (database passwords, the application's connection). */
+  secretStore: secretStoreConfig.optional(),
+  /** The Kubernetes clusters the worker reaches (app.kubernetes and secretStore.kubernetes name one). */
+  kubernetes: kubernetesConfig.optional(),
+}).superRefine((config, ctx) => {
+  for (const { path: field, message } of unknownKubernetesClusters(config)) ctx.addIssue({ code: 'custom', path: field, message });
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 export type ApprovalsConfig = z.infer<typeof approvalsConfig>;
@@ -122,6 +156,8 @@ export type DatabaseConfig = z.infer<typeof databaseConfig>;
 export type AppConfig = z.infer<typeof appConfig>;
 export type DnsConfig = z.infer<typeof dnsConfig>;
 export type LocalPlatformConfig = z.infer<typeof localPlatformConfig>;
+export type SecretStoreConfig = z.infer<typeof secretStoreConfig>;
+export type { AppSecretKeys, KubernetesAppConfig, KubernetesClusterConfig, KubernetesConfig, KubernetesSecretStoreConfig } from './kubernetes-config';
 
 /** Loads the environment file (YAML or JSON); a bad file stops the worker with every wrong field named. */
 export function loadWorkerConfig(file: string): WorkerConfig {
@@ -143,12 +179,15 @@ export function loadWorkerConfig(file: string): WorkerConfig {
   if (config.secretsDir) config.secretsDir = path.resolve(path.dirname(file), config.secretsDir);
   const fromConfigDir = (p: string) => path.resolve(path.dirname(file), p);
   if (config.app) {
-    config.app.envFile = fromConfigDir(config.app.envFile);
+    if (config.app.envFile) config.app.envFile = fromConfigDir(config.app.envFile);
     if (config.app.pidFile) config.app.pidFile = fromConfigDir(config.app.pidFile);
     if (config.app.logFile) config.app.logFile = fromConfigDir(config.app.logFile);
     if (config.app.workingDirectory) config.app.workingDirectory = fromConfigDir(config.app.workingDirectory);
   }
   if (config.dns) config.dns.mappingFile = fromConfigDir(config.dns.mappingFile);
+  for (const cluster of Object.values(config.kubernetes?.clusters ?? {})) {
+    if (cluster.kubeconfig) cluster.kubeconfig = fromConfigDir(cluster.kubeconfig.replace(/^~(?=\/)/, process.env.HOME ?? '~'));
+  }
   if (config.objectStore) config.objectStore.directory = fromConfigDir(config.objectStore.directory);
   if (config.migrations) config.migrations.directory = fromConfigDir(config.migrations.directory);
   const local = config.platform?.local;
