@@ -5,13 +5,21 @@ import { FailureType } from '../contracts/failure-types';
 import { withHeartbeat } from './activity-context';
 import { databaseUrl } from '../lib/postgres-url';
 import type { DatabaseConnection, DatabaseConnections } from './database-connections';
-import type { AppHealth, AppRuntime, PointAppResult, RestartResult } from './ports/app-runtime';
-import type { SecretStore } from './ports/secret-store';
+import { RolloutFailedError, type AppHealth, type AppRuntime, type PointAppResult, type RestartResult, type RolloutStatus } from './ports/app-runtime';
+import type { SecretRef, SecretStore } from './ports/secret-store';
 
 /** The one resolver of database names the worker wired (config databases and platform instances). */
 export type DatabaseTargetResolver = DatabaseConnections['connection'];
 
-export interface PointAppAtDatabaseInput { database: string }
+export interface PointAppAtDatabaseInput {
+  database: string;
+  /** The connection secret version to point it at (a rotation wrote it); without one, a version is written from the worker's own connection. */
+  secret?: SecretRef;
+}
+export interface WaitForAppRolloutInput {
+  /** Default: the runtime's own (config); a Deployment's progress deadline ends a stuck rollout sooner. */
+  timeoutSeconds?: number;
+}
 export interface WaitUntilAppHealthyInput {
   /** The config name of the database the app must answer from. */
   database: string;
@@ -27,7 +35,8 @@ export interface AppRuntimeWiring {
   connectionSecret: string;
 }
 
-function resolve(targets: DatabaseTargetResolver, name: string): DatabaseConnection {
+/** The connection of a database name, or a non-retryable UnknownDatabase failure naming the known ones. */
+export function resolveDatabaseTarget(targets: DatabaseTargetResolver, name: string): DatabaseConnection {
   try {
     return targets(name);
   } catch (error) {
@@ -57,8 +66,12 @@ async function systemIdentifierOf(target: DatabaseConnection): Promise<string | 
 export function createAppRuntimeActivities({ runtime, databases, secrets, connectionSecret }: AppRuntimeWiring) {
   return {
     async pointAppAtDatabase(input: PointAppAtDatabaseInput): Promise<PointAppResult> {
-      const target = resolve(databases, input.database);
+      const target = resolveDatabaseTarget(databases, input.database);
       const endpoint = { host: target.host, port: target.port, database: target.database };
+      if (input.secret) return runtime.pointAppAt({ database: input.database, endpoint, secret: input.secret });
+      // Runs recorded before every cutover rotated: the application gets the worker's own connection, and
+      // what it held before is kept as a version first, so the runtime's previous pointer names one.
+      await runtime.adoptCurrentConnection(connectionSecret);
       const secret = await secrets.write(connectionSecret, databaseUrl({ ...endpoint, user: target.user, password: await target.password() }));
       return runtime.pointAppAt({ database: input.database, endpoint, secret: { name: secret.name, version: secret.version } });
     },
@@ -72,12 +85,26 @@ export function createAppRuntimeActivities({ runtime, databases, secrets, connec
       return { restartedAt, stopped, started };
     },
 
+    /** Waits until the last restart runs on every replica, heartbeating the platform's progress ("2 of 3 updated"). */
+    async waitForAppRollout(input: WaitForAppRolloutInput = {}): Promise<RolloutStatus> {
+      const context = Context.current();
+      return rolloutFailure(() => withHeartbeat((beat) => runtime.waitRolledOut({
+        ...(input.timeoutSeconds !== undefined ? { timeoutMs: input.timeoutSeconds * 1000 } : {}),
+        onProgress: (status) => beat({ progress: `${status.updated} of ${status.desired} updated, ${status.available} available`, message: status.message }),
+        signal: context.cancellationSignal,
+      })));
+    },
+
     async scaleApp(input: { replicas: number }): Promise<{ replicas: number }> {
-      return runtime.scale(input.replicas);
+      const context = Context.current();
+      return rolloutFailure(() => withHeartbeat((beat) => runtime.scale(input.replicas, {
+        onProgress: (status) => beat({ progress: `${status.available} of ${status.desired} available`, message: status.message }),
+        signal: context.cancellationSignal,
+      })));
     },
 
     async waitUntilAppHealthy(input: WaitUntilAppHealthyInput): Promise<AppHealth> {
-      const target = resolve(databases, input.database);
+      const target = resolveDatabaseTarget(databases, input.database);
       const context = Context.current();
       const systemIdentifier = await systemIdentifierOf(target);
       try {
@@ -97,4 +124,16 @@ export function createAppRuntimeActivities({ runtime, databases, secrets, connec
       }
     },
   };
+}
+
+/** A rollout that cannot finish fails for good, with the platform's words and where it stopped. */
+async function rolloutFailure<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof RolloutFailedError) {
+      throw ApplicationFailure.create({ type: FailureType.RolloutFailed, message: error.message, nonRetryable: true, details: error.status ? [error.status] : [] });
+    }
+    throw error;
+  }
 }

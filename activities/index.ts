@@ -16,6 +16,7 @@ import type { ObjectStore } from './ports/object-store';
 import type { SecretStore } from './ports/secret-store';
 import { createReplicaLagActivities } from './replica-lag';
 import { createReportActivities } from './reports';
+import { createSecretRotationActivities } from './secret-rotation';
 import { createRunbookPlanActivities, type RunbookPlanConfig } from './runbook-plan';
 import { createValidationActivities } from './validation';
 
@@ -36,6 +37,8 @@ export interface ActivityPorts {
   migrations?: MigrationToolDirectory;
   /** The secret the application's database connection is written to when it is pointed at a database. */
   appConnectionSecret?: string;
+  /** The PostgreSQL role the application signs in as: every cutover gives it a new password (config `app.databaseRole`). */
+  applicationRole?: string;
   /** Config name of the database holding dr_audit_log (config `audit.database`); no audit activities without it. */
   auditDatabase?: string;
   /** The worker config's environment, approvals and objectives. */
@@ -46,16 +49,18 @@ export interface ActivityPorts {
 export function createActivities(ports: ActivityPorts) {
   const { databases } = ports;
   const objectStore = ports.objectStore ?? notConfigured<ObjectStore>('the object store (reports, baselines, diffs)', 'objectStore');
+  const appWiring = {
+    runtime: ports.appRuntime ?? notConfigured<AppRuntime>('the application runtime', 'app'),
+    databases: (name: string) => databases.connection(name),
+    secrets: ports.secrets ?? notConfigured<SecretStore>('the secret store', 'secretsDir'),
+    connectionSecret: ports.appConnectionSecret ?? 'app-database-connection',
+  };
   return {
     ...createDatabaseHealthActivities(databases),
     ...createReplicaLagActivities(databases),
     ...createDatabaseProbeActivities(databases),
-    ...createAppRuntimeActivities({
-      runtime: ports.appRuntime ?? notConfigured<AppRuntime>('the application runtime', 'app'),
-      databases: (name) => databases.connection(name),
-      secrets: ports.secrets ?? notConfigured<SecretStore>('the secret store', 'secretsDir'),
-      connectionSecret: ports.appConnectionSecret ?? 'app-database-connection',
-    }),
+    ...createAppRuntimeActivities(appWiring),
+    ...createSecretRotationActivities({ ...appWiring, applicationRole: ports.applicationRole }),
     ...createDnsActivities(ports.dns ?? notConfigured<Dns>('DNS', 'dns')),
     // Typed as always present so workflows can call them; a worker without `audit` in its config does not register them.
     ...(ports.auditDatabase ? createAuditActivities(databases.pool(ports.auditDatabase)) : ({} as AuditActivities)),
@@ -74,7 +79,8 @@ export type { DatabaseConnection, DatabaseConnections, DatabaseDirectory } from 
 export type { ReplicaLagMeasurement } from './replica-lag';
 export type { DatabaseProbe, NewestCommit } from './database-probe';
 export type { DatabaseTargetResolver, PointAppAtDatabaseInput, WaitUntilAppHealthyInput } from './app-runtime';
-export type { AppHealth, AppHealthCheck, PointAppResult, RestartResult } from './ports/app-runtime';
+export type { AppHealth, AppHealthCheck, AppRuntimeNames, PointAppResult, RestartResult, RolloutStatus } from './ports/app-runtime';
+export type { CredentialRevocation, CredentialRotation } from './secret-rotation';
 export type { DnsRecord, DnsSwitch } from './ports/dns';
 export type { AuditEntry, AuditChainVerdict, AuditProblem } from './audit';
 export type { Notifier } from './ports/notifier';

@@ -29,6 +29,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
       databases,
       migrations: (name) => adapters.migrationTool(databases.pool(name)),
       appConnectionSecret: config.app?.connectionSecret ?? defaultAppConnectionSecret,
+      applicationRole: config.app?.databaseRole,
       auditDatabase: config.audit?.database,
       runbookPlan: config,
     }),

@@ -4,7 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowFailedError } from '@temporalio/client';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startTemporalServer, type TemporalServer } from '../../stack/temporal-server';
 import { abortUpdate, approveUpdate } from '../../workflows/messages';
@@ -39,12 +41,16 @@ interface Script {
   /** One entry per probe of the primary: true = it answers. */
   probes: boolean[];
   standby?: { accepting: boolean; newestCommitSecondsBeforeFailure?: number; lagBytes?: number };
+  /** One entry per rollout the runbook waits for: true = every replica becomes available. Default: all succeed. */
+  rollouts?: boolean[];
 }
 
 function fakes(script: Script) {
   const calls: string[] = [];
   const rec = newRecorder();
   let probe = 0;
+  let rollout = 0;
+  const runtime = { application: 'deployment/mita-backend', connection: 'Secret mita-production/mita-db-config', restart: 'rollout restart deployment/mita-backend', rolloutStatus: 'rollout status deployment/mita-backend' };
   let firstFailureAt = '';
   const instance = (instanceId: string, role: 'primary' | 'replica' = 'primary') => ({
     instanceId, role, status: 'available', acceptingConnections: true, endpoint: { host: '127.0.0.1', port: 6000, database: 'mita' }, origin: { kind: 'enrolled' }, protected: false, createdAt: new Date().toISOString(),
@@ -92,13 +98,31 @@ function fakes(script: Script) {
       calls.push(`delete ${input.instanceId}`);
       return { deleted: true };
     },
-    async pointAppAtDatabase(input: { database: string }) {
-      calls.push(`point app at ${input.database}`);
-      return { changed: true, current: { endpoint: '127.0.0.1:6000' } };
+    async rotateDatabaseSecret(input: { database: string }) {
+      calls.push(`rotate on ${input.database}`);
+      return { database: input.database, role: 'mita_app', endpoint: '127.0.0.1:6000/mita', secret: { name: 'app-database-connection', version: '4' }, previous: { name: 'app-database-connection', version: '3' }, rotatedAt: new Date().toISOString(), reused: false };
+    },
+    async pointAppAtDatabase(input: { database: string; secret?: { version: string } }) {
+      calls.push(`point app at ${input.database}${input.secret ? ` (version ${input.secret.version})` : ''}`);
+      return { changed: true, current: { endpoint: '127.0.0.1:6000/mita', secret: input.secret }, previous: { endpoint: '127.0.0.1:5432/mita', name: 'production' }, runtime };
+    },
+    async restorePreviousAppConnection(input: { rotation: { previous: { version: string } }; database?: string }) {
+      calls.push(`put back version ${input.rotation.previous.version} (${input.database})`);
+      return { changed: true, current: { endpoint: '127.0.0.1:5432/mita', secret: input.rotation.previous }, previous: null, runtime };
     },
     async restartApp() {
       calls.push('restart app');
-      return { restartedAt: new Date().toISOString(), stopped: ['process 1'], started: ['process 2'] };
+      return { restartedAt: new Date().toISOString(), stopped: ['revision 1 (3 replicas)'], started: ['rollout of deployment/mita-backend, generation 2'] };
+    },
+    async waitForAppRollout() {
+      const ok = script.rollouts?.[rollout++] ?? true;
+      calls.push(`rollout ${ok ? 'done' : 'stuck'}`);
+      if (!ok) throw ApplicationFailure.nonRetryable('deployment "mita-backend" exceeded its progress deadline: ReplicaSet "mita-backend-5d8f" has timed out progressing.', 'RolloutFailed');
+      return { application: 'deployment/mita-backend', desired: 3, updated: 3, available: 3, message: 'deployment "mita-backend" successfully rolled out' };
+    },
+    async revokeOldDatabaseCredential(input: { rotation: { database: string } }) {
+      calls.push(`revoke on ${input.rotation.database}`);
+      return { database: input.rotation.database, role: 'mita_app', sessionsEnded: 0, oldPassword: 'refused', newPassword: 'accepted', detail: 'old password of mita_app refused, new one accepted, 0 older session(s) ended' };
     },
     async waitUntilAppHealthy(input: { database: string }) {
       calls.push(`app healthy on ${input.database}`);
@@ -151,7 +175,19 @@ test('a standby lagging more than the RPO objective is not promoted: the latest 
     assert.match(result.output!.standbyDecision, /standby lags 1200 s \(RPO objective 900 s\)/);
     assert.ok(!calls.some((c) => c.startsWith('promote')));
     const restored = result.output!.recoveredInstance;
-    assert.deepEqual(calls.slice(calls.indexOf('list backups')), ['list backups', 'restore restore-latest', `newest ${restored}`, `validate ${restored}`, `point app at ${restored}`, 'restart app', `app healthy on ${restored}`, `validate ${restored}`]);
+    assert.deepEqual(calls.slice(calls.indexOf('list backups')), [
+      'list backups', 'restore restore-latest', `newest ${restored}`, `validate ${restored}`,
+      `rotate on ${restored}`, `point app at ${restored} (version 4)`, 'restart app', 'rollout done', `app healthy on ${restored}`, `revoke on ${restored}`,
+      `validate ${restored}`,
+    ], 'rotate → point → rollout restart → rollout status → health → revoke → post-recovery checks');
+    const step = (name: string) => result.timeline.find((t) => t.step === name);
+    assert.match(step(`rotate the application's database password on ${restored}`)?.detail ?? '', /^new password for mita_app: app-database-connection version 4 \(the application held version 3\)$/);
+    assert.equal(step(`point the application at ${restored}`)?.detail, 'Secret mita-production/mita-db-config now 127.0.0.1:6000/mita (app-database-connection version 4), was 127.0.0.1:5432/mita');
+    assert.equal(step('rollout restart deployment/mita-backend')?.detail, 'stopped revision 1 (3 replicas), started rollout of deployment/mita-backend, generation 2');
+    assert.equal(step('rollout status deployment/mita-backend')?.detail, '3 of 3 updated, 3 available: deployment "mita-backend" successfully rolled out');
+    assert.match(step(`revoke the application's old database password on ${restored}`)?.detail ?? '', /old password of mita_app refused/);
+    const verified = result.timeline.findIndex((t) => t.step === 'cutover verified');
+    assert.ok(verified > result.timeline.findIndex((t) => t.step.startsWith('wait until the application is healthy')) && verified < result.timeline.findIndex((t) => t.step.startsWith('revoke')), 'the RTO clock stops when the application answers healthy');
     assert.equal(result.rpo.achievedSeconds, 2);
   });
 });
@@ -163,7 +199,7 @@ test('a standby within the RPO is promoted; one that does not answer is passed o
     await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob' }] });
     const result = (await handle.result()) as RunbookResult<{ path: string }>;
     assert.equal(result.output?.path, 'promoted-standby');
-    assert.ok(calls.includes('promote standby') && calls.includes('point app at standby'));
+    assert.ok(calls.includes('promote standby') && calls.includes('point app at standby (version 4)'));
     assert.ok(!calls.some((c) => c.startsWith('restore')));
   });
   await run({ probes: [false, false], standby: { accepting: false } }, async ({ taskQueue, calls }) => {
@@ -197,5 +233,44 @@ test('aborted during the confirmation window: ends aborted at once, nothing buil
     const result = (await handle.result()) as RunbookResult;
     assert.equal(result.verdict, 'aborted');
     assert.deepEqual(calls, ['probe production down']);
+  });
+});
+
+async function failedRunbook(handle: { result(): Promise<unknown> }): Promise<{ error: WorkflowFailedError; result: RunbookResult }> {
+  const error = await handle.result().then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof WorkflowFailedError, `fails: ${String(error)}`);
+  return { error, result: (error.cause as { details?: RunbookResult[] }).details![0]! };
+}
+
+test('a rollout that never becomes available puts the previous connection back, restarts again, and fails the cutover with the platform\'s words', async () => {
+  await run({ probes: [false, false], rollouts: [false, true] }, async ({ taskQueue, calls }) => {
+    const handle = await start(taskQueue, { checks: 2 });
+    await waitForStatus(handle, gateOpen('cutover'), 'cutover gate open');
+    await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob' }] });
+    const { error, result } = await failedRunbook(handle);
+    const message = (error.cause as Error).message;
+    const restored = calls.find((c) => c.startsWith('rotate on '))!.slice('rotate on '.length);
+    assert.deepEqual(calls.slice(calls.indexOf(`rotate on ${restored}`)), [
+      `rotate on ${restored}`, `point app at ${restored} (version 4)`, 'restart app', 'rollout stuck',
+      'put back version 3 (production)', 'restart app', 'rollout done',
+    ], 'no health wait, no revocation, no post-recovery checks after a failed rollout');
+    assert.match(message, /ended failed: failed: the cutover to restored-restore-latest failed: deployment "mita-backend" exceeded its progress deadline: ReplicaSet "mita-backend-5d8f" has timed out progressing\.; Secret mita-production\/mita-db-config is back on app-database-connection version 3 and deployment\/mita-backend rolled out on it/);
+    assert.equal(result.verdict, 'failed');
+    assert.equal(result.timeline.find((t) => t.step === 'rollout status deployment/mita-backend')?.outcome, 'failed');
+    assert.equal(result.timeline.find((t) => t.step === 'roll back: put Secret mita-production/mita-db-config back to app-database-connection version 3')?.outcome, 'succeeded');
+    assert.equal(result.timeline.find((t) => t.step === 'roll back: rollout status deployment/mita-backend')?.outcome, 'succeeded');
+    assert.equal(result.rto.cutoverVerifiedAt, undefined, 'the cutover was never verified');
+  });
+});
+
+test('when the rollback\'s rollout does not finish either, the failure says both', async () => {
+  await run({ probes: [false, false], rollouts: [false, false] }, async ({ taskQueue, calls }) => {
+    const handle = await start(taskQueue, { checks: 2 });
+    await waitForStatus(handle, gateOpen('cutover'), 'cutover gate open');
+    await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob' }] });
+    const { error } = await failedRunbook(handle);
+    const message = (error.cause as Error).message;
+    assert.deepEqual(calls.slice(-4), ['rollout stuck', 'put back version 3 (production)', 'restart app', 'rollout stuck']);
+    assert.match(message, /is back on app-database-connection version 3, but its rollout did not finish either: deployment "mita-backend" exceeded its progress deadline/);
   });
 });

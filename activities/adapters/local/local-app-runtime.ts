@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { AppHealth, AppPointer, AppRuntime, PointAppResult, RestartResult, WaitHealthyOptions } from '../../ports/app-runtime';
+import { RolloutFailedError, type AppPointer, type AppRuntime, type AppRuntimeNames, type PointAppResult, type RestartResult, type RolloutStatus, type WaitHealthyOptions } from '../../ports/app-runtime';
 import type { SecretStore } from '../../ports/secret-store';
 import { writeFileAtomic } from '../../../lib/atomic-file';
+import { sleepUnlessAborted } from '../../../lib/child-process';
 import { endpointOfUrl, formatEndpoint } from '../../../lib/postgres-url';
-import { errorText } from '../../../contracts/error-text';
+import { waitForHealthyAnswer } from '../app-health-endpoint';
 import { formatEnvFile, parseEnvFile } from './env-file';
 
 export interface LocalAppRuntimeOptions {
@@ -32,32 +33,6 @@ export interface LocalAppRuntime extends AppRuntime {
   readonly pidFile: string;
   readonly logFile: string;
 }
-
-/** What the demo service's /health/database answers when healthy. */
-interface HealthBody {
-  database: AppHealth['database'];
-  checkedAt: string;
-  serverVersion: string;
-  userCount: number;
-  transactionCount: number;
-  totalAmount: string;
-  error?: string;
-}
-
-/** The service's answer as the port's named checks: its integrity totals are the one check it runs. */
-function healthOf(body: HealthBody): AppHealth {
-  const { database, checkedAt, serverVersion, userCount, transactionCount, totalAmount } = body;
-  return {
-    database,
-    checkedAt,
-    checks: [{ name: 'integrity totals', passed: true, detail: `users ${userCount}, transactions ${transactionCount}, total ${totalAmount}`, figures: { userCount, transactionCount, totalAmount, serverVersion } }],
-  };
-}
-
-const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
-  const timer = setTimeout(resolve, ms);
-  signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-});
 
 /** A zombie still answers kill(pid, 0), so /proc is asked where it exists. */
 function isRunning(pid: number): boolean {
@@ -86,8 +61,16 @@ function pointerOf(text: string | undefined): AppPointer | null {
   if (text === undefined) return null;
   const vars = parseEnvFile(text);
   if (!vars.DATABASE_URL) return null;
-  return { endpoint: formatEndpoint(endpointOfUrl(vars.DATABASE_URL)), name: vars.DR_DATABASE_NAME ?? null };
+  const secret = vars.DR_CONNECTION_SECRET && vars.DR_CONNECTION_VERSION ? { secret: { name: vars.DR_CONNECTION_SECRET, version: vars.DR_CONNECTION_VERSION } } : {};
+  return { endpoint: formatEndpoint(endpointOfUrl(vars.DATABASE_URL)), name: vars.DR_DATABASE_NAME ?? null, ...secret };
 }
+
+const names: AppRuntimeNames = {
+  application: 'the application process',
+  connection: 'its env file',
+  restart: 'restart the application process',
+  rolloutStatus: 'check the application process runs',
+};
 
 /**
  * Local AppRuntime: the demo financial service as one detached process. Supports 0 or 1 replicas:
@@ -104,6 +87,7 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
   const cwd = path.resolve(options.workingDirectory ?? path.dirname(envFile));
   const marker = path.basename(command[command.length - 1]!);
   const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : undefined);
+  const logTail = () => read(logFile)?.trimEnd().split('\n').slice(-3).join(' | ');
 
   function runningPid(): number | undefined {
     const pid = Number(read(pidFile)?.trim());
@@ -120,11 +104,14 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
     for (let waited = 0; isRunning(pid); waited += 100) {
       if (waited === 10_000) process.kill(pid, 'SIGKILL');
       if (waited > 15_000) throw new Error(`the financial service (pid ${pid}) did not stop within 15 s of SIGTERM and SIGKILL`);
-      await sleep(100);
+      await sleepUnlessAborted(100);
     }
     if (read(pidFile)?.trim() === String(pid)) rmSync(pidFile, { force: true });
     return [pid];
   }
+
+  /** The process this runtime started last (in this worker), to tell "still starting" from "exited". */
+  let lastStarted: number | undefined;
 
   function start(): number {
     if (!existsSync(envFile)) throw new Error(`cannot start the financial service: its env file ${envFile} does not exist (point the app at a database first)`);
@@ -134,6 +121,7 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
       const child = spawn(command[0]!, args, { cwd, detached: true, stdio: ['ignore', log, log] });
       if (!child.pid) throw new Error(`could not start ${command.join(' ')}`);
       child.unref();
+      lastStarted = child.pid;
       return child.pid;
     } finally {
       closeSync(log);
@@ -144,23 +132,42 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
     const currentText = read(envFile);
     const current = pointerOf(currentText);
     const next = pointerOf(text)!;
-    if (currentText !== undefined && parseEnvFile(currentText).DATABASE_URL === parseEnvFile(text).DATABASE_URL) {
-      return { current: next, previous: pointerOf(read(previousFile)), changed: false };
+    const same = (a: Record<string, string>, b: Record<string, string>) => a.DATABASE_URL === b.DATABASE_URL && a.DR_CONNECTION_VERSION === b.DR_CONNECTION_VERSION;
+    if (currentText !== undefined && same(parseEnvFile(currentText), parseEnvFile(text))) {
+      return { current: next, previous: pointerOf(read(previousFile)), changed: false, runtime: names };
     }
     if (keepPrevious && currentText !== undefined) writeFileAtomic(previousFile, currentText);
     writeFileAtomic(envFile, text);
-    return { current: next, previous: current, changed: true };
+    return { current: next, previous: current, changed: true, runtime: names };
   }
 
   return {
+    names: { ...names, connection: `its env file ${envFile}` },
     pidFile,
     logFile,
     stop,
 
     async pointAppAt(target) {
       const connection = await options.secrets.read(target.secret);
-      const text = formatEnvFile({ DATABASE_URL: connection.value, DR_DATABASE_NAME: target.database }, `Written by dr-runbooks: the demo financial service's database (${target.database}).`);
+      const text = formatEnvFile(
+        { DATABASE_URL: connection.value, DR_DATABASE_NAME: target.database, DR_CONNECTION_SECRET: connection.name, DR_CONNECTION_VERSION: connection.version },
+        `Written by dr-runbooks: the demo financial service's database (${target.database}).`,
+      );
       return point(text, true);
+    },
+
+    async adoptCurrentConnection(secretName) {
+      const text = read(envFile);
+      const vars = text === undefined ? {} : parseEnvFile(text);
+      if (!vars.DATABASE_URL) return null;
+      if (vars.DR_CONNECTION_SECRET === secretName && vars.DR_CONNECTION_VERSION) {
+        const kept = await options.secrets.read({ name: secretName, version: vars.DR_CONNECTION_VERSION }).catch(() => undefined);
+        if (kept?.value === vars.DATABASE_URL) return { name: secretName, version: kept.version };
+      }
+      // Written by hand (or by an older version): keep it as a version, so there is one to go back to.
+      const adopted = await options.secrets.write(secretName, vars.DATABASE_URL);
+      writeFileAtomic(envFile, formatEnvFile({ ...vars, DR_CONNECTION_SECRET: adopted.name, DR_CONNECTION_VERSION: adopted.version }));
+      return { name: adopted.name, version: adopted.version };
     },
 
     async rollbackAppPointer() {
@@ -179,34 +186,30 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
       return { restartedAt, stopped: stopped.map((pid) => `process ${pid}`), started: [`process ${start()}`] };
     },
 
-    async waitHealthy(wait: WaitHealthyOptions): Promise<AppHealth> {
-      const deadline = Date.now() + wait.timeoutMs;
-      const want = wait.expect && `${wait.expect.address}/${wait.expect.database}${wait.expect.systemIdentifier ? ` (system ${wait.expect.systemIdentifier})` : ''}`;
-      let last = 'no answer yet';
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const response = await fetch(healthUrl, { signal: AbortSignal.timeout(5000) });
-          const body = (await response.json()) as HealthBody;
-          const from = body.database ? `${body.database.address}/${body.database.database}` : 'an unknown database';
-          if (response.status !== 200) {
-            last = `HTTP ${response.status} from ${from}: ${body.error ?? 'no error message'}`;
-          } else if (wait.expect && (body.database.address !== wait.expect.address || body.database.database !== wait.expect.database
-            || (wait.expect.systemIdentifier && body.database.systemIdentifier !== wait.expect.systemIdentifier))) {
-            last = `healthy, but from ${from} (system ${body.database.systemIdentifier}), not the expected one`;
-          } else {
-            return healthOf(body);
-          }
-        } catch (error) {
-          last = `no answer from ${healthUrl}: ${errorText(error, { innermost: true })}`;
+    async waitRolledOut(wait = {}): Promise<RolloutStatus> {
+      // Rolled out: the process the last restart started listens (it writes its pid file then). One that
+      // exits first (a bad command, a port taken) fails at once, with the end of its log.
+      const deadline = Date.now() + (wait.timeoutMs ?? 30_000);
+      const status = (pid: number | undefined): RolloutStatus => ({ application: names.application, desired: 1, updated: pid ? 1 : 0, available: pid ? 1 : 0, message: pid ? `process ${pid} is running` : 'the application process is starting' });
+      for (;;) {
+        const pid = runningPid();
+        wait.onProgress?.(status(pid));
+        if (pid && (lastStarted === undefined || pid === lastStarted)) return status(pid);
+        const exited = lastStarted !== undefined && !isRunning(lastStarted);
+        if (exited || Date.now() >= deadline || wait.signal?.aborted) {
+          const why = exited ? `process ${lastStarted} exited before it listened` : wait.signal?.aborted ? 'the wait was cancelled' : `no process listened within ${Math.round((wait.timeoutMs ?? 30_000) / 1000)} s`;
+          throw new RolloutFailedError(`the application process is not running: ${why}${logTail() ? `; its log (${logFile}) ends: ${logTail()}` : ''}`, { ...status(undefined), message: why });
         }
-        wait.onPoll?.(attempt, last);
-        if (wait.signal?.aborted) throw new Error(`stopped waiting for the financial service: cancelled (last answer: ${last})`);
-        if (Date.now() >= deadline) {
-          const logTail = read(logFile)?.trimEnd().split('\n').slice(-3).join(' | ');
-          throw new Error(`the financial service did not answer healthy${want ? ` from ${want}` : ''} within ${Math.round(wait.timeoutMs / 1000)} s; last answer: ${last}${logTail ? `; its log (${logFile}) ends: ${logTail}` : ''}`);
-        }
-        await sleep(Math.min(wait.intervalMs ?? 500, Math.max(deadline - Date.now(), 0)), wait.signal);
+        await sleepUnlessAborted(Math.min(wait.intervalMs ?? 200, 200), wait.signal);
       }
+    },
+
+    async waitHealthy(wait: WaitHealthyOptions) {
+      return waitForHealthyAnswer({
+        url: healthUrl,
+        application: 'the financial service',
+        afterTimeout: () => (logTail() ? `its log (${logFile}) ends: ${logTail()}` : undefined),
+      }, wait);
     },
 
     async scale(replicas) {
