@@ -81,7 +81,7 @@ export function createAppRuntimeActivities({ runtime, databases, secrets, connec
     },
 
     async restartApp(): Promise<RestartResult> {
-      const { restartedAt, stopped, started } = await runtime.restart();
+      const { restartedAt, stopped, started } = await rolloutFailure(() => runtime.restart());
       return { restartedAt, stopped, started };
     },
 

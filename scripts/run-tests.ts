@@ -25,7 +25,7 @@ function run(label: string, command: string, args: string[]): void {
   }
 }
 
-const suites = only.length ? only.map((p) => path.resolve(p)) : ['unit', 'integration', 'e2e'].flatMap((s) => testFiles(path.join(root, 'test', s)));
+const suites = only.length ? only.map((p) => path.resolve(p)) : ['unit', 'contract', 'integration', 'e2e'].flatMap((s) => testFiles(path.join(root, 'test', s)));
 if (suites.length === 0) {
   console.error('no test files found under test/');
   process.exit(1);

@@ -1,4 +1,6 @@
 import type { Pool } from 'pg';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createKubernetesAppRuntime, createKubernetesSecretStore, kubeConfigFor } from '../activities/adapters/kubernetes';
 import { createConsoleNotifier } from '../activities/adapters/local/console-notifier';
 import { createDirectoryObjectStore } from '../activities/adapters/local/directory-object-store';
 import { createLocalAppRuntime } from '../activities/adapters/local/local-app-runtime';
@@ -32,18 +34,20 @@ export interface Adapters {
 export const defaultAppConnectionSecret = 'app-database-connection';
 
 /**
- * THE place that reads the worker config and picks one adapter family per port. Today every family is
- * the embedded default (`local`); a cloud family is one folder under activities/adapters/ and one case
- * here. A port the config does not set up gets a stand-in that refuses with the config key to add, so
- * the worker still registers every activity the workflows call.
+ * THE place that reads the worker config and picks one adapter family per port: the embedded default
+ * (`local`), or `kubernetes` (the application's Deployment and Secret, a SecretStore in Secrets); a
+ * family is one folder under activities/adapters/ and one case per port here. A port the config does not
+ * set up gets a stand-in that refuses with the config key to add, so the worker still registers every
+ * activity the workflows call.
  */
 export function createAdapters(config: WorkerConfig): Adapters {
-  const secrets = createSecretsDirectory(config.secretsDir);
+  const clusters = kubernetesClusters(config);
+  const secrets = secretStoreFor(config, clusters);
   return {
     secrets,
     databasePlatform: databasePlatformFor(config),
     objectStore: config.objectStore ? createDirectoryObjectStore(config.objectStore.directory) : notConfigured<ObjectStore>('the object store (reports, baselines, diffs)', 'objectStore'),
-    appRuntime: appRuntimeFor(config, secrets),
+    appRuntime: appRuntimeFor(config, secrets, clusters),
     dns: config.dns ? createMappingFileDns({ mappingFile: config.dns.mappingFile, defaultTtlSeconds: config.dns.defaultTtlSeconds }) : notConfigured<Dns>('DNS', 'dns'),
     notifier: notifierFor(config.notifiers),
     migrationTool: (pool) => (config.migrations ? createSqlDirectoryMigrationTool(pool, config.migrations.directory) : notConfigured<MigrationTool>('the migration tool', 'migrations.directory')),
@@ -56,9 +60,37 @@ function databasePlatformFor(config: WorkerConfig): DatabasePlatform {
   return notConfiguredDatabasePlatform();
 }
 
-function appRuntimeFor(config: WorkerConfig, secrets: SecretStore): AppRuntime {
+/** One client configuration per configured cluster, made when first asked for (a bad kubeconfig fails naming its key). */
+function kubernetesClusters(config: WorkerConfig): (name: string) => KubeConfig {
+  const made = new Map<string, KubeConfig>();
+  return (name) => {
+    const access = config.kubernetes?.clusters[name];
+    if (!access) throw new Error(`"${name}" is not in kubernetes.clusters (known: ${Object.keys(config.kubernetes?.clusters ?? {}).join(', ') || 'none'})`);
+    if (!made.has(name)) made.set(name, kubeConfigFor({ name, ...access }));
+    return made.get(name)!;
+  };
+}
+
+function secretStoreFor(config: WorkerConfig, clusters: (name: string) => KubeConfig): SecretStore {
+  const kubernetes = config.secretStore?.kubernetes;
+  if (kubernetes) return createKubernetesSecretStore({ kubeConfig: clusters(kubernetes.cluster), namespace: kubernetes.namespace, namePrefix: kubernetes.namePrefix, keepVersions: kubernetes.keepVersions });
+  return createSecretsDirectory(config.secretsDir);
+}
+
+function appRuntimeFor(config: WorkerConfig, secrets: SecretStore, clusters: (name: string) => KubeConfig): AppRuntime {
   const { app, dns } = config;
   if (!app) return notConfigured<AppRuntime>('the application runtime', 'app');
+  if (app.kubernetes) {
+    const k = app.kubernetes;
+    return createKubernetesAppRuntime({
+      primary: { kubeConfig: clusters(k.cluster), namespace: k.namespace, deployment: k.deployment, ...(k.healthUrl ? { healthUrl: k.healthUrl } : {}) },
+      secret: k.secret,
+      secretKeys: k.secretKeys,
+      ...(k.standby ? { standby: { kubeConfig: clusters(k.standby.cluster), namespace: k.standby.namespace ?? k.namespace, deployment: k.standby.deployment ?? k.deployment, ...(k.standby.healthUrl ? { healthUrl: k.standby.healthUrl } : {}) } } : {}),
+      secrets,
+      rolloutTimeoutMs: k.rolloutTimeoutSeconds * 1000,
+    });
+  }
   const { envFile, port, command } = app;
   if (!envFile || !port) throw new Error('app.envFile and app.port: the local application runtime needs the env file holding DATABASE_URL and the port it listens on');
   if (!command) throw new Error('app.command: the local application runtime needs the command that starts the application (without its flags)');

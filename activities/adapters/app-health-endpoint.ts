@@ -17,7 +17,8 @@ interface HealthBody {
 }
 
 export interface HealthEndpoint {
-  url: string;
+  /** The application's health URL; without one, health is the runtime's own checks and where it is configured to connect. */
+  url?: string;
   /** How the timeline names the application: "the financial service", "deployment/mita-backend". */
   application: string;
   /** Where the application's database is configured, for an answer that does not say (HTTP 200, no body to read). */
@@ -49,12 +50,12 @@ export async function waitForHealthyAnswer(endpoint: HealthEndpoint, wait: WaitH
       if (failed) {
         last = `${failed.name}: ${failed.detail}`;
       } else {
-        const answer = await ask(endpoint, wait);
+        const answer = endpoint.url ? await ask(endpoint, endpoint.url, wait) : await configuredOnly(endpoint, wait);
         if ('health' in answer) return { ...answer.health, checks: [...runtimeChecks, ...answer.health.checks] };
         last = answer.problem;
       }
     } catch (error) {
-      last = `no answer from ${endpoint.url}: ${errorText(error, { innermost: true })}`;
+      last = `no answer from ${endpoint.url ?? endpoint.application}: ${errorText(error, { innermost: true })}`;
     }
     wait.onPoll?.(attempt, last);
     if (wait.signal?.aborted) throw new Error(`stopped waiting for ${endpoint.application}: cancelled (last answer: ${last})`);
@@ -66,8 +67,20 @@ export async function waitForHealthyAnswer(endpoint: HealthEndpoint, wait: WaitH
   }
 }
 
-async function ask(endpoint: HealthEndpoint, wait: WaitHealthyOptions): Promise<{ health: AppHealth } | { problem: string }> {
-  const response = await fetch(endpoint.url, { signal: AbortSignal.timeout(5000) });
+type Answer = { health: AppHealth } | { problem: string };
+
+/** Without a health URL the runtime's checks are the answer, from the database the application is configured for. */
+async function configuredOnly(endpoint: HealthEndpoint, wait: WaitHealthyOptions): Promise<Answer> {
+  const database = await endpoint.configuredDatabase?.();
+  if (!database) return { problem: `${endpoint.application} has no health URL and the runtime does not say which database it uses` };
+  if (wait.expect && (database.address !== wait.expect.address || database.database !== wait.expect.database)) {
+    return { problem: `${endpoint.application} is configured for ${database.address}/${database.database}, not the expected one` };
+  }
+  return { health: { database, checkedAt: new Date().toISOString(), checks: [] } };
+}
+
+async function ask(endpoint: HealthEndpoint, url: string, wait: WaitHealthyOptions): Promise<Answer> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
   const text = await response.text();
   let body: HealthBody | undefined;
   try {
@@ -79,13 +92,13 @@ async function ask(endpoint: HealthEndpoint, wait: WaitHealthyOptions): Promise<
   const from = reported ? `${reported.address}/${reported.database}` : 'an unknown database';
   if (response.status !== 200) return { problem: `HTTP ${response.status} from ${from}: ${body?.error ?? (text.slice(0, 200) || 'no error message')}` };
   const database = reported ?? (await endpoint.configuredDatabase?.());
-  if (!database) return { problem: `HTTP 200 from ${endpoint.url}, but neither the answer nor the runtime says which database the application uses` };
+  if (!database) return { problem: `HTTP 200 from ${url}, but neither the answer nor the runtime says which database the application uses` };
   if (!reported && wait.expect && (database.address !== wait.expect.address || database.database !== wait.expect.database)) {
-    return { problem: `HTTP 200 from ${endpoint.url}, but the application is configured for ${database.address}/${database.database}, not the expected one` };
+    return { problem: `HTTP 200 from ${url}, but the application is configured for ${database.address}/${database.database}, not the expected one` };
   }
   if (reported && wait.expect && (reported.address !== wait.expect.address || reported.database !== wait.expect.database
     || (wait.expect.systemIdentifier && reported.systemIdentifier !== wait.expect.systemIdentifier))) {
     return { problem: `healthy, but from ${from} (system ${reported.systemIdentifier}), not the expected one` };
   }
-  return { health: { database, checkedAt: body?.checkedAt ?? new Date().toISOString(), checks: checksOf(endpoint.url, response.status, body) } };
+  return { health: { database, checkedAt: body?.checkedAt ?? new Date().toISOString(), checks: checksOf(url, response.status, body) } };
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { RolloutFailedError, type AppPointer, type AppRuntime, type AppRuntimeNames, type PointAppResult, type RestartResult, type RolloutStatus, type WaitHealthyOptions } from '../../ports/app-runtime';
+import { RolloutFailedError, type AppPointer, type AppRuntime, type AppRuntimeNames, type PointAppResult, type RestartResult, type RolloutStatus, type RolloutWaitOptions, type WaitHealthyOptions } from '../../ports/app-runtime';
 import type { SecretStore } from '../../ports/secret-store';
 import { writeFileAtomic } from '../../../lib/atomic-file';
 import { sleepUnlessAborted } from '../../../lib/child-process';
@@ -65,12 +65,12 @@ function pointerOf(text: string | undefined): AppPointer | null {
   return { endpoint: formatEndpoint(endpointOfUrl(vars.DATABASE_URL)), name: vars.DR_DATABASE_NAME ?? null, ...secret };
 }
 
-const names: AppRuntimeNames = {
+const namesFor = (envFile: string): AppRuntimeNames => ({
   application: 'the application process',
-  connection: 'its env file',
+  connection: `its env file ${path.basename(envFile)}`,
   restart: 'restart the application process',
   rolloutStatus: 'check the application process runs',
-};
+});
 
 /**
  * Local AppRuntime: the demo financial service as one detached process. Supports 0 or 1 replicas:
@@ -87,6 +87,7 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
   const cwd = path.resolve(options.workingDirectory ?? path.dirname(envFile));
   const marker = path.basename(command[command.length - 1]!);
   const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : undefined);
+  const names = namesFor(envFile);
   const logTail = () => read(logFile)?.trimEnd().split('\n').slice(-3).join(' | ');
 
   function runningPid(): number | undefined {
@@ -128,6 +129,24 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
     }
   }
 
+  async function rolledOut(wait: RolloutWaitOptions = {}): Promise<RolloutStatus> {
+    // Rolled out: the process the last restart started listens (it writes its pid file then). One that
+    // exits first (a bad command, a port taken) fails at once, with the end of its log.
+    const deadline = Date.now() + (wait.timeoutMs ?? 30_000);
+    const status = (pid: number | undefined): RolloutStatus => ({ application: names.application, desired: 1, updated: pid ? 1 : 0, available: pid ? 1 : 0, message: pid ? `process ${pid} is running` : 'the application process is starting' });
+    for (;;) {
+      const pid = runningPid();
+      wait.onProgress?.(status(pid));
+      if (pid && (lastStarted === undefined || pid === lastStarted)) return status(pid);
+      const exited = lastStarted !== undefined && !isRunning(lastStarted);
+      if (exited || Date.now() >= deadline || wait.signal?.aborted) {
+        const why = exited ? `process ${lastStarted} exited before it listened` : wait.signal?.aborted ? 'the wait was cancelled' : `no process listened within ${Math.round((wait.timeoutMs ?? 30_000) / 1000)} s`;
+        throw new RolloutFailedError(`the application process is not running: ${why}${logTail() ? `; its log (${logFile}) ends: ${logTail()}` : ''}`, { ...status(undefined), message: why });
+      }
+      await sleepUnlessAborted(Math.min(wait.intervalMs ?? 200, 200), wait.signal);
+    }
+  }
+
   async function point(text: string, keepPrevious: boolean): Promise<PointAppResult> {
     const currentText = read(envFile);
     const current = pointerOf(currentText);
@@ -142,7 +161,7 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
   }
 
   return {
-    names: { ...names, connection: `its env file ${envFile}` },
+    names,
     pidFile,
     logFile,
     stop,
@@ -186,23 +205,7 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
       return { restartedAt, stopped: stopped.map((pid) => `process ${pid}`), started: [`process ${start()}`] };
     },
 
-    async waitRolledOut(wait = {}): Promise<RolloutStatus> {
-      // Rolled out: the process the last restart started listens (it writes its pid file then). One that
-      // exits first (a bad command, a port taken) fails at once, with the end of its log.
-      const deadline = Date.now() + (wait.timeoutMs ?? 30_000);
-      const status = (pid: number | undefined): RolloutStatus => ({ application: names.application, desired: 1, updated: pid ? 1 : 0, available: pid ? 1 : 0, message: pid ? `process ${pid} is running` : 'the application process is starting' });
-      for (;;) {
-        const pid = runningPid();
-        wait.onProgress?.(status(pid));
-        if (pid && (lastStarted === undefined || pid === lastStarted)) return status(pid);
-        const exited = lastStarted !== undefined && !isRunning(lastStarted);
-        if (exited || Date.now() >= deadline || wait.signal?.aborted) {
-          const why = exited ? `process ${lastStarted} exited before it listened` : wait.signal?.aborted ? 'the wait was cancelled' : `no process listened within ${Math.round((wait.timeoutMs ?? 30_000) / 1000)} s`;
-          throw new RolloutFailedError(`the application process is not running: ${why}${logTail() ? `; its log (${logFile}) ends: ${logTail()}` : ''}`, { ...status(undefined), message: why });
-        }
-        await sleepUnlessAborted(Math.min(wait.intervalMs ?? 200, 200), wait.signal);
-      }
-    },
+    waitRolledOut: rolledOut,
 
     async waitHealthy(wait: WaitHealthyOptions) {
       return waitForHealthyAnswer({
@@ -212,10 +215,14 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
       }, wait);
     },
 
-    async scale(replicas) {
+    async scale(replicas, wait) {
       if (replicas !== 0 && replicas !== 1) throw new Error(`replicas: the local runtime runs 0 or 1 financial service process, not ${replicas}`);
-      if (replicas === 0) await stop();
-      else if (!runningPid()) start();
+      if (replicas === 0) {
+        await stop();
+      } else if (!runningPid()) {
+        start();
+        await rolledOut(wait);
+      }
       return { replicas };
     },
   };
