@@ -22,7 +22,9 @@ export interface KubernetesSecretStoreOptions {
 // replace of one object, atomic and guarded by its resourceVersion. Version ids are our own counter: the
 // resourceVersion changes on every write (making a version current again is a write), so it cannot name a
 // version. The Secret size limit (1 MiB) bounds it: only the last `keepVersions` versions are kept, never
-// the current or the previous one.
+// the current or the previous one. The cost: only the worker (and whoever may read that Secret) sees old
+// versions, and a pod mounting the Secret sees them too, so the application mounts its own Secret
+// (app.kubernetes.secret), never the store's.
 
 const annotation = {
   versions: 'dr-runbooks.io/versions',
@@ -76,7 +78,7 @@ export function createKubernetesSecretStore(options: KubernetesSecretStoreOption
       return await core.readNamespacedSecret({ namespace, name: secretNameOf(name) });
     } catch (error) {
       if (statusOf(error) === 404) {
-        throw new Error(`secret "${name}" is not set: the ${where(name)} does not exist (create it: kubectl create secret generic ${secretNameOf(name)} -n ${namespace} --from-literal=value=…; the worker may update it but not create Secrets, as RBAC cannot limit create to one name)`);
+        throw new Error(`secret "${name}" is not set: the ${where(name)} does not exist (create it: kubectl create secret generic ${secretNameOf(name)} -n ${namespace} --from-literal=value=…)`);
       }
       throw kubernetesError(error, `${doing} ${where(name)}`);
     }
@@ -92,6 +94,29 @@ export function createKubernetesSecretStore(options: KubernetesSecretStoreOption
     for (const entry of layout.versions.filter((v) => !keep.has(v.version))) delete layout.data[versionKey(entry.version)];
     layout.versions = layout.versions.filter((v) => keep.has(v.version));
     layout.currentHistory = layout.currentHistory.filter((v) => keep.has(v));
+  }
+
+  /**
+   * A secret nobody set is created empty before its first version, where the worker may create Secrets;
+   * the shipped Role does not let it (RBAC cannot limit create to names), and then the refusal says which
+   * Secret to create.
+   */
+  async function createIfMissing(name: string): Promise<void> {
+    try {
+      await core.readNamespacedSecret({ namespace, name: secretNameOf(name) });
+      return;
+    } catch (error) {
+      if (statusOf(error) !== 404) throw kubernetesError(error, `reading ${where(name)}`);
+    }
+    try {
+      await core.createNamespacedSecret({ namespace, body: { metadata: { name: secretNameOf(name), labels: { 'app.kubernetes.io/managed-by': 'dr-runbooks' } }, type: 'Opaque' } });
+    } catch (error) {
+      if (statusOf(error) === 409) return; // created meanwhile
+      if (statusOf(error) === 403) {
+        throw new Error(`secret "${name}" cannot be written: the ${where(name)} does not exist and the worker may not create Secrets (its Role grants get/update on named Secrets only): create it empty first, kubectl create secret generic ${secretNameOf(name)} -n ${namespace}`);
+      }
+      throw kubernetesError(error, `creating ${where(name)}`);
+    }
   }
 
   async function update(name: string, doing: string, change: (layout: Layout) => boolean): Promise<Layout> {
@@ -137,6 +162,7 @@ export function createKubernetesSecretStore(options: KubernetesSecretStoreOption
     },
 
     async write(name, value) {
+      await createIfMissing(name);
       let written: SecretVersion | undefined;
       const layout = await update(name, 'writing a new version of', (layout) => {
         // A value a person wrote by hand becomes version 1, so it can be gone back to.

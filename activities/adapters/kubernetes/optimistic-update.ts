@@ -1,3 +1,4 @@
+import { sleep } from '../../../lib/child-process';
 import { statusOf } from './api-errors';
 
 /**
@@ -8,7 +9,7 @@ export async function updateWithRetry<T extends { metadata?: { resourceVersion?:
   read: () => Promise<T>,
   change: (current: T) => T | undefined,
   replace: (next: T) => Promise<T>,
-  attempts = 5,
+  attempts = 10,
 ): Promise<{ object: T; written: boolean }> {
   for (let attempt = 1; ; attempt++) {
     const current = await read();
@@ -18,6 +19,8 @@ export async function updateWithRetry<T extends { metadata?: { resourceVersion?:
       return { object: await replace({ ...next, metadata: { ...next.metadata, resourceVersion: current.metadata?.resourceVersion } }), written: true };
     } catch (error) {
       if (statusOf(error) !== 409 || attempt >= attempts) throw error;
+      // Writers that collided would collide again in lockstep: each waits a little, differently.
+      await sleep(Math.floor(Math.random() * 50 * attempt));
     }
   }
 }
