@@ -48,3 +48,19 @@ test('the demo drill in the batched-audit shape: at most half the history events
   assert.deepEqual(auditActions(after), auditActions(before));
   assert.equal(auditActions(after).length, 30);
 });
+
+/** The activities a recorded run scheduled, in order. */
+function scheduledActivities(file: string): string[] {
+  const history = JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: Array<{ eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } } }> };
+  return history.events.filter((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED').map((e) => e.activityTaskScheduledEventAttributes!.activityType.name);
+}
+
+test('the server-failure cutover in both shapes: recorded runs point, restart and wait; new runs rotate, point, roll out, wait and revoke (patched rotate-and-roll-out)', () => {
+  const cutover = (file: string) => {
+    // Without the audit writes the runner makes before every production step.
+    const all = scheduledActivities(file).filter((a) => a !== 'appendAuditEntries');
+    return all.slice(all.findIndex((a) => a === 'rotateDatabaseSecret' || a === 'pointAppAtDatabase'), all.indexOf('waitUntilAppHealthy') + 2);
+  };
+  assert.deepEqual(cutover('server-failure-cutover.json'), ['pointAppAtDatabase', 'restartApp', 'waitUntilAppHealthy', 'runValidationChecks']);
+  assert.deepEqual(cutover('server-failure-cutover-rotate-and-roll-out.json'), ['rotateDatabaseSecret', 'pointAppAtDatabase', 'restartApp', 'waitForAppRollout', 'waitUntilAppHealthy', 'revokeOldDatabaseCredential']);
+});
