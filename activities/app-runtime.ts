@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { Client } from 'pg';
 import { FailureType } from '../contracts/failure-types';
 import { withHeartbeat } from './activity-context';
+import { withDatabaseClient } from './database-client';
 import { databaseUrl } from '../lib/postgres-url';
 import type { DatabaseConnection, DatabaseConnections } from './database-connections';
 import { RolloutFailedError, type AppHealth, type AppRuntime, type PointAppResult, type RestartResult, type RolloutStatus } from './ports/app-runtime';
@@ -46,15 +46,11 @@ export function resolveDatabaseTarget(targets: DatabaseTargetResolver, name: str
 
 /** The target's own system identifier, so "healthy" means this cluster and not one on a reused port. */
 async function systemIdentifierOf(target: DatabaseConnection): Promise<string | null> {
-  const client = new Client({ host: target.host, port: target.port, database: target.database, user: target.user, password: target.password, connectionTimeoutMillis: 3000 });
-  client.on('error', () => undefined);
   try {
-    await client.connect();
-    return (await client.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')).rows[0]?.id ?? null;
+    const connection = { host: target.host, port: target.port, database: target.database, user: target.user, password: await target.password() };
+    return await withDatabaseClient(connection, async (db) => (await db.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')).rows[0]?.id ?? null, 3000);
   } catch {
     return null; // unreachable now: waitHealthy will say so from the app's side
-  } finally {
-    await client.end().catch(() => undefined);
   }
 }
 

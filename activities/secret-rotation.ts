@@ -1,9 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { FailureType } from '../contracts/failure-types';
 import { databaseUrl, endpointOfUrl, formatEndpoint } from '../lib/postgres-url';
 import { newDatabasePassword, scramSha256Verifier } from '../lib/scram-verifier';
 import { resolveDatabaseTarget, type DatabaseTargetResolver } from './app-runtime';
+import { withDatabaseClient } from './database-client';
 import type { DatabaseConnection } from './database-connections';
 import type { AppRuntime, PointAppResult } from './ports/app-runtime';
 import type { SecretRef, SecretStore } from './ports/secret-store';
@@ -57,24 +58,13 @@ export interface CredentialRevocation {
 
 const failure = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
-async function withClient<T>(connection: { host: string; port: number; database: string; user: string; password: string }, fn: (db: Client) => Promise<T>): Promise<T> {
-  const db = new Client({ ...connection, connectionTimeoutMillis: 5000, application_name: 'dr-runbooks' });
-  db.on('error', () => undefined);
-  await db.connect();
-  try {
-    return await fn(db);
-  } finally {
-    await db.end().catch(() => undefined);
-  }
-}
-
-const withAdmin = async <T>(admin: DatabaseConnection, fn: (db: Client) => Promise<T>) => withClient({ ...admin, password: await admin.password() }, fn);
+const withAdmin = async <T>(admin: DatabaseConnection, fn: (db: Client) => Promise<T>) => withDatabaseClient({ ...admin, password: await admin.password() }, fn);
 
 /** Whether PostgreSQL accepts this connection URL's credentials; false only for an authentication refusal. */
 async function signsIn(url: string, at: DatabaseConnection): Promise<boolean> {
   const parsed = new URL(url);
   try {
-    await withClient({ host: at.host, port: at.port, database: at.database, user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) }, async () => undefined);
+    await withDatabaseClient({ host: at.host, port: at.port, database: at.database, user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) }, async () => undefined);
     return true;
   } catch (error) {
     // 28P01 invalid_password, 28000 invalid_authorization_specification (e.g. NOLOGIN, no pg_hba line)

@@ -3,10 +3,9 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { createKubernetesAppRuntime, createKubernetesSecretStore } from '../../activities/adapters/kubernetes';
-import { applicationRole, createApplicationRole, seedFinancialDataset } from '../../demo/financial-dataset';
-import { databaseUrl } from '../../lib/postgres-url';
 import { loadConfig, neverReadyAnnotation, startKubernetesControlPlane, type KubernetesControlPlane } from '../../stack/kubernetes-control-plane';
-import { startTestClusters, withClient } from '../support/clusters';
+import { appDatabases } from '../support/app-databases';
+import { startTestClusters } from '../support/clusters';
 import { eventually } from '../support/eventually';
 import { appNamespace, rolledOut, seedNames } from '../support/kubernetes';
 import { startPodsOfDeployment } from '../support/kubernetes-pods';
@@ -26,17 +25,7 @@ const strategicMerge = setHeaderOptions('Content-Type', PatchStrategy.StrategicM
 
 before(async () => {
   [cp, env] = await Promise.all([startInTempDir('dr-k8s-contract-', (stateDir) => startKubernetesControlPlane({ stateDir })), startTestClusters(['a', 'b'])]);
-  for (const name of ['a', 'b'] as const) {
-    const cluster = env.clusters[name]!;
-    const password = `${name}-password-of-mita-app`;
-    const systemIdentifier = await withClient(cluster.url(), async (db) => {
-      await seedFinancialDataset(db, { users: 10, transactionsPerUser: 2 }, name === 'a' ? 1 : 2);
-      await createApplicationRole(db, password);
-      return (await db.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')).rows[0]!.id;
-    });
-    const endpoint = { host: '127.0.0.1', port: cluster.port, database: 'postgres' };
-    databases[name] = { name: `database-${name}`, endpoint, systemIdentifier, url: databaseUrl({ ...endpoint, user: applicationRole, password }) };
-  }
+  Object.assign(databases, await appDatabases({ a: env.clusters.a!, b: env.clusters.b! }));
 });
 after(async () => {
   await Promise.all([cp?.stop(), env?.stop()]);

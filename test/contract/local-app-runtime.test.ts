@@ -3,11 +3,10 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import { createLocalAppRuntime } from '../../activities/adapters/local/local-app-runtime';
 import { createSecretsDirectory } from '../../activities/adapters/local/secrets-directory';
-import { applicationRole, createApplicationRole, seedFinancialDataset } from '../../demo/financial-dataset';
 import { freePort } from '../../lib/ports';
-import { databaseUrl } from '../../lib/postgres-url';
 import { demoService } from '../support/app-runtime';
-import { startTestClusters, withClient } from '../support/clusters';
+import { appDatabases } from '../support/app-databases';
+import { startTestClusters } from '../support/clusters';
 import { appRuntimeContract, type ContractDatabase } from './app-runtime-contract';
 
 // The AppRuntime contract on the local runtime: the demo financial service as one process, its
@@ -17,17 +16,7 @@ const databases: Record<'a' | 'b', ContractDatabase> = {} as never;
 
 before(async () => {
   env = await startTestClusters(['a', 'b']);
-  for (const name of ['a', 'b'] as const) {
-    const cluster = env.clusters[name]!;
-    const password = `${name}-password-of-mita-app`;
-    const systemIdentifier = await withClient(cluster.url(), async (db) => {
-      await seedFinancialDataset(db, { users: 10, transactionsPerUser: 2 }, name === 'a' ? 1 : 2);
-      await createApplicationRole(db, password);
-      return (await db.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')).rows[0]!.id;
-    });
-    const endpoint = { host: '127.0.0.1', port: cluster.port, database: 'postgres' };
-    databases[name] = { name: `database-${name}`, endpoint, systemIdentifier, url: databaseUrl({ ...endpoint, user: applicationRole, password }) };
-  }
+  Object.assign(databases, await appDatabases({ a: env.clusters.a!, b: env.clusters.b! }));
 });
 after(async () => {
   await env?.stop();

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Client as PgClient } from 'pg';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { startRunbook } from '../../client/runbooks';
 import { startSteadyWriter } from '../../demo/steady-writer';
@@ -12,6 +11,7 @@ import type { WorkerConfig } from '../../worker/config';
 import { approveUpdate } from '../../workflows/messages';
 import { recoverFromServerFailureInput } from '../../workflows/recover-from-server-failure';
 import { neverReadyAnnotation, startKubernetesControlPlane, type KubernetesControlPlane } from '../../stack/kubernetes-control-plane';
+import { signInAsApplication } from '../support/app-databases';
 import { appNamespace, secretText, seedNames, type AppNamespace } from '../support/kubernetes';
 import { startPodsOfDeployment, type PodsOfDeployment } from '../support/kubernetes-pods';
 import { gateIsOpen, runbookOutcome, startScenarioStack, waitForRunbookStatus, type ScenarioStack } from '../support/scenario-stack';
@@ -76,18 +76,6 @@ async function kubernetesApp(namespace: string, options: { progressDeadlineSecon
   return { ns, pods, taskQueue, original: await secretText(ns.admin.core, namespace, seedNames.secret) };
 }
 
-async function signIn(host: string, port: number, database: string, password: string): Promise<string> {
-  const db = new PgClient({ host, port, database, user: applicationRole, password, connectionTimeoutMillis: 3000 });
-  try {
-    await db.connect();
-    return 'accepted';
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  } finally {
-    await db.end().catch(() => undefined);
-  }
-}
-
 async function cutOver(taskQueue: string, incidentId: string) {
   const handle = await startRunbook(s.client, { workflowType: 'recoverFromServerFailure', scenario: 'server-failure', input: recoverFromServerFailureInput.parse({ incidentId, startedBy: 'alice', ...fast }), taskQueue });
   const waiting = await waitForRunbookStatus(s.client, handle.workflowId, (st) => gateIsOpen('cutover')(st) || st.verdict !== undefined);
@@ -140,8 +128,8 @@ test('the cutover rotates the Secret, rolls the Deployment (every replica update
     }
 
     // PostgreSQL on the recovered instance: the old password is refused, the new one accepted.
-    assert.equal(await signIn(instance.host, instance.port, instance.database, oldPassword), '28P01');
-    assert.equal(await signIn(instance.host, instance.port, instance.database, newPassword), 'accepted');
+    assert.equal(await signInAsApplication(instance, oldPassword), '28P01');
+    assert.equal(await signInAsApplication(instance, newPassword), 'accepted');
     // "The pods" answer from the recovered instance, signed in with the new password.
     const health = (await (await fetch(pods.healthUrl)).json()) as { database: { port: number } };
     assert.equal(health.database.port, instance.port);

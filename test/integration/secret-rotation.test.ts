@@ -14,6 +14,7 @@ import { createSecretRotationActivities, type CredentialRotation } from '../../a
 import { applicationRole, createApplicationRole, seedFinancialDataset } from '../../demo/financial-dataset';
 import { freePort } from '../../lib/ports';
 import { databaseUrl } from '../../lib/postgres-url';
+import { signInAsApplication } from '../support/app-databases';
 import { demoService } from '../support/app-runtime';
 import { startTestClusters, withClient } from '../support/clusters';
 
@@ -37,18 +38,7 @@ const run = async <T>(fn: () => Promise<T>): Promise<T> => {
   return result;
 };
 const appUrl = (name: string, password: string) => databaseUrl({ host: '127.0.0.1', port: cluster(name).port, database: 'postgres', user: applicationRole, password });
-/** What PostgreSQL answers to the application role signing in with this password: 'accepted' or its SQLSTATE. */
-async function signIn(name: string, password: string): Promise<string> {
-  const db = new Client({ connectionString: appUrl(name, password), connectionTimeoutMillis: 3000 });
-  try {
-    await db.connect();
-    return 'accepted';
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  } finally {
-    await db.end().catch(() => undefined);
-  }
-}
+const signIn = (name: string, password: string) => signInAsApplication({ host: '127.0.0.1', port: cluster(name).port, database: 'postgres' }, password);
 const passwordOf = async (version: string) => decodeURIComponent(new URL((await secrets.read({ name: 'app-database-connection', version })).value).password);
 
 before(async () => {
