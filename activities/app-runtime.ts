@@ -93,7 +93,10 @@ export function createAppRuntimeActivities({ runtime, databases, secrets, connec
 
     async scaleApp(input: { replicas: number }): Promise<{ replicas: number }> {
       const context = Context.current();
+      // Waiting for the replicas ends before the step's own timeout, so the failure says what the platform saw.
+      const timeoutMs = Math.max(5000, (context.info.startToCloseTimeoutMs || 120_000) - 5000);
       return rolloutFailure(() => withHeartbeat((beat) => runtime.scale(input.replicas, {
+        timeoutMs,
         onProgress: (status) => beat({ progress: `${status.available} of ${status.desired} available`, message: status.message }),
         signal: context.cancellationSignal,
       })));
