@@ -51,6 +51,7 @@ export async function startPodsOfDeployment(options: { admin: KubeConfig; namesp
             if (!url) throw new Error(`the pods cannot start: Secret ${options.secret} holds no connection`);
             writeFileAtomic(envFile, formatEnvFile({ DATABASE_URL: url }));
             await service.restart();
+            await service.waitRolledOut().catch(() => undefined); // listening, or exited: either way it is known
             starts++;
           }
           startedFor = generation;

@@ -98,8 +98,13 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
     return undefined;
   }
 
+  /** The process this runtime started last (in this worker), to tell "still starting" from "exited". */
+  let lastStarted: number | undefined;
+
   async function stop(): Promise<number[]> {
-    const pid = runningPid();
+    // A process started a moment ago has not written its pid file yet: this runtime still knows it (its own child).
+    const starting = lastStarted !== undefined && isRunning(lastStarted) ? lastStarted : undefined;
+    const pid = runningPid() ?? starting;
     if (!pid) return [];
     process.kill(pid, 'SIGTERM');
     for (let waited = 0; isRunning(pid); waited += 100) {
@@ -110,9 +115,6 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
     if (read(pidFile)?.trim() === String(pid)) rmSync(pidFile, { force: true });
     return [pid];
   }
-
-  /** The process this runtime started last (in this worker), to tell "still starting" from "exited". */
-  let lastStarted: number | undefined;
 
   function start(): number {
     if (!existsSync(envFile)) throw new Error(`cannot start the financial service: its env file ${envFile} does not exist (point the app at a database first)`);
