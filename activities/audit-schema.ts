@@ -46,6 +46,17 @@ CREATE OR REPLACE TRIGGER dr_audit_log_no_truncate
   FOR EACH STATEMENT EXECUTE FUNCTION dr_audit_log_refuse_change();
 
 REVOKE ALL ON dr_audit_log FROM PUBLIC;
+
+-- One-time codes (TOTP steps) approvers have used: a code counts once, across every runbook.
+CREATE TABLE IF NOT EXISTS dr_vote_codes_used (
+  approver text NOT NULL,
+  step bigint NOT NULL CHECK (step >= 0),
+  workflow_id text NOT NULL,
+  activity_id text NOT NULL,
+  used_at timestamptz NOT NULL,
+  PRIMARY KEY (approver, step)
+);
+REVOKE ALL ON dr_vote_codes_used FROM PUBLIC;
 `;
 
 /**
@@ -68,6 +79,8 @@ export async function installAuditSchema(admin: ClientBase, opts: AuditSchemaOpt
     else if (login) await admin.query(`ALTER ROLE ${role}${login}`);
     await admin.query(`REVOKE ALL ON dr_audit_log FROM ${role}`);
     await admin.query(`GRANT SELECT, INSERT ON dr_audit_log TO ${role}`);
+    await admin.query(`REVOKE ALL ON dr_vote_codes_used FROM ${role}`);
+    await admin.query(`GRANT SELECT, INSERT ON dr_vote_codes_used TO ${role}`);
     await admin.query('COMMIT');
   } catch (error) {
     await admin.query('ROLLBACK').catch(() => undefined);

@@ -2,6 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Pool, PoolClient } from 'pg';
 import { auditRowHash, canonicalJson, canonicalTimestamp, chainAuditRows, GENESIS_HASH, NotCanonicalJsonError, type AuditRowContent } from './audit-hash';
 import { findSecretLikeValues } from './audit-secrets';
+import { newestAuditHead, publishAuditHead, workflowsWithHeads, type AuditHeadSigner } from './audit-heads';
+import type { ObjectStore } from './ports/object-store';
 import { FailureType } from '../contracts/failure-types';
 
 export { installAuditSchema, type AuditSchemaOptions } from './audit-schema';
@@ -17,9 +19,23 @@ export interface AuditEntry {
   detail: Record<string, unknown>;
 }
 
-export type AuditProblemKind = 'edited' | 'inserted' | 'deleted' | 'out-of-order' | 'broken-link';
+export type AuditProblemKind = 'edited' | 'inserted' | 'deleted' | 'out-of-order' | 'broken-link' | 'rewritten' | 'deleted-tail' | 'unsigned-tail' | 'forged-head' | 'unsigned';
 export interface AuditProblem { seq: number; problem: AuditProblemKind; detail: string }
 export interface AuditChainVerdict { ok: boolean; rows: number; problems: AuditProblem[] }
+/** The chain and its signed head (what `dr audit verify` prints). */
+export interface AuditTrailVerdict extends AuditChainVerdict {
+  workflowId: string;
+  /** The newest signed head found outside the database, if any. */
+  head?: { seq: number; hash: string; at: string; keyId: string };
+  /** Said when heads are not signed (config audit.headSigning): a deleted tail or a recomputed chain cannot be seen then. */
+  warning?: string;
+}
+
+/** Where signed heads go, and the key they are signed with (config audit.headSigning; never in the database). */
+export interface AuditHeadOptions {
+  store: ObjectStore;
+  signer: AuditHeadSigner;
+}
 
 /** Failure types a workflow may match on; all are non-retryable (a retry would fail the same way). */
 export const auditFailureTypes = {
@@ -90,7 +106,51 @@ async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<
   }
 }
 
-export function createAuditActivities(pool: Pool) {
+export function createAuditActivities(pool: Pool, options: { heads?: AuditHeadOptions } = {}) {
+  const { heads } = options;
+
+  async function verifyChain(workflowId: string): Promise<AuditChainVerdict & { tail?: { seq: number; hash: string }; hashes: Map<number, string> }> {
+    const { rows } = await pool.query<StoredAuditRow>(`${selectRows} ORDER BY seq`, [workflowId]);
+    const problems = findChainProblems(workflowId, rows);
+    const reported = new Set(problems.map((p) => p.seq));
+    // jsonb keeps numbers exactly, JavaScript rounds them to doubles: a detail edited below double
+    // precision would hash like the original. PostgreSQL compares the stored value with the hashed one.
+    const clean = rows.filter((r) => !reported.has(r.seq) && r.detail && typeof r.detail === 'object');
+    if (clean.length) {
+      const drift = await pool.query<{ seq: number }>(
+        `SELECT l.seq FROM dr_audit_log l JOIN unnest($2::int[], $3::text[]) AS c(seq, detail) ON l.seq = c.seq
+         WHERE l.workflow_id = $1 AND l.detail IS DISTINCT FROM c.detail::jsonb ORDER BY l.seq`,
+        [workflowId, clean.map((r) => r.seq), clean.map((r) => canonicalJson(r.detail))],
+      );
+      for (const { seq } of drift.rows) problems.push({ seq, problem: 'edited', detail: 'detail holds a number beyond double precision that hashes like the original value: it was edited' });
+    }
+    problems.sort((a, b) => a.seq - b.seq);
+    const last = rows.at(-1);
+    return { ok: problems.length === 0, rows: rows.length, problems, ...(last ? { tail: { seq: last.seq, hash: last.hash } } : {}), hashes: new Map(rows.map((r) => [r.seq, r.hash])) };
+  }
+
+  async function verifyTrail(workflowId: string): Promise<AuditTrailVerdict> {
+    const { hashes, tail, ...chain } = await verifyChain(workflowId);
+    if (!heads) return { workflowId, ...chain, warning: 'the trail\'s heads are not signed (config audit.headSigning): an edit followed by a recomputed chain, or deleted last rows, cannot be detected' };
+    const problems = [...chain.problems];
+    const found = await newestAuditHead(heads.store, heads.signer, workflowId);
+    if (found.problem) problems.push({ seq: tail?.seq ?? 0, problem: 'forged-head', detail: found.problem });
+    const head = found.head;
+    if (!head && !found.problem && tail) problems.push({ seq: tail.seq, problem: 'unsigned', detail: `no signed head of this trail is in the object store: its ${chain.rows} rows cannot be told from rows written by someone else` });
+    if (head) {
+      const stored = hashes.get(head.seq);
+      const lastSeq = tail?.seq ?? 0;
+      if (head.seq > lastSeq) {
+        problems.push({ seq: lastSeq + 1, problem: 'deleted-tail', detail: `the signed head is at seq ${head.seq} (signed ${head.at}), the table ends at seq ${lastSeq}: ${head.seq - lastSeq} row(s) at the end were deleted` });
+      } else if (stored !== head.hash) {
+        problems.push({ seq: head.seq, problem: 'rewritten', detail: `seq ${head.seq} hashes to ${stored?.slice(0, 12)}…, the signed head says ${head.hash.slice(0, 12)}…: rows were edited and the chain recomputed` });
+      }
+      if (lastSeq > head.seq) problems.push({ seq: head.seq + 1, problem: 'unsigned-tail', detail: `seq ${head.seq + 1}–${lastSeq} come after the newest signed head (seq ${head.seq}): written by someone else, or by a runbook writing right now (verify again)` });
+    }
+    problems.sort((a, b) => a.seq - b.seq);
+    return { workflowId, ok: problems.length === 0, rows: chain.rows, problems, ...(head ? { head: { seq: head.seq, hash: head.hash, at: head.at, keyId: head.signer.keyId } } : {}) };
+  }
+
   return {
     /**
      * Appends entries to the workflow's hash chain. Idempotent on (workflow_id, seq): entries already
@@ -111,7 +171,7 @@ export function createAuditActivities(pool: Pool) {
       const first = entries[0]!.seq;
       const last = entries[entries.length - 1]!.seq;
 
-      await inTransaction(pool, async (client) => {
+      const trailTail = await inTransaction(pool, async (client) => {
         // One writer per workflow at a time; the reads below see everything the previous holder committed.
         await client.query("SELECT pg_advisory_xact_lock(hashtext('dr_audit_log'), hashtext($1))", [input.workflowId]);
         const tail = await client.query<{ seq: number; hash: string }>('SELECT seq, hash FROM dr_audit_log WHERE workflow_id = $1 ORDER BY seq DESC LIMIT 1', [input.workflowId]);
@@ -144,7 +204,11 @@ export function createAuditActivities(pool: Pool) {
           const params = chunk.flatMap((r) => [r.workflowId, r.seq, r.at, r.actor, r.action, canonicalJson(r.detail), r.prevHash, r.hash]);
           await client.query(`INSERT INTO dr_audit_log (workflow_id, seq, at, actor, action, detail, prev_hash, hash) VALUES ${values.join(', ')}`, params);
         }
+        const newest = chained.at(-1);
+        return newest ? { seq: newest.seq, hash: newest.hash } : tail.rows[0] ? { seq: tail.rows[0].seq, hash: tail.rows[0].hash } : undefined;
       });
+      // The head goes outside the database, signed: a retry publishes it again (the same object).
+      if (heads && trailTail) await publishAuditHead(heads.store, heads.signer, { workflowId: input.workflowId, ...trailTail });
     },
 
     /**
@@ -155,22 +219,32 @@ export function createAuditActivities(pool: Pool) {
      */
     async verifyAuditChain(input: { workflowId: string }): Promise<AuditChainVerdict> {
       if (!input || typeof input.workflowId !== 'string' || input.workflowId.trim() === '') throw ApplicationFailure.nonRetryable('workflowId: must be a non-empty string', auditFailureTypes.invalid);
-      const { rows } = await pool.query<StoredAuditRow>(`${selectRows} ORDER BY seq`, [input.workflowId]);
-      const problems = findChainProblems(input.workflowId, rows);
-      const reported = new Set(problems.map((p) => p.seq));
-      // jsonb keeps numbers exactly, JavaScript rounds them to doubles: a detail edited below double
-      // precision would hash like the original. PostgreSQL compares the stored value with the hashed one.
-      const clean = rows.filter((r) => !reported.has(r.seq) && r.detail && typeof r.detail === 'object');
-      if (clean.length) {
-        const drift = await pool.query<{ seq: number }>(
-          `SELECT l.seq FROM dr_audit_log l JOIN unnest($2::int[], $3::text[]) AS c(seq, detail) ON l.seq = c.seq
-           WHERE l.workflow_id = $1 AND l.detail IS DISTINCT FROM c.detail::jsonb ORDER BY l.seq`,
-          [input.workflowId, clean.map((r) => r.seq), clean.map((r) => canonicalJson(r.detail))],
-        );
-        for (const { seq } of drift.rows) problems.push({ seq, problem: 'edited', detail: 'detail holds a number beyond double precision that hashes like the original value: it was edited' });
+      const { ok, rows, problems } = await verifyChain(input.workflowId);
+      return { ok, rows, problems };
+    },
+
+    /**
+     * The chain and its signed head: an edited row (the chain), a chain recomputed after an edit (the
+     * head's hash), deleted last rows (the head's seq), rows after the head, a forged head.
+     */
+    async verifyAuditTrail(input: { workflowId: string }): Promise<AuditTrailVerdict> {
+      if (!input || typeof input.workflowId !== 'string' || input.workflowId.trim() === '') throw ApplicationFailure.nonRetryable('workflowId: must be a non-empty string', auditFailureTypes.invalid);
+      return verifyTrail(input.workflowId);
+    },
+
+    /** Every trail the database or the object store knows (a trail whose rows are all gone still has its heads). */
+    async verifyAuditTrails(): Promise<{ checked: number; failed: AuditTrailVerdict[]; warning?: string }> {
+      const inDatabase = (await pool.query<{ workflow_id: string }>('SELECT DISTINCT workflow_id FROM dr_audit_log ORDER BY 1')).rows.map((r) => r.workflow_id);
+      const withHeads = heads ? await workflowsWithHeads(heads.store) : [];
+      const all = [...new Set([...inDatabase, ...withHeads])].sort();
+      const failed: AuditTrailVerdict[] = [];
+      let warning: string | undefined;
+      for (const workflowId of all) {
+        const verdict = await verifyTrail(workflowId);
+        warning ??= verdict.warning;
+        if (!verdict.ok) failed.push(verdict);
       }
-      problems.sort((a, b) => a.seq - b.seq);
-      return { ok: problems.length === 0, rows: rows.length, problems };
+      return { checked: all.length, failed, ...(warning ? { warning } : {}) };
     },
   };
 }

@@ -1,5 +1,12 @@
+import { createAppCacheActivities } from './app-cache';
 import { createAppRuntimeActivities } from './app-runtime';
-import { createAuditActivities, type AuditActivities } from './audit';
+import { createCacheActivities } from './cache-activities';
+import { createFileActivities } from './file-activities';
+import { createPerformanceActivities } from './performance';
+import { createReadinessActivities } from './readiness';
+import type { CachePlatform } from './ports/cache-platform';
+import type { FileBackup } from './ports/file-backup';
+import { createAuditActivities, type AuditActivities, type AuditHeadOptions } from './audit';
 import type { DatabaseConnections } from './database-connections';
 import { createDatabaseHealthActivities } from './database-health';
 import { createDatabaseProbeActivities } from './database-probe';
@@ -18,7 +25,10 @@ import { createReplicaLagActivities } from './replica-lag';
 import { createReportActivities } from './reports';
 import { createSecretRotationActivities } from './secret-rotation';
 import { createRunbookPlanActivities, type RunbookPlanConfig } from './runbook-plan';
+import { createRunbookTargetActivities, type ConfiguredDatabase } from './runbook-targets';
 import { createValidationActivities } from './validation';
+import { createUsedCodes, type UsedCodes } from './vote-codes';
+import { createVoteProofActivities, defaultTotpSecretName } from './vote-proofs';
 
 /**
  * What the activities are built over: the ports (adapters the worker's wiring point chose, worker/adapters.ts)
@@ -41,20 +51,41 @@ export interface ActivityPorts {
   applicationRole?: string;
   /** Config name of the database holding dr_audit_log (config `audit.database`); no audit activities without it. */
   auditDatabase?: string;
+  /** Where each trail's signed head is published, and the key it is signed with (config audit.headSigning). */
+  auditHeads?: AuditHeadOptions;
   /** The worker config's environment, approvals and objectives. */
   runbookPlan?: RunbookPlanConfig;
+  /** Seed 002's Redis and its application settings (config `cache`). */
+  cachePlatform?: CachePlatform;
+  cache?: { sessions: { pattern: string; db: number }; connectionSecret: string };
+  /** Seed 002's file archives (config `files`). */
+  fileBackup?: FileBackup;
+  /** Where restores write on this machine, for the readiness check. */
+  storageLocations?: Array<{ name: string; path: string }>;
+  /** The worker config's databases (where each is), so an input naming the audit database under another name is refused too. */
+  configuredDatabases?: Record<string, ConfiguredDatabase>;
+  /** How votes are proven: the allowed-signers file, where TOTP secrets are, the clock skew allowed. */
+  votes?: { allowedSignersFile?: string; totpSecrets?: Record<string, string>; maxClockSkewMs?: number; usedCodes?: UsedCodes };
 }
 
 /** Every activity the worker registers, built over the ports the worker wired from config. */
 export function createActivities(ports: ActivityPorts) {
   const { databases } = ports;
   const objectStore = ports.objectStore ?? notConfigured<ObjectStore>('the object store (reports, baselines, diffs)', 'objectStore');
+  const secrets = ports.secrets ?? notConfigured<SecretStore>('the secret store', 'secretsDir');
   const appWiring = {
     runtime: ports.appRuntime ?? notConfigured<AppRuntime>('the application runtime', 'app'),
     databases: (name: string) => databases.connection(name),
-    secrets: ports.secrets ?? notConfigured<SecretStore>('the secret store', 'secretsDir'),
+    secrets,
     connectionSecret: ports.appConnectionSecret ?? 'app-database-connection',
   };
+  const cache = ports.cachePlatform ?? notConfigured<CachePlatform>('the cache platform', 'cache.local');
+  const fileBackup = ports.fileBackup ?? notConfigured<FileBackup>('the file backups', 'files');
+  const cacheSettings = ports.cache ?? { sessions: { pattern: 'session:*', db: 0 }, connectionSecret: 'app-cache-connection' };
+  const systems = ports.runbookPlan?.objectives.systems;
+  const databasePlatform = ports.databasePlatform ?? notConfiguredDatabasePlatform();
+  const migrations = ports.migrations ?? (() => notConfigured<never>('the migration tool', 'migrations.directory'));
+  const votes = ports.votes ?? {};
   return {
     ...createDatabaseHealthActivities(databases),
     ...createReplicaLagActivities(databases),
@@ -63,13 +94,41 @@ export function createActivities(ports: ActivityPorts) {
     ...createSecretRotationActivities({ ...appWiring, applicationRole: ports.applicationRole }),
     ...createDnsActivities(ports.dns ?? notConfigured<Dns>('DNS', 'dns')),
     // Typed as always present so workflows can call them; a worker without `audit` in its config does not register them.
-    ...(ports.auditDatabase ? createAuditActivities(databases.pool(ports.auditDatabase)) : ({} as AuditActivities)),
+    ...(ports.auditDatabase ? createAuditActivities(databases.pool(ports.auditDatabase), { heads: ports.auditHeads }) : ({} as AuditActivities)),
     ...createNotificationActivities(ports.notifier ?? notConfigured<Notifier>('notifications', 'notifiers')),
     ...createRunbookPlanActivities(ports.runbookPlan),
-    ...createPlatformActivities(ports.databasePlatform ?? notConfiguredDatabasePlatform()),
+    ...createRunbookTargetActivities({
+      databases: ports.configuredDatabases ?? {},
+      controlDatabases: ports.auditDatabase ? [ports.auditDatabase] : [],
+      platform: databasePlatform,
+      pool: (name) => databases.pool(name),
+      migrations,
+    }),
+    ...createVoteProofActivities({
+      allowedSignersFile: votes.allowedSignersFile,
+      secrets,
+      totpSecretName: (approver) => votes.totpSecrets?.[approver] ?? defaultTotpSecretName(approver),
+      usedCodes: votes.usedCodes ?? (ports.auditDatabase ? createUsedCodes(databases.pool(ports.auditDatabase)) : undefined),
+      maxClockSkewMs: votes.maxClockSkewMs ?? 5 * 60_000,
+    }),
+    ...createPlatformActivities(databasePlatform),
     ...createValidationActivities(databases, objectStore),
     ...createReportActivities(objectStore),
-    ...createMigrationActivities(ports.migrations ?? (() => notConfigured('the migration tool', 'migrations.directory'))),
+    ...createMigrationActivities(migrations),
+    ...createCacheActivities({ cache, sessions: cacheSettings.sessions }),
+    ...createFileActivities({ files: fileBackup }),
+    ...createAppCacheActivities({ runtime: appWiring.runtime, cache, secrets, connectionSecret: cacheSettings.connectionSecret }),
+    ...createPerformanceActivities({ databases, cache, objectStore }),
+    ...createReadinessActivities({
+      databasePlatform,
+      cachePlatform: cache,
+      fileBackup,
+      objectStore,
+      secrets,
+      databases,
+      rpo: { database: systems?.database.rpo ?? '15 minutes', cache: systems?.cache.rpo ?? '1 hour', files: systems?.files.rpo ?? '1 hour' },
+      storageLocations: ports.storageLocations ?? [],
+    }),
   };
 }
 
@@ -82,12 +141,19 @@ export type { DatabaseTargetResolver, PointAppAtDatabaseInput, WaitUntilAppHealt
 export type { AppHealth, AppHealthCheck, AppRuntimeNames, PointAppResult, RestartResult, RolloutStatus } from './ports/app-runtime';
 export type { CredentialRevocation, CredentialRotation } from './secret-rotation';
 export type { DnsRecord, DnsSwitch } from './ports/dns';
-export type { AuditEntry, AuditChainVerdict, AuditProblem } from './audit';
+export type { AuditEntry, AuditChainVerdict, AuditProblem, AuditTrailVerdict } from './audit';
 export type { Notifier } from './ports/notifier';
 export type { PlatformActivities } from './platform-activities';
 export type { ValidationGateResult, BaselineSummary, TableDiffSummary, RepairResult, Reconciliation } from './validation';
 export type { ObjectStore } from './ports/object-store';
 export type { PublishRunbookReportInput, ReportExtras, RunbookReportJson, ValidationLine } from './reports';
+export type { CacheBackupSummary, CacheVerificationSummary } from './cache-activities';
+export type { FileBackupSummary, StagedRestoreSummary } from './file-activities';
+export type { ApplicationChecks } from './app-cache';
+export type { PerformanceComparison, PerformanceFigures } from './performance';
+export type { BackupGeneration, Readiness, ReadinessCheck } from './readiness';
+export type { CacheInstanceDescription, SessionRestoreResult } from './ports/cache-platform';
+export type { MovedRestore, RestoreFinish } from './ports/file-backup';
 export type {
   BackupSet, BackupType, BackupVerification, InstanceDescription, InstanceId, PointInTimeRestoreResult, RecoveryPoint, RecoveryTarget, RestorePoint, RestoreResult,
 } from './ports/database-platform';

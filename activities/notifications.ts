@@ -1,20 +1,11 @@
-import type { Notifier } from './ports/notifier';
 import type { Notification } from '../contracts/notifications';
+import { sendTo, type Notifier } from './ports/notifier';
 
 /** The runbook's one notification activity; the worker decides which adapters it reaches. */
 export function createNotificationActivities(notifier: Notifier) {
   return {
     async notify(notification: Notification): Promise<void> {
-      switch (notification.kind) {
-        case 'incident-opened':
-          return notifier.incidentOpened(notification);
-        case 'approval-needed':
-          return notifier.approvalNeeded(notification);
-        case 'escalation':
-          return notifier.escalation(notification);
-        case 'resolved':
-          return notifier.resolved(notification);
-      }
+      return sendTo(notifier, notification);
     },
   };
 }

@@ -112,8 +112,14 @@ export function createPlatformActivities(platform: DatabasePlatform) {
       return operation((o) => platform.promoteReplica(input.instanceId, o));
     },
 
-    async deleteDatabaseInstance(input: { instanceId: InstanceId }): Promise<{ deleted: boolean }> {
-      return operation((o) => platform.deleteInstance(input.instanceId, o));
+    /**
+     * Deletes an instance by its id, or the one a step of this workflow builds (`step`: the same
+     * deterministic id the build uses), which is how a build's cleanup is registered before the build
+     * starts. Deleting what is not there is fine: `deleted` says whether anything was.
+     */
+    async deleteDatabaseInstance(input: { instanceId: InstanceId } | { step: string }): Promise<{ deleted: boolean }> {
+      const instanceId = 'step' in input ? builtInstanceId(input.step) : input.instanceId;
+      return operation((o) => platform.deleteInstance(instanceId, o));
     },
 
     async waitUntilDatabaseAvailable(input: { instanceId: InstanceId; timeoutSeconds?: number }): Promise<InstanceDescription> {

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAuditCommands } from './commands/audit';
 import { registerDecisionCommands } from './commands/decisions';
 import { registerDrillCommands } from './commands/drills';
 import { registerListCommand } from './commands/list';
@@ -16,8 +17,10 @@ Exit codes:
   ${ExitCode.Unavailable}  Temporal is unreachable
 
 Environment:
-  TEMPORAL_ADDRESS (127.0.0.1:7233)  TEMPORAL_NAMESPACE (default)  DR_TASK_QUEUE (dr-runbooks)
-  DR_WEB_UI_URL (http://127.0.0.1:8233)  DR_OBJECT_STORE_DIR (where dr report finds published reports)`;
+  Temporal as the temporal CLI reads it: TEMPORAL_PROFILE and TEMPORAL_CONFIG_FILE (temporal.toml profiles),
+  TEMPORAL_ADDRESS (127.0.0.1:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_API_KEY, TEMPORAL_TLS_*
+  DR_TASK_QUEUE (dr-runbooks)  DR_WEB_UI_URL (http://127.0.0.1:8233)  DR_OBJECT_STORE_DIR (published reports)
+  DR_CONFIG (the worker config: its payload encryption keys)  DR_SSH_KEY (the key votes are signed with)`;
 
 const program = new Command()
   .name('dr')
@@ -32,6 +35,7 @@ registerDecisionCommands(program);
 registerReportCommand(program);
 registerListCommand(program);
 registerDrillCommands(program);
+registerAuditCommands(program);
 
 // Subcommands exit through the same path as the program, so a usage error is exit 2 everywhere.
 for (const command of program.commands) {

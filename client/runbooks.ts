@@ -69,6 +69,13 @@ async function describeOrNotFound(client: Client, workflowId: string) {
   }
 }
 
+/** The run a message is for (its run id goes into a signed vote's statement). */
+export async function describeRunbook(client: Client, workflowId: string): Promise<{ runId: string; status: string }> {
+  const description = await describeOrNotFound(client, workflowId);
+  if (CLOSED.has(description.status.name)) throw new RunbookRefusal(`the runbook has already ended (${description.status.name.toLowerCase()})`);
+  return { runId: description.runId, status: description.status.name };
+}
+
 /** Sends an Update; a validator refusal, or a runbook that has already ended, becomes a RunbookRefusal. */
 async function sendUpdate<R>(client: Client, workflowId: string, send: (handle: WorkflowHandle) => Promise<R>): Promise<R> {
   const handle = client.workflow.getHandle(workflowId);

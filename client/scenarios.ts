@@ -86,6 +86,39 @@ const cli: Record<string, CliPart> = {
       { flag: '--database <name>', field: 'database', description: 'the production database (default production)' },
     ],
   },
+  cache: {
+    flags: [
+      ...runbookFlags,
+      { flag: '--kind <kind>', field: 'kind', description: 'rdb (default) or aof: restore into a new instance and cut over; sessions: write the session export into the running cache' },
+      { flag: '--cache <id>', field: 'cache', description: 'the cache the application uses (platform instance id, default production)' },
+      { flag: '--backup <id>', field: 'backupId', description: 'the backup to restore (default: the newest of the kind)' },
+      { flag: '--as-of <iso>', field: 'asOf', description: 'restore the newest backup taken at or before this time' },
+      { flag: '--sessions-backup <id>', field: 'sessionsBackupId', description: 'rdb/aof: also write this session export into the new instance' },
+      { flag: '--failed-at <iso>', field: 'failedAt', description: 'when the cache was lost (the RPO is measured against it)' },
+    ],
+  },
+  files: {
+    flags: [
+      ...runbookFlags,
+      { flag: '--archives <list>', field: 'archives', description: 'comma-separated archive kinds, e.g. documents,configs (default: every configured kind)', parse: (v) => v.split(',').map((t) => t.trim()).filter(Boolean) },
+      { flag: '--as-of <iso>', field: 'asOf', description: 'restore the backups finished at or before this time' },
+      { flag: '--failed-at <iso>', field: 'failedAt', description: 'when the files were lost (the RPO is measured against it)' },
+    ],
+  },
+  'complete-system-failure': {
+    flags: [
+      ...runbookFlags,
+      { flag: '--failed-at <iso>', field: 'failedAt', description: 'when everything went down (every part\'s RPO is measured against it)' },
+      { flag: '--as-of <iso>', field: 'asOf', description: 'the backup generation: the newest backup of each part at or before this time' },
+      { flag: '--database <name>', field: 'database', description: 'the production database (default production)' },
+      { flag: '--replica <id>', field: 'replica', description: 'a standby to promote if its lag is within the RPO' },
+      { flag: '--checks <n>', field: 'checks', description: 'failed checks that confirm the database is down (default 3)', parse: Number },
+      { flag: '--check-interval <seconds>', field: 'checkIntervalSeconds', description: 'seconds between checks (default 10)', parse: Number },
+      { flag: '--cache <id>', field: 'cache', description: 'the cache the application used (default production)' },
+      { flag: '--cache-backup <kind>', field: 'cacheBackup', description: 'rdb (default) or aof' },
+      { flag: '--archives <list>', field: 'archives', description: 'comma-separated archive kinds (default: every configured kind)', parse: (v) => v.split(',').map((t) => t.trim()).filter(Boolean) },
+    ],
+  },
   drill: {
     flags: [
       { flag: '--scenario <name>', field: 'scenario', description: 'the scenario to drill' },

@@ -16,6 +16,10 @@ export const FailureType = {
   WrongEnvironment: 'WrongEnvironment',
   /** A database name is neither in the worker config nor a platform instance. */
   UnknownDatabase: 'UnknownDatabase',
+  /** An input names something (database, replica, table, migration version) that is not there, or not an application's. */
+  UnknownTarget: 'UnknownTarget',
+  /** A vote or an abort was refused (no valid proof, not listed, gate not open, …); the message says why. */
+  VoteRefused: 'VoteRefused',
 
   // The runner's safety rules.
   /** A production-affecting step in a drill, or before any approval gate of the run was approved. */
@@ -58,6 +62,14 @@ export const FailureType = {
   RestoreNotVerified: 'RestoreNotVerified',
   /** The failed-migration runbook's point-in-time restore child did not complete. */
   FallbackNotCompleted: 'FallbackNotCompleted',
+  /** Seed 002's pre-recovery checklist failed a blocking check (a backup missing, no space, a key that does not resolve): nothing was built. */
+  NotReady: 'NotReady',
+  /** One part of the complete-system recovery (its child runbook) did not complete; the others were cancelled and cleaned up. */
+  PartNotRecovered: 'PartNotRecovered',
+  /** After the cutover, the application's own checks (connectivity, data integrity, functionality) did not all pass. */
+  AppChecksFailed: 'AppChecksFailed',
+  /** A backup (files or cache) failed an integrity check (checksum, authentication tag, manifest); the message names the object or file. Nothing was moved into place. */
+  BackupIntegrityError: 'BackupIntegrityError',
 
   // The database platform (from its two error classes).
   /** The platform refused a request before doing anything (unknown instance, target out of range). */
@@ -72,6 +84,8 @@ export const FailureType = {
   AuditConflict: 'AuditConflict',
   /** An audit entry is malformed. */
   InvalidAuditEntry: 'InvalidAuditEntry',
+  /** An audit trail fails verification: a row edited, the chain recomputed, rows deleted, a head forged. */
+  AuditTrailTampered: 'AuditTrailTampered',
   /** An audit detail looks like it carries a secret; nothing was written. */
   SecretInAuditDetail: 'SecretInAuditDetail',
   /** The report would carry a connection string with a password; it is not written. */

@@ -25,12 +25,49 @@ export const runbookFields = {
   environment: configName.default('local').describe('the environment, by its name in the worker config'),
   mode: z.enum(['real', 'drill'], { error: 'must be "real" or "drill" (a drill never touches production)' }).default('real'),
   declaredAt: isoInstant.optional().describe('when the incident was declared; the RTO clock starts here (default: the runbook start)'),
-  startedBy: z.string({ error: requiredText }).trim().min(1, 'must name who starts the runbook (the two-person rule keeps them from approving it)').max(128, 'must be at most 128 characters'),
+  startedBy: z.string({ error: requiredText }).trim().min(1, 'must name who starts the runbook (the two-person rule keeps them from approving it)').max(128, 'must be at most 128 characters')
+    .refine((name) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(name), 'must not contain control characters (line breaks, tabs, bidi controls)'),
 };
 export const runbookInput = z.strictObject(runbookFields);
 export type RunbookInput = z.output<typeof runbookInput>;
 
-/** "database: must be …; incidentId: …" — names every failing field, for the InvalidInput failure. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`).join('; ');
+/** The top-level fields of an input schema, through its defaults, refinements and transforms (for messages). */
+export function inputFields(schema: z.ZodType): string[] {
+  let current: unknown = schema;
+  for (let depth = 0; depth < 8 && current; depth++) {
+    const def = (current as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+    if (!def) return [];
+    if (def.shape && typeof def.shape === 'object') return Object.keys(def.shape);
+    current = def.in ?? def.innerType ?? def.schema;
+  }
+  return [];
+}
+
+/** Edit distance, to suggest the field a person meant ("replcia" → "replica"). */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** "replcia: is not a field of this input (did you mean replica?)": an unknown field, named. */
+export function unknownFieldProblem(key: string, fields: readonly string[], nameOf: (field: string) => string = (f) => f): string {
+  const shown = key.length > 64 ? `${key.slice(0, 64)}…` : key;
+  const near = fields.filter((f) => distance(key, f) <= Math.max(2, Math.floor(f.length / 3))).sort((a, b) => distance(key, a) - distance(key, b))[0];
+  return `${JSON.stringify(shown)}: is not a field of this input${near ? ` (did you mean ${nameOf(near)}?)` : fields.length ? ` (its fields: ${fields.join(', ')})` : ''}`;
+}
+
+/** "database: must be …; incidentId: …" — names every failing field (an unknown one too), for the InvalidInput failure. */
+export function describeIssues(error: z.ZodError, fields: readonly string[] = []): string {
+  return error.issues
+    .flatMap((issue) => (issue.code === 'unrecognized_keys' && issue.path.length === 0 ? issue.keys.map((key) => unknownFieldProblem(key, fields)) : [`${issue.path.join('.') || '(input)'}: ${issue.message}`]))
+    .join('; ');
 }

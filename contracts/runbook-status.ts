@@ -1,16 +1,36 @@
 // What a running runbook reports and answers: its status, timeline, gates, clocks and result. Shared by
 // the workflows (which keep it), the activities (the report renders it), the `dr` CLI and the tests.
 
+/**
+ * The proof a person attaches to a vote or an abort: an SSH signature over the vote statement
+ * (lib/vote-statement.ts) made at `time`, or a one-time code from their authenticator app.
+ */
+export interface VoteProof {
+  /** Armored SSHSIG ("-----BEGIN SSH SIGNATURE-----…") over the statement, namespace dr-runbooks-vote@v1. */
+  signature?: string;
+  /** The statement's time (ISO 8601 UTC with milliseconds), as signed. */
+  time?: string;
+  /** A one-time code (TOTP), e.g. "492039". */
+  code?: string;
+}
+
 /** A vote on an approval gate. `approver` is a person's identity as listed in the worker config. */
-export interface GateVote {
+export interface GateVote extends VoteProof {
   gate: string;
   approver: string;
   comment?: string;
 }
 
-export interface AbortRequest {
+export interface AbortRequest extends VoteProof {
   by: string;
   reason: string;
+}
+
+/** How a vote that counted was proven (what the status and the report show; the audit trail keeps the whole proof). */
+export interface ProofSummary {
+  method: 'ssh' | 'totp' | 'none';
+  /** The SSH key's fingerprint (SHA256:…). */
+  fingerprint?: string;
 }
 
 export type GateStatus = 'pending' | 'open' | 'approved' | 'rejected' | 'timed-out' | 'closed';
@@ -19,6 +39,7 @@ export interface GateVoteRecord {
   approver: string;
   at: string;
   comment?: string;
+  proof?: ProofSummary;
 }
 
 export interface GateView {
@@ -36,6 +57,8 @@ export interface GateView {
   decidedAt?: string;
   /** Audiences already notified by escalation, in order. */
   escalated: string[];
+  /** The proof a vote needs (absent for runs from before votes carried proofs). */
+  authentication?: string;
 }
 
 /** What an accepted `approve`/`reject` Update returns. */
@@ -118,7 +141,9 @@ export interface RunbookStatus {
   rto: RtoClock;
   rpo: RpoMeasure;
   compensations: CompensationReport[];
-  abort?: AbortRequest & { at: string };
+  abort?: { by: string; reason: string; at: string; proof?: ProofSummary };
+  /** Messages (votes, aborts) refused so far: each is on the timeline and in the audit trail. */
+  refusedMessages?: number;
   verdict?: Verdict;
   /** Why the runbook ended the way it did (failed step, rejection, timeout, abort reason). */
   verdictDetail?: string;

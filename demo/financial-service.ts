@@ -2,8 +2,10 @@ import { readIntegrityTotals } from '../activities/seed-integrity-query';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
+import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { writeFileAtomic } from '../lib/atomic-file';
+import { balanceThroughCache, serviceChecks, type ServiceResources } from './app-checks';
 import { parseDnsMapping, resolveInMapping } from '../activities/adapters/local/dns-mapping-file';
 import { parseEnvFile } from '../activities/adapters/local/env-file';
 import { endpointOfUrl } from '../lib/postgres-url';
@@ -12,7 +14,9 @@ import { endpointOfUrl } from '../lib/postgres-url';
  * The demo financial application the runbooks cut over. DATABASE_URL is read from the env file once,
  * at start: a restart is what picks up a new one (as a real deployment reads its Secret). The database
  * host is resolved through the DNS mapping file when it names a record there, re-read after the TTL,
- * so a DNS switch reaches new connections without a restart.
+ * so a DNS switch reaches new connections without a restart. REDIS_URL (optional, from the same file) is
+ * its cache and session store (seed 002's Redis); DR_APP_FILES_DIR (environment) holds its documents/,
+ * configs/ and code/. Its health answer carries its own checks: connectivity, data integrity, functionality.
  *
  *   node --import tsx demo/financial-service.ts --env-file FILE --port P [--dns-file FILE] [--pid-file FILE]
  */
@@ -37,11 +41,15 @@ const pidFile = args['pid-file'] ?? `${envFile}.${port}.pid`;
 const dnsFile = args['dns-file'];
 
 let databaseUrl: string;
+let redisUrl: string | undefined;
 try {
-  databaseUrl = parseEnvFile(readFileSync(envFile, 'utf8'), envFile).DATABASE_URL ?? fail(`${envFile} has no DATABASE_URL`);
+  const vars = parseEnvFile(readFileSync(envFile, 'utf8'), envFile);
+  databaseUrl = vars.DATABASE_URL ?? fail(`${envFile} has no DATABASE_URL`);
+  redisUrl = vars.REDIS_URL;
 } catch (error) {
   fail((error as Error).message);
 }
+const filesDir = process.env.DR_APP_FILES_DIR;
 const configured = (() => {
   try {
     return endpointOfUrl(databaseUrl);
@@ -51,8 +59,20 @@ const configured = (() => {
 })();
 const credentials = { user: decodeURIComponent(new URL(databaseUrl).username), password: decodeURIComponent(new URL(databaseUrl).password) };
 const password = credentials.password;
+const cachePassword = redisUrl ? decodeURIComponent(new URL(redisUrl).password) : '';
 /** Driver messages never hold the password, but this service must not be the one that proves it wrong. */
-const redact = (text: string) => (password ? text.split(password).join('***') : text);
+const redact = (text: string) => [password, cachePassword].filter(Boolean).reduce((t, secret) => t.split(secret).join('***'), text);
+
+/** The cache: one client, short timeouts, so a cache that is down makes its check fail rather than hang. */
+const cache = redisUrl ? (() => {
+  const url = new URL(redisUrl);
+  const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 2000, commandTimeout: 2000, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (n) => Math.min(n * 200, 2000) });
+  redis.on('error', () => undefined); // reported by the cache check, not fatal
+  void redis.connect().catch(() => undefined);
+  return { redis, address: `${url.hostname}:${url.port || 6379}` };
+})() : undefined;
+
+const resources = (db: Pool, target: { host: string; port: number }): ServiceResources => ({ db, databaseAddress: `${target.host}:${target.port}/${configured.database}`, cache, filesDir });
 
 interface Resolved { host: string; port: number; via: 'dns-mapping' | 'url'; expiresAt: number }
 let resolved: Resolved | undefined;
@@ -102,6 +122,7 @@ async function health(res: http.ServerResponse): Promise<void> {
       checkedAt: c.now.toISOString(),
       serverVersion: c.version,
       ...totals,
+      checks: await serviceChecks(resources(db, target), totals, c.version),
     });
   } catch (error) {
     send(res, 503, { status: 'unavailable', database: identity, error: `database ${identity.address}/${identity.database} is not answering: ${(error as Error).message}` });
@@ -111,11 +132,10 @@ async function health(res: http.ServerResponse): Promise<void> {
 async function balance(res: http.ServerResponse, id: string): Promise<void> {
   if (!/^[1-9]\d{0,17}$/.test(id)) return send(res, 400, { error: `account id must be a positive integer, got "${id.slice(0, 40)}"` });
   try {
-    const { pool: db } = currentPool();
-    const r = await db.query<{ id: string; currency: string; balance: string }>('SELECT id::text, currency, balance::text FROM accounts WHERE id = $1', [id]);
-    const row = r.rows[0];
+    const { pool: db, target } = currentPool();
+    const row = await balanceThroughCache(resources(db, target), id);
     if (!row) return send(res, 404, { error: `account ${id} does not exist` });
-    send(res, 200, { accountId: row.id, currency: row.currency, balance: row.balance });
+    send(res, 200, { accountId: id, currency: row.currency, balance: row.balance });
   } catch (error) {
     send(res, 503, { error: `database is not answering: ${(error as Error).message}` });
   }
@@ -142,6 +162,7 @@ function shutdown(signal: string): void {
   server.closeAllConnections();
   // Leave the pid file alone if a newer instance already replaced it.
   if (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() === String(process.pid)) rmSync(pidFile, { force: true });
+  cache?.redis.disconnect();
   void (pool?.pool.end() ?? Promise.resolve()).finally(() => process.exit(0));
   setTimeout(() => process.exit(0), 3000).unref();
 }

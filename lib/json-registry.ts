@@ -1,20 +1,20 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from './atomic-file';
 
 /**
- * Records by id in one JSON file, rewritten atomically; what a local platform remembers of what it
- * built, so a restarted worker finds it. Updates within one process are serialised; one file belongs
- * to one worker process at a time.
+ * Records by id in one JSON file (`{"<recordsKey>": {"<id>": record, …}}`), rewritten atomically; what
+ * a local platform remembers of what it built, so a restarted worker finds it. Updates within one
+ * process are serialised; one file belongs to one worker process at a time.
  */
 export class JsonRegistry<T> {
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly file: string) {}
+  /** `recordsKey`: the file's one top-level key, which names what it holds. */
+  constructor(readonly file: string, private readonly recordsKey = 'records') {}
 
   private read(): Record<string, T> {
     if (!existsSync(this.file)) return {};
-    return (JSON.parse(readFileSync(this.file, 'utf8')) as { records: Record<string, T> }).records;
+    return (JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, Record<string, T>>)[this.recordsKey]!;
   }
 
   get(id: string): T | undefined {
@@ -32,8 +32,8 @@ export class JsonRegistry<T> {
       const updated = change(records[id]);
       if (updated) records[id] = updated;
       else delete records[id];
-      mkdirSync(path.dirname(this.file), { recursive: true });
-      writeFileAtomic(this.file, JSON.stringify({ records }, null, 2) + '\n');
+      // Owner-only (writeFileAtomic's mode), and the directory is made if it is not there yet.
+      writeFileAtomic(this.file, JSON.stringify({ [this.recordsKey]: records }, null, 2) + '\n');
       return updated;
     });
     this.queue = next.catch(() => undefined);

@@ -90,6 +90,11 @@ redis_version="$("$redis_bin" --version 2>/dev/null | sed -n 's/.* v=\([0-9.]*\)
   || fail "redis-server is version ${redis_version:-unknown}, the cache platform needs Redis 7 (its AOF is a directory with a manifest)" \
     "install Redis 7 (Debian 12: apt-get install redis-server), or set DR_REDIS_SERVER to a Redis 7 redis-server"
 say "Redis $redis_version present ($(command -v "$redis_bin"))"
+# The recoveries' short performance checks: redis-benchmark (Debian's redis-tools, which redis-server
+# depends on) and pgbench (in Debian's postgresql-15 itself).
+command -v "${DR_REDIS_BENCHMARK:-redis-benchmark}" >/dev/null 2>&1 || apt_install redis-tools
+[ -x "${DR_PGBENCH:-$pg_bin/pgbench}" ] || fail "pgbench is not in $pg_bin" "reinstall PostgreSQL $PG_MAJOR (apt-get install --reinstall postgresql-$PG_MAJOR), or set DR_PGBENCH"
+say "redis-benchmark and pgbench present"
 
 # postgres refuses to run as root: clusters run as an unprivileged user of our own.
 if [ "$(id -u)" -eq 0 ] && ! id "$PG_USER" >/dev/null 2>&1; then

@@ -16,14 +16,24 @@ import { writeFileAtomic } from '../lib/atomic-file';
 import { temporalBinary } from '../stack/paths';
 import { startTemporalServer } from '../stack/temporal-server';
 import { Worker } from '@temporalio/worker';
-import { abortSignal, approveSignal, approveUpdate, rejectUpdate } from '../workflows/messages';
-import { fixtureActivities, fixtureInput, gateOpen, newRecorder, startFixture, waitForStatus, withFixtureWorker } from '../test/support/fixture-runbook';
+import { createUsedCodesInMemory } from '../activities/vote-codes';
+import { createVoteProofActivities, defaultTotpSecretName } from '../activities/vote-proofs';
+import { signVote } from '../client/vote-signing';
+import { secretStoreFor } from '../worker/adapters';
+import { generateTotpSecret, totpCode } from '../lib/totp';
+import { abortSignal, abortUpdate, approveSignal, approveUpdate, rejectUpdate } from '../workflows/messages';
+import { cutoverGate, fixtureActivities, fixtureInput, fixturePlan, gateOpen, newRecorder, startFixture, waitForStatus, withFixtureWorker } from '../test/support/fixture-runbook';
 import { serverFailureFakes } from '../test/support/server-failure-fakes';
 import { quietTemporalLogs } from '../test/support/quiet-logs';
+import { makeSshKey } from '../test/support/ssh-keys';
 
 export const historiesDir = path.join(__dirname, '..', 'test', 'fixtures', 'histories');
-/** Where the fixture runbook's histories of today's shape go (the audit trail written in batches). */
-export const currentShapeDir = path.join(historiesDir, 'batched-audit');
+/**
+ * Where the fixture runbook's histories of today's shape go: votes and aborts decided in their handlers
+ * with their proofs checked by an activity, every refusal recorded (patched 'vote-proofs'). The older
+ * shapes stay beside it (histories/*.json, batched-audit/).
+ */
+export const currentShapeDir = path.join(historiesDir, 'vote-proofs');
 
 /**
  * Writes a workflow's history in the standard JSON format, as the CLI writes it (the SDK's
@@ -89,8 +99,25 @@ async function main(): Promise<void> {
         await handle.signal(abortSignal, { by: 'alice', reason: 'wrong incident' });
       },
     };
+    // Votes with proofs (ephemeral keys and a TOTP secret, made for this recording): an SSH-signed approval
+    // by Update, a vote by name refused by Signal, a one-time code by Signal, a forged abort refused.
+    const keys = makeSshKey(stateDir, 'alice', 'ed25519');
+    writeFileAtomic(path.join(stateDir, 'allowed_signers'), `alice ${keys.publicLine}\n`);
+    const totp = generateTotpSecret();
+    writeFileAtomic(path.join(stateDir, 'secrets', defaultTotpSecretName('bob')), `${totp}\n`);
+    const proofs = createVoteProofActivities({ allowedSignersFile: path.join(stateDir, 'allowed_signers'), secrets: secretStoreFor({ secretsDir: path.join(stateDir, 'secrets') }), totpSecretName: defaultTotpSecretName, usedCodes: createUsedCodesInMemory(), maxClockSkewMs: 300_000 });
+    const provenPlan = fixturePlan({ cutover: cutoverGate({ authentication: 'ssh-or-totp' }) }, { commanders: ['alice', 'bob', 'dave'], authentication: 'ssh-or-totp' });
+    scripts['fixture-runbook-proven'] = async (handle) => {
+      const runId = (await handle.describe()).runId;
+      const statement = { namespace: server.namespace, workflowId: handle.workflowId, runId, gate: 'cutover', decision: 'approve' as const, by: 'alice', comment: 'validation green' };
+      await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'alice', comment: 'validation green', ...(await signVote(statement, keys.privateFile)) }] });
+      await handle.signal(approveSignal, { gate: 'cutover', approver: 'dave' });
+      await handle.executeUpdate(abortUpdate, { args: [{ by: 'dave', reason: 'forged' }] }).catch(() => undefined);
+      await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob', code: totpCode(totp, Date.now()) });
+    };
     for (const [name, script] of Object.entries(scripts)) {
-      await withFixtureWorker(env.nativeConnection, server.namespace, fixtureActivities(newRecorder()), async (taskQueue) => {
+      const activities = name === 'fixture-runbook-proven' ? { ...fixtureActivities(newRecorder(), { plan: provenPlan }), ...proofs } : fixtureActivities(newRecorder());
+      await withFixtureWorker(env.nativeConnection, server.namespace, activities, async (taskQueue) => {
         const handle = await startFixture(env.client, taskQueue, fixtureInput({ declaredAt: '2026-11-23T03:00:00Z' }), `${name}-recording`);
         await waitForStatus(handle, gateOpen('cutover'), 'cutover gate open');
         await script(handle);

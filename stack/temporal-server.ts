@@ -17,6 +17,8 @@ export interface TemporalServerOptions {
   uiPort?: number;
   namespace?: string;
   startTimeoutMs?: number;
+  /** The codec server the Web UI decodes payloads through (`--ui-codec-endpoint`), e.g. http://127.0.0.1:8888. */
+  uiCodecEndpoint?: string;
 }
 
 export interface TemporalServer {
@@ -28,10 +30,11 @@ export interface TemporalServer {
 }
 
 /** `temporal server start-dev` arguments: loopback only, persistent SQLite state, our search attributes. */
-export function temporalDevServerArgs(opts: { port: number; uiPort?: number; namespace: string; dbFile: string }): string[] {
+export function temporalDevServerArgs(opts: { port: number; uiPort?: number; namespace: string; dbFile: string; uiCodecEndpoint?: string }): string[] {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', opts.namespace, '--db-filename', opts.dbFile, '--log-level', 'warn'];
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
+  if (opts.uiPort && opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   for (const name of searchAttributes) args.push('--search-attribute', `${name}=Keyword`);
   return args;
 }
@@ -46,7 +49,7 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   mkdirSync(options.stateDir, { recursive: true });
   const dbFile = path.join(options.stateDir, 'temporal.db');
   const logFile = path.join(options.stateDir, 'temporal.log');
-  const proc = spawnServer(binary, temporalDevServerArgs({ port, uiPort: options.uiPort, namespace, dbFile }), logFile);
+  const proc = spawnServer(binary, temporalDevServerArgs({ port, uiPort: options.uiPort, namespace, dbFile, uiCodecEndpoint: options.uiCodecEndpoint }), logFile);
   const address = `127.0.0.1:${port}`;
 
   let crashed: number | null | undefined;

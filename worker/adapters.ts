@@ -8,15 +8,23 @@ import { createMappingFileDns } from '../activities/adapters/local/mapping-file-
 import { createLocalDatabasePlatform } from '../activities/adapters/local/postgres';
 import { createSecretsDirectory } from '../activities/adapters/local/secrets-directory';
 import { createSqlDirectoryMigrationTool } from '../activities/adapters/local/sql-directory-migrations';
+import { createWebhookNotifier, type DeliveryDependencies, type MessageContext } from '../activities/adapters/webhooks';
+import { createElastiCacheClient, createElastiCachePlatform } from '../activities/adapters/aws/elasticache';
+import { createLocalCachePlatform, enrolCacheInstance, removeCacheLeftovers } from '../activities/adapters/local/redis/local-cache-platform';
+import { createLocalFileBackup } from '../activities/adapters/local/file-backup/local-file-backup';
+import { createVersionedDirectoryObjectStore } from '../activities/adapters/local/versioned-directory-object-store';
 import type { AppRuntime } from '../activities/ports/app-runtime';
+import type { CachePlatform } from '../activities/ports/cache-platform';
+import type { FileBackup } from '../activities/ports/file-backup';
 import type { DatabasePlatform } from '../activities/ports/database-platform';
 import type { Dns } from '../activities/ports/dns';
 import type { MigrationTool } from '../activities/ports/migration-tool';
 import { notConfigured, notConfiguredDatabasePlatform } from '../activities/ports/not-configured';
-import { fanOutNotifier, type Notifier } from '../activities/ports/notifier';
+import type { Notifier } from '../activities/ports/notifier';
 import type { ObjectStore } from '../activities/ports/object-store';
 import type { SecretStore } from '../activities/ports/secret-store';
-import type { NotifierConfig, WorkerConfig } from './config';
+import { channelNameOf, type CacheConfig, type FilesConfig, type NotifierConfig, type WorkerConfig } from './config';
+import { createChannelRouter } from './notification-channels';
 
 /** One adapter per port, as the worker config chose them. */
 export interface Adapters {
@@ -28,6 +36,22 @@ export interface Adapters {
   notifier: Notifier;
   /** The application's migrations on one database (through the worker's pool on it). */
   migrationTool(database: Pool): MigrationTool;
+  /** Seed 002's Redis (config `cache`). */
+  cachePlatform: CachePlatform;
+  /** Seed 002's file archives (config `files`). */
+  fileBackup: FileBackup;
+  /** Where restores write on this machine, for the readiness check's free-space line (cloud platforms have none). */
+  storageLocations: Array<{ name: string; path: string }>;
+  /** What the adapters do once before the worker takes work: enrol the configured instances, remove what a crashed worker left. */
+  start(): Promise<void>;
+}
+
+/** What the adapters need from the worker beyond its config file. */
+export interface AdapterOptions {
+  /** The worker's Temporal namespace: notifications link to the run in the Web UI. */
+  namespace?: string;
+  /** The notifiers' HTTP client and retry policy (tests). */
+  delivery?: DeliveryDependencies;
 }
 
 /** Where the runbooks write the application's database connection when they point it at a database. */
@@ -40,19 +64,84 @@ export const defaultAppConnectionSecret = 'app-database-connection';
  * set up gets a stand-in that refuses with the config key to add, so the worker still registers every
  * activity the workflows call.
  */
-export function createAdapters(config: WorkerConfig): Adapters {
+export function createAdapters(config: WorkerConfig, options: AdapterOptions = {}): Adapters {
   const clusters = kubernetesClusters(config);
   const secrets = secretStoreFor(config, clusters);
+  const objectStore = config.objectStore ? createDirectoryObjectStore(config.objectStore.directory) : notConfigured<ObjectStore>('the object store (reports, baselines, diffs)', 'objectStore');
+  const cache = cachePlatformFor(config.cache, objectStore, secrets);
   return {
     secrets,
+    cachePlatform: cache.platform,
+    fileBackup: fileBackupFor(config.files, config.objectStore?.directory, secrets),
+    storageLocations: [
+      ...(config.platform?.local ? [{ name: 'database platform', path: config.platform.local.stateDir }] : []),
+      ...(config.cache?.local ? [{ name: 'cache platform', path: config.cache.local.stateDir }] : []),
+      ...(config.files ? [{ name: 'file restores', path: config.files.stateDir }, ...Object.entries(config.files.archives).map(([kind, a]) => ({ name: `${kind} (its parent directory)`, path: a.sourceDir }))] : []),
+    ],
+    start: cache.start,
     databasePlatform: databasePlatformFor(config),
-    objectStore: config.objectStore ? createDirectoryObjectStore(config.objectStore.directory) : notConfigured<ObjectStore>('the object store (reports, baselines, diffs)', 'objectStore'),
+    objectStore,
     appRuntime: appRuntimeFor(config, secrets, clusters),
     dns: config.dns ? createMappingFileDns({ mappingFile: config.dns.mappingFile, defaultTtlSeconds: config.dns.defaultTtlSeconds }) : notConfigured<Dns>('DNS', 'dns'),
-    notifier: notifierFor(config.notifiers),
+    notifier: createNotifier(config, secrets, options),
     migrationTool: (pool) => (config.migrations ? createSqlDirectoryMigrationTool(pool, config.migrations.directory) : notConfigured<MigrationTool>('the migration tool', 'migrations.directory')),
   };
 }
+
+/** The cache platform of `cache.local` (redis-server 7 on loopback) or `cache.elasticache`. */
+function cachePlatformFor(config: CacheConfig | undefined, store: ObjectStore, secrets: SecretStore): { platform: CachePlatform; start(): Promise<void> } {
+  const local = config?.local;
+  if (local) {
+    const options = { stateDir: local.stateDir, store, loadTimeoutMs: local.loadTimeoutSeconds * 1000 };
+    return {
+      platform: createLocalCachePlatform(options),
+      async start() {
+        for (const [instanceId, instance] of Object.entries(local.instances)) await enrolCacheInstance(options, { instanceId, ...instance });
+        await removeCacheLeftovers(options);
+      },
+    };
+  }
+  const aws = config?.elasticache;
+  if (aws) {
+    const platform = createElastiCachePlatform({
+      client: createElastiCacheClient({ region: aws.region, endpoint: aws.endpoint, credentials: aws.credentials }),
+      region: aws.region,
+      store,
+      secrets,
+      replicationGroups: aws.replicationGroups,
+      nodeType: aws.nodeType,
+      subnetGroupName: aws.subnetGroupName,
+      securityGroupIds: aws.securityGroupIds,
+      authTokenSecretPrefix: aws.authTokenSecretPrefix,
+      pollIntervalMs: aws.pollIntervalSeconds * 1000,
+      createTimeoutMs: aws.createTimeoutSeconds * 1000,
+    });
+    return { platform, start: async () => undefined };
+  }
+  return { platform: notConfigured<CachePlatform>('the cache platform', 'cache.local'), start: async () => undefined };
+}
+
+/** Keys by id from the SecretStore: a secret holding 32 bytes, base64 (`openssl rand -base64 32`). */
+function keysFrom(secrets: SecretStore) {
+  return async (keyId: string): Promise<Buffer> => Buffer.from((await secrets.read(keyId)).value.trim(), 'base64');
+}
+
+function fileBackupFor(config: FilesConfig | undefined, objectStoreDirectory: string | undefined, secrets: SecretStore): FileBackup {
+  if (!config) return notConfigured<FileBackup>('the file backups', 'files');
+  const archives = Object.fromEntries(Object.entries(config.archives).map(([kind, a]) => [kind, {
+    sourceDir: a.sourceDir,
+    ...(a.drillDir ? { drillDir: a.drillDir } : {}),
+    ...(a.verify ? { verify: { argv: a.verify.argv, timeoutMs: a.verify.timeoutSeconds * 1000 } } : {}),
+  }]));
+  return createLocalFileBackup({
+    store: createVersionedDirectoryObjectStore(config.objectStore?.directory ?? objectStoreDirectory!),
+    keyFor: keysFrom(secrets),
+    keyId: config.keyId,
+    stateDir: config.stateDir,
+    archives,
+  });
+}
+
 
 function databasePlatformFor(config: WorkerConfig): DatabasePlatform {
   const local = config.platform?.local;
@@ -61,7 +150,7 @@ function databasePlatformFor(config: WorkerConfig): DatabasePlatform {
 }
 
 /** One client configuration per configured cluster, made when first asked for (a bad kubeconfig fails naming its key). */
-function kubernetesClusters(config: WorkerConfig): (name: string) => KubeConfig {
+function kubernetesClusters(config: Pick<WorkerConfig, 'kubernetes'>): (name: string) => KubeConfig {
   const made = new Map<string, KubeConfig>();
   return (name) => {
     const access = config.kubernetes?.clusters[name];
@@ -71,7 +160,8 @@ function kubernetesClusters(config: WorkerConfig): (name: string) => KubeConfig 
   };
 }
 
-function secretStoreFor(config: WorkerConfig, clusters: (name: string) => KubeConfig): SecretStore {
+/** The SecretStore alone (clients need the payload keys, nothing else): a Kubernetes one when configured, else the secrets directory. */
+export function secretStoreFor(config: Pick<WorkerConfig, 'secretsDir' | 'secretStore' | 'kubernetes'>, clusters = kubernetesClusters(config)): SecretStore {
   const kubernetes = config.secretStore?.kubernetes;
   if (kubernetes) return createKubernetesSecretStore({ kubeConfig: clusters(kubernetes.cluster), namespace: kubernetes.namespace, namePrefix: kubernetes.namePrefix, keepVersions: kubernetes.keepVersions });
   return createSecretsDirectory(config.secretsDir);
@@ -86,6 +176,7 @@ function appRuntimeFor(config: WorkerConfig, secrets: SecretStore, clusters: (na
       primary: { kubeConfig: clusters(k.cluster), namespace: k.namespace, deployment: k.deployment, ...(k.healthUrl ? { healthUrl: k.healthUrl } : {}) },
       secret: k.secret,
       secretKeys: k.secretKeys,
+      ...(k.cacheSecretKey ? { cacheSecretKey: k.cacheSecretKey } : {}),
       ...(k.standby ? { standby: { kubeConfig: clusters(k.standby.cluster), namespace: k.standby.namespace ?? k.namespace, deployment: k.standby.deployment ?? k.deployment, ...(k.standby.healthUrl ? { healthUrl: k.standby.healthUrl } : {}) } } : {}),
       secrets,
       rolloutTimeoutMs: k.rolloutTimeoutSeconds * 1000,
@@ -97,13 +188,24 @@ function appRuntimeFor(config: WorkerConfig, secrets: SecretStore, clusters: (na
   return createLocalAppRuntime({ ...app, envFile, port, command, secrets, dnsFile: dns?.mappingFile });
 }
 
-/** One adapter per configured notifier; all of them receive every notification. */
-function notifierFor(configs: NotifierConfig[]): Notifier {
-  const notifiers = configs.map((config): Notifier => {
-    switch (config.type) {
-      case 'console':
-        return createConsoleNotifier();
-    }
-  });
-  return fanOutNotifier(notifiers);
+/**
+ * One channel per configured notifier, of the family its type names, behind the router that sends each
+ * notification to the channels it is for (escalations by audience) and names the one that failed.
+ */
+export function createNotifier(config: Pick<WorkerConfig, 'notifiers' | 'audiences' | 'messages'>, secrets: SecretStore, options: AdapterOptions = {}): Notifier {
+  const messages = { ...config.messages, ...(options.namespace ? { namespace: options.namespace } : {}) };
+  const channels = config.notifiers.map((n) => ({ name: channelNameOf(n), notifier: notifierFor(n, { secrets, messages, ...(options.delivery ? { delivery: options.delivery } : {}) }), escalationsOnly: n.escalationsOnly }));
+  return createChannelRouter(channels, config.audiences);
+}
+
+function notifierFor(n: NotifierConfig, common: { secrets: SecretStore; messages: MessageContext; delivery?: DeliveryDependencies }): Notifier {
+  switch (n.type) {
+    case 'console':
+      return createConsoleNotifier();
+    case 'slack':
+    case 'pagerduty':
+    case 'statuspage':
+    case 'webhook':
+      return createWebhookNotifier({ ...n, name: channelNameOf(n), ...common });
+  }
 }

@@ -1,7 +1,10 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { auditHeadSigner } from '../activities/audit-heads';
 import { createAdapters, defaultAppConnectionSecret } from './adapters';
+import { durationToMs } from '../contracts/durations';
 import type { WorkerConfig } from './config';
+import { payloadCodecFor, workerDataConverterFor } from './payload-encryption';
 import { createDatabaseConnections } from './database-connections';
 
 export interface RunbookWorkerOptions {
@@ -17,13 +20,15 @@ export interface RunbookWorkerOptions {
  */
 export async function createRunbookWorker(options: RunbookWorkerOptions) {
   const { config } = options;
-  const adapters = createAdapters(config);
+  const adapters = createAdapters(config, { namespace: options.namespace });
+  await adapters.start();
   const databases = createDatabaseConnections(config, adapters.secrets, adapters.databasePlatform);
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: require.resolve('../workflows'),
+    dataConverter: workerDataConverterFor(payloadCodecFor(config, adapters.secrets)),
     activities: createActivities({
       ...adapters,
       databases,
@@ -31,9 +36,15 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
       appConnectionSecret: config.app?.connectionSecret ?? defaultAppConnectionSecret,
       applicationRole: config.app?.databaseRole,
       auditDatabase: config.audit?.database,
+      ...(config.audit?.headSigning ? { auditHeads: { store: adapters.objectStore, signer: auditHeadSigner(config.audit.headSigning.kind, config.audit.headSigning.keySecret, adapters.secrets) } } : {}),
       runbookPlan: config,
+      ...(config.cache ? { cache: { sessions: config.cache.sessions, connectionSecret: config.cache.connectionSecret } } : {}),
+      configuredDatabases: config.databases,
+      votes: { allowedSignersFile: config.approvals.allowedSigners, totpSecrets: config.approvals.totpSecrets, maxClockSkewMs: durationToMs(config.approvals.maxClockSkew) },
     }),
     shutdownGraceTime: '5 minutes',
+    // Cancellation reaches an activity on its heartbeat: a restore being aborted hears of it within seconds.
+    maxHeartbeatThrottleInterval: '2 seconds',
   });
   return {
     worker,

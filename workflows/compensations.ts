@@ -29,9 +29,19 @@ export class Compensations<A> {
     private readonly beforeEach: () => void = () => undefined,
   ) {}
 
-  register(step: string, definition: CompensationDefinition<A>): void {
-    this.pending.push({ step, definition });
+  /** Registers a compensation; returns a handle `replace` takes. */
+  register(step: string, definition: CompensationDefinition<A>): Pending<A> {
+    const pending = { step, definition };
+    this.pending.push(pending);
     this.audit.record('runbook', 'compensation-registered', { step, compensation: definition.name });
+    return pending;
+  }
+
+  /** Puts a more exact compensation in the place of one registered before its step ran (a build's cleanup). */
+  replace(registered: Pending<A>, definition: CompensationDefinition<A>): void {
+    if (!this.pending.includes(registered)) return; // retired meanwhile
+    this.audit.record('runbook', 'compensation-registered', { step: registered.step, compensation: definition.name, replaces: registered.definition.name });
+    registered.definition = definition;
   }
 
   /** Keeps what was built (production is about to change): on the timeline and in the audit trail. */
@@ -41,6 +51,19 @@ export class Compensations<A> {
     const detail = `production is about to change; these are kept, not undone automatically: ${retired.join(', ')}`;
     this.timeline.add({ step: 'compensations retired', outcome: 'retired', detail }, true);
     this.audit.record('runbook', 'compensations-retired', { before: step, retired });
+  }
+
+  /**
+   * Gives everything registered to a parent runbook (which registers it as its own): this runbook no
+   * longer undoes it, at its end or in a drill; on the timeline and in the audit trail.
+   */
+  handOver(to: string): CompensationDefinition<A>[] {
+    const handed = this.pending.splice(0).map((c) => c.definition);
+    if (handed.length) {
+      this.timeline.add({ step: 'compensations handed over', outcome: 'succeeded', detail: `${to} now undoes, if it does not complete: ${handed.map((c) => c.name).join(', ')}` }, true);
+      this.audit.record('runbook', 'compensations-handed-over', { to, compensations: handed.map((c) => c.name) });
+    }
+    return handed;
   }
 
   get outstanding(): number {

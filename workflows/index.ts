@@ -5,3 +5,7 @@ export { runDrill } from './run-drill';
 export { recoverFromRegionOutage } from './recover-from-region-outage';
 export { recoverFromFailedMigration } from './recover-from-failed-migration';
 export { recoverFromServerFailure } from './recover-from-server-failure';
+export { recoverCache } from './recover-cache';
+export { recoverFiles } from './recover-files';
+export { recoverFromCompleteSystemFailure } from './recover-from-complete-system-failure';
+export { verifyAuditTrail, verifyAuditTrails } from './verify-audit-trail';

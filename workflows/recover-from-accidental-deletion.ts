@@ -25,7 +25,8 @@ type AccidentalDeletionRunbook = ScenarioRunbook<z.output<typeof recoverFromAcci
  * over to the recovered instance → verify.
  */
 export async function recoverFromAccidentalDeletion(input: RecoverFromAccidentalDeletionInput) {
-  return runRunbook({ scenario: 'accidental-deletion', input: recoverFromAccidentalDeletionInput, gates: ['repair', 'cutover'] }, input, async (rb: AccidentalDeletionRunbook) => {
+  const targets = (i: z.output<typeof recoverFromAccidentalDeletionInput>) => ({ databases: [{ field: 'database', name: i.database }], tables: { field: 'tables', database: i.database, names: i.tables } });
+  return runRunbook({ scenario: 'accidental-deletion', input: recoverFromAccidentalDeletionInput, gates: ['repair', 'cutover'], targets }, input, async (rb: AccidentalDeletionRunbook) => {
     const { database, targetTime } = rb.input;
     await assessDatabase(rb, database, `assess production (${database})`);
 
@@ -35,6 +36,7 @@ export async function recoverFromAccidentalDeletion(input: RecoverFromAccidental
       args: [{ database, step: 'pitr', target: { kind: 'time', time: targetTime } }],
       affectsProduction: false,
       options: longOperation,
+      builds: { name: 'delete the instance the restore builds', activity: 'deleteDatabaseInstance', args: [{ step: 'pitr' }] },
       describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, recovered to ${r.recoveredTo.lastCommitAt ?? 'no commit'} (${r.recoveredTo.stopReason ?? 'stopped at target'})`,
       compensate: (r) => ({ name: `delete the recovered instance ${r.instance.instanceId}`, activity: 'deleteDatabaseInstance', args: [{ instanceId: r.instance.instanceId }] }),
     });

@@ -34,7 +34,8 @@ type FallbackReason = string | undefined;
  * A drill rolls back a fresh copy of production instead, and removes it.
  */
 export async function recoverFromFailedMigration(input: RecoverFromFailedMigrationInput) {
-  return runRunbook({ scenario: 'failed-migration', input: recoverFromFailedMigrationInput, gates: ['rollback'] }, input, async (rb: FailedMigrationRunbook) => {
+  const targets = (i: z.output<typeof recoverFromFailedMigrationInput>) => ({ databases: [{ field: 'database', name: i.database }], migrationVersion: { field: 'toVersion', database: i.database, version: i.toVersion } });
+  return runRunbook({ scenario: 'failed-migration', input: recoverFromFailedMigrationInput, gates: ['rollback'], targets }, input, async (rb: FailedMigrationRunbook) => {
     const { database, toVersion, migrationStartedAt } = rb.input;
     await assessDatabase(rb, database, `assess production (${database}): connectivity`);
     await rb.step({
@@ -147,6 +148,7 @@ async function buildDrillCopy(rb: FailedMigrationRunbook, database: string, back
     args: [{ database, step: 'drill-copy', backupLabel }],
     affectsProduction: false,
     options: longOperation,
+    builds: { name: 'delete the drill copy the restore builds', activity: 'deleteDatabaseInstance', args: [{ step: 'drill-copy' }] },
     describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}`,
     compensate: (r) => ({ name: `delete the drill copy ${r.instance.instanceId}`, activity: 'deleteDatabaseInstance', args: [{ instanceId: r.instance.instanceId }] }),
   });

@@ -78,7 +78,8 @@ async function promote(rb: RegionOutageRunbook, instanceId: string) {
  * application are not touched, and the drill replica is always deleted.
  */
 export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInput) {
-  return runRunbook({ scenario: 'region-outage', input: recoverFromRegionOutageInput, gates: ['dns-failover'] }, input, async (rb: RegionOutageRunbook) => {
+  const targets = (i: z.output<typeof recoverFromRegionOutageInput>) => ({ databases: [{ field: 'database', name: i.database }], ...(i.replica ? { instances: [{ field: 'replica', instanceId: i.replica }] } : {}) });
+  return runRunbook({ scenario: 'region-outage', input: recoverFromRegionOutageInput, gates: ['dns-failover'], targets }, input, async (rb: RegionOutageRunbook) => {
     const { database, dnsName } = rb.input;
     const probe = await rb.step({
       name: `assess the primary region: does ${database} answer?`,
@@ -175,6 +176,7 @@ async function drill(rb: RegionOutageRunbook) {
     args: [{ database, step: 'drill-replica' }],
     affectsProduction: false,
     options: longOperation,
+    builds: { name: 'delete the drill replica the build makes', activity: 'deleteDatabaseInstance', args: [{ step: 'drill-replica' }] },
     describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, from backup ${r.backupLabel}`,
     compensate: (r) => ({ name: `delete the drill replica ${r.instance.instanceId}`, activity: 'deleteDatabaseInstance', args: [{ instanceId: r.instance.instanceId }] }),
   });

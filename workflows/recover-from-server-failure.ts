@@ -4,6 +4,7 @@ import { configName, isoInstant, runbookFields } from '../contracts/inputs';
 import { judgeReplicaLag, replicaLagOf, type ReplicaLag } from '../contracts/replica-lag';
 import { runRunbook } from './runbook';
 import { cutOverApplication, longOperation, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
+import { handOverField } from './recovered-systems';
 import { FailureType } from '../contracts/failure-types';
 import { countPassed, describeFailedChecks } from '../contracts/validation';
 
@@ -16,6 +17,7 @@ export const recoverFromServerFailureInput = z
     checkIntervalSeconds: z.number({ error: 'must be a number of seconds, e.g. 20' }).min(1, 'must be at least 1 second').max(600, 'must be at most 600 seconds').default(20).describe('time between two checks'),
     checkTimeoutSeconds: z.number({ error: 'must be a number of seconds, e.g. 5' }).min(1, 'must be at least 1 second').max(60, 'must be at most 60 seconds').default(5).describe('how long one check waits for an answer'),
     failedAt: isoInstant.optional().describe('when monitoring first saw the primary fail; the RPO is measured against it (default: the first failed check)'),
+    handOver: handOverField,
   })
   .refine((i) => i.replica === undefined || i.replica !== i.database, { path: ['replica'], message: 'must be a standby, not the failed primary itself' });
 export type RecoverFromServerFailureInput = z.input<typeof recoverFromServerFailureInput>;
@@ -67,7 +69,8 @@ async function confirmFailure(rb: ServerFailureRunbook) {
  * (or its own restore), promotes and validates that, measures RTO and RPO, and removes it.
  */
 export async function recoverFromServerFailure(input: RecoverFromServerFailureInput) {
-  return runRunbook({ scenario: 'server-failure', input: recoverFromServerFailureInput, gates: ['cutover'] }, input, async (rb: ServerFailureRunbook) => {
+  const targets = (i: z.output<typeof recoverFromServerFailureInput>) => ({ databases: [{ field: 'database', name: i.database }], ...(i.replica ? { instances: [{ field: 'replica', instanceId: i.replica }] } : {}) });
+  return runRunbook({ scenario: 'server-failure', input: recoverFromServerFailureInput, gates: ['cutover'], targets }, input, async (rb: ServerFailureRunbook) => {
     const { database, replica } = rb.input;
     const drill = rb.mode === 'drill';
 
@@ -152,6 +155,7 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
         args: [{ database, step: 'drill-replica' }],
         affectsProduction: false,
         options: longOperation,
+        builds: { name: 'delete the drill replica the build makes', activity: 'deleteDatabaseInstance', args: [{ step: 'drill-replica' }] },
         describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, from backup set ${r.backupLabel}, streaming`,
         compensate: (r) => ({ name: `delete the drill replica ${r.instance.instanceId}`, activity: 'deleteDatabaseInstance', args: [{ instanceId: r.instance.instanceId }] }),
       });
@@ -177,6 +181,7 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
         args: [{ database, step: 'restore-latest', target: { kind: 'latest' } }],
         affectsProduction: false,
         options: longOperation,
+        builds: { name: 'delete the instance the restore builds', activity: 'deleteDatabaseInstance', args: [{ step: 'restore-latest' }] },
         describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, from ${r.backupLabel}, recovered to ${r.recoveredTo.lastCommitAt ?? 'no commit after the backup'}`,
         compensate: (r) => ({ name: `delete the restored instance ${r.instance.instanceId}`, activity: 'deleteDatabaseInstance', args: [{ instanceId: r.instance.instanceId }] }),
       });
@@ -195,6 +200,10 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
     if (newest.newestCommitAt) rb.recordRecoveryPoint(newest.newestCommitAt, failedAt);
     const validationOptions = { incidentTime: failedAt, rpoSeconds: Math.max(1, Math.round(rpoObjectiveSeconds)) };
     const validation = await validateRecoveredDatabase(rb, recovered, validationOptions);
+    // One part of a complete system recovery: its parent gates and cuts over everything at once.
+    if (rb.input.handOver) {
+      return { failover: true as const, path, recoveredInstance: recovered, failedAt, standbyDecision, confirmedBy: window.failures, validation: validation.summary, readyAt: new Date().toISOString(), handedOver: rb.handOver() };
+    }
 
     await rb.gate('cutover');
     const summary = { failover: true as const, path, recoveredInstance: recovered, failedAt, standbyDecision, confirmedBy: window.failures, validation: validation.summary };

@@ -3,8 +3,9 @@ import type { z } from 'zod';
 import type { createReportActivities } from '../activities/reports';
 import { errorText } from '../contracts/error-text';
 import { FailureType } from '../contracts/failure-types';
-import { describeIssues, type RunbookInput } from '../contracts/inputs';
+import { describeIssues, inputFields, type RunbookInput } from '../contracts/inputs';
 import type { RunbookResult } from '../contracts/runbook-status';
+import type { RunbookTargets } from '../contracts/runbook-targets';
 import { Runbook } from './runner';
 import type { RunbookDefinition } from './steps';
 
@@ -26,10 +27,17 @@ const DECLARED_AT_CLOCK_SKEW_MS = 5 * 60_000;
  */
 export const BATCHED_AUDIT_PATCH = 'batched-audit';
 
+/**
+ * The history shape of every run since votes carry proofs (issue 11): votes and aborts decided in their
+ * handlers with the proof checked by an activity, refusals recorded, the input's targets checked by an
+ * activity before any step, and a build's cleanup registered before it starts. Older runs replay as they ran.
+ */
+export const VOTE_PROOFS_PATCH = 'vote-proofs';
+
 /** Validates a workflow input against its schema; a bad input fails at once, naming the field. */
 export function parseRunbookInput<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: describeIssues(parsed.error), nonRetryable: true });
+  if (!parsed.success) throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: describeIssues(parsed.error, inputFields(schema)), nonRetryable: true });
   return parsed.data;
 }
 
@@ -66,7 +74,8 @@ export async function runRunbook<S extends z.ZodType<RunbookInput>, A, O>(
     throw ApplicationFailure.create({ type: FailureType.InvalidInput, nonRetryable: true, message: `declaredAt: ${input.declaredAt} is after the runbook started (${workflowInfo().startTime.toISOString()}); the incident must be declared before it is recovered` });
   }
   const batched = patched(BATCHED_AUDIT_PATCH);
-  const runbook = new Runbook<A, z.output<S>>(definition.scenario, input, batched);
+  const secured = batched && patched(VOTE_PROOFS_PATCH);
+  const runbook = new Runbook<A, z.output<S>>(definition.scenario, input, batched, secured, definition.targets as ((input: z.output<S>) => RunbookTargets) | undefined);
   runbook.registerHandlers();
   runbook.announce();
   const { output, error } = await runbook.execute(definition.gates, body);

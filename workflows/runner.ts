@@ -1,7 +1,9 @@
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
+  condition,
   executeChild,
   isCancellation,
   proxyActivities,
@@ -15,20 +17,27 @@ import {
 } from '@temporalio/workflow';
 import type { Duration, WithWorkflowArgs } from '@temporalio/common';
 import type { createRunbookPlanActivities } from '../activities/runbook-plan';
+import type { RunbookTargetActivities } from '../activities/runbook-targets';
 import { errorText } from '../contracts/error-text';
 import { FailureType } from '../contracts/failure-types';
 import type { RunbookInput } from '../contracts/inputs';
 import type { Notification, RunbookRef } from '../contracts/notifications';
-import type { RunbookPlan } from '../contracts/runbook-plan';
-import type { AbortRequest, RunbookPhase, RunbookStatus, Verdict } from '../contracts/runbook-status';
+import type { RecoveredSystem, RunbookPlan, SystemObjective } from '../contracts/runbook-plan';
+import type { AbortRequest, ProofSummary, RunbookPhase, RunbookStatus, Verdict } from '../contracts/runbook-status';
+import type { RunbookTargets } from '../contracts/runbook-targets';
+import { claimedName, controlCharacterIn, redactCredentials, safeText } from '../contracts/safe-text';
 import { runbookSummary } from '../contracts/summary';
 import { AuditTrail } from './audit-trail';
 import { rpoMeasure, rtoClock } from './clocks';
 import { Compensations } from './compensations';
-import { GateKeeper, RunbookEnded } from './gates/gate-lifecycle';
+import { GateKeeper, RunbookEnded, voteRefused } from './gates/gate-lifecycle';
+import { effectiveAuthentication } from './gates/proof-rules';
+import { MessageRefusals } from './message-refusals';
+import { isUnreadablePayload } from './payload-converter';
+import { proofDetail, proofSummary, ProofChecks, type CheckedProof } from './vote-proofs';
 import { abortSignal, abortUpdate, statusQuery } from './messages';
 import { DrEnvironment, DrIncidentId, DrScenario, DrStatus, RunSearchAttributes } from './search-attributes';
-import { checkStepDefinition, defaultStepOptions, type ActivityFunction, type ActivityName, type ResultOf, type StepDefinition } from './steps';
+import { checkStepDefinition, defaultStepOptions, type ActivityFunction, type ActivityName, type CompensationDefinition, type ResultOf, type StepDefinition } from './steps';
 import { Notifications } from './notifications';
 import { runDetails } from './run-details';
 import { Timeline } from './timeline';
@@ -38,6 +47,16 @@ const { loadRunbookPlan } = proxyActivities<ReturnType<typeof createRunbookPlanA
   retry: { initialInterval: '1 second', maximumAttempts: 5 },
   summary: 'read the gates and objectives for this scenario from the worker config',
 });
+
+const { checkRunbookTargets } = proxyActivities<RunbookTargetActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumAttempts: 3 },
+  summary: 'check that the databases, replicas, tables and versions the input names exist',
+});
+
+/** Reasons and who aborted, as long as a person can read them on one line. */
+const MAX_ABORT_REASON = 1000;
+const identity = (name: string) => name.trim().toLowerCase();
 
 /**
  * A running runbook: the handle a scenario uses to run steps, wait at gates and report its clocks.
@@ -58,7 +77,12 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
   private plan?: RunbookPlan;
   private phase: RunbookPhase = 'starting';
   private currentStep?: string;
-  private abortRequest?: AbortRequest & { at: string };
+  private abortRequest?: { by: string; reason: string; at: string; proof?: ProofSummary };
+  /** Abort messages being decided (their proof checked); the runbook waits for them before it starts and before it ends. */
+  private pendingAborts = 0;
+  private planSettled = false;
+  private readonly refusals: MessageRefusals;
+  private readonly proofs = new ProofChecks();
   private verdict?: Verdict;
   private verdictDetail?: string;
   private cutoverVerifiedAt?: number;
@@ -67,9 +91,15 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
   private scope?: CancellationScope;
   private readonly notifications: Notifications;
 
-  constructor(readonly scenario: string, readonly input: I, readonly batched: boolean) {
+  /**
+   * `secured` (every run since the vote-proofs patch): votes and aborts are decided in their handlers with
+   * their proofs checked by the worker and every refusal recorded; only incident commanders abort; the
+   * input's targets are checked before any step; what a build makes is undone even if it never returns.
+   */
+  constructor(readonly scenario: string, readonly input: I, readonly batched: boolean, readonly secured = false, private readonly targets?: (input: I) => RunbookTargets) {
     this.searchAttributes = new RunSearchAttributes(batched);
     this.audit = new AuditTrail(this.workflowId, () => this.searchAttributes.flush());
+    this.refusals = new MessageRefusals(this.timeline, this.audit, () => this.audit.writeInBackground());
     this.notifications = new Notifications(this.timeline, this.audit, batched, () => this.searchAttributes.flush());
     this.compensations = new Compensations<A>(this.timeline, this.audit, async () => {
       if (!batched) await this.audit.write().catch(() => undefined);
@@ -82,6 +112,9 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
       notify: (n) => this.notifySafely(n),
       ref: () => this.ref(),
       beforeTimer: () => this.searchAttributes.flush(),
+      secured,
+      refusals: this.refusals,
+      proofs: this.proofs,
     });
     this.declaredAtMs = input.declaredAt ? Date.parse(input.declaredAt) : workflowInfo().startTime.getTime();
   }
@@ -102,13 +135,17 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
       return this.refuseStep(definition.name, `step "${definition.name}" affects production and no approval gate has been approved yet: production is never changed before an approval`);
     }
     if (definition.affectsProduction) this.compensations.retireBefore(definition.name);
+    // What a build makes can outlive the step (an abort mid-restore, a result never delivered): its
+    // cleanup is registered first, and a cancellation waits until the activity has stopped.
+    const builds = this.secured && !definition.affectsProduction ? definition.builds : undefined;
+    const cleanup = builds ? this.compensations.register(definition.name, builds) : undefined;
     const entry = this.timeline.add({ step: definition.name, outcome: 'running' });
     this.setCurrent(definition.name, 'running');
     this.audit.record('runbook', 'step-started', { step: definition.name, activity: definition.activity, affectsProduction: definition.affectsProduction });
     // Production is changed only once the trail shows the approval and this step starting.
     if (!this.batched || definition.affectsProduction) await this.audit.write();
 
-    const activities = proxyActivities<Record<string, ActivityFunction>>({ ...options, summary: definition.summary ?? definition.name });
+    const activities = proxyActivities<Record<string, ActivityFunction>>({ ...options, ...(builds ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : {}), summary: definition.summary ?? definition.name });
     const call = () => activities[definition.activity]!(...definition.args) as Promise<ResultOf<A, K>>;
     this.searchAttributes.flush();
     let result: ResultOf<A, K>;
@@ -122,7 +159,8 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
     }
     this.timeline.end(entry, 'succeeded', definition.describe?.(result));
     this.audit.record('runbook', 'step-ended', { step: definition.name, outcome: 'succeeded', ...(entry.detail ? { detail: entry.detail } : {}) });
-    if (definition.compensate) this.compensations.register(definition.name, definition.compensate(result));
+    if (definition.compensate && cleanup !== undefined) this.compensations.replace(cleanup, definition.compensate(result));
+    else if (definition.compensate) this.compensations.register(definition.name, definition.compensate(result));
     if (!this.batched) await this.audit.write();
     return result;
   }
@@ -169,6 +207,25 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
     }
   }
 
+  /**
+   * A child runbook that prepares one part of a larger recovery (it restores and validates; its parent
+   * gates and cuts over) gives its parent what it built: the returned compensations travel in its output,
+   * and the parent `adopt`s them, so whatever ends the parent removes them.
+   */
+  handOver(): CompensationDefinition<A>[] {
+    return this.compensations.handOver(workflowInfo().parent?.workflowId ?? 'the parent runbook');
+  }
+
+  /** Registers what a child runbook handed over as this runbook's own compensations (newest last). */
+  adopt(step: string, definitions: readonly CompensationDefinition<A>[]): void {
+    for (const definition of definitions) this.compensations.register(step, definition);
+  }
+
+  /** Each recovered system's tier and objectives (seed 002), from the plan; undefined before the plan is read. */
+  systemObjectives(): Record<RecoveredSystem, SystemObjective> | undefined {
+    return this.plan?.systems;
+  }
+
   /** The cutover is verified: the RTO clock stops here. */
   cutoverVerified(): void {
     this.cutoverVerifiedAt = Date.now();
@@ -209,6 +266,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
       rpo: this.rpo(),
       compensations: this.compensations.copyReports(),
       ...(this.abortRequest ? { abort: { ...this.abortRequest } } : {}),
+      ...(this.refusals.count ? { refusedMessages: this.refusals.count } : {}),
       ...(this.verdict ? { verdict: this.verdict } : {}),
       ...(this.verdictDetail ? { verdictDetail: this.verdictDetail } : {}),
     };
@@ -231,6 +289,11 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
   registerHandlers(): void {
     setHandler(statusQuery, () => this.status());
     this.gates.registerVoteHandlers();
+    if (this.secured) {
+      setHandler(abortUpdate, (request) => this.castAbort(request, 'update'));
+      setHandler(abortSignal, (request) => this.castAbort(request, 'signal').then(() => undefined, () => undefined));
+      return;
+    }
     setHandler(abortUpdate, (request) => this.acceptAbort(request, 'update'), {
       validator: (request) => {
         const refusal = this.abortRefusal(request);
@@ -240,7 +303,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
     setHandler(abortSignal, (request) => {
       const refusal = this.abortRefusal(request);
       if (refusal) {
-        const who = typeof request?.by === 'string' ? request.by : 'unknown';
+        const who = claimedName(request?.by);
         this.timeline.add({ step: `abort signal from ${who}`, outcome: 'refused', detail: refusal }, true);
         this.audit.record(who, 'abort-refused', { reason: refusal, via: 'signal' });
         if (!this.batched) this.audit.writeInBackground();
@@ -256,7 +319,11 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
     if (this.abortRequest) this.scope.cancel();
     try {
       const output = await this.scope.run(async () => {
-        this.plan = await loadRunbookPlan({ scenario: this.scenario, environment: this.input.environment });
+        try {
+          this.plan = await loadRunbookPlan({ scenario: this.scenario, environment: this.input.environment });
+        } finally {
+          this.planSettled = true;
+        }
         const missing = gatesNeeded.filter((g) => !(g in this.plan!.gates));
         if (missing.length) {
           throw ApplicationFailure.create({
@@ -265,7 +332,16 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
             message: `the worker config has no approval gate ${missing.map((g) => `"${g}"`).join(', ')} for scenario ${this.scenario}: add approvals.gates.${missing[0]} (approvers, quorum) to the config`,
           });
         }
-        this.gates.usePlan(this.plan.gates);
+        this.gates.usePlan(this.plan.gates, this.plan.drill?.authentication);
+        if (this.secured) {
+          // An abort that arrived while the runbook started is decided before anything runs.
+          if (this.pendingAborts) await condition(() => this.pendingAborts === 0);
+          this.throwIfAborted();
+          // Nothing is built for a name that is not there (a mistyped rollback target, a replica that does
+          // not exist, the DR tool's own audit database): the input's targets are checked first.
+          const targets = this.targets?.(this.input);
+          if (targets) await checkRunbookTargets({ scenario: this.scenario, targets });
+        }
         this.setCurrent(undefined, 'running');
         this.audit.record(this.input.startedBy, 'runbook-started', { scenario: this.scenario, mode: this.mode, environment: this.input.environment, incidentId: this.input.incidentId });
         const opened = { kind: 'incident-opened', runbook: this.ref(), startedBy: this.input.startedBy } as const;
@@ -299,6 +375,8 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
   async finish(): Promise<void> {
     await CancellationScope.nonCancellable(async () => {
       this.gates.freeze(`the runbook has ended (${this.verdict}); no more votes are taken`);
+      // Votes and aborts whose proofs the worker is still checking are decided (refused now) and recorded first.
+      if (this.secured && (this.proofs.inFlight || this.pendingAborts)) await condition(() => this.proofs.inFlight === 0 && this.pendingAborts === 0);
       this.gates.closeOpen();
       const cleanup = this.mode === 'drill' || this.verdict !== 'completed';
       if (cleanup && this.compensations.outstanding) {
@@ -309,7 +387,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
       this.phase = 'finished';
       this.currentStep = undefined;
       this.timeline.add({ step: 'runbook ended', outcome: this.verdict === 'completed' ? 'succeeded' : this.verdict === 'aborted' ? 'aborted' : this.verdict === 'cancelled' ? 'cancelled' : 'failed', detail: `${this.verdict}${this.verdictDetail ? `: ${this.verdictDetail}` : ''}` }, true);
-      this.audit.record('runbook', 'runbook-ended', { verdict: this.verdict, detail: this.verdictDetail ?? null, compensationFailures: this.compensations.failures().map((c) => c.name) });
+      this.audit.record('runbook', 'runbook-ended', { verdict: this.verdict, detail: this.verdictDetail ?? null, compensationFailures: this.compensations.failures().map((c) => c.name), ...(this.secured ? { refusedMessages: this.refusals.count } : {}) });
       this.searchAttributes.set([DrStatus, this.verdict!]);
       setCurrentDetails(this.details());
       if (this.batched) {
@@ -341,6 +419,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
   }
 
   private abortRefusal(request: unknown): string | undefined {
+    if (isUnreadablePayload(request)) return `the abort message could not be read (${safeText(request.unreadablePayload, 200)}): send JSON {by, reason}`;
     if (typeof request !== 'object' || request === null) return 'the abort payload must be an object {by, reason}';
     const { by, reason } = request as Partial<AbortRequest>;
     if (typeof by !== 'string' || by.trim() === '') return 'by: required (who aborts the runbook)';
@@ -350,11 +429,60 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
     return undefined;
   }
 
-  private acceptAbort(request: AbortRequest, via: 'update' | 'signal'): { accepted: true } {
-    this.abortRequest = { by: request.by.trim(), reason: request.reason, at: new Date().toISOString() };
+  /**
+   * An abort, by Update or Signal (runs since votes carry proofs): its shape, then who may abort (the
+   * plan's incident commanders) and its proof, checked by the worker, then the shape again (the runbook
+   * may be ending by then). Every refusal is recorded; an abort that arrives while the runbook starts
+   * waits for the plan that says who may abort.
+   */
+  private async castAbort(raw: unknown, via: 'update' | 'signal'): Promise<{ accepted: true }> {
+    const refuse = (reason: string): never => {
+      throw voteRefused(this.refusals.record('abort', via, (raw as Partial<AbortRequest> | null)?.by, reason));
+    };
+    const early = this.proofs.replayRefusal(raw) ?? this.abortRefusal(raw) ?? this.abortTextRefusal(raw);
+    if (early) return refuse(early);
+    const request = raw as AbortRequest;
+    this.pendingAborts++;
+    let proof: CheckedProof | undefined;
+    try {
+      if (!this.planSettled) await condition(() => this.planSettled);
+      const abort = this.plan?.abort;
+      if (!this.plan) return refuse('the runbook ended before its plan (who may abort) was loaded');
+      if (abort) {
+        const commander = abort.commanders.find((c) => identity(c) === identity(request.by));
+        if (!commander) return refuse(`"${safeText(request.by.trim(), 128)}" is not an incident commander of this runbook (${abort.commanders.join(', ')}): only they may abort it`);
+        const authentication = effectiveAuthentication(abort.authentication, this.mode, this.plan.drill?.authentication);
+        const shape = this.proofs.precheck(authentication, request);
+        if (shape) return refuse(shape);
+        proof = await this.proofs.check(authentication, commander, 'abort', '', request.by, request.reason, request);
+        if (!proof.ok) return refuse(proof.reason);
+      }
+      const late = this.abortRefusal(raw);
+      if (late) return refuse(late);
+      return this.acceptAbort(request, via, proof?.ok ? proof : undefined);
+    } finally {
+      this.pendingAborts--;
+    }
+  }
+
+  /** Control characters or a novel for a reason are refused (secured runs). */
+  private abortTextRefusal(raw: unknown): string | undefined {
+    const { by, reason } = raw as AbortRequest;
+    if (by.length > 128) return 'by: must be at most 128 characters';
+    if (reason.length > MAX_ABORT_REASON) return `reason: must be at most ${MAX_ABORT_REASON} characters`;
+    for (const [field, text] of [['by', by], ['reason', reason]] as const) {
+      const control = controlCharacterIn(text);
+      if (control) return `${field}: contains the control character ${control}; line breaks and other control characters are refused`;
+      if (redactCredentials(text) !== text) return `${field}: carries a URL with a password in it; the trail is append-only, so leave the password out`;
+    }
+    return undefined;
+  }
+
+  private acceptAbort(request: AbortRequest, via: 'update' | 'signal', proof?: CheckedProof & { ok: true }): { accepted: true } {
+    this.abortRequest = { by: request.by.trim(), reason: request.reason, at: new Date().toISOString(), ...(proof ? { proof: proofSummary(proof) } : {}) };
     this.gates.freeze(`the runbook was aborted by ${this.abortRequest.by}; no more votes are taken`);
     this.timeline.add({ step: 'abort', outcome: 'aborted', detail: `by ${this.abortRequest.by}: ${request.reason}` }, true);
-    this.audit.record(this.abortRequest.by, 'abort', { reason: request.reason, via, during: this.currentStep ?? this.phase });
+    this.audit.record(this.abortRequest.by, 'abort', { reason: request.reason, via, during: this.currentStep ?? this.phase, ...(proof ? { proof: proofDetail(proof) } : {}) });
     if (!this.batched) this.audit.writeInBackground();
     this.scope?.cancel();
     return { accepted: true };

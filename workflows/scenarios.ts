@@ -4,6 +4,9 @@ import { recoverFromAccidentalDeletionInput } from './recover-from-accidental-de
 import { recoverFromRegionOutageInput } from './recover-from-region-outage';
 import { recoverFromFailedMigrationInput } from './recover-from-failed-migration';
 import { recoverFromServerFailureInput } from './recover-from-server-failure';
+import { recoverCacheInput } from './recover-cache';
+import { recoverFilesInput } from './recover-files';
+import { recoverFromCompleteSystemFailureInput } from './recover-from-complete-system-failure';
 
 /** One thing a person can start: its workflow type, its input schema (the one the workflow validates with), a line on what it does. */
 export interface StartableWorkflow {
@@ -45,6 +48,24 @@ export const scenarios = {
     input: recoverFromServerFailureInput,
     kind: 'runbook',
     description: 'confirm the failure over a window of checks, promote the standby (lag within the RPO) or restore the latest backup, validate, approve, cut the app over',
+  },
+  cache: {
+    workflowType: 'recoverCache',
+    input: recoverCacheInput,
+    kind: 'runbook',
+    description: 'restore an RDB or AOF backup of Redis into a new instance, verify key counts and sampled keys, approve, cut the app\'s cache over; or write the session export back with its TTLs',
+  },
+  files: {
+    workflowType: 'recoverFiles',
+    input: recoverFilesInput,
+    kind: 'runbook',
+    description: 'stage the encrypted documents, configs and code archives, verify every file against the manifest, approve, move into place, confirm',
+  },
+  'complete-system-failure': {
+    workflowType: 'recoverFromCompleteSystemFailure',
+    input: recoverFromCompleteSystemFailureInput,
+    kind: 'runbook',
+    description: 'readiness checklist, then the database, Redis and the files at once as child runbooks, each validated, one gate, the app pointed at all of them and checked; RTO and RPO per tier',
   },
 } as const satisfies Record<string, StartableWorkflow & { kind: 'runbook' }>;
 

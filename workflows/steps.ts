@@ -3,6 +3,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import type { z } from 'zod';
 import { FailureType } from '../contracts/failure-types';
 import type { RunbookInput } from '../contracts/inputs';
+import type { RunbookTargets } from '../contracts/runbook-targets';
 
 // What a scenario declares: its steps (named activity calls with their safety class and compensation),
 // and the rules the runner holds every step definition to.
@@ -39,7 +40,22 @@ export type StepDefinition<A, K extends ActivityName<A>> = {
   summary?: string;
   /** A short description of the result for the timeline (no secrets, no customer data). */
   describe?: (result: ResultOf<A, K>) => string;
-} & ({ affectsProduction: true; compensate?: never } | { affectsProduction: false; compensate?: (result: ResultOf<A, K>) => CompensationDefinition<A> });
+} & (
+  | { affectsProduction: true; compensate?: never; builds?: never }
+  | {
+      affectsProduction: false;
+      compensate?: (result: ResultOf<A, K>) => CompensationDefinition<A>;
+      /**
+       * The step builds something that may outlive it: an abort or a cancellation while it runs, or a
+       * result that never arrives, can leave what it made (a whole restored copy of production). `builds`
+       * undoes it, found by the deterministic id the build uses (workflow id and step), and is registered
+       * BEFORE the activity starts; it must be harmless when nothing was built. A cancellation then waits
+       * until the activity has stopped (so the cleanup runs after the build, not beside it). Once the step
+       * returns, `compensate` (if given) takes its place.
+       */
+      builds?: CompensationDefinition<A>;
+    }
+);
 
 export interface RunbookDefinition<S extends z.ZodType<RunbookInput>> {
   /** e.g. "server-failure"; the plan (gates, objectives) is looked up under this name. */
@@ -48,6 +64,11 @@ export interface RunbookDefinition<S extends z.ZodType<RunbookInput>> {
   input: S;
   /** Every gate the runbook may open; checked against the plan before any other activity. */
   gates: readonly string[];
+  /**
+   * What the input names that must exist before anything is built: databases (application ones only),
+   * replicas, tables, a migration version. Checked by an activity right after the plan, before any step.
+   */
+  targets?: (input: z.output<S>) => RunbookTargets;
 }
 
 /** Default for a step: five attempts with backoff, five minutes each. Long steps must heartbeat. */

@@ -14,6 +14,8 @@ interface HealthBody {
   transactionCount?: number;
   totalAmount?: string;
   error?: string;
+  /** The service's own checks (connectivity, data integrity, functionality), when it runs them. */
+  checks?: AppHealthCheck[];
 }
 
 export interface HealthEndpoint {
@@ -29,13 +31,14 @@ export interface HealthEndpoint {
   afterTimeout?: () => string | undefined;
 }
 
-/** The answer's named checks: the demo service's integrity totals, or the endpoint's HTTP status. */
+/** The answer's named checks: the demo service's integrity totals (or the endpoint's HTTP status), then the checks it runs itself. */
 function checksOf(url: string, status: number, body: HealthBody | undefined): AppHealthCheck[] {
+  const own = Array.isArray(body?.checks) ? body.checks : [];
   if (body && body.userCount !== undefined && body.transactionCount !== undefined && body.totalAmount !== undefined) {
     const { userCount, transactionCount, totalAmount, serverVersion } = body;
-    return [{ name: 'integrity totals', passed: true, detail: `users ${userCount}, transactions ${transactionCount}, total ${totalAmount}`, figures: { userCount, transactionCount, totalAmount, ...(serverVersion ? { serverVersion } : {}) } }];
+    return [{ name: 'integrity totals', passed: true, detail: `users ${userCount}, transactions ${transactionCount}, total ${totalAmount}`, figures: { userCount, transactionCount, totalAmount, ...(serverVersion ? { serverVersion } : {}) } }, ...own];
   }
-  return [{ name: 'health endpoint', passed: true, detail: `HTTP ${status} from ${url}${body?.database ? '' : ' (the application does not say which database it answers from)'}` }];
+  return [{ name: 'health endpoint', passed: true, detail: `HTTP ${status} from ${url}${body?.database ? '' : ' (the application does not say which database it answers from)'}` }, ...own];
 }
 
 /** Resolves with the first healthy answer from the expected database; rejects with the last answer at the deadline. */

@@ -20,6 +20,15 @@ export interface AppDatabaseTarget {
   secret: SecretRef;
 }
 
+/** Where the application's cache should be, by reference: its connection (a redis URL with the instance's password) is a secret. */
+export interface AppCacheTarget {
+  /** The cache platform's instance id: what history shows. */
+  cache: string;
+  endpoint: { host: string; port: number; tls: boolean };
+  /** The secret version holding the application's connection to it. */
+  secret: SecretRef;
+}
+
 /** What the application's health endpoint says it is connected to (never credentials). */
 export interface AppDatabaseIdentity {
   /** host:port actually connected to (after name resolution). */
@@ -125,6 +134,11 @@ export interface RolloutWaitOptions {
  * the process exited, the wait timed out. Retrying the wait cannot help; the message says what the
  * platform said.
  */
+/** A request the runtime, as configured, will not do (retrying cannot help); the message names what to configure. */
+export class AppRuntimeRefusedError extends Error {
+  override readonly name = 'AppRuntimeRefusedError';
+}
+
 export class RolloutFailedError extends Error {
   override readonly name = 'RolloutFailedError';
   constructor(message: string, readonly status?: RolloutStatus) {
@@ -143,6 +157,12 @@ export interface AppRuntime {
    * a version to go back to). null when the application has no connection yet.
    */
   adoptCurrentConnection(secretName: string): Promise<SecretRef | null>;
+  /**
+   * Points the application's cache (seed 002's Redis) at the target, beside its database connection;
+   * takes effect at the next restart. Rejects with AppRuntimeRefusedError where the runtime is not
+   * configured to hold a cache connection, naming the config key.
+   */
+  pointAppAtCache(target: AppCacheTarget): Promise<PointAppResult>;
   /** Restores the pointer kept by the last pointAppAt; idempotent (the kept pointer is not consumed). */
   rollbackAppPointer(): Promise<PointAppResult>;
   currentPointer(): Promise<AppPointer | null>;

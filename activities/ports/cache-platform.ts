@@ -188,6 +188,9 @@ export interface CachePlatform {
   /** Stops and removes an instance; refused for protected instances. Deleting one that does not exist is a no-op. */
   deleteInstance(instanceId: CacheInstanceId, options?: CacheOperationOptions): Promise<{ deleted: boolean }>;
   waitUntilAvailable(instanceId: CacheInstanceId, options?: CacheOperationOptions & { timeoutMs?: number }): Promise<CacheInstanceDescription>;
-  /** Worker-side only: how the worker's clients reach an instance. undefined for an unknown id. */
-  connectionFor(instanceId: CacheInstanceId): CacheConnection | undefined;
+  /**
+   * Worker-side only: how the worker's clients reach an instance. undefined for an unknown id.
+   * Asynchronous: a cloud platform looks the endpoint up and reads the instance's password when asked.
+   */
+  connectionFor(instanceId: CacheInstanceId): Promise<CacheConnection | undefined>;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import type { z } from 'zod';
+import { inputFields, unknownFieldProblem } from '../../contracts/inputs';
 import { CliError, ExitCode } from '../connection';
 import { startRunbook, webUiLink } from '../runbooks';
 import { flagFor, scenarios, type ScenarioEntry } from '../scenarios';
@@ -33,8 +34,11 @@ function readInputFile(file: string): Record<string, unknown> {
 
 /** "incidentId (--incident): is required; mode (--mode): must be …" — field and flag, for a person at a terminal. */
 export function describeInputProblems(entry: ScenarioEntry, error: z.ZodError): string {
+  const fields = inputFields(entry.input);
+  const named = (field: string) => `${field}${flagFor(entry, field) ? ` (${flagFor(entry, field)})` : ''}`;
   return error.issues
     .map((issue) => {
+      if (issue.code === 'unrecognized_keys' && issue.path.length === 0) return issue.keys.map((key) => unknownFieldProblem(key, fields, named)).join('; ');
       const field = issue.path.join('.') || '(input)';
       const flag = issue.path.length === 1 ? flagFor(entry, String(issue.path[0])) : undefined;
       return `${field}${flag ? ` (${flag})` : ''}: ${issue.message}`;

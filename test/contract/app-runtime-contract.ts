@@ -31,6 +31,8 @@ export interface AppRuntimeUnderTest {
   runningReplicas(): Promise<number>;
   /** The most replicas this runtime can run (the local one runs one process). */
   maxReplicas: number;
+  /** The secret the application's cache connection is written to (seed 002's Redis). */
+  cacheSecret: string;
   /** What a failed rollout's message says on this platform. */
   failedRolloutSays: RegExp;
   cleanup(): Promise<void>;
@@ -106,6 +108,28 @@ export function appRuntimeContract(platform: string, factory: AppRuntimeFactory)
     assert.equal(health.database.address, address(b));
     assert.ok(health.checks.length > 0 && health.checks.every((c) => c.passed), JSON.stringify(health.checks));
     assertNoSecrets(u, [pointed, again, restart, status, progress, health]);
+  }));
+
+  test(`${platform}: points the application's cache at a version beside its database connection, which stays as it was; a retried point changes nothing`, () => withRuntime(factory, 'cache', async (u) => {
+    const { a, b } = u.databases;
+    await u.runtime.adoptCurrentConnection(u.connectionSecret);
+    await pointAt(u, b);
+    const database = await u.runtime.currentPointer();
+    const cachePassword = 'cache-password-never-shown';
+    const version = await u.secrets.write(u.cacheSecret, `redis://:${cachePassword}@127.0.0.1:6390/0`);
+    const target = { cache: 'restored-cache', endpoint: { host: '127.0.0.1', port: 6390, tls: false }, secret: { name: version.name, version: version.version } };
+    const pointed = await u.runtime.pointAppAtCache(target);
+    assert.equal(pointed.changed, true);
+    assert.equal(pointed.current.endpoint, '127.0.0.1:6390');
+    assert.equal(pointed.current.name, 'restored-cache');
+    assert.deepEqual(pointed.runtime, u.runtime.names);
+    assert.equal((await u.runtime.pointAppAtCache(target)).changed, false);
+    assert.deepEqual(await u.runtime.currentPointer(), database, 'the database pointer is untouched');
+    const back = await u.runtime.rollbackAppPointer();
+    assert.equal(back.current.endpoint, formatEndpoint(a.endpoint), 'the database rollback still goes back to the database it kept');
+    assert.equal((await u.runtime.pointAppAtCache(target)).changed, false, 'and leaves the cache where it was pointed');
+    const text = JSON.stringify([pointed, back]);
+    assert.ok(!text.includes(cachePassword) && !text.includes('redis://'), `no cache connection in a result: ${text}`);
   }));
 
   test(`${platform}: rolls back to the pointer it kept and answers from it again; a retried rollback changes nothing`, () => withRuntime(factory, 'rollback', async (u) => {

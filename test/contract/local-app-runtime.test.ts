@@ -37,6 +37,7 @@ appRuntimeContract('local runtime', async (caseName) => {
     runtime,
     secrets,
     connectionSecret: 'app-database-connection',
+    cacheSecret: 'app-cache-connection',
     databases,
     maxReplicas: 1,
     failedRolloutSays: /the application process is not running: process \d+ exited before it listened; its log .* ends: .*DATABASE_URL is not a valid URL/,

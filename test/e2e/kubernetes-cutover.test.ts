@@ -59,8 +59,12 @@ async function kubernetesApp(namespace: string, options: { progressDeadlineSecon
     replicas: 3,
     readyAfter: '1s',
     ...(options.progressDeadlineSeconds ? { progressDeadlineSeconds: options.progressDeadlineSeconds } : {}),
-    // The passwords the worker signs in with, where the SecretStore keeps them.
-    storeSecrets: { 'dr-runbooks-production-db-password': secretFile('production-db-password'), 'dr-runbooks-audit-db-password': secretFile('audit-db-password') },
+    // The passwords the worker signs in with and the audit head's signing key, where the SecretStore keeps them.
+    storeSecrets: {
+      'dr-runbooks-production-db-password': secretFile('production-db-password'),
+      'dr-runbooks-audit-db-password': secretFile('audit-db-password'),
+      'dr-runbooks-audit-head-signing-key': readFileSync(path.join(s.config.secretsDir!, 'audit-head-signing-key'), 'utf8'),
+    },
   });
   const pods = await startPodsOfDeployment({ admin: cp.adminConfig(), namespace, deployment: seedNames.deployment, secret: seedNames.secret, keys: { url: 'database-url' }, dir: cp.stateDir });
   const taskQueue = await s.startWorker((config): WorkerConfig => ({

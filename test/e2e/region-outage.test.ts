@@ -108,6 +108,8 @@ test('a drill aborted at its gate (drill policy off) leaves no instance behind',
 });
 
 test('a real failover while the primary still answers is refused before anything changes (no split brain)', async () => {
+  // The replica the input names must exist (an unknown one is refused before anything, runbook-targets.test.ts).
+  await s.platform.createReplica({ instanceId: 'dr-replica', sourceInstanceId: 'production' });
   const before = { ids: s.instanceIds(), dns: dnsTarget() };
   const input = recoverFromRegionOutageInput.parse({ incidentId: 'INC-REG-UP', startedBy: 'alice', replica: 'dr-replica' });
   const handle = await startRunbook(s.client, { workflowType: 'recoverFromRegionOutage', scenario: 'region-outage', input, taskQueue: s.taskQueue });

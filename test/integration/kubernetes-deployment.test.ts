@@ -45,6 +45,15 @@ test('as the ServiceAccount of the shipped Role the adapters point, restart, wai
   assert.equal((await runtime.waitRolledOut({ intervalMs: 200 })).updated, 2);
   assert.deepEqual(await runtime.scale(3, { intervalMs: 200 }), { replicas: 3 });
   assert.equal((await runtime.waitHealthy({ timeoutMs: 10_000, intervalMs: 200, expect: { address: '10.0.0.7:5432', database: 'mita' } })).checks[0]?.detail, '3 of 3 available');
+  // A cache cutover needs the key its pods read the Redis URL from: without one it is refused, naming the key, and the Secret is unchanged.
+  const cacheVersion = await secrets.write('app-cache-connection', 'redis://:c@10.0.0.8:6379/0');
+  const before = await ns.admin.core.readNamespacedSecret({ namespace, name: seedNames.secret });
+  await assert.rejects(runtime.pointAppAtCache({ cache: 'restored-cache', endpoint: { host: '10.0.0.8', port: 6379, tls: false }, secret: { name: cacheVersion.name, version: cacheVersion.version } }), (error: Error) => {
+    assert.equal(error.name, 'AppRuntimeRefusedError');
+    assert.match(error.message, /cannot point deployment\/mita-backend at the cache restored-cache: no key of Secret least-privilege\/mita-db-config is configured for its Redis URL \(set app\.kubernetes\.cacheSecretKey/);
+    return true;
+  });
+  assert.equal((await ns.admin.core.readNamespacedSecret({ namespace, name: seedNames.secret })).metadata?.resourceVersion, before.metadata?.resourceVersion);
 
   const core = asAdapter.makeApiClient(CoreV1Api);
   const apps = asAdapter.makeApiClient(AppsV1Api);
@@ -81,7 +90,7 @@ test('the worker\'s manifests apply to the API server: its config validates, its
   await cp.createNamespace(namespace);
   const applied = await applyManifests(cp.adminConfig(), namespace, 'rbac.yaml', 'secret-store.yaml', 'worker.yaml');
   assert.deepEqual(applied.map((o: KubernetesObject) => `${o.kind}/${o.metadata?.name}`), [
-    'ServiceAccount/dr-runbooks', 'Role/dr-runbooks', 'RoleBinding/dr-runbooks', 'Secret/dr-runbooks-app-database-connection', 'ConfigMap/dr-runbooks-config', 'Deployment/dr-runbooks-worker',
+    'ServiceAccount/dr-runbooks', 'Role/dr-runbooks', 'RoleBinding/dr-runbooks', 'Secret/dr-runbooks-app-database-connection', 'Secret/dr-runbooks-app-cache-connection', 'ConfigMap/dr-runbooks-config', 'Deployment/dr-runbooks-worker',
   ]);
   const core = cp.adminConfig().makeApiClient(CoreV1Api);
   const apps = cp.adminConfig().makeApiClient(AppsV1Api);

@@ -39,8 +39,8 @@ async function keyspace(target: RedisTarget): Promise<string> {
   return withRedis(target, async (redis) => ((await redis.info('keyspace')) as string).split('\n').filter((l) => l.startsWith('db')).map((l) => l.trim().replace(/,avg_ttl=\d+/, '')).join(' '));
 }
 
-const targetOf = (instanceId: string, db = 0): RedisTarget => {
-  const c = platform.connectionFor(instanceId)!;
+const targetOf = async (instanceId: string, db = 0): Promise<RedisTarget> => {
+  const c = (await platform.connectionFor(instanceId))!;
   return { host: c.host, port: c.port, password: c.password, db };
 };
 
@@ -77,12 +77,12 @@ test('an RDB backup restored into a new instance matches the backup\'s key count
   assert.equal(restored.instance.status, 'available');
   assert.notEqual(restored.instance.endpoint.port, production.port);
   assert.deepEqual(restored.instance.keyspace, rdb.keyspace);
-  assert.ok(!JSON.stringify(restored).includes(platform.connectionFor('rdb-restore')!.password), 'no password in the result');
+  assert.ok(!JSON.stringify(restored).includes((await platform.connectionFor('rdb-restore'))!.password), 'no password in the result');
   const verification = await platform.verifyInstance({ instanceId: 'rdb-restore', backupId: 'rdb-1' });
   assert.equal(verification.ok, true, verification.problems.join('; '));
   assert.equal(verification.ping, 'PONG');
   assert.equal(verification.sample.matched, rdb.sample.length);
-  await withRedis(targetOf('rdb-restore'), async (redis) => {
+  await withRedis(await targetOf('rdb-restore'), async (redis) => {
     assert.equal(await redis.get('written:after:backup'), null);
     assert.deepEqual(await redis.hgetall('account:7'), { balance: '1007', currency: 'USD', owner: 'user:7' });
     assert.deepEqual(await redis.zrange('leaderboard', '0', '-1', 'WITHSCORES'), ['carol', '-1', 'bob', '2.5', 'alice', '10']);
@@ -92,7 +92,7 @@ test('an RDB backup restored into a new instance matches the backup\'s key count
 
 test('verification fails, naming the key, when the instance differs from the backup', async () => {
   const sampled = rdb.sample.find((s) => s.db === 0 && s.type === 'string' && !s.expiresAt && !s.keyEncoding)!;
-  await withRedis(targetOf('rdb-restore'), async (redis) => {
+  await withRedis(await targetOf('rdb-restore'), async (redis) => {
     await redis.set(sampled.key, 'tampered');
     await redis.del('queue:emails', 'flags:beta');
   });
@@ -124,7 +124,7 @@ test('an AOF backup restored into a new instance (appendonly yes, appendfsync ev
   const verification = await platform.verifyInstance({ instanceId: 'aof-restore', backupId: 'aof-1' });
   assert.equal(verification.ok, true, verification.problems.join('; '));
   assert.equal(verification.sample.matched, aof.sample.length);
-  await withRedis(targetOf('aof-restore'), async (redis) => assert.equal(await redis.get('written:after:backup'), 'x'));
+  await withRedis(await targetOf('aof-restore'), async (redis) => assert.equal(await redis.get('written:after:backup'), 'x'));
 });
 
 test('a tampered backup object is refused naming it, and nothing is created', async () => {
@@ -137,7 +137,7 @@ test('a tampered backup object is refused naming it, and nothing is created', as
     const error = await platform.restoreBackupToNewInstance({ instanceId: 'tampered-restore', backupId: 'rdb-1' }).then(() => undefined, (e: Error) => e);
     assert.ok(error instanceof BackupIntegrityError, String(error));
     assert.match(error.message, /backup "rdb-1": object "cache-backups\/rdb-1\/dump\.rdb" is \d+ bytes with sha256 [0-9a-f]{64}, its metadata says .* \(altered or truncated\); nothing was restored/);
-    assert.equal(platform.connectionFor('tampered-restore'), undefined);
+    assert.equal(await platform.connectionFor('tampered-restore'), undefined);
     assert.equal(existsSync(path.join(stateDir, 'instances', 'tampered-restore')), false);
   } finally {
     await store.put(key, original);
@@ -169,12 +169,12 @@ test('a session export restored later keeps the remaining TTLs and drops the ses
 
   // The target: a running instance without those sessions, except one written there since (kept).
   await platform.restoreBackupToNewInstance({ instanceId: 'sessions-target', backupId: 'rdb-1' });
-  await withRedis(targetOf('sessions-target'), (redis) => redis.set('session:kept', 'newer, on the target'));
+  await withRedis(await targetOf('sessions-target'), (redis) => redis.set('session:kept', 'newer, on the target'));
   await sleep(2000); // session:short runs out
   const restoredAt = Date.now();
   const result = await platform.restoreSessions({ instanceId: 'sessions-target', backupId: 'sessions-1' });
   assert.deepEqual({ ...result, instanceId: undefined }, { instanceId: undefined, backupId: 'sessions-1', total: 8, restored: 6, skippedExpired: 1, skippedExisting: 1, replaced: 0 });
-  await withRedis(targetOf('sessions-target'), async (redis) => {
+  await withRedis(await targetOf('sessions-target'), async (redis) => {
     assert.equal(await redis.exists('session:short'), 0, 'an expired session is not restored');
     assert.equal(Number(await redis.call('PEXPIRETIME', 'session:long')), sourceExpiry, 'the same expiry time as on the source');
     const left = await redis.pttl('session:long');
@@ -192,7 +192,7 @@ test('a session export restored later keeps the remaining TTLs and drops the ses
 
   const replaced = await platform.restoreSessions({ instanceId: 'sessions-target', backupId: 'sessions-1', existing: 'replace' });
   assert.equal(replaced.replaced, 7);
-  await withRedis(targetOf('sessions-target'), async (redis) => assert.equal(await redis.get('session:kept'), 'from the export'));
+  await withRedis(await targetOf('sessions-target'), async (redis) => assert.equal(await redis.get('session:kept'), 'from the export'));
 });
 
 test('delete refuses the enrolled instance; a built one is stopped and removed; an unknown one is a no-op', async () => {
@@ -210,7 +210,7 @@ test('a cancelled restore leaves nothing behind; a stopped instance is started a
   const controller = new AbortController();
   const restore = platform.restoreBackupToNewInstance({ instanceId: 'abandoned', backupId: 'rdb-1' }, { signal: controller.signal, onProgress: (p) => { if (p.phase === 'starting') controller.abort(); } });
   await assert.rejects(restore);
-  assert.equal(platform.connectionFor('abandoned'), undefined);
+  assert.equal(await platform.connectionFor('abandoned'), undefined);
   assert.deepEqual(readdirSync(path.join(stateDir, 'instances')).sort(), ['rdb-restore', 'sessions-target']);
 
   const dir = path.join(stateDir, 'instances', 'rdb-restore');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -174,5 +175,38 @@ describe('Temporal through a TLS terminator that requires client certificates (h
     const settings = profile('noalpn');
     const error = await refusedWith(connectWorker(settings), /does not negotiate HTTP\/2 \(ALPN h2\)/, /alpn h2/);
     assert.match(error.details ?? '', /H2NotNegotiated/);
+  });
+
+  test('the dr CLI and the worker process connect from a temporal.toml profile with a client certificate; without one each fails with a clear message', { timeout: 120_000 }, async () => {
+    const root = path.join(__dirname, '..', '..');
+    const env = (profileName: string) => ({ PATH: process.env.PATH ?? '', HOME: dir, TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: profileName, DR_TASK_QUEUE: 'tls-test' });
+    const dr = (profileName: string, ...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [path.join(root, 'client', 'bin', 'dr.js'), ...args], { cwd: root, env: env(profileName), timeout: 60_000 }, (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    });
+    const listed = await dr('mtls', 'list', '--all', '--json');
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(JSON.parse(listed.stdout), []);
+    const refused = await dr('nocert', 'list');
+    assert.equal(refused.code, 4, refused.stderr);
+    assert.match(refused.stderr, /^dr: cannot reach Temporal at 127\.0\.0\.1:\d+: the Temporal server at .* requires a client certificate \(mutual TLS\), and none is configured\. Fix: set tls\.client_cert_path and tls\.client_key_path in profile "nocert"/);
+
+    const workerConfig = path.join(dir, 'worker.yaml');
+    writeFileSync(workerConfig, 'environment: tls-test\ndatabases: {}\n');
+    const worker = (profileName: string) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'worker', 'main.ts')], { cwd: root, env: { ...env(profileName), DR_CONFIG: workerConfig }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      return { child, output: () => output, exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))) };
+    };
+    const polling = worker('mtls');
+    const deadline = Date.now() + 60_000;
+    while (!/worker: polling task queue tls-test/.test(polling.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.match(polling.output(), new RegExp(`worker: polling task queue tls-test on ${terminator.address} \\(namespace default; profile "mtls" of `));
+    polling.child.kill('SIGTERM');
+    assert.equal(await polling.exited, 0, polling.output());
+    const noCert = worker('nocert');
+    assert.equal(await noCert.exited, 2, noCert.output());
+    assert.match(noCert.output(), /error: the Temporal server at .* requires a client certificate \(mutual TLS\), and none is configured\. Fix: set tls\.client_cert_path/);
   });
 });

@@ -12,12 +12,13 @@ import type { GatePlan, RunbookPlan } from '../../contracts/runbook-plan';
 import { statusQuery } from '../../workflows/messages';
 import type { RunbookStatus } from '../../contracts/runbook-status';
 import type { FixtureRunbookInput } from '../fixtures/workflows';
+import { workerPayloadConverterPath } from '../../worker/payload-encryption';
 
 /** The fixture runbook's workflows, bundled once per test process. */
 export const fixtureWorkflowsPath = path.join(__dirname, '..', 'fixtures', 'workflows');
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function fixtureBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve(fixtureWorkflowsPath), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m) } });
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve(fixtureWorkflowsPath), payloadConverterPath: workerPayloadConverterPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m) } });
   return bundle;
 }
 
@@ -31,12 +32,14 @@ export function cutoverGate(overrides: Partial<GatePlan> = {}): GatePlan {
       { afterMs: 120_000, audience: 'management' },
     ],
     deadlineMs: 300_000,
+    // These engine tests vote by name; the proofs have tests of their own (vote-proofs.test.ts).
+    authentication: 'none',
     ...overrides,
   };
 }
 
-export function fixturePlan(gates: Record<string, GatePlan> = { cutover: cutoverGate() }): RunbookPlan {
-  return { scenario: 'fixture', environment: 'local', gates, objectives: { rtoSeconds: 3600, rpoSeconds: 900 } };
+export function fixturePlan(gates: Record<string, GatePlan> = { cutover: cutoverGate() }, abort: RunbookPlan['abort'] = { commanders: ['alice', 'bob', 'carol', 'dave'], authentication: 'none' }): RunbookPlan {
+  return { scenario: 'fixture', environment: 'local', gates, objectives: { rtoSeconds: 3600, rpoSeconds: 900 }, abort };
 }
 
 /** What the fake activities saw, in order. */
@@ -112,7 +115,7 @@ export async function withFixtureWorker<T>(
   fn: (taskQueue: string) => Promise<T>,
 ): Promise<T> {
   const taskQueue = `fixture-${randomUUID()}`;
-  const worker = await Worker.create({ connection, namespace, taskQueue, workflowBundle: await fixtureBundle(), activities });
+  const worker = await Worker.create({ connection, namespace, taskQueue, workflowBundle: await fixtureBundle(), activities, dataConverter: { payloadConverterPath: workerPayloadConverterPath } });
   return worker.runUntil(fn(taskQueue));
 }
 

@@ -25,6 +25,10 @@ export function serverFailureFakes(script: ServerFailureScript) {
     instanceId, role, status: 'available', acceptingConnections: true, endpoint: { host: '127.0.0.1', port: 6000, database: 'mita' }, origin: { kind: 'enrolled' }, protected: false, createdAt: new Date().toISOString(),
   });
   const activities = {
+    // The input's targets are checked by the real activity elsewhere (runbook-targets.test.ts).
+    async checkRunbookTargets() {
+      return { checked: [] };
+    },
     ...fixtureActivities(rec, { plan: { scenario: 'server-failure', environment: 'local', gates: { cutover: cutoverGate({ approvers: ['alice', 'bob'], quorum: 1 }) }, drill: { autoApprove: true }, objectives: { rtoSeconds: 3600, rpoSeconds: 900 } } }),
     async probeDatabase(input: { database: string }) {
       const reachable = script.probes[probe++] ?? true;

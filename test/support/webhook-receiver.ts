@@ -14,6 +14,7 @@ import { checkAlertmanagerNotification, checkPagerDutyEvent, checkSlackMessage, 
  *   PagerDuty Events API v2   POST  /v2/enqueue                          → 202 {status, message, dedup_key}
  *   Statuspage                POST  /v1/pages/<page>/incidents           → 201 incident
  *                             PATCH /v1/pages/<page>/incidents/<id>      → 200 incident (PUT too)
+ *                             GET   /v1/pages/<page>/incidents/unresolved → 200 [incident] (page, per_page)
  *   signed webhook            POST  /webhook[/<any path>]                → 200 {ok: true}
  *   Alertmanager webhook      POST  /alertmanager[/<any path>]           → 200
  *
@@ -55,6 +56,8 @@ export interface StatuspageIncident {
   /** Every body text posted, oldest first: Statuspage's incident updates. */
   updates: Array<{ status: string; body?: string }>;
   components: Record<string, string>;
+  /** The incident's metadata, when one was attached. */
+  metadata?: Record<string, unknown>;
 }
 
 export interface PagerDutyAlert {
@@ -196,7 +199,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
     } };
   }
 
-  function statuspage(method: string, path: string, headers: IncomingHttpHeaders, raw: string, rec: ReceivedRequest): Answer {
+  function statuspage(method: string, path: string, query: URLSearchParams, headers: IncomingHttpHeaders, raw: string, rec: ReceivedRequest): Answer {
     const [, pageId, incidentId] = path.match(/^\/v1\/pages\/([^/]+)\/incidents(?:\/([^/]+))?$/)!;
     const auth = headers.authorization ?? '';
     const key = auth.match(/^OAuth (\S+)$/)?.[1];
@@ -208,6 +211,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
       rec.problems.push(`page ${pageId} does not exist (this receiver serves page ${options.statuspagePageId})`);
       return json(404, { error: 'Record not found' });
     }
+    if (incidentId === 'unresolved' && method === 'GET') return unresolved(pageId!, query);
     const mode = incidentId ? 'update' : 'create';
     if (!onlyMethods(method, mode === 'create' ? ['POST'] : ['PATCH', 'PUT'], rec)) return json(405, { error: 'Method not allowed' });
     const existing = incidentId ? statuspageIncidents.get(incidentId) : undefined;
@@ -223,7 +227,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
     }
     // Statuspage refuses an invalid incident as unprocessable.
     if (rec.problems.length) return json(422, { error: rec.problems });
-    const fields = (rec.json as { incident: { name?: string; status?: string; body?: string; impact_override?: string; components?: Record<string, string> } }).incident;
+    const fields = (rec.json as { incident: { name?: string; status?: string; body?: string; impact_override?: string; components?: Record<string, string>; metadata?: Record<string, unknown> } }).incident;
     const incident: StatuspageIncident = existing
       ? { ...existing, updates: [...existing.updates], components: { ...existing.components } }
       : { id: randomBytes(6).toString('hex'), pageId: pageId!, name: fields.name!, status: 'investigating', impact: 'none', updates: [], components: {} };
@@ -231,14 +235,28 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
     if (fields.status) incident.status = fields.status;
     if (fields.impact_override) incident.impact = fields.impact_override;
     Object.assign(incident.components, fields.components ?? {});
+    if (fields.metadata) incident.metadata = { ...incident.metadata, ...fields.metadata };
     if (fields.body !== undefined || fields.status !== undefined) incident.updates.push({ status: incident.status, ...(fields.body !== undefined ? { body: fields.body } : {}) });
-    const stamp = new Date(now()).toISOString();
-    const answer = json(existing ? 200 : 201, {
-      id: incident.id, page_id: incident.pageId, name: incident.name, status: incident.status, impact: incident.impact,
-      shortlink: `https://stspg.io/${incident.id}`, created_at: stamp, updated_at: stamp,
-      incident_updates: incident.updates.map((u, i) => ({ id: `${incident.id}-${i}`, status: u.status, body: u.body ?? '', created_at: stamp })),
-    });
+    const answer = json(existing ? 200 : 201, incidentJson(incident));
     return { ...answer, onAccept: () => statuspageIncidents.set(incident.id, incident) };
+  }
+
+  function incidentJson(incident: StatuspageIncident) {
+    const stamp = new Date(now()).toISOString();
+    return {
+      id: incident.id, page_id: incident.pageId, name: incident.name, status: incident.status, impact: incident.impact,
+      shortlink: `https://stspg.io/${incident.id}`, created_at: stamp, updated_at: stamp, metadata: incident.metadata ?? {},
+      incident_updates: incident.updates.map((u, i) => ({ id: `${incident.id}-${i}`, status: u.status, body: u.body ?? '', created_at: stamp })),
+    };
+  }
+
+  // Statuspage lists a page's incidents in investigating, identified or monitoring, newest first, in
+  // pages of per_page (at most 100) (https://developer.statuspage.io/#operation/getPagesPageIdIncidentsUnresolved).
+  function unresolved(pageId: string, query: URLSearchParams): Answer {
+    const perPage = Math.min(100, Math.max(1, Number(query.get('per_page') ?? 100) || 100));
+    const page = Math.max(1, Number(query.get('page') ?? 1) || 1);
+    const open = [...statuspageIncidents.values()].filter((i) => i.pageId === pageId && ['investigating', 'identified', 'monitoring'].includes(i.status)).reverse();
+    return json(200, open.slice((page - 1) * perPage, page * perPage).map(incidentJson));
   }
 
   function webhook(method: string, headers: IncomingHttpHeaders, raw: string, rec: ReceivedRequest): Answer {
@@ -271,14 +289,14 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     const method = req.method ?? 'GET';
-    const path = new URL(req.url ?? '/', 'http://receiver').pathname;
+    const { pathname: path, searchParams: query } = new URL(req.url ?? '/', 'http://receiver');
     const target = targetOf(path);
     const rec: ReceivedRequest = { target, method, path, headers: req.headers, body: raw, receivedAt: new Date(now()), problems: [], warnings: [], status: 0 };
     let answer: Answer;
     switch (target) {
       case 'slack': answer = slack(method, req.headers, raw, rec); break;
       case 'pagerduty': answer = pagerduty(method, req.headers, raw, rec); break;
-      case 'statuspage': answer = statuspage(method, path, req.headers, raw, rec); break;
+      case 'statuspage': answer = statuspage(method, path, query, req.headers, raw, rec); break;
       case 'webhook': answer = webhook(method, req.headers, raw, rec); break;
       case 'alertmanager': answer = alertmanager(method, req.headers, raw, rec); break;
       default:

@@ -171,7 +171,8 @@ export function checkPagerDutyEvent(body: unknown, expectedRoutingKey?: string):
 // ---------------------------------------------------------------------------------------------------
 // Atlassian Statuspage: POST /v1/pages/{page_id}/incidents to create, PATCH (or PUT)
 // /v1/pages/{page_id}/incidents/{incident_id} to update, `Authorization: OAuth <api key>`, body
-// {incident: {name, status, body, impact_override, component_ids, components, deliver_notifications, …}}
+// {incident: {name, status, body, impact_override, component_ids, components, deliver_notifications,
+// metadata (top-level values objects), …}}
 // (https://developer.statuspage.io/#operation/postPagesPageIdIncidents,
 //  https://developer.statuspage.io/#operation/patchPagesPageIdIncidentsIncidentId,
 //  https://developer.statuspage.io/#section/Authentication).
@@ -206,6 +207,10 @@ export function checkStatuspageIncident(body: unknown, mode: 'create' | 'update'
     }
   }
   if (incident.deliver_notifications !== undefined && typeof incident.deliver_notifications !== 'boolean') problems.push('incident.deliver_notifications must be true or false');
+  if (incident.metadata !== undefined) {
+    if (!isObject(incident.metadata)) problems.push('incident.metadata must be an object');
+    else for (const [key, value] of Object.entries(incident.metadata)) if (!isObject(value)) problems.push(`incident.metadata.${key} must be an object: Statuspage wants every top-level metadata value to be an object`);
+  }
   return { problems, warnings };
 }
 

@@ -56,7 +56,11 @@ test('a bad input names each field with its flag and is a usage error (exit 2)',
   assert.match(error.message, /mode \(--mode\): must be "real" or "drill"/);
   assert.match(error.message, /; nothing was started$/);
   const extra = refusal(() => buildScenarioInput(entry, { input: file('extra.json', '{"incidentId":"INC-3","startedBy":"a","replicas":1,"password":"x"}') }, {}));
-  assert.match(extra.message, /Unrecognized key: "password"/);
+  // An unknown field is named, never its value, with the field (and flag) meant when one is close.
+  assert.match(extra.message, /"password": is not a field of this input \(its fields: incidentId, environment, mode, declaredAt, startedBy, replicas, region\)/);
+  assert.ok(!extra.message.includes('"x"'));
+  const typo = refusal(() => buildScenarioInput(entry, { input: file('typo.json', '{"incidentId":"INC-3","startedBy":"a","replica":1}') }, {}));
+  assert.match(typo.message, /"replica": is not a field of this input \(did you mean replicas \(--replicas\)\?\)/);
 });
 
 test('an unreadable or non-object --input file is a usage error naming --input', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeIssues, runbookInput } from '../../contracts/inputs';
+import { describeIssues, inputFields, runbookInput } from '../../contracts/inputs';
+import { recoverFromRegionOutageInput } from '../../workflows/recover-from-region-outage';
 
 // One test per field rule of the input every runbook shares (the CLI validates with the same schema).
 const valid = { incidentId: 'INC-2041', startedBy: 'carol' };
@@ -8,7 +9,7 @@ const valid = { incidentId: 'INC-2041', startedBy: 'carol' };
 function problem(input: unknown): string {
   const parsed = runbookInput.safeParse(input);
   assert.ok(!parsed.success, `expected ${JSON.stringify(input)} to be refused`);
-  return describeIssues(parsed.error);
+  return describeIssues(parsed.error, inputFields(runbookInput));
 }
 
 test('a minimal input gets the defaults: environment local, mode real', () => {
@@ -42,8 +43,21 @@ test('startedBy is required and not blank', () => {
   assert.match(problem({ ...valid, startedBy: '   ' }), /^startedBy: must name who starts the runbook/);
 });
 
-test('unknown fields are refused (a secret pasted into the wrong field does not slip through)', () => {
-  assert.match(problem({ ...valid, password: 'hunter2' }), /Unrecognized key: "password"/);
+test('unknown fields are refused, each named (a secret pasted into the wrong field does not slip through)', () => {
+  assert.match(problem({ ...valid, password: 'hunter2' }), /^"password": is not a field of this input \(its fields: incidentId, environment, mode, declaredAt, startedBy\)$/);
+  assert.ok(!problem({ ...valid, password: 'hunter2' }).includes('hunter2'), 'the value is never repeated');
+  assert.match(problem({ ...valid, startedby: 'carol', incidentID: 'x' }), /"startedby": is not a field of this input \(did you mean startedBy\?\); "incidentID": is not a field of this input \(did you mean incidentId\?\)/);
+});
+
+test('a misspelt field of a scenario is named, with the field meant, through its transforms', () => {
+  const parsed = recoverFromRegionOutageInput.safeParse({ ...valid, replcia: 'dr-replica' });
+  assert.ok(!parsed.success);
+  assert.match(describeIssues(parsed.error, inputFields(recoverFromRegionOutageInput)), /"replcia": is not a field of this input \(did you mean replica\?\)/);
+});
+
+test('startedBy refuses control characters (no name can forge a line)', () => {
+  assert.match(problem({ ...valid, startedBy: 'carol\napproved by bob' }), /startedBy: must not contain control characters/);
+  assert.match(problem({ ...valid, startedBy: 'carol\u202e' }), /startedBy: must not contain control characters/);
 });
 
 test('every failing field is named at once', () => {

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createNotificationActivities } from '../../activities/notifications';
 import { createConsoleNotifier } from '../../activities/adapters/local/console-notifier';
-import { fanOutNotifier, type Notifier } from '../../activities/ports/notifier';
+import type { Notifier } from '../../activities/ports/notifier';
 import { createRunbookPlanActivities } from '../../activities/runbook-plan';
 import { workerConfigSchema } from '../../worker/config';
+import { createChannelRouter } from '../../worker/notification-channels';
 
 const existingConfig = { environment: 'local', databases: { production: { port: 5432, database: 'mita', user: 'postgres', passwordSecret: 'production-db-password' } } };
 
@@ -26,7 +27,7 @@ test('a bad duration or an empty approver list is named in the config error', ()
   assert.deepEqual(paths.sort(), ['approvals.deadline', 'approvals.gates.cutover.approvers']);
 });
 
-test('the plan: gates from config, default tiers and deadline, two-person rule on for cutover gates, scenario overrides', async () => {
+test('the plan: gates from config, default tiers and deadline, two-person rule on for every gate (off only where the config says, and the plan says so), proofs required by default, scenario overrides', async () => {
   const config = workerConfigSchema.parse({
     ...existingConfig,
     approvals: {
@@ -47,13 +48,18 @@ test('the plan: gates from config, default tiers and deadline, two-person rule o
       { afterMs: 3_600_000, audience: 'executives' },
     ],
     deadlineMs: 7_200_000,
+    authentication: 'ssh-or-totp',
   });
-  assert.equal(plan.gates['data-repair']!.twoPersonRule, false);
+  assert.equal(plan.gates['data-repair']!.twoPersonRule, true, 'every gate precedes a production change: the starter may not approve it');
   assert.equal(plan.gates['data-repair']!.quorum, 1);
   assert.deepEqual(plan.objectives, { rtoSeconds: 3600, rpoSeconds: 900 });
+  assert.deepEqual(plan.abort, { commanders: ['alice', 'bob', 'dba-on-call'], authentication: 'ssh-or-totp' }, 'without incident commanders listed, the approvers are');
 
   const deletion = await loadRunbookPlan({ scenario: 'accidental-deletion', environment: 'local' });
-  assert.deepEqual(deletion.gates.cutover, { approvers: ['alice', 'erin'], quorum: 1, twoPersonRule: false, escalation: [{ afterMs: 5000, audience: 'dba' }], deadlineMs: 10_000 });
+  assert.deepEqual(deletion.gates.cutover, {
+    approvers: ['alice', 'erin'], quorum: 1, twoPersonRule: false, escalation: [{ afterMs: 5000, audience: 'dba' }], deadlineMs: 10_000, authentication: 'ssh-or-totp',
+    relaxations: ['two-person rule off (approvals.scenarios.accidental-deletion.gates.cutover.twoPersonRule: false): the runbook\'s starter may approve'],
+  });
   const migration = await loadRunbookPlan({ scenario: 'failed-migration', environment: 'local' });
   assert.deepEqual(migration.objectives, { rtoSeconds: 1800, rpoSeconds: 0 });
 });
@@ -83,9 +89,32 @@ test('console notifier: one readable line per notification, drills marked; notif
 
 test('fan-out: one failing adapter does not silence the others, and the failure is raised', async () => {
   const lines: string[] = [];
-  const broken: Notifier = { incidentOpened: async () => { throw new Error('webhook 503'); }, approvalNeeded: async () => {}, escalation: async () => {}, resolved: async () => {} };
-  const notifier = fanOutNotifier([broken, createConsoleNotifier((l) => lines.push(l))]);
+  const broken: Notifier = { incidentOpened: async () => { throw new Error('webhook 503'); }, approvalNeeded: async () => {}, gateDecided: async () => {}, escalation: async () => {}, statusUpdate: async () => {}, resolved: async () => {}, auditAlert: async () => {} };
+  const notifier = createChannelRouter([{ name: 'broken', notifier: broken }, { name: 'console', notifier: createConsoleNotifier((l) => lines.push(l)) }]);
   const runbook = { workflowId: 'wf-1', scenario: 's', environment: 'local', incidentId: 'INC-1', mode: 'real' as const };
-  await assert.rejects(notifier.incidentOpened({ kind: 'incident-opened', runbook, startedBy: 'x' }), /1 of 2 notifier\(s\) failed: webhook 503/);
+  await assert.rejects(notifier.incidentOpened({ kind: 'incident-opened', runbook, startedBy: 'x' }), /1 of 2 channel\(s\) failed \(broken\); delivered to console\. webhook 503/);
   assert.equal(lines.length, 1);
+});
+
+test('authentication per environment and gate: none only where the config says so, and the plan says so at the gate; incident commanders and the abort proof', async () => {
+  const config = workerConfigSchema.parse({
+    ...existingConfig,
+    approvals: {
+      authentication: 'ssh',
+      incidentCommanders: ['ic-on-call'],
+      abort: { authentication: 'totp' },
+      gates: { cutover: { approvers: ['alice', 'bob'] }, repair: { approvers: ['alice', 'bob'], authentication: 'none' } },
+      drill: { autoApprove: false, authentication: 'none' },
+    },
+  });
+  const plan = await createRunbookPlanActivities(config).loadRunbookPlan({ scenario: 'accidental-deletion', environment: 'local' });
+  assert.equal(plan.gates.cutover!.authentication, 'ssh');
+  assert.equal(plan.gates.cutover!.relaxations, undefined);
+  assert.equal(plan.gates.repair!.authentication, 'none');
+  assert.deepEqual(plan.gates.repair!.relaxations, ['votes need no proof (approvals.gates.repair.authentication: none)']);
+  assert.deepEqual(plan.abort, { commanders: ['ic-on-call'], authentication: 'totp' });
+  assert.deepEqual(plan.drill, { autoApprove: false, authentication: 'none' });
+  const bad = workerConfigSchema.safeParse({ ...existingConfig, approvals: { authentication: 'password' } });
+  assert.ok(!bad.success);
+  assert.match(bad.error.issues[0]!.message, /must be ssh, totp, ssh-or-totp or none/);
 });

@@ -48,6 +48,30 @@ test('a batched-audit history has at most about half the events of the same run 
   for (const file of batched) assert.ok(events(batchedDir, file) * 1.6 <= events(historiesDir, file), `${file}: ${events(batchedDir, file)} events now, ${events(historiesDir, file)} before`);
 });
 
+// The same runs, and one with proofs (an SSH-signed approval, a vote by name refused, a one-time code, a
+// forged abort refused), recorded since votes carry proofs (patched 'vote-proofs'): all three shapes replay.
+const provenDir = path.join(historiesDir, 'vote-proofs');
+const proven = readdirSync(provenDir).filter((f) => f.endsWith('.json')).sort();
+
+test('the recorded histories of the vote-proofs shape are there', () => {
+  assert.deepEqual(proven, ['fixture-runbook-aborted.json', 'fixture-runbook-approved.json', 'fixture-runbook-proven.json', 'fixture-runbook-rejected.json']);
+});
+
+for (const file of proven) {
+  test(`replays vote-proofs/${file} against the current engine`, async () => {
+    quietTemporalLogs();
+    await Worker.runReplayHistory({ workflowBundle: await fixtureBundle() }, historyFromStandardJson(JSON.parse(readFileSync(path.join(provenDir, file), 'utf8'))), file);
+  });
+}
+
+test('in the vote-proofs shape, a vote is checked by an activity and every refusal reaches the audit trail', () => {
+  const history = JSON.parse(readFileSync(path.join(provenDir, 'fixture-runbook-proven.json'), 'utf8')) as { events: Array<{ eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string }; input: { payloads: Array<{ data: string }> } } }> };
+  const scheduled = history.events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : []));
+  assert.equal(scheduled.filter((a) => a.activityType.name === 'verifyVoteProof').length, 2, 'the signature and the code, each checked once');
+  const audit = scheduled.filter((a) => a.activityType.name === 'appendAuditEntries').flatMap((a) => (JSON.parse(Buffer.from(a.input.payloads[0]!.data, 'base64').toString()) as { entries: Array<{ actor: string; action: string }> }).entries);
+  assert.deepEqual(audit.filter((e) => e.action.endsWith('-refused')).map((e) => `${e.actor}:${e.action}`), ['dave:approve-refused', 'dave:abort-refused']);
+});
+
 test('a runbook whose steps changed fails the replay (so this test can fail)', async () => {
   quietTemporalLogs();
   const altered = await bundleWorkflowCode({ workflowsPath: require.resolve(path.join(__dirname, '..', 'fixtures', 'workflows-altered')), logger: silent });

@@ -111,7 +111,7 @@ test('quorum of 2 reached through Updates: completes, clocks known, audit trail 
   });
 });
 
-test('the update validator refuses synchronously and changes nothing; a refused signal is on the timeline and in the audit', async () => {
+test('a refused Update is answered at once and changes nothing; every refusal, by Update or Signal, is on the timeline and in the audit', async () => {
   const rec = newRecorder();
   await run(rec, { plan: fixturePlan({ cutover: cutoverGate(), 'sign-off': cutoverGate({ twoPersonRule: false }) }) }, async (taskQueue) => {
     const handle = await startFixture(env.client, taskQueue, fixtureInput());
@@ -134,16 +134,21 @@ test('the update validator refuses synchronously and changes nothing; a refused 
     assert.match((again.cause as Error).message, /"ALICE" has already voted on gate "cutover"/);
 
     await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
-    const status = await waitForStatus(handle, (s) => s.timeline.some((e) => e.outcome === 'refused'), 'refused signal on the timeline');
-    const refused = status.timeline.find((e) => e.outcome === 'refused')!;
-    assert.equal(refused.step, 'approve signal from carol');
+    const status = await waitForStatus(handle, (s) => s.timeline.some((e) => e.step === 'approve signal from carol'), 'refused signal on the timeline');
+    const refused = status.timeline.find((e) => e.step === 'approve signal from carol')!;
+    assert.equal(refused.outcome, 'refused');
     assert.match(refused.detail!, /two-person rule/);
+    // The refused Updates are recorded too (each was accepted as a message and decided in the handler).
+    assert.deepEqual(status.timeline.filter((e) => e.outcome === 'refused' && / update from /.test(e.step)).map((e) => e.step), ['approve update from alice', 'approve update from alice', 'approve update from mallory', 'approve update from carol', 'approve update from unknown', 'reject update from ALICE']);
+    assert.equal(status.refusedMessages, 7);
     assert.equal(status.openGates[0]!.approvals.length, 1, 'refusals changed nothing');
 
     await handle.signal(approveSignal, { gate: 'cutover', approver: 'dave' });
     const result = (await handle.result()) as RunbookResult;
     assert.equal(result.verdict, 'completed');
-    assert.ok(rec.audit.some((e) => e.action === 'approve-refused' && e.actor === 'carol' && /two-person rule/.test(String(e.detail.reason))));
+    assert.ok(rec.audit.some((e) => e.action === 'approve-refused' && e.actor === 'carol' && e.detail.via === 'signal' && /two-person rule/.test(String(e.detail.reason))));
+    assert.ok(rec.audit.some((e) => e.action === 'approve-refused' && e.actor === 'mallory' && e.detail.via === 'update' && /not on the approver list/.test(String(e.detail.reason))));
+    assert.ok(rec.audit.some((e) => e.action === 'reject-refused' && e.actor === 'ALICE' && /already voted/.test(String(e.detail.reason))));
 
     const lateVote = await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' }).then(() => 'sent', () => 'refused by server');
     assert.equal(lateVote, 'refused by server', 'a finished runbook takes no votes');

@@ -50,15 +50,26 @@ test('the demo drill in the batched-audit shape: at most half the history events
 });
 
 /** The activities a recorded run scheduled, in order. */
-function scheduledActivities(file: string): string[] {
+function activities(file: string): string[] {
   const history = JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: Array<{ eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } } }> };
-  return history.events.filter((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED').map((e) => e.activityTaskScheduledEventAttributes!.activityType.name);
+  return history.events.flatMap((e) => (e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED' ? [e.activityTaskScheduledEventAttributes!.activityType.name] : []));
 }
+
+test('the demo drill in the vote-proofs shape: the input\'s targets checked before the first step, the restore\'s cleanup registered before the restore starts', () => {
+  const before = 'accidental-deletion-drill-repair-gate-batched-audit.json';
+  const after = 'accidental-deletion-drill-repair-gate-vote-proofs.json';
+  assert.deepEqual(activities(after).slice(0, 3), ['loadRunbookPlan', 'checkRunbookTargets', 'checkDatabaseHealth']);
+  assert.deepEqual(activities(after).filter((a) => a !== 'checkRunbookTargets'), activities(before), 'otherwise the same activities in the same order');
+  const actions = auditActions(after);
+  const restore = actions.indexOf('runbook:step-started', actions.indexOf('runbook:step-ended'));
+  assert.equal(actions[restore - 1], 'runbook:compensation-registered', 'registered before the restore started');
+  assert.deepEqual(actions.filter((_, i) => i !== restore - 1), auditActions(before), 'otherwise the same audit entries in the same order');
+});
 
 test('the server-failure cutover in both shapes: recorded runs point, restart and wait; new runs rotate, point, roll out, wait and revoke (patched rotate-and-roll-out)', () => {
   const cutover = (file: string) => {
     // Without the audit writes the runner makes before every production step.
-    const all = scheduledActivities(file).filter((a) => a !== 'appendAuditEntries');
+    const all = activities(file).filter((a) => a !== 'appendAuditEntries');
     return all.slice(all.findIndex((a) => a === 'rotateDatabaseSecret' || a === 'pointAppAtDatabase'), all.indexOf('waitUntilAppHealthy') + 2);
   };
   assert.deepEqual(cutover('server-failure-cutover.json'), ['pointAppAtDatabase', 'restartApp', 'waitUntilAppHealthy', 'runValidationChecks']);

@@ -1,51 +1,26 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { startTemporalServer, type TemporalServer } from '../../stack/temporal-server';
 import { abortUpdate, approveUpdate } from '../../workflows/messages';
 import type { RunbookResult } from '../../contracts/runbook-status';
 import type { RecoverFromServerFailureInput } from '../../workflows/recover-from-server-failure';
 import { gateOpen, waitForStatus } from '../support/fixture-runbook';
 import { serverFailureFakes as fakes, type ServerFailureScript as Script } from '../support/server-failure-fakes';
-import { quietTemporalLogs } from '../support/quiet-logs';
+import { useWorkflowsServer } from '../support/workflows-server';
 
 // The server-failure runbook's decisions, on the real dev server with fake activities: when the failure
 // counts as confirmed, which way it recovers, and what a drill is allowed to touch.
-let server: TemporalServer;
-let env: TestWorkflowEnvironment;
-let stateDir: string;
-let bundle: WorkflowBundleWithSourceMap;
-
-before(async () => {
-  quietTemporalLogs();
-  stateDir = mkdtempSync(path.join(os.tmpdir(), 'dr-server-failure-unit-'));
-  server = await startTemporalServer({ stateDir });
-  env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address, namespace: server.namespace });
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m) } });
-});
-
-after(async () => {
-  await env?.teardown();
-  await server?.stop();
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-});
+const w = useWorkflowsServer('dr-server-failure-unit-');
 
 async function run<T>(script: Script, fn: (ctx: { taskQueue: string; calls: string[] }) => Promise<T>): Promise<T> {
   const { calls, activities } = fakes(script);
-  const taskQueue = `server-failure-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, namespace: server.namespace, taskQueue, workflowBundle: bundle, activities });
-  return worker.runUntil(fn({ taskQueue, calls }));
+  return w.withWorker(activities, (taskQueue) => fn({ taskQueue, calls }), 'server-failure');
 }
 
 function start(taskQueue: string, input: Partial<RecoverFromServerFailureInput>) {
   const full: RecoverFromServerFailureInput = { incidentId: 'INC-9', startedBy: 'alice', checks: 3, checkIntervalSeconds: 1, checkTimeoutSeconds: 1, ...input };
-  return env.client.workflow.start('recoverFromServerFailure', { taskQueue, workflowId: `sf-${randomUUID()}`, args: [full] });
+  return w.env.client.workflow.start('recoverFromServerFailure', { taskQueue, workflowId: `sf-${randomUUID()}`, args: [full] });
 }
 
 test('a primary that answers the last check of the window is not failed over: nothing is promoted or built', async () => {

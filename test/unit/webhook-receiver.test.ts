@@ -151,6 +151,20 @@ describe('Atlassian Statuspage', () => {
     assert.equal((await post(`${receiver.urls.statuspage}/incidents/nope`, { incident: { status: 'resolved' } }, auth, 'PATCH')).status, 404);
     assert.equal((await post(`${receiver.url}/v1/pages/other/incidents`, { incident: { name: 'x' } }, auth)).status, 404);
   });
+
+  test('metadata whose top-level values are objects is kept; the page lists its unresolved incidents with it', async () => {
+    const created = await post(`${receiver.urls.statuspage}/incidents`, { incident: { name: 'open one', status: 'identified', metadata: { dr_runbooks: { workflow_id: 'wf-7' } } } }, auth);
+    assert.equal(created.status, 201);
+    const { id } = await created.json() as { id: string };
+    const listed = await fetch(`${receiver.urls.statuspage}/incidents/unresolved?page=1&per_page=100`, { headers: auth });
+    assert.equal(listed.status, 200);
+    const incidents = await listed.json() as Array<{ id: string; status: string; metadata: unknown }>;
+    assert.deepEqual(incidents.map((i) => [i.id, i.status, i.metadata]), [[id, 'identified', { dr_runbooks: { workflow_id: 'wf-7' } }]]);
+    const flat = await post(`${receiver.urls.statuspage}/incidents`, { incident: { name: 'x', metadata: { workflow_id: 'wf-7' } } }, auth);
+    assert.equal(flat.status, 422);
+    assert.deepEqual(last().problems, ['incident.metadata.workflow_id must be an object: Statuspage wants every top-level metadata value to be an object']);
+    await post(`${receiver.urls.statuspage}/incidents/${id}`, { incident: { status: 'resolved' } }, auth, 'PATCH');
+  });
 });
 
 describe('signed generic webhook', () => {

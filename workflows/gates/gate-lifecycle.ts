@@ -3,12 +3,15 @@ import { seconds } from '../../contracts/durations';
 import { errorText } from '../../contracts/error-text';
 import { FailureType } from '../../contracts/failure-types';
 import type { Notification, RunbookRef } from '../../contracts/notifications';
-import type { EscalationTier, GatePlan } from '../../contracts/runbook-plan';
-import type { GateStatus, GateView, GateVote, RunbookPhase, Verdict } from '../../contracts/runbook-status';
+import type { EscalationTier, GatePlan, VoteAuthentication } from '../../contracts/runbook-plan';
+import type { GateStatus, GateView, GateVote, GateVoteOutcome, RunbookPhase, Verdict } from '../../contracts/runbook-status';
 import type { AuditTrail } from '../audit-trail';
 import { approveSignal, approveUpdate, rejectSignal, rejectUpdate } from '../messages';
+import type { MessageRefusals } from '../message-refusals';
 import type { Timeline } from '../timeline';
+import { proofDetail, proofSummary, type ProofChecks } from '../vote-proofs';
 import { ApprovalGates, type VoteKind } from './gate-state';
+import { describeAuthentication, effectiveAuthentication } from './proof-rules';
 
 /** Thrown inside the runbook to end it with a verdict other than failure (rejected, timed out). */
 export class RunbookEnded extends Error {
@@ -35,6 +38,18 @@ export interface GateHost {
   ref(): RunbookRef;
   /** Called just before the gate starts a timer (the runbook's pending search attributes go out first). */
   beforeTimer(): void;
+  /**
+   * Runs since votes carry proofs (patched 'vote-proofs'): every vote, Signal or Update, is accepted as a
+   * message and decided in the handler (its proof checked by the worker), so every refusal is recorded.
+   */
+  readonly secured: boolean;
+  readonly refusals: MessageRefusals;
+  readonly proofs: ProofChecks;
+}
+
+/** A refused Update answers its caller with this failure (the handler recorded the refusal first). */
+export function voteRefused(reason: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: FailureType.VoteRefused, message: reason, nonRetryable: true });
 }
 
 /**
@@ -50,9 +65,12 @@ export class GateKeeper {
     this.gates = new ApprovalGates({}, host.startedBy);
   }
 
-  /** The plan's gates, once it is loaded. */
-  usePlan(plans: Record<string, GatePlan>): void {
-    this.gates = new ApprovalGates(plans, this.host.startedBy);
+  /** The plan's gates, once it is loaded; in a drill with the proof the drill config asks for. */
+  usePlan(plans: Record<string, GatePlan>, drillAuthentication?: VoteAuthentication): void {
+    const effective = this.host.secured
+      ? Object.fromEntries(Object.entries(plans).map(([name, plan]) => [name, { ...plan, authentication: effectiveAuthentication(plan.authentication, this.host.mode, drillAuthentication) }]))
+      : plans;
+    this.gates = new ApprovalGates(effective, this.host.startedBy);
   }
 
   anyApproved(): boolean {
@@ -79,6 +97,12 @@ export class GateKeeper {
    */
   registerVoteHandlers(): void {
     for (const [kind, update, signal] of [['approve', approveUpdate, approveSignal], ['reject', rejectUpdate, rejectSignal]] as const) {
+      if (this.host.secured) {
+        setHandler(update, (vote) => this.castVote(kind, vote, 'update'));
+        // A Signal has no one to answer: its refusal is recorded, and nothing it carries can fail the runbook.
+        setHandler(signal, (vote) => this.castVote(kind, vote, 'signal').then(() => undefined, () => undefined));
+        continue;
+      }
       setHandler(update, (vote) => this.acceptVote(kind, vote), {
         validator: (vote) => {
           const refusal = this.gates.refusal(kind, vote);
@@ -124,9 +148,11 @@ export class GateKeeper {
     const openedAtMs = Date.now();
     this.gates.open(name, openedAtMs);
     const view = this.gates.view(name);
-    const entry = host.timeline.add({ step: `gate ${name}`, outcome: 'waiting', detail: `needs ${plan.quorum} of ${plan.approvers.join(', ')}${plan.twoPersonRule ? ` (not ${host.startedBy}: two-person rule)` : ''}; fails closed at ${view.deadlineAt}` });
+    const proofNeeded = host.secured && plan.authentication ? `; each vote needs ${describeAuthentication(plan.authentication)}` : '';
+    const relaxed = host.secured && plan.relaxations?.length ? `; config relaxes: ${plan.relaxations.join('; ')}` : '';
+    const entry = host.timeline.add({ step: `gate ${name}`, outcome: 'waiting', detail: `needs ${plan.quorum} of ${plan.approvers.join(', ')}${plan.twoPersonRule ? ` (not ${host.startedBy}: two-person rule)` : ''}${proofNeeded}${relaxed}; fails closed at ${view.deadlineAt}` });
     host.setCurrent(`approval gate "${name}"`, 'waiting-for-approval');
-    host.audit.record('runbook', 'gate-opened', { gate: name, approvers: plan.approvers, quorum: plan.quorum, twoPersonRule: plan.twoPersonRule, deadlineAt: view.deadlineAt });
+    host.audit.record('runbook', 'gate-opened', { gate: name, approvers: plan.approvers, quorum: plan.quorum, twoPersonRule: plan.twoPersonRule, deadlineAt: view.deadlineAt, ...(host.secured ? { authentication: plan.authentication ?? 'none', relaxations: plan.relaxations ?? [] } : {}) });
     let status: GateStatus;
     try {
       // The trail shows the gate open before anyone is asked to decide it.
@@ -161,11 +187,42 @@ export class GateKeeper {
     if (!this.host.batched) await this.host.audit.write();
   }
 
-  private acceptVote(kind: VoteKind, vote: GateVote) {
+  /**
+   * A vote, by Update or Signal (runs since votes carry proofs): the rules first (shape, gate open, listed,
+   * two-person rule, a proof of the right kind), then the proof checked by the worker, then the rules again
+   * (the gate may have been decided while the worker checked). A refusal is recorded, then the Update is
+   * answered with it; an Update that passes returns the gate's tally.
+   */
+  private async castVote(kind: VoteKind, raw: unknown, via: 'signal' | 'update'): Promise<GateVoteOutcome> {
+    const refuse = (reason: string): never => {
+      const vote = raw as Partial<GateVote> | null;
+      throw voteRefused(this.host.refusals.record(kind, via, vote?.approver, reason, { gate: vote?.gate }));
+    };
+    // A signature seen before is a replay, whoever it now claims to be from: said before anything else.
+    const replayed = this.host.proofs.replayRefusal(raw);
+    if (replayed) return refuse(replayed);
+    const early = this.gates.refusal(kind, raw);
+    if (early) return refuse(early);
+    const vote = raw as GateVote;
+    const plan = this.gates.plan(vote.gate);
+    const authentication = plan.authentication ?? 'none';
+    const shape = this.host.proofs.precheck(authentication, vote);
+    if (shape) return refuse(shape);
+    const principal = this.gates.listedName(vote.gate, vote.approver);
+    const proof = await this.host.proofs.check(authentication, principal, kind, vote.gate, vote.approver, vote.comment ?? '', vote);
+    if (!proof.ok) return refuse(proof.reason);
+    const late = this.gates.refusal(kind, raw);
+    if (late) return refuse(late);
+    return this.acceptVote(kind, vote, proof);
+  }
+
+  private acceptVote(kind: VoteKind, vote: GateVote, proof?: Parameters<typeof proofSummary>[0]) {
     const at = new Date().toISOString();
-    const outcome = this.gates.apply(kind, vote, at);
-    this.host.timeline.add({ step: `gate ${vote.gate}: ${kind} from ${vote.approver.trim()}`, outcome: kind === 'approve' ? 'approved' : 'rejected', ...(vote.comment ? { detail: vote.comment } : {}) }, true);
-    this.host.audit.record(vote.approver.trim(), kind === 'approve' ? 'gate-approved' : 'gate-rejected', { gate: vote.gate, comment: vote.comment ?? null, gateStatus: outcome.status });
+    const outcome = this.gates.apply(kind, vote, at, proof ? proofSummary(proof) : undefined);
+    const by = vote.approver.trim();
+    const proven = proof && proof.proof.method !== 'none' ? ` (${proof.proof.method === 'ssh' ? `SSH signature, ${proof.proof.fingerprint}` : 'one-time code'})` : '';
+    this.host.timeline.add({ step: `gate ${vote.gate}: ${kind} from ${by}`, outcome: kind === 'approve' ? 'approved' : 'rejected', ...(vote.comment || proven ? { detail: `${vote.comment ?? ''}${proven}`.trim() } : {}) }, true);
+    this.host.audit.record(by, kind === 'approve' ? 'gate-approved' : 'gate-rejected', { gate: vote.gate, comment: vote.comment ?? null, gateStatus: outcome.status, ...(proof ? { proof: proofDetail(proof) } : {}) });
     if (!this.host.batched) this.host.audit.writeInBackground();
     return outcome;
   }

@@ -1,7 +1,9 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { GatePlan } from '../../contracts/runbook-plan';
-import type { GateStatus, GateView, GateVote, GateVoteOutcome, GateVoteRecord } from '../../contracts/runbook-status';
+import type { GateStatus, GateView, GateVote, GateVoteOutcome, GateVoteRecord, ProofSummary } from '../../contracts/runbook-status';
 import { FailureType } from '../../contracts/failure-types';
+import { controlCharacterIn, redactCredentials, safeText } from '../../contracts/safe-text';
+import { isUnreadablePayload } from '../payload-converter';
 
 export type VoteKind = 'approve' | 'reject';
 
@@ -17,6 +19,8 @@ interface GateState {
 }
 
 const MAX_COMMENT = 1000;
+/** Gates and approvers are names in the config: never longer than this. */
+const MAX_NAME = 128;
 
 /** Identities are compared trimmed and case-insensitively, so "Alice" cannot vote twice as "alice". */
 function identity(name: string): string {
@@ -47,32 +51,51 @@ export class ApprovalGates {
     return [...this.gates.values()].some((g) => g.status === 'approved');
   }
 
-  /** Why this vote is refused, or undefined when it is acceptable. Never changes state. */
+  /**
+   * Why this vote is refused, or undefined when it is acceptable. Never changes state. Whatever the
+   * message carried appears in the reason only in a safe form (cut, escaped, redacted).
+   */
   refusal(kind: VoteKind, vote: unknown): string | undefined {
-    if (typeof vote !== 'object' || vote === null) return `the ${kind} payload must be an object {gate, approver, comment?}`;
+    if (isUnreadablePayload(vote)) return `the ${kind} message could not be read (${safeText(vote.unreadablePayload, 200)}): send JSON {gate, approver, comment?}`;
+    if (typeof vote !== 'object' || vote === null || Array.isArray(vote)) return `the ${kind} payload must be an object {gate, approver, comment?}`;
     const { gate, approver, comment } = vote as Partial<GateVote>;
     if (typeof gate !== 'string' || gate.trim() === '') return 'gate: required (the name of the gate)';
     if (typeof approver !== 'string' || approver.trim() === '') return 'approver: required (who is voting)';
+    if (gate.length > MAX_NAME) return `gate: must be at most ${MAX_NAME} characters`;
+    if (approver.length > MAX_NAME) return `approver: must be at most ${MAX_NAME} characters`;
     if (comment !== undefined && (typeof comment !== 'string' || comment.length > MAX_COMMENT)) return `comment: must be text of at most ${MAX_COMMENT} characters`;
+    for (const [field, text] of [['gate', gate], ['approver', approver], ['comment', comment ?? '']] as const) {
+      const control = controlCharacterIn(text);
+      if (control) return `${field}: contains the control character ${control}; line breaks and other control characters are refused`;
+      if (redactCredentials(text) !== text) return `${field}: carries a URL with a password in it; the trail is append-only, so leave the password out`;
+    }
     if (this.frozen) return this.frozen;
     const state = this.gates.get(gate);
-    if (!state) return `unknown gate "${gate}" (this runbook's gates: ${[...this.gates.keys()].join(', ') || 'none'})`;
+    const shownGate = safeText(gate, 80);
+    if (!state) return `unknown gate "${shownGate}" (this runbook's gates: ${[...this.gates.keys()].join(', ') || 'none'})`;
     if (state.status === 'pending') return `gate "${gate}" is not open now: the runbook has not reached it`;
     if (state.status !== 'open') return `gate "${gate}" is already decided (${state.status})`;
     const who = identity(approver);
-    if (!state.plan.approvers.some((a) => identity(a) === who)) return `"${approver}" is not on the approver list of gate "${gate}" (${state.plan.approvers.join(', ')})`;
+    const shownApprover = safeText(approver, 128);
+    if (!state.plan.approvers.some((a) => identity(a) === who)) return `"${shownApprover}" is not on the approver list of gate "${gate}" (${state.plan.approvers.join(', ')})`;
     if (kind === 'approve' && state.plan.twoPersonRule && who === identity(this.startedBy)) {
-      return `two-person rule: "${approver}" started this runbook and may not approve gate "${gate}"`;
+      return `two-person rule: "${shownApprover}" started this runbook and may not approve gate "${gate}"`;
     }
     const previous = [...state.approvals, ...(state.rejection ? [state.rejection] : [])].find((v) => identity(v.approver) === who);
-    if (previous) return `"${approver}" has already voted on gate "${gate}" (at ${previous.at}); a second vote by the same person does not count`;
+    if (previous) return `"${shownApprover}" has already voted on gate "${gate}" (at ${previous.at}); a second vote by the same person does not count`;
     return undefined;
   }
 
-  /** Applies a vote that `refusal` accepted. */
-  apply(kind: VoteKind, vote: GateVote, at: string): GateVoteOutcome {
+  /** The approver as the gate's plan lists them (the vote may spell them "Alice" or " alice "). */
+  listedName(gate: string, approver: string): string {
+    const who = identity(approver);
+    return this.mustGet(gate).plan.approvers.find((a) => identity(a) === who) ?? approver.trim();
+  }
+
+  /** Applies a vote that `refusal` accepted (and whose proof, if the gate needs one, was checked). */
+  apply(kind: VoteKind, vote: GateVote, at: string, proof?: ProofSummary): GateVoteOutcome {
     const state = this.mustGet(vote.gate);
-    const record: GateVoteRecord = { approver: vote.approver.trim(), at, ...(vote.comment ? { comment: vote.comment } : {}) };
+    const record: GateVoteRecord = { approver: vote.approver.trim(), at, ...(vote.comment ? { comment: vote.comment } : {}), ...(proof ? { proof } : {}) };
     if (kind === 'reject') {
       state.rejection = record;
       this.decide(state, 'rejected', at);
@@ -132,6 +155,7 @@ export class ApprovalGates {
       ...(s.openedAtMs !== undefined ? { openedAt: new Date(s.openedAtMs).toISOString(), deadlineAt: new Date(s.openedAtMs + s.plan.deadlineMs).toISOString() } : {}),
       ...(s.decidedAt ? { decidedAt: s.decidedAt } : {}),
       escalated: [...s.escalated],
+      ...(s.plan.authentication ? { authentication: s.plan.authentication } : {}),
     };
   }
 

@@ -1,5 +1,5 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Deployment, type V1Secret } from '@kubernetes/client-node';
-import { RolloutFailedError, type AppHealthCheck, type AppPointer, type AppRuntime, type AppRuntimeNames, type PointAppResult, type RestartResult, type RolloutStatus, type RolloutWaitOptions } from '../../ports/app-runtime';
+import { AppRuntimeRefusedError, RolloutFailedError, type AppHealthCheck, type AppPointer, type AppRuntime, type AppRuntimeNames, type PointAppResult, type RestartResult, type RolloutStatus, type RolloutWaitOptions } from '../../ports/app-runtime';
 import type { SecretRef, SecretStore } from '../../ports/secret-store';
 import { endpointOfUrl, formatEndpoint } from '../../../lib/postgres-url';
 import { sleepUnlessAborted } from '../../../lib/child-process';
@@ -25,6 +25,8 @@ export interface KubernetesAppRuntimeOptions {
   /** The application's Secret in the primary's namespace (the seed's mita-db-config). */
   secret: string;
   secretKeys: AppSecretKeys;
+  /** The key of the application's Secret that holds its Redis URL (config `app.kubernetes.cacheSecretKey`); without it the cache is not cut over here. */
+  cacheSecretKey?: string;
   /** The DR region's copy, scaled up by the region outage (config `app.kubernetes.standby`). */
   standby?: KubernetesDeploymentTarget;
   /** Where the connection versions the application is pointed at are read (and a hand-written one kept). */
@@ -38,6 +40,9 @@ export const restartedAtAnnotation = 'kubectl.kubernetes.io/restartedAt';
 /** Which connection secret version the application's Secret holds, and which one it held before (never a value). */
 const connectionAnnotation = 'dr-runbooks.io/connection';
 const previousConnectionAnnotation = 'dr-runbooks.io/previous-connection';
+/** The same for the application's cache connection (seed 002's Redis), beside the database's. */
+const cacheConnectionAnnotation = 'dr-runbooks.io/cache-connection';
+const previousCacheConnectionAnnotation = 'dr-runbooks.io/previous-cache-connection';
 
 const strategicMerge = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -118,12 +123,32 @@ export function createKubernetesAppRuntime(options: KubernetesAppRuntimeOptions)
   };
   const sameVersion = (a?: SecretRef, b?: SecretRef) => a?.name === b?.name && a?.version === b?.version;
 
-  async function point(wanted: Record<string, string>, pointer: AppPointer, keepPrevious: boolean): Promise<PointAppResult> {
+  /** Which connection of the Secret a pointer change is about: the database's (its keys), or the cache's (one key). */
+  interface Connection {
+    annotation: string;
+    previousAnnotation: string;
+    pointerOf(secret: V1Secret): AppPointer | null;
+  }
+  const databaseConnection: Connection = { annotation: connectionAnnotation, previousAnnotation: previousConnectionAnnotation, pointerOf };
+  const cacheConnection = (key: string): Connection => ({
+    annotation: cacheConnectionAnnotation,
+    previousAnnotation: previousCacheConnectionAnnotation,
+    pointerOf: (secret) => {
+      const url = decodeData(secret.data)[key];
+      if (!url) return null;
+      const mine = recorded(secret, cacheConnectionAnnotation);
+      const parsed = new URL(url);
+      const endpoint = `${parsed.hostname}:${parsed.port || 6379}`;
+      return mine && mine.endpoint === endpoint ? mine : { endpoint, name: null };
+    },
+  });
+
+  async function point(wanted: Record<string, string>, pointer: AppPointer, keepPrevious: boolean, which: Connection = databaseConnection): Promise<PointAppResult> {
     let result: PointAppResult | undefined;
     await updateWithRetry(readSecret, (secret) => {
       const data = decodeData(secret.data);
-      const current = pointerOf(secret);
-      const kept = recorded(secret, previousConnectionAnnotation);
+      const current = which.pointerOf(secret);
+      const kept = recorded(secret, which.previousAnnotation);
       if (holds(data, wanted) && sameVersion(current?.secret, pointer.secret)) {
         result = { current: pointer, previous: kept, changed: false, runtime: names };
         return undefined;
@@ -131,7 +156,7 @@ export function createKubernetesAppRuntime(options: KubernetesAppRuntimeOptions)
       result = { current: pointer, previous: keepPrevious ? current : kept, changed: true, runtime: names };
       return {
         ...secret,
-        metadata: annotated(secret, { [connectionAnnotation]: pointer, ...(keepPrevious ? { [previousConnectionAnnotation]: current } : {}) }),
+        metadata: annotated(secret, { [which.annotation]: pointer, ...(keepPrevious ? { [which.previousAnnotation]: current } : {}) }),
         data: encodeData({ ...data, ...wanted }),
         stringData: undefined,
       };
@@ -200,6 +225,14 @@ export function createKubernetesAppRuntime(options: KubernetesAppRuntimeOptions)
         ? { ...now, metadata: annotated(now, { [connectionAnnotation]: pointer }) }
         : undefined), replaceSecret);
       return pointer.secret!;
+    },
+
+    async pointAppAtCache(target) {
+      const key = options.cacheSecretKey;
+      if (!key) throw new AppRuntimeRefusedError(`cannot point ${names.application} at the cache ${target.cache}: no key of ${names.connection} is configured for its Redis URL (set app.kubernetes.cacheSecretKey, e.g. redis-url, to the key its pods read)`);
+      const connection = await secrets.read(target.secret);
+      const pointer: AppPointer = { endpoint: `${target.endpoint.host}:${target.endpoint.port}`, name: target.cache, secret: { name: connection.name, version: connection.version } };
+      return point({ [key]: connection.value }, pointer, true, cacheConnection(key));
     },
 
     async rollbackAppPointer() {

@@ -25,6 +25,8 @@ export interface LocalAppRuntimeOptions {
   dnsFile?: string;
   pidFile?: string;
   logFile?: string;
+  /** Extra environment of the service's process (config app.environment). */
+  environment?: Record<string, string>;
 }
 
 export interface LocalAppRuntime extends AppRuntime {
@@ -72,13 +74,27 @@ const namesFor = (envFile: string): AppRuntimeNames => ({
   rolloutStatus: 'check the application process runs',
 });
 
+function cachePointerOf(text: string | undefined): AppPointer | null {
+  const vars = text === undefined ? {} : parseEnvFile(text);
+  if (!vars.REDIS_URL) return null;
+  const url = new URL(vars.REDIS_URL);
+  return { endpoint: `${url.hostname}:${url.port || 6379}`, name: vars.DR_CACHE_NAME ?? null };
+}
+
+/** The variables one pointer owns in the env file; a pointer change keeps the other's. */
+const databaseVars = ['DATABASE_URL', 'DR_DATABASE_NAME', 'DR_CONNECTION_SECRET', 'DR_CONNECTION_VERSION'];
+const cacheVars = ['REDIS_URL', 'DR_CACHE_NAME'];
+
 /**
  * Local AppRuntime: the demo financial service as one detached process. Supports 0 or 1 replicas:
  * a second process would need its own port, and the runbooks only need "running" or "stopped".
  */
 export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalAppRuntime {
   const envFile = path.resolve(options.envFile);
+  // Each pointer keeps its own previous copy, so pointing the cache does not lose the database's and a
+  // database rollback leaves the cache where it is.
   const previousFile = `${envFile}.previous`;
+  const previousCacheFile = `${envFile}.cache-previous`;
   const pidFile = path.resolve(options.pidFile ?? `${envFile}.${options.port}.pid`);
   const logFile = path.resolve(options.logFile ?? `${envFile}.${options.port}.log`);
   const healthUrl = options.healthUrl ?? `http://127.0.0.1:${options.port}/health/database`;
@@ -121,7 +137,7 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
     const log = openSync(logFile, 'a');
     try {
       const args = [...command.slice(1), '--env-file', envFile, '--port', String(options.port), '--pid-file', pidFile, ...(options.dnsFile ? ['--dns-file', path.resolve(options.dnsFile)] : [])];
-      const child = spawn(command[0]!, args, { cwd, detached: true, stdio: ['ignore', log, log] });
+      const child = spawn(command[0]!, args, { cwd, detached: true, stdio: ['ignore', log, log], env: { ...process.env, ...options.environment } });
       if (!child.pid) throw new Error(`could not start ${command.join(' ')}`);
       child.unref();
       lastStarted = child.pid;
@@ -149,17 +165,25 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
     }
   }
 
-  async function point(text: string, keepPrevious: boolean): Promise<PointAppResult> {
+  /** Writes the env file unless the pointer's variables (its `keys`) are already those; keeps the file it replaces. */
+  async function point(text: string, keepPrevious: boolean, pointer = pointerOf, keys = ['DATABASE_URL', 'DR_CONNECTION_VERSION'], keptIn = previousFile): Promise<PointAppResult> {
     const currentText = read(envFile);
-    const current = pointerOf(currentText);
-    const next = pointerOf(text)!;
-    const same = (a: Record<string, string>, b: Record<string, string>) => a.DATABASE_URL === b.DATABASE_URL && a.DR_CONNECTION_VERSION === b.DR_CONNECTION_VERSION;
+    const current = pointer(currentText);
+    const next = pointer(text)!;
+    const same = (a: Record<string, string>, b: Record<string, string>) => keys.every((key) => a[key] === b[key]);
     if (currentText !== undefined && same(parseEnvFile(currentText), parseEnvFile(text))) {
-      return { current: next, previous: pointerOf(read(previousFile)), changed: false, runtime: names };
+      return { current: next, previous: pointer(read(keptIn)), changed: false, runtime: names };
     }
-    if (keepPrevious && currentText !== undefined) writeFileAtomic(previousFile, currentText);
+    if (keepPrevious && currentText !== undefined) writeFileAtomic(keptIn, currentText);
     writeFileAtomic(envFile, text);
     return { current: next, previous: current, changed: true, runtime: names };
+  }
+
+  /** The env file with one pointer's variables replaced and everything else kept. */
+  function withVars(owned: string[], vars: Record<string, string>, header: string): string {
+    const currentText = read(envFile);
+    const kept = Object.fromEntries(Object.entries(currentText === undefined ? {} : parseEnvFile(currentText)).filter(([name]) => !owned.includes(name)));
+    return formatEnvFile({ ...kept, ...vars }, header);
   }
 
   return {
@@ -170,7 +194,8 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
 
     async pointAppAt(target) {
       const connection = await options.secrets.read(target.secret);
-      const text = formatEnvFile(
+      const text = withVars(
+        databaseVars,
         { DATABASE_URL: connection.value, DR_DATABASE_NAME: target.database, DR_CONNECTION_SECRET: connection.name, DR_CONNECTION_VERSION: connection.version },
         `Written by dr-runbooks: the demo financial service's database (${target.database}).`,
       );
@@ -191,10 +216,18 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
       return { name: adopted.name, version: adopted.version };
     },
 
+    async pointAppAtCache(target) {
+      const connection = await options.secrets.read(target.secret);
+      const text = withVars(cacheVars, { REDIS_URL: connection.value, DR_CACHE_NAME: target.cache }, `Written by dr-runbooks: the demo financial service's database and cache (${target.cache}).`);
+      return point(text, true, cachePointerOf, ['REDIS_URL'], previousCacheFile);
+    },
+
     async rollbackAppPointer() {
       const previous = read(previousFile);
       if (previous === undefined) throw new Error(`nothing to roll back to: ${previousFile} does not exist (the app was never re-pointed)`);
-      return point(previous, false);
+      // The database's variables as they were; the cache's stay as they are now.
+      const kept = Object.fromEntries(Object.entries(parseEnvFile(previous)).filter(([name]) => databaseVars.includes(name)));
+      return point(withVars(databaseVars, kept, "Written by dr-runbooks: the demo financial service's database, rolled back."), false);
     },
 
     async currentPointer() {

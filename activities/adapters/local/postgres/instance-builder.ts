@@ -34,11 +34,7 @@ export async function startIfStopped(ctx: PlatformContext, r: InstanceRecord): P
 
 /** Stops whatever an earlier attempt left building this instance, and removes it. */
 export async function discard(ctx: PlatformContext, r: InstanceRecord): Promise<void> {
-  const running = ctx.inFlight.get(r.instanceId);
-  if (running) {
-    running.controller.abort();
-    await running.done.catch(() => undefined);
-  }
+  await ctx.builds.stop(r.instanceId);
   await ctx.registry.update(r.instanceId, (current) => (current ? { ...current, status: 'deleting' } : current));
   if (r.operationPgid && processGroupRuns(r.operationPgid, r.dir)) {
     killProcessGroup(r.operationPgid);
@@ -133,24 +129,11 @@ export async function build(ctx: PlatformContext, instanceId: InstanceId, source
 }
 
 /** Runs an operation that builds an instance; on failure or cancellation the half-built instance is removed. */
-export async function building<T>(ctx: PlatformContext, instanceId: InstanceId, opts: OperationOptions, fn: (o: OperationOptions) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const onAbort = () => controller.abort();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  if (opts.signal?.aborted) controller.abort();
-  const work = fn({ ...opts, signal: controller.signal });
-  ctx.inFlight.set(instanceId, { controller, done: work });
-  try {
-    return await work;
-  } catch (error) {
-    ctx.inFlight.delete(instanceId);
+export function building<T>(ctx: PlatformContext, instanceId: InstanceId, opts: OperationOptions, fn: (o: OperationOptions) => Promise<T>): Promise<T> {
+  return ctx.builds.run(instanceId, opts.signal, (signal) => fn({ ...opts, signal }), async () => {
     const half = ctx.registry.get(instanceId);
     if (half && half.status !== 'available') await discard(ctx, half);
-    throw error;
-  } finally {
-    ctx.inFlight.delete(instanceId);
-    opts.signal?.removeEventListener('abort', onAbort);
-  }
+  });
 }
 
 /** Marks a built instance available (with what a point-in-time restore reached, for a retry to report). */

@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../../../../lib/atomic-file';
+import { JsonRegistry } from '../../../../lib/json-registry';
 import type { InstanceId, InstanceOrigin, InstanceRole, RecoveryPoint } from '../../../ports/database-platform';
 
 /** What the local platform remembers of an instance, on disk so a restarted worker finds it. */
@@ -26,51 +25,13 @@ export interface InstanceRecord {
   createdAt: string;
 }
 
-interface RegistryFile {
-  instances: Record<InstanceId, InstanceRecord>;
-}
-
-/**
- * A JSON file of instances, replaced atomically (lib/atomic-file). Updates within one worker are
- * serialised; one state directory belongs to one worker process at a time.
- */
-export class InstanceRegistry {
-  private queue: Promise<unknown> = Promise.resolve();
-
-  constructor(readonly file: string) {}
-
-  private read(): RegistryFile {
-    if (!existsSync(this.file)) return { instances: {} };
-    return JSON.parse(readFileSync(this.file, 'utf8')) as RegistryFile;
-  }
-
-  get(instanceId: InstanceId): InstanceRecord | undefined {
-    return this.read().instances[instanceId];
-  }
-
-  all(): InstanceRecord[] {
-    return Object.values(this.read().instances);
-  }
-
-  /** Applies a change to one record (undefined removes it), serialised with other updates. */
-  update(instanceId: InstanceId, change: (current: InstanceRecord | undefined) => InstanceRecord | undefined): Promise<InstanceRecord | undefined> {
-    const next = this.queue.then(() => {
-      const registry = this.read();
-      const updated = change(registry.instances[instanceId]);
-      if (updated) registry.instances[instanceId] = updated;
-      else delete registry.instances[instanceId];
-      writeFileAtomic(this.file, JSON.stringify(registry, null, 2) + '\n', 0o600);
-      return updated;
-    });
-    this.queue = next.catch(() => undefined);
-    return next;
+/** The platform's instances.json (`{"instances": {…}}`), replaced atomically (lib/atomic-file). */
+export class InstanceRegistry extends JsonRegistry<InstanceRecord> {
+  constructor(file: string) {
+    super(file, 'instances');
   }
 
   put(record: InstanceRecord): Promise<InstanceRecord | undefined> {
     return this.update(record.instanceId, () => record);
-  }
-
-  remove(instanceId: InstanceId): Promise<InstanceRecord | undefined> {
-    return this.update(instanceId, () => undefined);
   }
 }

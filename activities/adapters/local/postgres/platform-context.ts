@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { createBuildTracker } from '../../../../lib/build-tracker';
 import { PlatformRequestError, type InstanceId } from '../../../ports/database-platform';
 import type { InstanceRegistry, InstanceRecord } from './instance-registry';
 import type { PgBackRestSetup } from './pgbackrest';
@@ -11,8 +12,8 @@ export interface PlatformContext {
   instancesDir: string;
   restorePointsFile: string;
   recoveryTimeoutMs: number;
-  /** Operations this worker is running, so a retry in the same process stops the earlier attempt first. */
-  inFlight: Map<InstanceId, { controller: AbortController; done: Promise<unknown> }>;
+  /** Builds this worker is running, so a retry in the same process stops the earlier attempt first. */
+  builds: ReturnType<typeof createBuildTracker>;
 }
 
 export function platformContext(options: LocalPlatformOptions): PlatformContext {
@@ -22,7 +23,7 @@ export function platformContext(options: LocalPlatformOptions): PlatformContext 
     instancesDir: path.join(options.stateDir, 'instances'),
     restorePointsFile: path.join(options.stateDir, 'restore-points.json'),
     recoveryTimeoutMs: options.recoveryTimeoutMs ?? 30 * 60_000,
-    inFlight: new Map(),
+    builds: createBuildTracker(),
   };
 }
 
