@@ -36,9 +36,9 @@ export interface AppRuntimeWiring {
 }
 
 /** The connection of a database name, or a non-retryable UnknownDatabase failure naming the known ones. */
-export function resolveDatabaseTarget(targets: DatabaseTargetResolver, name: string): DatabaseConnection {
+export async function resolveDatabaseTarget(targets: DatabaseTargetResolver, name: string): Promise<DatabaseConnection> {
   try {
-    return targets(name);
+    return await targets(name);
   } catch (error) {
     throw ApplicationFailure.create({ type: FailureType.UnknownDatabase, message: `database: ${(error as Error).message}`, nonRetryable: true });
   }
@@ -62,7 +62,7 @@ async function systemIdentifierOf(target: DatabaseConnection): Promise<string | 
 export function createAppRuntimeActivities({ runtime, databases, secrets, connectionSecret }: AppRuntimeWiring) {
   return {
     async pointAppAtDatabase(input: PointAppAtDatabaseInput): Promise<PointAppResult> {
-      const target = resolveDatabaseTarget(databases, input.database);
+      const target = await resolveDatabaseTarget(databases, input.database);
       const endpoint = { host: target.host, port: target.port, database: target.database };
       if (input.secret) return runtime.pointAppAt({ database: input.database, endpoint, secret: input.secret });
       // Runs recorded before every cutover rotated: the application gets the worker's own connection, and
@@ -103,7 +103,7 @@ export function createAppRuntimeActivities({ runtime, databases, secrets, connec
     },
 
     async waitUntilAppHealthy(input: WaitUntilAppHealthyInput): Promise<AppHealth> {
-      const target = resolveDatabaseTarget(databases, input.database);
+      const target = await resolveDatabaseTarget(databases, input.database);
       const context = Context.current();
       const systemIdentifier = await systemIdentifierOf(target);
       try {

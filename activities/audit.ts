@@ -106,10 +106,14 @@ async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<
   }
 }
 
-export function createAuditActivities(pool: Pool, options: { heads?: AuditHeadOptions } = {}) {
+/** `pool` may be on its way (the worker's pools are looked up asynchronously); each activity waits for it. */
+export function createAuditActivities(poolOrPending: Pool | Promise<Pool>, options: { heads?: AuditHeadOptions } = {}) {
   const { heads } = options;
+  const pending = Promise.resolve(poolOrPending);
+  pending.catch(() => undefined); // a failure is reported by the first activity that needs the pool
 
   async function verifyChain(workflowId: string): Promise<AuditChainVerdict & { tail?: { seq: number; hash: string }; hashes: Map<number, string> }> {
+    const pool = await pending;
     const { rows } = await pool.query<StoredAuditRow>(`${selectRows} ORDER BY seq`, [workflowId]);
     const problems = findChainProblems(workflowId, rows);
     const reported = new Set(problems.map((p) => p.seq));
@@ -171,7 +175,7 @@ export function createAuditActivities(pool: Pool, options: { heads?: AuditHeadOp
       const first = entries[0]!.seq;
       const last = entries[entries.length - 1]!.seq;
 
-      const trailTail = await inTransaction(pool, async (client) => {
+      const trailTail = await inTransaction(await pending, async (client) => {
         // One writer per workflow at a time; the reads below see everything the previous holder committed.
         await client.query("SELECT pg_advisory_xact_lock(hashtext('dr_audit_log'), hashtext($1))", [input.workflowId]);
         const tail = await client.query<{ seq: number; hash: string }>('SELECT seq, hash FROM dr_audit_log WHERE workflow_id = $1 ORDER BY seq DESC LIMIT 1', [input.workflowId]);
@@ -234,7 +238,7 @@ export function createAuditActivities(pool: Pool, options: { heads?: AuditHeadOp
 
     /** Every trail the database or the object store knows (a trail whose rows are all gone still has its heads). */
     async verifyAuditTrails(): Promise<{ checked: number; failed: AuditTrailVerdict[]; warning?: string }> {
-      const inDatabase = (await pool.query<{ workflow_id: string }>('SELECT DISTINCT workflow_id FROM dr_audit_log ORDER BY 1')).rows.map((r) => r.workflow_id);
+      const inDatabase = (await (await pending).query<{ workflow_id: string }>('SELECT DISTINCT workflow_id FROM dr_audit_log ORDER BY 1')).rows.map((r) => r.workflow_id);
       const withHeads = heads ? await workflowsWithHeads(heads.store) : [];
       const all = [...new Set([...inDatabase, ...withHeads])].sort();
       const failed: AuditTrailVerdict[] = [];

@@ -12,13 +12,16 @@ export interface DatabaseConnection extends Omit<InstanceConnection, 'password'>
   password(): Promise<string>;
 }
 
-/** A pool per database name, for the activities that run SQL. */
+/**
+ * A pool per database name, for the activities that run SQL. Asynchronous because an instance's endpoint
+ * is the platform's answer at the time of asking (a cloud platform looks it up).
+ */
 export interface DatabaseDirectory {
-  pool(name: string): Pool;
+  pool(name: string): Promise<Pool>;
 }
 
 /** The worker's one name-to-connection resolver, and the pools built on it. */
 export interface DatabaseConnections extends DatabaseDirectory {
-  /** Throws, naming the known databases, for a name that is neither in the config nor a platform instance. */
-  connection(name: string): DatabaseConnection;
+  /** Rejects, naming the known databases, for a name that is neither in the config nor a platform instance. */
+  connection(name: string): Promise<DatabaseConnection>;
 }

@@ -19,7 +19,7 @@ export interface DatabaseHealth {
 export function createDatabaseHealthActivities(databases: DatabaseDirectory) {
   return {
     async checkDatabaseHealth(input: { database: string }): Promise<DatabaseHealth> {
-      const pool = databases.pool(input.database);
+      const pool = await databases.pool(input.database);
       const connectivity = await pool.query<{ now: Date; version: string }>('SELECT now(), version()');
       const totals = await readIntegrityTotals(pool);
       return {

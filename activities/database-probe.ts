@@ -26,7 +26,7 @@ export interface NewestCommit {
 export function createDatabaseProbeActivities(databases: DatabaseDirectory) {
   return {
     async probeDatabase(input: { database: string; timeoutSeconds?: number }): Promise<DatabaseProbe> {
-      const pool = databases.pool(input.database); // an unknown name is a config error, not an outage: it throws
+      const pool = await databases.pool(input.database); // an unknown name is a config error, not an outage: it throws
       const timeoutMs = Math.round((input.timeoutSeconds ?? 5) * 1000);
       const started = Date.now();
       const checkedAt = new Date(started).toISOString();
@@ -51,7 +51,7 @@ export function createDatabaseProbeActivities(databases: DatabaseDirectory) {
      * or a freshly recovered instance, the last replayed commit. What an RPO is measured from.
      */
     async readNewestCommit(input: { database: string }): Promise<NewestCommit> {
-      const row = (await databases.pool(input.database).query<{ newest: string | null; in_recovery: boolean }>(`
+      const row = (await (await databases.pool(input.database)).query<{ newest: string | null; in_recovery: boolean }>(`
         SELECT to_char(greatest(
                  CASE WHEN current_setting('track_commit_timestamp') = 'on' THEN (pg_last_committed_xact()).timestamp END,
                  pg_last_xact_replay_timestamp()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS newest,

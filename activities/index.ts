@@ -84,7 +84,7 @@ export function createActivities(ports: ActivityPorts) {
   const cacheSettings = ports.cache ?? { sessions: { pattern: 'session:*', db: 0 }, connectionSecret: 'app-cache-connection' };
   const systems = ports.runbookPlan?.objectives.systems;
   const databasePlatform = ports.databasePlatform ?? notConfiguredDatabasePlatform();
-  const migrations = ports.migrations ?? (() => notConfigured<never>('the migration tool', 'migrations.directory'));
+  const migrations: MigrationToolDirectory = ports.migrations ?? (async () => notConfigured<never>('the migration tool', 'migrations.directory'));
   const votes = ports.votes ?? {};
   return {
     ...createDatabaseHealthActivities(databases),

@@ -41,8 +41,11 @@ function instanceOf(source: SourceDatabase): InstanceId {
   return 'database' in source ? source.database : source.sourceInstanceId;
 }
 
-/** Builds an instance: `step` tells apart two calls of the same activity in one workflow. */
-type BuildInput = SourceDatabase & { step?: string };
+/**
+ * Builds an instance: `step` tells apart two calls of the same activity in one workflow; `incidentId`
+ * goes onto what the platform builds (cloud tags), beside the workflow id.
+ */
+type BuildInput = SourceDatabase & { step?: string; incidentId?: string };
 
 const heartbeatEveryMs = 2000;
 
@@ -51,23 +54,26 @@ const heartbeatEveryMs = 2000;
  * seconds, so a dead worker is noticed by the heartbeat timeout), passes the activity's cancellation
  * on (the platform removes what it half-built), and turns refusals into non-retryable failures.
  */
-async function operation<T>(fn: (options: OperationOptions) => Promise<T>): Promise<T> {
+async function operation<T>(fn: (options: OperationOptions) => Promise<T>, request: { step?: string; incidentId?: string } = {}): Promise<T> {
   const context = Context.current();
   const checking: OperationProgress = { phase: 'checking' };
+  const requestedBy = { workflowId: workflowIdOf(context), requestId: builtInstanceId(request.step), ...(request.incidentId ? { incidentId: request.incidentId } : {}) };
   try {
-    return await withHeartbeat((beat) => fn({ signal: context.cancellationSignal, onProgress: beat }), { everyMs: heartbeatEveryMs, initial: checking });
+    return await withHeartbeat((beat) => fn({ signal: context.cancellationSignal, onProgress: beat, requestedBy }), { everyMs: heartbeatEveryMs, initial: checking });
   } catch (error) {
     if (context.cancellationSignal.aborted) throw new CancelledFailure(`cancelled: ${(error as Error).message}`);
     if (error instanceof PlatformRequestError || error instanceof PlatformVerificationError) {
       throw ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true });
     }
-    throw error;
+    throw error; // a PlatformFailure is an ApplicationFailure already, with its type and retryability
   }
 }
 
+const workflowIdOf = (context: Context) => context.info.workflowExecution?.workflowId ?? context.info.activityId;
+
 function builtInstanceId(step: string | undefined): InstanceId {
-  const info = Context.current().info;
-  return instanceIdFor(info.workflowExecution?.workflowId ?? info.activityId, step ?? info.activityType);
+  const context = Context.current();
+  return instanceIdFor(workflowIdOf(context), step ?? context.info.activityType);
 }
 
 /** Activities over the DatabasePlatform port; results carry ids and facts, never passwords. */
@@ -81,8 +87,8 @@ export function createPlatformActivities(platform: DatabasePlatform) {
       return operation(() => platform.listBackups(instanceOf(input)));
     },
 
-    async takeDatabaseBackup(input: SourceDatabase & { type: BackupType }): Promise<BackupSet> {
-      return operation((o) => platform.takeBackup({ sourceInstanceId: instanceOf(input), type: input.type }, o));
+    async takeDatabaseBackup(input: SourceDatabase & { type: BackupType; step?: string; incidentId?: string }): Promise<BackupSet> {
+      return operation((o) => platform.takeBackup({ sourceInstanceId: instanceOf(input), type: input.type }, o), input);
     },
 
     async verifyDatabaseBackups(input: SourceDatabase): Promise<BackupVerification> {
@@ -95,17 +101,17 @@ export function createPlatformActivities(platform: DatabasePlatform) {
 
     async restoreBackupToNewInstance(input: BuildInput & { backupLabel?: string }): Promise<RestoreResult> {
       const instanceId = builtInstanceId(input.step);
-      return operation((o) => platform.restoreBackupToNewInstance({ instanceId, sourceInstanceId: instanceOf(input), backupLabel: input.backupLabel }, o));
+      return operation((o) => platform.restoreBackupToNewInstance({ instanceId, sourceInstanceId: instanceOf(input), backupLabel: input.backupLabel }, o), input);
     },
 
     async restoreToPointInTime(input: BuildInput & { target: RecoveryTarget }): Promise<PointInTimeRestoreResult> {
       const instanceId = builtInstanceId(input.step);
-      return operation((o) => platform.restoreToPointInTime({ instanceId, sourceInstanceId: instanceOf(input), target: input.target }, o));
+      return operation((o) => platform.restoreToPointInTime({ instanceId, sourceInstanceId: instanceOf(input), target: input.target }, o), input);
     },
 
     async createReplica(input: BuildInput): Promise<RestoreResult> {
       const instanceId = builtInstanceId(input.step);
-      return operation((o) => platform.createReplica({ instanceId, sourceInstanceId: instanceOf(input) }, o));
+      return operation((o) => platform.createReplica({ instanceId, sourceInstanceId: instanceOf(input) }, o), input);
     },
 
     async promoteReplica(input: { instanceId: InstanceId }): Promise<InstanceDescription> {

@@ -27,7 +27,7 @@ export interface ReplicaLagMeasurement {
 export function createReplicaLagActivities(databases: DatabaseDirectory) {
   async function currentLsnOf(database: string): Promise<string | null> {
     try {
-      const row = (await databases.pool(database).query<{ lsn: string | null }>('SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END AS lsn')).rows[0];
+      const row = (await (await databases.pool(database)).query<{ lsn: string | null }>('SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END AS lsn')).rows[0];
       return row?.lsn ?? null;
     } catch {
       return null; // the primary does not answer: that is what a region outage looks like
@@ -38,7 +38,7 @@ export function createReplicaLagActivities(databases: DatabaseDirectory) {
     /** `database`: the primary, by its name in the worker config (runs recorded before it was named so passed `primary`). */
     async measureReplicaLag(input: { instanceId: string } & ({ database: string } | { primary: string })): Promise<ReplicaLagMeasurement> {
       const database = 'database' in input ? input.database : input.primary;
-      const replica = databases.pool(input.instanceId);
+      const replica = await databases.pool(input.instanceId);
       const row = (await replica.query<{ in_recovery: boolean; checked_at: Date; last_replay: Date | null; receive_lsn: string | null; replay_lsn: string | null; unreplayed: string | null; streaming: boolean }>(`
         SELECT pg_is_in_recovery() AS in_recovery,
                now() AS checked_at,

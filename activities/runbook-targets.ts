@@ -19,9 +19,9 @@ export interface RunbookTargetOptions {
   /** The DR tool's own databases (config audit.database): never a runbook's target. */
   controlDatabases: string[];
   platform: Pick<DatabasePlatform, 'describeInstance'>;
-  /** A pool on a configured database, to list its tables. */
-  pool(database: string): Pool;
-  migrations(database: string): Pick<MigrationTool, 'status'>;
+  /** A pool on a configured database, to list its tables (the worker's pools are looked up asynchronously). */
+  pool(database: string): Pool | Promise<Pool>;
+  migrations(database: string): Pick<MigrationTool, 'status'> | Promise<Pick<MigrationTool, 'status'>>;
 }
 
 const list = (names: string[]) => names.map((n) => JSON.stringify(n)).join(', ') || 'none';
@@ -69,7 +69,7 @@ export function createRunbookTargetActivities(options: RunbookTargetOptions) {
       if (targets.tables) {
         const { field, database, names } = targets.tables;
         checkDatabase('database', database);
-        const { rows } = await options.pool(database).query<{ name: string }>(
+        const { rows } = await (await options.pool(database)).query<{ name: string }>(
           `SELECT c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' AND pg_table_is_visible(c.oid) ORDER BY 1`,
         );
@@ -81,7 +81,7 @@ export function createRunbookTargetActivities(options: RunbookTargetOptions) {
       if (targets.migrationVersion) {
         const { field, database, version } = targets.migrationVersion;
         checkDatabase('database', database);
-        const status = await options.migrations(database).status();
+        const status = await (await options.migrations(database)).status();
         const known = [...new Set([...status.applied.map((m) => m.version), ...status.available.map((m) => m.version)])].sort();
         if (!known.includes(version)) throw unknown(field, `${JSON.stringify(safeText(version, 64))} is not a migration version of ${database} (known versions: ${list(known)}; applied: ${status.current ?? 'none'})`);
         checked.push(`${field} ${version}`);

@@ -93,7 +93,7 @@ export function createSecretRotationActivities({ runtime, databases, secrets, co
         throw failure(FailureType.CredentialRotationFailed, 'app.databaseRole is not configured: name the PostgreSQL role the application signs in as, so the cutover can give it a new password on the database it moves to');
       }
       const role = applicationRole;
-      const target = resolveDatabaseTarget(databases, input.database);
+      const target = await resolveDatabaseTarget(databases, input.database);
       const endpoint = { host: target.host, port: target.port, database: target.database };
       const previous = await runtime.adoptCurrentConnection(connectionSecret);
       const base = { database: input.database, role, endpoint: formatEndpoint(endpoint), previous };
@@ -130,7 +130,7 @@ export function createSecretRotationActivities({ runtime, databases, secrets, co
      */
     async revokeOldDatabaseCredential(input: { rotation: CredentialRotation }): Promise<CredentialRevocation> {
       const { rotation } = input;
-      const target = resolveDatabaseTarget(databases, rotation.database);
+      const target = await resolveDatabaseTarget(databases, rotation.database);
       const sessionsEnded = await withAdmin(target, async (db) => (await db.query<{ ended: number }>(
         'SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS ended FROM pg_stat_activity WHERE usename = $1 AND backend_start < $2 AND pid <> pg_backend_pid()',
         [rotation.role, rotation.rotatedAt],

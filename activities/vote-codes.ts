@@ -15,14 +15,17 @@ export interface UsedCodes {
   take(approver: string, step: number, use: { workflowId: string; activityId: string }): Promise<boolean>;
 }
 
-export function createUsedCodes(pool: Pool): UsedCodes {
+/** `pool` may be on its way (the worker's pools are looked up asynchronously). */
+export function createUsedCodes(poolOrPending: Pool | Promise<Pool>): UsedCodes {
+  const pending = Promise.resolve(poolOrPending);
+  pending.catch(() => undefined); // a failure is reported by the first vote that needs the pool
   return {
     async lastStep(approver) {
-      const { rows } = await pool.query<{ step: string | null }>('SELECT max(step)::text AS step FROM dr_vote_codes_used WHERE approver = $1', [approver]);
+      const { rows } = await (await pending).query<{ step: string | null }>('SELECT max(step)::text AS step FROM dr_vote_codes_used WHERE approver = $1', [approver]);
       return rows[0]?.step == null ? undefined : Number(rows[0].step);
     },
     async take(approver, step, use) {
-      const client = await pool.connect();
+      const client = await (await pending).connect();
       try {
         await client.query('BEGIN');
         // One taker per approver at a time: two runbooks given the same code cannot both take it.

@@ -76,6 +76,18 @@ export const FailureType = {
   PlatformRequestError: 'PlatformRequestError',
   /** The platform's operation ran but its result is wrong (a restore that did not stop at its target). */
   PlatformVerificationError: 'PlatformVerificationError',
+  /** The instance, snapshot or other resource named does not exist on the platform (in any configured region). */
+  PlatformNotFound: 'PlatformNotFound',
+  /** A resource under the id a step builds exists but is not what the step asked for (another origin, not built by dr-runbooks). */
+  PlatformAlreadyExists: 'PlatformAlreadyExists',
+  /** The cloud account's quota (instances, snapshots, storage) is reached: raise it or remove something, then retry the runbook. */
+  PlatformQuotaExceeded: 'PlatformQuotaExceeded',
+  /** The resource is in a state that refuses the operation; retried while the state may still change (modifying), not when it cannot. */
+  PlatformInvalidState: 'PlatformInvalidState',
+  /** The worker's cloud credentials are not allowed the call (IAM): the message names the action to grant. */
+  PlatformAccessDenied: 'PlatformAccessDenied',
+  /** A point-in-time restore target outside the source's restorable window; the message gives the window. Refused before anything is created. */
+  RecoveryTargetOutsideWindow: 'RecoveryTargetOutsideWindow',
 
   // The audit trail and the report.
   /** An audit batch does not continue the trail (a seq missing before it). */

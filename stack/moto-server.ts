@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { silenceAwsSdkNodeVersionWarning } from '../lib/aws-sdk-node20';
 import { sleep, spawnServer, tailOf } from '../lib/child-process';
@@ -13,6 +13,22 @@ export interface MotoServerOptions {
   /** A free one when omitted. */
   port?: number;
   startTimeoutMs?: number;
+  /**
+   * Record every request moto answers (its own recorder, MOTO_ENABLE_RECORDING), so a test can count the
+   * calls several processes made, e.g. exactly one create across a worker crash. Bodies hold whatever was sent.
+   */
+  recordRequests?: boolean;
+}
+
+/** One request moto answered: its API action (query protocol `Action=`, JSON protocol `X-Amz-Target`). */
+export interface MotoRequest {
+  method: string;
+  path: string;
+  action?: string;
+  /** The region the request was signed for (SigV4's credential scope). */
+  region?: string;
+  /** The request's form fields (query protocol), for a test to check parameters. */
+  params: Record<string, string>;
 }
 
 /** What every AWS SDK v3 client needs to talk to moto instead of AWS. */
@@ -33,6 +49,8 @@ export interface MotoServer {
   s3ClientConfig(region?: string): AwsClientConfig & { forcePathStyle: true };
   /** Forgets every resource in every region (POST /moto-api/reset): a clean account between tests. */
   reset(): Promise<void>;
+  /** The requests moto answered since it started (with recordRequests), oldest first. */
+  requests(): MotoRequest[];
   stop(): Promise<void>;
 }
 
@@ -55,8 +73,9 @@ export async function startMotoServer(options: MotoServerOptions): Promise<MotoS
   const port = options.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
   const logFile = path.join(stateDir, 'moto.log');
+  const recording = path.join(stateDir, 'requests.jsonl');
   const proc = spawnServer(executable, [...prefix, '-H', '127.0.0.1', '-p', String(port)], logFile, {
-    env: { ...process.env, [stateDirVariable]: stateDir, PYTHONUNBUFFERED: '1' },
+    env: { ...process.env, [stateDirVariable]: stateDir, PYTHONUNBUFFERED: '1', ...(options.recordRequests ? { MOTO_ENABLE_RECORDING: 'True', MOTO_RECORDER_FILEPATH: recording } : {}) },
   });
   const pidFile = path.join(pidDir, 'moto.pid');
   writePidFile(pidFile, proc.pid);
@@ -91,8 +110,23 @@ export async function startMotoServer(options: MotoServerOptions): Promise<MotoS
       const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
       if (!response.ok) throw new Error(`moto reset answered ${response.status}: ${await response.text()}`);
     },
+    requests: () => (options.recordRequests ? readRecording(recording) : []),
     stop,
   };
+}
+
+function readRecording(file: string): MotoRequest[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => {
+    const entry = JSON.parse(line) as { method: string; url: string; headers: Record<string, string>; body?: string | null; body_encoded?: boolean };
+    const body = entry.body ? (entry.body_encoded ? Buffer.from(entry.body, 'base64').toString('utf8') : entry.body) : '';
+    const params = /^[\w.%-]+=/.test(body) ? Object.fromEntries(new URLSearchParams(body)) : {};
+    const target = Object.entries(entry.headers).find(([k]) => k.toLowerCase() === 'x-amz-target')?.[1];
+    const action = params.Action ?? target?.split('.').at(-1);
+    const authorization = Object.entries(entry.headers).find(([k]) => k.toLowerCase() === 'authorization')?.[1] ?? '';
+    const region = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\//.exec(authorization)?.[1];
+    return { method: entry.method, path: new URL(entry.url).pathname, ...(action ? { action } : {}), ...(region ? { region } : {}), params };
+  });
 }
 
 /** An AWS SDK v3 client config for an endpoint that is not AWS: fixed dummy credentials, no credential chain. */

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createKubernetesAppRuntime, createKubernetesSecretStore, kubeConfigFor } from '../activities/adapters/kubernetes';
+import { createAwsClients, createRdsDatabasePlatform, createRoute53Dns, createS3ObjectStore, createSecretsManagerSecretStore, type AwsClients, type RdsEndpointResolver } from '../activities/adapters/aws';
 import { createConsoleNotifier } from '../activities/adapters/local/console-notifier';
 import { createDirectoryObjectStore } from '../activities/adapters/local/directory-object-store';
 import { createLocalAppRuntime } from '../activities/adapters/local/local-app-runtime';
@@ -52,6 +53,8 @@ export interface AdapterOptions {
   namespace?: string;
   /** The notifiers' HTTP client and retry policy (tests). */
   delivery?: DeliveryDependencies;
+  /** Where the worker connects to reach an RDS instance (default: the endpoint RDS reports; a tunnel, or a test's local database). */
+  rdsEndpointResolver?: RdsEndpointResolver;
 }
 
 /** Where the runbooks write the application's database connection when they point it at a database. */
@@ -59,15 +62,16 @@ export const defaultAppConnectionSecret = 'app-database-connection';
 
 /**
  * THE place that reads the worker config and picks one adapter family per port: the embedded default
- * (`local`), or `kubernetes` (the application's Deployment and Secret, a SecretStore in Secrets); a
- * family is one folder under activities/adapters/ and one case per port here. A port the config does not
- * set up gets a stand-in that refuses with the config key to add, so the worker still registers every
- * activity the workflows call.
+ * (`local`), `aws` (RDS, S3, Route 53, Secrets Manager) or `kubernetes` (the application's Deployment and
+ * Secret, a SecretStore in Secrets); a family is one folder under activities/adapters/ and one case per
+ * port here. A port the config does not set up gets a stand-in that refuses with the config key to add,
+ * so the worker still registers every activity the workflows call.
  */
 export function createAdapters(config: WorkerConfig, options: AdapterOptions = {}): Adapters {
+  const aws = awsClientsFor(config);
   const clusters = kubernetesClusters(config);
-  const secrets = secretStoreFor(config, clusters);
-  const objectStore = config.objectStore ? createDirectoryObjectStore(config.objectStore.directory) : notConfigured<ObjectStore>('the object store (reports, baselines, diffs)', 'objectStore');
+  const secrets = secretStoreFor(config, { aws, clusters });
+  const objectStore = objectStoreFor(config, aws);
   const cache = cachePlatformFor(config.cache, objectStore, secrets);
   return {
     secrets,
@@ -79,14 +83,19 @@ export function createAdapters(config: WorkerConfig, options: AdapterOptions = {
       ...(config.files ? [{ name: 'file restores', path: config.files.stateDir }, ...Object.entries(config.files.archives).map(([kind, a]) => ({ name: `${kind} (its parent directory)`, path: a.sourceDir }))] : []),
     ],
     start: cache.start,
-    databasePlatform: databasePlatformFor(config),
+    databasePlatform: databasePlatformFor(config, secrets, aws, options),
     objectStore,
     appRuntime: appRuntimeFor(config, secrets, clusters),
-    dns: config.dns ? createMappingFileDns({ mappingFile: config.dns.mappingFile, defaultTtlSeconds: config.dns.defaultTtlSeconds }) : notConfigured<Dns>('DNS', 'dns'),
+    dns: dnsFor(config, aws),
     notifier: createNotifier(config, secrets, options),
     migrationTool: (pool) => (config.migrations ? createSqlDirectoryMigrationTool(pool, config.migrations.directory) : notConfigured<MigrationTool>('the migration tool', 'migrations.directory')),
   };
 }
+
+const awsClients = (aws: AwsClients | undefined, key: string): AwsClients => {
+  if (!aws) throw new Error(`aws: ${key} needs the aws section (at least { region })`); // the config schema refuses this first
+  return aws;
+};
 
 /** The cache platform of `cache.local` (redis-server 7 on loopback) or `cache.elasticache`. */
 function cachePlatformFor(config: CacheConfig | undefined, store: ObjectStore, secrets: SecretStore): { platform: CachePlatform; start(): Promise<void> } {
@@ -128,13 +137,16 @@ function keysFrom(secrets: SecretStore) {
 
 function fileBackupFor(config: FilesConfig | undefined, objectStoreDirectory: string | undefined, secrets: SecretStore): FileBackup {
   if (!config) return notConfigured<FileBackup>('the file backups', 'files');
+  const directory = config.objectStore?.directory ?? objectStoreDirectory;
+  // The archives need a versioned store; the S3 object store is not one (yet): name the key that gives one.
+  if (!directory) return notConfigured<FileBackup>('the file backups (a versioned directory for the archives)', 'files.objectStore.directory');
   const archives = Object.fromEntries(Object.entries(config.archives).map(([kind, a]) => [kind, {
     sourceDir: a.sourceDir,
     ...(a.drillDir ? { drillDir: a.drillDir } : {}),
     ...(a.verify ? { verify: { argv: a.verify.argv, timeoutMs: a.verify.timeoutSeconds * 1000 } } : {}),
   }]));
   return createLocalFileBackup({
-    store: createVersionedDirectoryObjectStore(config.objectStore?.directory ?? objectStoreDirectory!),
+    store: createVersionedDirectoryObjectStore(directory),
     keyFor: keysFrom(secrets),
     keyId: config.keyId,
     stateDir: config.stateDir,
@@ -142,11 +154,75 @@ function fileBackupFor(config: FilesConfig | undefined, objectStoreDirectory: st
   });
 }
 
+function awsClientsFor(config: Pick<WorkerConfig, 'aws'>): AwsClients | undefined {
+  return config.aws ? createAwsClients({ region: config.aws.region, endpoint: config.aws.endpoint, maxAttempts: config.aws.maxAttempts }) : undefined;
+}
 
-function databasePlatformFor(config: WorkerConfig): DatabasePlatform {
-  const local = config.platform?.local;
+/**
+ * The SecretStore alone (clients need the payload keys, nothing else): Secrets Manager or Secrets of a
+ * Kubernetes cluster when configured, else the secrets directory.
+ */
+export function secretStoreFor(
+  config: Pick<WorkerConfig, 'secretsDir' | 'secretStore' | 'aws' | 'kubernetes'>,
+  { aws = awsClientsFor(config), clusters = kubernetesClusters(config) }: { aws?: AwsClients; clusters?: (name: string) => KubeConfig } = {},
+): SecretStore {
+  const kubernetes = config.secretStore?.kubernetes;
+  if (kubernetes) return createKubernetesSecretStore({ kubeConfig: clusters(kubernetes.cluster), namespace: kubernetes.namespace, namePrefix: kubernetes.namePrefix, keepVersions: kubernetes.keepVersions });
+  const manager = config.secretStore?.secretsManager;
+  if (manager) {
+    const region = manager.region ?? config.aws!.region;
+    return createSecretsManagerSecretStore({ client: awsClients(aws, 'secretStore.secretsManager').secretsManager(region), region, namePrefix: manager.namePrefix, kmsKeyId: manager.kmsKeyId, tags: manager.tags });
+  }
+  return createSecretsDirectory(config.secretsDir);
+}
+
+function databasePlatformFor(config: WorkerConfig, secrets: SecretStore, aws: AwsClients | undefined, options: AdapterOptions): DatabasePlatform {
+  const { local, rds } = config.platform ?? {};
   if (local) return createLocalDatabasePlatform({ ...local, recoveryTimeoutMs: local.recoveryTimeoutSeconds * 1000 });
+  if (rds) {
+    const clients = awsClients(aws, 'platform.rds');
+    return createRdsDatabasePlatform({
+      rds: (region) => clients.rds(region),
+      instances: Object.fromEntries(Object.entries(rds.instances).map(([id, i]) => [id, { identifier: i.identifier, ...(i.region ? { region: i.region } : {}) }])),
+      // An enrolled instance is signed in to as its database of the config; what is built from it keeps its roles.
+      credentials: async (instanceId) => {
+        const name = rds.instances[instanceId]?.database ?? instanceId;
+        const db = config.databases[name]!;
+        return { user: db.user, database: db.database, password: (await secrets.read(db.passwordSecret)).value };
+      },
+      build: { instanceClass: rds.instanceClass, multiAz: rds.multiAz, regions: rds.regions, tags: rds.tags },
+      deletion: { finalSnapshot: rds.finalSnapshot, protectedInstances: rds.protectedInstances },
+      promotedBackupRetentionDays: rds.promotedBackupRetentionDays,
+      waits: { pollIntervalMs: rds.pollIntervalSeconds * 1000, timeoutMs: rds.waitTimeoutSeconds * 1000 },
+      connectTimeoutMs: rds.connectTimeoutSeconds * 1000,
+      ...(options.rdsEndpointResolver ? { resolveEndpoint: options.rdsEndpointResolver } : {}),
+    });
+  }
   return notConfiguredDatabasePlatform();
+}
+
+function objectStoreFor(config: WorkerConfig, aws: AwsClients | undefined): ObjectStore {
+  const store = config.objectStore;
+  if (store?.directory) return createDirectoryObjectStore(store.directory);
+  if (store?.s3) return createS3ObjectStore({ s3: awsClients(aws, 'objectStore.s3').s3(store.s3.region), bucket: store.s3.bucket, prefix: store.s3.prefix, kmsKeyId: store.s3.kmsKeyId, objectLock: store.s3.objectLock });
+  return notConfigured<ObjectStore>('the object store (reports, baselines, diffs)', 'objectStore');
+}
+
+function dnsFor(config: WorkerConfig, aws: AwsClients | undefined): Dns {
+  const dns = config.dns;
+  if (dns?.mappingFile) return createMappingFileDns({ mappingFile: dns.mappingFile, defaultTtlSeconds: dns.defaultTtlSeconds });
+  if (dns?.route53) {
+    const { route53 } = dns;
+    return createRoute53Dns({
+      route53: awsClients(aws, 'dns.route53').route53(),
+      hostedZoneId: route53.hostedZoneId.replace(/^\/hostedzone\//, ''),
+      port: route53.port,
+      record: route53.record,
+      defaultTtlSeconds: dns.defaultTtlSeconds,
+      waits: { pollIntervalMs: route53.pollIntervalSeconds * 1000, timeoutMs: route53.waitTimeoutSeconds * 1000 },
+    });
+  }
+  return notConfigured<Dns>('DNS', 'dns');
 }
 
 /** One client configuration per configured cluster, made when first asked for (a bad kubeconfig fails naming its key). */
@@ -158,13 +234,6 @@ function kubernetesClusters(config: Pick<WorkerConfig, 'kubernetes'>): (name: st
     if (!made.has(name)) made.set(name, kubeConfigFor({ name, ...access }));
     return made.get(name)!;
   };
-}
-
-/** The SecretStore alone (clients need the payload keys, nothing else): a Kubernetes one when configured, else the secrets directory. */
-export function secretStoreFor(config: Pick<WorkerConfig, 'secretsDir' | 'secretStore' | 'kubernetes'>, clusters = kubernetesClusters(config)): SecretStore {
-  const kubernetes = config.secretStore?.kubernetes;
-  if (kubernetes) return createKubernetesSecretStore({ kubeConfig: clusters(kubernetes.cluster), namespace: kubernetes.namespace, namePrefix: kubernetes.namePrefix, keepVersions: kubernetes.keepVersions });
-  return createSecretsDirectory(config.secretsDir);
 }
 
 function appRuntimeFor(config: WorkerConfig, secrets: SecretStore, clusters: (name: string) => KubeConfig): AppRuntime {

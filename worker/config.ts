@@ -3,8 +3,9 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { duration } from '../contracts/durations';
-import { kubernetesAppConfig, kubernetesConfig, kubernetesSecretStoreConfig, unknownKubernetesClusters } from './kubernetes-config';
 import { scenarioNames } from '../workflows/scenarios';
+import { awsConfig, awsConfigProblems, rdsPlatformConfig, route53DnsConfig, s3ObjectStoreConfig, secretsManagerConfig } from './aws-config';
+import { kubernetesAppConfig, kubernetesConfig, kubernetesSecretStoreConfig, unknownKubernetesClusters } from './kubernetes-config';
 
 const databaseConfig = z.strictObject({
   host: z.string().default('127.0.0.1'),
@@ -240,13 +241,35 @@ const appConfig = z.strictObject({
 /** Which SecretStore the worker wires; without one, the secrets directory (secretsDir) and DR_SECRET_<NAME>. */
 const secretStoreConfig = z.strictObject({
   kubernetes: kubernetesSecretStoreConfig.optional(),
-});
+  secretsManager: secretsManagerConfig.optional(),
+}).superRefine((store, ctx) => oneOf(ctx, store, ['kubernetes', 'secretsManager'], 'secret store', false));
+
+/** A port's section names one adapter: the keys given must be exactly one of `keys` (or none when allowed). */
+function oneOf(ctx: z.RefinementCtx, section: object, keys: string[], port: string, required = true): void {
+  const given = keys.filter((k) => (section as Record<string, unknown>)[k] !== undefined);
+  if (given.length > 1) ctx.addIssue({ code: 'custom', path: [given[1]!], message: `names a second ${port} beside ${given[0]}: give one of ${keys.join(', ')}` });
+  else if (given.length === 0 && required) ctx.addIssue({ code: 'custom', path: [keys[0]!], message: `is required: the ${port} is one of ${keys.join(', ')}` });
+}
 
 const dnsConfig = z.strictObject({
-  /** JSON mapping file (name → host:port, TTL, history) the demo service resolves through. */
-  mappingFile: z.string().min(1),
+  /** JSON mapping file (name → host:port, TTL, history) the demo service resolves through (the local adapter). */
+  mappingFile: z.string().min(1).optional(),
+  /** Route 53: the hosted zone of the application's database name. */
+  route53: route53DnsConfig.optional(),
   defaultTtlSeconds: z.number().int().min(0).max(86_400).default(30),
-});
+}).superRefine((dns, ctx) => oneOf(ctx, dns, ['mappingFile', 'route53'], 'DNS'));
+
+/** Where reports, baselines and diffs are kept: a directory (relative to the config file) or an S3 bucket. */
+const objectStoreConfig = z.strictObject({
+  directory: z.string().min(1).optional(),
+  s3: s3ObjectStoreConfig.optional(),
+}).superRefine((store, ctx) => oneOf(ctx, store, ['directory', 's3'], 'object store'));
+
+/** Which DatabasePlatform adapter the worker wires. */
+const platformConfig = z.strictObject({
+  local: localPlatformConfig.optional(),
+  rds: rdsPlatformConfig.optional(),
+}).superRefine((platform, ctx) => oneOf(ctx, platform, ['local', 'rds'], 'database platform', false));
 
 /** Ids the platforms choose by: backup ids, instance ids, archive kinds (a directory, an object key part, a cloud name). */
 const identifier = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "1-63 of a-z, 0-9 and '-', starting with a letter");
@@ -324,8 +347,8 @@ export const workerConfigSchema = z.strictObject({
   secretsDir: z.string().optional(),
   databases: z.record(z.string(), databaseConfig),
   app: appConfig.optional(),
-  /** Where reports, baselines and diffs are kept (local adapter: a directory, relative to the config file). */
-  objectStore: z.strictObject({ directory: z.string().min(1) }).optional(),
+  /** Where reports, baselines and diffs are kept (a directory, relative to the config file, or S3). */
+  objectStore: objectStoreConfig.optional(),
   dns: dnsConfig.optional(),
   /** The application's migrations (local adapter: a directory of <version>_<name>.up/down.sql, relative to the config file). */
   migrations: z.strictObject({ directory: z.string().min(1) }).optional(),
@@ -352,18 +375,21 @@ export const workerConfigSchema = z.strictObject({
   audiences: z.record(z.string().min(1), z.array(channelName).min(1, 'list at least one channel')).optional(),
   messages: messagesConfig.prefault({}),
   /** Which DatabasePlatform adapter the worker wires; none configured means platform activities refuse. */
-  platform: z.strictObject({ local: localPlatformConfig.optional() }).optional(),
-  /** Which CachePlatform adapter the worker wires (seed 002's Redis); none means the cache activities refuse. */
-  cache: cacheConfig.optional(),
-  /** The FileBackup archives (seed 002's documents, configs, code); none means the file activities refuse. */
-  files: filesConfig.optional(),
+  platform: platformConfig.optional(),
+  /** How the worker reaches AWS, for platform.rds, objectStore.s3, dns.route53 and secretStore.secretsManager. */
+  aws: awsConfig.optional(),
   /** Where secrets are kept when not in secretsDir (database passwords, the application's connection). */
   secretStore: secretStoreConfig.optional(),
   /** The Kubernetes clusters the worker reaches (app.kubernetes and secretStore.kubernetes name one). */
   kubernetes: kubernetesConfig.optional(),
+  /** Which CachePlatform adapter the worker wires (seed 002's Redis); none means the cache activities refuse. */
+  cache: cacheConfig.optional(),
+  /** The FileBackup archives (seed 002's documents, configs, code); none means the file activities refuse. */
+  files: filesConfig.optional(),
 }).superRefine((config, ctx) => {
   checkNotificationChannels(config, ctx);
   for (const { path: field, message } of unknownKubernetesClusters(config)) ctx.addIssue({ code: 'custom', path: field, message });
+  for (const { path: field, message } of awsConfigProblems(config)) ctx.addIssue({ code: 'custom', path: field, message });
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 export type ApprovalsConfig = z.infer<typeof approvalsConfig>;
@@ -374,11 +400,12 @@ export type DatabaseConfig = z.infer<typeof databaseConfig>;
 export type AppConfig = z.infer<typeof appConfig>;
 export type DnsConfig = z.infer<typeof dnsConfig>;
 export type LocalPlatformConfig = z.infer<typeof localPlatformConfig>;
+export type SecretStoreConfig = z.infer<typeof secretStoreConfig>;
+export type { AwsConfig, RdsPlatformConfig, Route53DnsConfig, S3ObjectStoreConfig, SecretsManagerConfig } from './aws-config';
+export type { AppSecretKeys, KubernetesAppConfig, KubernetesClusterConfig, KubernetesConfig, KubernetesSecretStoreConfig } from './kubernetes-config';
 export type CacheConfig = z.infer<typeof cacheConfig>;
 export type ElastiCacheConfig = z.infer<typeof elastiCacheConfig>;
 export type FilesConfig = z.infer<typeof filesConfig>;
-export type SecretStoreConfig = z.infer<typeof secretStoreConfig>;
-export type { AppSecretKeys, KubernetesAppConfig, KubernetesClusterConfig, KubernetesConfig, KubernetesSecretStoreConfig } from './kubernetes-config';
 
 /** Loads the environment file (YAML or JSON); a bad file stops the worker with every wrong field named. */
 export function loadWorkerConfig(file: string): WorkerConfig {
@@ -406,11 +433,11 @@ export function loadWorkerConfig(file: string): WorkerConfig {
     if (config.app.logFile) config.app.logFile = fromConfigDir(config.app.logFile);
     if (config.app.workingDirectory) config.app.workingDirectory = fromConfigDir(config.app.workingDirectory);
   }
-  if (config.dns) config.dns.mappingFile = fromConfigDir(config.dns.mappingFile);
+  if (config.dns?.mappingFile) config.dns.mappingFile = fromConfigDir(config.dns.mappingFile);
   for (const cluster of Object.values(config.kubernetes?.clusters ?? {})) {
     if (cluster.kubeconfig) cluster.kubeconfig = fromConfigDir(cluster.kubeconfig.replace(/^~(?=\/)/, process.env.HOME ?? '~'));
   }
-  if (config.objectStore) config.objectStore.directory = fromConfigDir(config.objectStore.directory);
+  if (config.objectStore?.directory) config.objectStore.directory = fromConfigDir(config.objectStore.directory);
   if (config.migrations) config.migrations.directory = fromConfigDir(config.migrations.directory);
   const local = config.platform?.local;
   if (local) {

@@ -6,7 +6,7 @@ import type { WorkerConfig } from './config';
 
 /** Resolves an instance id the DatabasePlatform returned (a restored copy, a promoted replica). */
 export interface InstanceConnections {
-  connectionFor(instanceId: string): InstanceConnection | undefined;
+  connectionFor(instanceId: string): Promise<InstanceConnection | undefined>;
 }
 
 /**
@@ -18,10 +18,10 @@ export interface InstanceConnections {
 export function createDatabaseConnections(config: WorkerConfig, secrets: SecretStore, instances?: InstanceConnections): DatabaseConnections & { close(): Promise<void> } {
   const pools = new Map<string, Pool>();
 
-  function connection(name: string): DatabaseConnection {
+  async function connection(name: string): Promise<DatabaseConnection> {
     const db = config.databases[name];
     if (db) return { name, host: db.host, port: db.port, database: db.database, user: db.user, password: async () => (await secrets.read(db.passwordSecret)).value };
-    const instance = instances?.connectionFor(name);
+    const instance = await instances?.connectionFor(name);
     if (instance) return { name, host: instance.host, port: instance.port, database: instance.database, user: instance.user, password: async () => instance.password };
     throw new Error(`database "${name}" is neither in the worker config (known: ${Object.keys(config.databases).join(', ') || 'none'}) nor an instance of the database platform`);
   }
@@ -37,8 +37,8 @@ export function createDatabaseConnections(config: WorkerConfig, secrets: SecretS
 
   return {
     connection,
-    pool(name) {
-      const target = connection(name);
+    async pool(name) {
+      const target = await connection(name);
       // An instance rebuilt under the same id may listen elsewhere: its pool is keyed by its port too.
       const key = config.databases[name] ? `config:${name}` : `instance:${name}:${target.port}`;
       let pool = pools.get(key);

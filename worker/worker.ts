@@ -1,7 +1,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { auditHeadSigner } from '../activities/audit-heads';
-import { createAdapters, defaultAppConnectionSecret } from './adapters';
+import { createAdapters, defaultAppConnectionSecret, type AdapterOptions } from './adapters';
 import { durationToMs } from '../contracts/durations';
 import type { WorkerConfig } from './config';
 import { payloadCodecFor, workerDataConverterFor } from './payload-encryption';
@@ -12,6 +12,8 @@ export interface RunbookWorkerOptions {
   namespace: string;
   taskQueue: string;
   config: WorkerConfig;
+  /** What the config cannot say (an RDS endpoint resolver). */
+  adapterOptions?: AdapterOptions;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface RunbookWorkerOptions {
  */
 export async function createRunbookWorker(options: RunbookWorkerOptions) {
   const { config } = options;
-  const adapters = createAdapters(config, { namespace: options.namespace });
+  const adapters = createAdapters(config, { namespace: options.namespace, ...options.adapterOptions });
   await adapters.start();
   const databases = createDatabaseConnections(config, adapters.secrets, adapters.databasePlatform);
   const worker = await Worker.create({
@@ -32,7 +34,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
     activities: createActivities({
       ...adapters,
       databases,
-      migrations: (name) => adapters.migrationTool(databases.pool(name)),
+      migrations: async (name) => adapters.migrationTool(await databases.pool(name)),
       appConnectionSecret: config.app?.connectionSecret ?? defaultAppConnectionSecret,
       applicationRole: config.app?.databaseRole,
       auditDatabase: config.audit?.database,

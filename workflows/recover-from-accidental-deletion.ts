@@ -33,7 +33,7 @@ export async function recoverFromAccidentalDeletion(input: RecoverFromAccidental
     const restored = await rb.step({
       name: `restore ${database} to ${targetTime} into a new instance`,
       activity: 'restoreToPointInTime',
-      args: [{ database, step: 'pitr', target: { kind: 'time', time: targetTime } }],
+      args: [{ database, step: 'pitr', incidentId: rb.input.incidentId, target: { kind: 'time', time: targetTime } }],
       affectsProduction: false,
       options: longOperation,
       builds: { name: 'delete the instance the restore builds', activity: 'deleteDatabaseInstance', args: [{ step: 'pitr' }] },

@@ -62,7 +62,7 @@ export async function recoverFromFailedMigration(input: RecoverFromFailedMigrati
     });
 
     // The safety net before anything changes: a backup of the state as it is, and a named WAL point at it.
-    const backup = await rb.step({ name: `safety backup of ${database}`, activity: 'takeDatabaseBackup', args: [{ database, type: 'incr' }], affectsProduction: false, options: longOperation, describe: (b) => `backup set ${b.label}` });
+    const backup = await rb.step({ name: `safety backup of ${database}`, activity: 'takeDatabaseBackup', args: [{ database, type: 'incr', incidentId: rb.input.incidentId }], affectsProduction: false, options: longOperation, describe: (b) => `backup set ${b.label}` });
     // Unique per run (a name already taken would return the older point), the same on every replay.
     const pointName = `before-rollback-${workflowInfo().runId}`;
     await rb.step({ name: `restore point ${pointName}`, activity: 'createRestorePoint', args: [{ database, name: pointName }], affectsProduction: false, options: longOperation, describe: (p) => `at ${p.lsn} (${p.createdAt})` });
@@ -145,7 +145,7 @@ async function buildDrillCopy(rb: FailedMigrationRunbook, database: string, back
   const copy = await rb.step({
     name: `restore the safety backup ${backupLabel} into a new instance for the drill`,
     activity: 'restoreBackupToNewInstance',
-    args: [{ database, step: 'drill-copy', backupLabel }],
+    args: [{ database, step: 'drill-copy', incidentId: rb.input.incidentId, backupLabel }],
     affectsProduction: false,
     options: longOperation,
     builds: { name: 'delete the drill copy the restore builds', activity: 'deleteDatabaseInstance', args: [{ step: 'drill-copy' }] },

@@ -173,7 +173,7 @@ async function drill(rb: RegionOutageRunbook) {
   const built = await rb.step({
     name: `drill: build an isolated replica of ${database}`,
     activity: 'createReplica',
-    args: [{ database, step: 'drill-replica' }],
+    args: [{ database, step: 'drill-replica', incidentId: rb.input.incidentId }],
     affectsProduction: false,
     options: longOperation,
     builds: { name: 'delete the drill replica the build makes', activity: 'deleteDatabaseInstance', args: [{ step: 'drill-replica' }] },

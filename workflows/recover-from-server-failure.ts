@@ -152,7 +152,7 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
       const built = await rb.step({
         name: `drill: build a replica of ${database} to promote (the real standby ${replica} is not touched)`,
         activity: 'createReplica',
-        args: [{ database, step: 'drill-replica' }],
+        args: [{ database, step: 'drill-replica', incidentId: rb.input.incidentId }],
         affectsProduction: false,
         options: longOperation,
         builds: { name: 'delete the drill replica the build makes', activity: 'deleteDatabaseInstance', args: [{ step: 'drill-replica' }] },
@@ -178,7 +178,7 @@ export async function recoverFromServerFailure(input: RecoverFromServerFailureIn
       const restored = await rb.step({
         name: `restore the latest backup (${backups.at(-1)!.label}) and the archived WAL of ${database} into a new instance`,
         activity: 'restoreToPointInTime',
-        args: [{ database, step: 'restore-latest', target: { kind: 'latest' } }],
+        args: [{ database, step: 'restore-latest', incidentId: rb.input.incidentId, target: { kind: 'latest' } }],
         affectsProduction: false,
         options: longOperation,
         builds: { name: 'delete the instance the restore builds', activity: 'deleteDatabaseInstance', args: [{ step: 'restore-latest' }] },

@@ -11,6 +11,8 @@
  * Results carry ids, endpoints and facts; never a password (see `connectionFor`).
  */
 
+import { ApplicationFailure } from '@temporalio/common';
+import type { FailureTypeName } from '../../contracts/failure-types';
 import type { ReplicaLag } from '../../contracts/replica-lag';
 
 /** [a-z0-9-], 1-63 characters, starting with a letter: valid as a directory, an RDS id and a k8s name. */
@@ -54,6 +56,8 @@ export interface InstanceDescription {
   role: InstanceRole;
   /** creating: an operation is building it (or was, when a worker died); available: built and serving. */
   status: 'creating' | 'available' | 'deleting';
+  /** The platform's own word for the state, when it has more than these three (RDS: backing-up, modifying, storage-full). */
+  platformStatus?: string;
   acceptingConnections: boolean;
   endpoint: InstanceEndpoint;
   origin: InstanceOrigin;
@@ -130,13 +134,29 @@ export interface OperationProgress {
   bytesTotal?: number;
   /** Replay position while WAL is replayed. */
   replayLsn?: string;
+  /** The platform's own word for the instance's state while it is waited for (RDS: creating, backing-up, modifying, available). */
+  status?: string;
+  /** Seconds since the wait began. */
+  elapsedSeconds?: number;
   message?: string;
+}
+
+/**
+ * Who asked for an operation: what a cloud platform tags what it builds with, and how it names what a
+ * call builds besides the instance (a snapshot), so a retry finds it. Adapters that keep no tags ignore it.
+ */
+export interface OperationRequester {
+  workflowId: string;
+  /** The same on every retry of the step that asked (instanceIdFor(workflowId, step)). */
+  requestId: string;
+  incidentId?: string;
 }
 
 export interface OperationOptions {
   /** Aborting stops the operation and removes what it half-built. */
   signal?: AbortSignal;
   onProgress?: (progress: OperationProgress) => void;
+  requestedBy?: OperationRequester;
 }
 
 /** Connection details of an instance, password included: for the worker's own pools only. */
@@ -168,8 +188,12 @@ export interface DatabasePlatform {
   /** Stops and removes an instance; refused for protected instances. Deleting one that does not exist is a no-op. */
   deleteInstance(instanceId: InstanceId, options?: OperationOptions): Promise<{ deleted: boolean }>;
   waitUntilAvailable(instanceId: InstanceId, options?: OperationOptions & { timeoutMs?: number }): Promise<InstanceDescription>;
-  /** Worker-side only: how the worker's pools reach an instance. undefined for an unknown id. */
-  connectionFor(instanceId: InstanceId): InstanceConnection | undefined;
+  /**
+   * Worker-side only: how the worker's pools reach an instance, password included. undefined for an
+   * unknown id. Asynchronous because a cloud platform looks the endpoint up and reads the password from
+   * the secret store each time (a rebuilt instance may have moved, a rotated secret changed).
+   */
+  connectionFor(instanceId: InstanceId): Promise<InstanceConnection | undefined>;
 }
 
 /** A request the platform refuses before doing anything (bad target, unknown instance): not worth retrying. */
@@ -180,6 +204,23 @@ export class PlatformRequestError extends Error {
 /** The operation ran but its result is wrong (e.g. a restore that did not stop at its target). */
 export class PlatformVerificationError extends Error {
   override readonly name = 'PlatformVerificationError';
+}
+
+/**
+ * A failure a platform (or any cloud service behind a port) answered with, classified: `type` is a
+ * failure type of contracts/failure-types (PlatformNotFound, PlatformAlreadyExists, PlatformQuotaExceeded,
+ * PlatformInvalidState, PlatformAccessDenied, RecoveryTargetOutsideWindow), `retryable` whether trying
+ * again can help. It is an ApplicationFailure, so whichever activity it escapes from fails with that type,
+ * retried or not as it says.
+ */
+export class PlatformFailure extends ApplicationFailure {
+  constructor(type: FailureTypeName, message: string, retryable: boolean, options?: { cause?: unknown }) {
+    super(message, type, !retryable, undefined, options?.cause instanceof Error ? options.cause : undefined);
+  }
+
+  get retryable(): boolean {
+    return this.nonRetryable !== true;
+  }
 }
 
 const instanceIdPattern = /^[a-z][a-z0-9-]{0,62}$/;

@@ -30,6 +30,6 @@ export function notConfiguredDatabasePlatform(): DatabasePlatform {
     promoteReplica: async () => refuse(),
     deleteInstance: async () => refuse(),
     waitUntilAvailable: async () => refuse(),
-    connectionFor: () => undefined,
+    connectionFor: async () => undefined,
   };
 }

@@ -9,3 +9,15 @@ export interface ObjectStore {
   /** Keys under a prefix, sorted. */
   list(prefix: string): Promise<string[]>;
 }
+
+/**
+ * The keys every store takes: '/'-separated names without empty, '.' or '..' parts, not starting with '/',
+ * no backslash or NUL. Refused with a line that names the key.
+ */
+export function assertObjectKey(key: string): string {
+  const parts = key.split('/');
+  if (!key || key.startsWith('/') || key.includes('\\') || key.includes('\0') || parts.some((p) => p === '' || p === '.' || p === '..')) {
+    throw new Error(`object key "${key}" is not valid: use '/'-separated names without empty, '.' or '..' parts, not starting with '/'`);
+  }
+  return key;
+}

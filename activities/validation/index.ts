@@ -50,9 +50,9 @@ const inlineKeyLimit = 1000;
 export function createValidationActivities(databases: DatabaseDirectory, objectStore: ObjectStore, settings: Partial<ValidationSettings> = {}) {
   const config = { ...defaultValidationSettings, ...settings };
 
-  const pool = (field: string, name: string): Pool => {
+  const pool = async (field: string, name: string): Promise<Pool> => {
     try {
-      return databases.pool(name);
+      return await databases.pool(name);
     } catch (error) {
       throw invalidInput(field, (error as Error).message);
     }
@@ -67,7 +67,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
     /** The validation gate: every built-in check, concurrently, each with its own timeout; never just "failed". */
     async runValidationChecks(rawInput: RunValidationChecksInput): Promise<ValidationGateResult> {
       const input = parseInput(runValidationChecksInput, rawInput);
-      const db = pool('database', input.database);
+      const db = await pool('database', input.database);
       const baseline = input.baselineKey ? await baselineAt('baselineKey', input.baselineKey) : undefined;
       const checkedAt = (await db.query<{ now: Date }>('SELECT now()')).rows[0]!.now.toISOString();
       const { checks, skipped } = builtInChecks({
@@ -91,7 +91,8 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
     async captureBaseline(rawInput: CaptureBaselineInput): Promise<BaselineSummary> {
       const input = parseInput(captureBaselineInput, rawInput);
       const key = baselineKey(input.database, input.backupLabel);
-      const figures = await withHeartbeat((beat) => measureDatabase(pool('database', input.database), input.database, { onTable: (table) => beat({ measured: table }) }));
+      const db = await pool('database', input.database);
+      const figures = await withHeartbeat((beat) => measureDatabase(db, input.database, { onTable: (table) => beat({ measured: table }) }));
       await saveBaseline(objectStore, key, { formatVersion: 1, backupLabel: input.backupLabel, ...figures });
       return { baselineKey: key, database: input.database, backupLabel: input.backupLabel, measuredAt: figures.measuredAt, tables: figures.tables };
     },
@@ -100,7 +101,8 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
     async reconcileWithBaseline(rawInput: ReconcileWithBaselineInput): Promise<Reconciliation> {
       const input = parseInput(reconcileWithBaselineInput, rawInput);
       const baseline = await baselineAt('baselineKey', input.baselineKey);
-      const current = await withHeartbeat((beat) => measureDatabase(pool('database', input.database), input.database, {
+      const db = await pool('database', input.database);
+      const current = await withHeartbeat((beat) => measureDatabase(db, input.database, {
         bucketWidth: baseline.accountBuckets?.width,
         onTable: (table) => beat({ measured: table }),
       }));
@@ -110,8 +112,8 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
     /** Key-range diff of one table between the recovered copy (source) and production (target). */
     async diffTable(rawInput: DiffTableInput): Promise<TableDiffSummary> {
       const input = parseInput(diffTableInput, rawInput);
-      const source = pool('source', input.source);
-      const target = pool('target', input.target);
+      const source = await pool('source', input.source);
+      const target = await pool('target', input.target);
       let diff: TableDiff;
       try {
         diff = await withHeartbeat((beat) => diffTable(source, target, {
@@ -147,8 +149,8 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
      */
     async repairMissingRows(rawInput: RepairMissingRowsInput): Promise<RepairResult> {
       const input = parseInput(repairMissingRowsInput, rawInput);
-      const source = pool('source', input.source);
-      const target = pool('target', input.target);
+      const source = await pool('source', input.source);
+      const target = await pool('target', input.target);
       if (input.source === input.target) throw invalidInput('target', 'must differ from source (repair copies from the recovered copy into production)');
       const diffs: TableDiff[] = [];
       for (const [i, key] of input.diffKeys.entries()) {

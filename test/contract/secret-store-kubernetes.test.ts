@@ -6,13 +6,12 @@ import type { SecretStore } from '../../activities/ports/secret-store';
 import { loadConfig, startKubernetesControlPlane, type KubernetesControlPlane } from '../../stack/kubernetes-control-plane';
 import { appNamespace, secretText, seedNames } from '../support/kubernetes';
 import { startInTempDir } from '../support/temp-server';
+import { secretStoreContract } from './secret-store-cases';
 
-// The SecretStore kept in Kubernetes Secrets, on a real API server, one namespace per case. The cases of
-// the SecretStore contract every adapter passes are written beside the other adapters' (their shape is
-// this file's `fresh`: a store with nothing in it, and `seed` putting a secret there as an operator does,
-// `kubectl create secret generic <prefix><name> --from-literal=value=…`); here: the port's basics, and what
-// only this adapter does (its layout in the Secret, pruning, the API server's 409, what the shipped Role
-// lets it do).
+// The SecretStore kept in Kubernetes Secrets, on a real API server, one namespace per case: the cases of
+// the SecretStore contract every adapter passes (secret-store-cases.ts; `seed` puts a secret there as an
+// operator does, `kubectl create secret generic <prefix><name> --from-literal=value=…`), then what only
+// this adapter does (its layout in the Secret, pruning, the API server's 409, what the shipped Role lets it do).
 let cp: KubernetesControlPlane & { stateDir: string };
 let n = 0;
 
@@ -45,6 +44,8 @@ async function fresh(options: { keepVersions?: number } = {}): Promise<SecretSto
     },
   };
 }
+
+secretStoreContract('Kubernetes Secrets (real API server)', () => fresh());
 
 test('the port\'s basics: a hand-written secret reads as its value and becomes version 1 at the first write; previous, rollback, retried write', async () => {
   const { store, seed } = await fresh();

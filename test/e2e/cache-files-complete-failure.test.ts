@@ -240,7 +240,7 @@ async function withStoredObject(file: string, change: (data: Buffer) => Buffer |
   writeFileSync(file, await change(Buffer.from(saved)));
   try { await run(); } finally { writeFileSync(file, saved); }
 }
-const versionFile = (key: string, versionId: string) => path.join(s.config.objectStore!.directory, `${key}.versions`, versionId);
+const versionFile = (key: string, versionId: string) => path.join(s.config.objectStore!.directory!, `${key}.versions`, versionId);
 
 test('recoverFiles refuses a flipped byte in the archive and a file missing from the manifest before anything is moved, naming them', async () => {
   const backup = fileBackups.configs!;

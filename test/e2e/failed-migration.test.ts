@@ -137,7 +137,7 @@ test('irreversible migration: the child runbook restores to before it and cuts t
   assert.equal(result.output!.to, '0001');
   const recovered = result.output!.recoveredInstance;
   assert.deepEqual(s.instanceIds(), ['production', recovered].sort());
-  const connection = s.platform.connectionFor(recovered)!;
+  const connection = (await s.platform.connectionFor(recovered))!;
   const health = (await (await fetch(`${s.stack.app!.url}/health/database`)).json()) as { database: { port: number }; totalAmount: string };
   assert.equal(health.database.port, connection.port, 'the application answers from the recovered instance');
   assert.equal(health.totalAmount, before.sum, 'with the amounts from before the migration');

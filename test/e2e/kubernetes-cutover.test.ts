@@ -107,7 +107,7 @@ test('the cutover rotates the Secret, rolls the Deployment (every replica update
     // The Secret: the new connection, to the recovered instance, as the role, with a new password.
     const now = await secretText(admin.core, namespace, seedNames.secret);
     const connection = new URL(now['database-url']!);
-    const instance = s.platform.connectionFor(recovered)!;
+    const instance = (await s.platform.connectionFor(recovered))!;
     assert.equal(Number(connection.port), instance.port);
     assert.equal(decodeURIComponent(connection.username), applicationRole);
     const oldPassword = decodeURIComponent(new URL(original['database-url']!).password);

@@ -37,7 +37,7 @@ function start(input: RecoverFromServerFailureInput, taskQueue = s.taskQueue) {
 }
 
 async function onInstance<T>(instanceId: string, fn: (db: PgClient) => Promise<T>): Promise<T> {
-  const c = new PgClient({ ...s.platform.connectionFor(instanceId)!, connectionTimeoutMillis: 3000 });
+  const c = new PgClient({ ...(await s.platform.connectionFor(instanceId))!, connectionTimeoutMillis: 3000 });
   await c.connect();
   try {
     return await fn(c);

@@ -24,7 +24,7 @@ test('a server that kills a checked-out connection fails that query, and the wor
   const onUncaught = (error: unknown) => uncaught.push(error);
   process.on('uncaughtException', onUncaught);
   try {
-    const client = await directory.pool('victim').connect();
+    const client = await (await directory.pool('victim')).connect();
     const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     const sleeping = client.query('SELECT pg_sleep(30)').then(() => undefined, (e: Error) => e);
     const admin = new Client({ connectionString: cluster.url() });
@@ -36,7 +36,7 @@ test('a server that kills a checked-out connection fails that query, and the wor
     await new Promise((r) => setTimeout(r, 200));
     client.release(true);
     assert.deepEqual(uncaught, [], 'no uncaught error event');
-    assert.equal((await directory.pool('victim').query('SELECT 1 AS one')).rows[0].one, 1, 'the pool serves the next query');
+    assert.equal((await (await directory.pool('victim')).query('SELECT 1 AS one')).rows[0].one, 1, 'the pool serves the next query');
   } finally {
     process.off('uncaughtException', onUncaught);
     await directory.close();

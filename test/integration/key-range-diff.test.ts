@@ -44,7 +44,7 @@ after(async () => {
 });
 
 test('deleted, changed and added rows come out as exact key lists, bisecting only the differing ranges', async () => {
-  const diff = await diffTable(pg.databases.pool('recovered'), pg.databases.pool('production'), { table: 'transactions', bisectionFactor: 4, bisectionThreshold: 64 });
+  const diff = await diffTable(await pg.databases.pool('recovered'), await pg.databases.pool('production'), { table: 'transactions', bisectionFactor: 4, bisectionThreshold: 64 });
   assert.deepEqual(diff.missingInTarget, deleted);
   assert.deepEqual(diff.extraInTarget, added);
   assert.deepEqual(diff.changed, changed);
@@ -58,7 +58,7 @@ test('deleted, changed and added rows come out as exact key lists, bisecting onl
 });
 
 test('identical tables differ nowhere and are never compared key by key', async () => {
-  const diff = await diffTable(pg.databases.pool('recovered'), pg.databases.pool('production'), { table: 'users', bisectionFactor: 4, bisectionThreshold: 64 });
+  const diff = await diffTable(await pg.databases.pool('recovered'), await pg.databases.pool('production'), { table: 'users', bisectionFactor: 4, bisectionThreshold: 64 });
   assert.deepEqual([diff.missingInTarget, diff.extraInTarget, diff.changed], [[], [], []]);
   assert.equal(diff.stats.keysCompared, 0);
   assert.equal(diff.stats.checksumQueries, 2);
@@ -66,20 +66,20 @@ test('identical tables differ nowhere and are never compared key by key', async 
 });
 
 test('a few differences are found by bisection alone, comparing only their small ranges key by key', async () => {
-  const diff = await diffTable(pg.databases.pool('recovered'), pg.databases.pool('production'), { table: 'accounts', bisectionFactor: 16, bisectionThreshold: 16 });
+  const diff = await diffTable(await pg.databases.pool('recovered'), await pg.databases.pool('production'), { table: 'accounts', bisectionFactor: 16, bisectionThreshold: 16 });
   assert.deepEqual([diff.missingInTarget, diff.extraInTarget, diff.changed], [[], ['5000'], ['7', '900']]);
   assert.equal(diff.stats.keyRunScans, 0);
   assert.ok(diff.stats.keysCompared <= 3 * 2 * 16, `compared ${diff.stats.keysCompared} keys of ${Number(diff.sourceRows) * 2} rows`);
 });
 
 test('a table emptied in production lists every key as missing', async () => {
-  const diff = await diffTable(pg.databases.pool('recovered'), pg.databases.pool('production'), { table: 'subscriptions', bisectionThreshold: 16 });
+  const diff = await diffTable(await pg.databases.pool('recovered'), await pg.databases.pool('production'), { table: 'subscriptions', bisectionThreshold: 16 });
   assert.deepEqual(diff.missingInTarget, range(1, 250));
   assert.equal(diff.targetRows, '0');
 });
 
 test('scattered losses everywhere (every 7th row) come from runs of keys, and changed rows among them are still found', async () => {
-  const diff = await diffTable(pg.databases.pool('recovered'), pg.databases.pool('production'), { table: 'savings_goals', bisectionFactor: 4, bisectionThreshold: 8 });
+  const diff = await diffTable(await pg.databases.pool('recovered'), await pg.databases.pool('production'), { table: 'savings_goals', bisectionFactor: 4, bisectionThreshold: 8 });
   assert.deepEqual(diff.missingInTarget, range(1, 500).filter((id) => Number(id) % 7 === 0));
   assert.deepEqual(diff.extraInTarget, []);
   assert.deepEqual(diff.changed, ['100', '333']);

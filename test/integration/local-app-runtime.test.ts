@@ -49,7 +49,7 @@ before(async () => {
   port = await freePort();
   const secrets = createSecretsDirectory(path.join(env.dir, 'secrets'));
   runtime = createLocalAppRuntime({ envFile: path.join(env.dir, 'financial-app.env'), port, ...demoService(secrets) });
-  const targets: DatabaseTargetResolver = (name) => {
+  const targets: DatabaseTargetResolver = async (name) => {
     if (!env.clusters[name]) throw new Error(`"${name}" is not in the worker config`);
     return { name, host: '127.0.0.1', port: cluster(name).port, database: 'postgres', user: superuser, password: async () => cluster(name).password };
   };

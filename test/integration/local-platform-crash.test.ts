@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -10,6 +10,7 @@ import { instanceIdFor } from '../../activities/platform-activities';
 import { startTestStack } from '../support/stack';
 import { startSteadyWriter } from '../support/steady-writer';
 import { query, runActivity, testPlatform } from '../support/local-platform';
+import { startPlatformWorker } from '../support/platform-worker';
 
 // The worker dies (SIGKILL) in the middle of a point-in-time restore and a new worker takes over:
 // the workflow completes with exactly one recovered instance, nothing left from the dead attempt.
@@ -17,7 +18,6 @@ let stack: Awaited<ReturnType<typeof startTestStack>>;
 let env: TestWorkflowEnvironment;
 let local: ReturnType<typeof testPlatform>;
 const workers: ChildProcess[] = [];
-const repoRoot = path.resolve(__dirname, '..', '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
@@ -44,16 +44,8 @@ function registry(): Array<{ instanceId: string; status: string; protected: bool
 }
 
 async function startWorker(taskQueue: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test', 'support', 'platform-worker.ts')], {
-    cwd: repoRoot,
-    env: { ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, DR_TASK_QUEUE: taskQueue, DR_CONFIG: stack.configFile },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = await startPlatformWorker({ temporalAddress: stack.temporal.address, taskQueue, configFile: stack.configFile });
   workers.push(child);
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => { if (chunk.toString().includes('worker ready')) resolve(); });
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready`)));
-  });
   return child;
 }
 
@@ -112,6 +104,6 @@ test('SIGKILL of the worker mid-restore: the retry on a new worker replaces the 
   assert.deepEqual(built.map((r) => [r.instanceId, r.status]), [[instanceId, 'available']], 'exactly one recovered instance');
   assert.deepEqual(readdirSync(instancesDir), [instanceId], 'exactly one instance directory');
   assert.deepEqual(processesUnder(instancesDir), { postmasters: 1, pgbackrest: 0 }, 'one postmaster, no pgBackRest left running');
-  const rows = await query<{ late: number }>(local.platform.connectionFor(instanceId)!, `SELECT count(*)::int AS late FROM transactions WHERE created_at > $1`, [target]);
+  const rows = await query<{ late: number }>((await local.platform.connectionFor(instanceId))!, `SELECT count(*)::int AS late FROM transactions WHERE created_at > $1`, [target]);
   assert.equal(rows[0]!.late, 0, 'nothing inserted after the target');
 });

@@ -87,7 +87,7 @@ test('backup, steady writes, DELETE at T, PITR to T-1s into a new instance: exac
   assert.ok(heartbeats.some((h) => h.phase === 'restoring' && (h.bytesDone ?? 0) > 0 && h.bytesTotal), 'bytes restored were heartbeated');
   t.diagnostic(`measured RPO: target ${target.toISOString()}, newest recovered commit ${restored.recoveredTo.lastCommitAt}, data-loss window ${restored.dataLossWindowSeconds?.toFixed(3)} s; lost ${lost.length} later commits by design`);
 
-  const connection = local.platform.connectionFor(restored.instance.instanceId)!;
+  const connection = (await local.platform.connectionFor(restored.instance.instanceId))!;
   const recovered = (await query<{ id: string }>(connection, 'SELECT id::text FROM transactions')).map((r) => Number(r.id)).sort((a, b) => a - b);
   assert.deepEqual(recovered, expected, 'exactly the rows committed at or before the target');
   for (const id of deletedIds) assert.ok(recovered.includes(id), `deleted row ${id} is back`);
@@ -117,7 +117,7 @@ async function refused(input: { time: string }, workflowId: string): Promise<App
   assert.ok(error instanceof ApplicationFailure, String(error));
   assert.equal(error.nonRetryable, true);
   const id = instanceIdFor(workflowId, 'restoreToPointInTime');
-  assert.equal(local.platform.connectionFor(id), undefined, 'no instance registered');
+  assert.equal(await local.platform.connectionFor(id), undefined, 'no instance registered');
   assert.equal(existsSync(path.join(stack.stateDir, 'platform', 'instances', id)), false, 'no instance directory');
   return error;
 }
@@ -142,7 +142,7 @@ test('a restore that cannot reach its target fails the step, says why, and leave
   assert.equal(error.type, 'PlatformVerificationError');
   assert.match(error.message, /failed: the archived WAL ends before the recovery target .*never-created.*recovery ended before configured recovery target was reached/s);
   const id = instanceIdFor(workflowId, 'restoreToPointInTime');
-  assert.equal(local.platform.connectionFor(id), undefined);
+  assert.equal(await local.platform.connectionFor(id), undefined);
   assert.equal(existsSync(path.join(stack.stateDir, 'platform', 'instances', id)), false);
 });
 
@@ -153,16 +153,16 @@ test('restoring a backup set to a new instance gives the database as it was when
   assert.equal(restored.backupLabel, backup!.label);
   assert.equal(restored.instance.role, 'primary');
   assert.deepEqual(restored.instance.origin, { kind: 'backup', sourceInstanceId: 'production', backupLabel: backup!.label });
-  const rows = await query<{ n: number }>(local.platform.connectionFor(restored.instance.instanceId)!, 'SELECT count(*)::int AS n FROM transactions');
+  const rows = await query<{ n: number }>((await local.platform.connectionFor(restored.instance.instanceId))!, 'SELECT count(*)::int AS n FROM transactions');
   assert.equal(rows[0]!.n, 200, 'the seeded rows, none of the later writes');
-  await query(local.platform.connectionFor(restored.instance.instanceId)!, `INSERT INTO audit_logs (action) VALUES ('writable')`);
+  await query((await local.platform.connectionFor(restored.instance.instanceId))!, `INSERT INTO audit_logs (action) VALUES ('writable')`);
 
   // Stopped (the stack went down), then asked for again: it is started with the settings it was built with.
   await stopPlatformInstances({ stateDir: path.join(stack.stateDir, 'platform'), stanza: 'production' });
   assert.equal((await local.platform.describeInstance(restored.instance.instanceId)).acceptingConnections, false);
   const back = await runActivity(local.activities, 'waitUntilDatabaseAvailable', 'server-failure', { instanceId: restored.instance.instanceId }).result;
   assert.equal(back.acceptingConnections, true);
-  const again = await query<{ n: number }>(local.platform.connectionFor(restored.instance.instanceId)!, `SELECT count(*)::int AS n FROM audit_logs WHERE action = 'writable'`);
+  const again = await query<{ n: number }>((await local.platform.connectionFor(restored.instance.instanceId))!, `SELECT count(*)::int AS n FROM audit_logs WHERE action = 'writable'`);
   assert.equal(again[0]!.n, 1);
 });
 
@@ -186,7 +186,7 @@ test('cancelling a restore stops pgbackrest and removes the half-built instance'
   const error = await result.then(() => undefined, (e: unknown) => e);
   assert.ok(error instanceof CancelledFailure, `expected a cancellation, got ${String(error)}`);
   assert.ok(sawHalfBuilt, 'the instance was half-built when cancelled');
-  assert.equal(local.platform.connectionFor(id), undefined, 'the half-built instance is no longer registered');
+  assert.equal(await local.platform.connectionFor(id), undefined, 'the half-built instance is no longer registered');
   assert.equal(existsSync(path.join(stack.stateDir, 'platform', 'instances', id)), false, 'its directory is removed');
   assert.deepEqual(processesMentioning(id), [], 'no pgbackrest or postgres process is left for it');
 });
@@ -203,7 +203,7 @@ function processesMentioning(text: string): string[] {
 }
 
 test('a named restore point before a bad migration: PITR to the name stops exactly there', async () => {
-  const balances = async (url: string | ReturnType<typeof local.platform.connectionFor>) => (await query<{ s: string }>(url!, 'SELECT sum(balance)::text AS s FROM accounts'))[0]!.s;
+  const balances = async (url: string | Awaited<ReturnType<typeof local.platform.connectionFor>>) => (await query<{ s: string }>(url!, 'SELECT sum(balance)::text AS s FROM accounts'))[0]!.s;
   const beforeMigration = await balances(appUrl);
   const point = await runActivity(local.activities, 'createRestorePoint', 'failed-migration', { database: 'production', name: 'before-migration-42' }).result;
   assert.match(point.lsn, /^[0-9A-F]+\/[0-9A-F]+$/);
@@ -215,5 +215,5 @@ test('a named restore point before a bad migration: PITR to the name stops exact
   const restored = await runActivity(local.activities, 'restoreToPointInTime', 'failed-migration', { database: 'production', target: { kind: 'name', name: 'before-migration-42' } }).result;
   built.push(restored.instance.instanceId);
   assert.match(restored.recoveredTo.stopReason ?? '', /recovery stopping at restore point "before-migration-42"/);
-  assert.equal(await balances(local.platform.connectionFor(restored.instance.instanceId)), beforeMigration);
+  assert.equal(await balances(await local.platform.connectionFor(restored.instance.instanceId)), beforeMigration);
 });

@@ -58,7 +58,7 @@ test('replica created under write load reports its lag, is promoted and accepts 
     await writer.stop();
   }
   const onPrimary = await query<{ n: string }>(appUrl, 'SELECT count(*)::text AS n FROM transactions');
-  const connection = local.platform.connectionFor(replicaId)!;
+  const connection = (await local.platform.connectionFor(replicaId))!;
   // Replication catches up once the writer stops: the replica holds every committed row.
   const deadline = Date.now() + 30_000;
   while ((await query<{ n: string }>(connection, 'SELECT count(*)::text AS n FROM transactions'))[0]!.n !== onPrimary[0]!.n) {
@@ -82,5 +82,5 @@ test('replica created under write load reports its lag, is promoted and accepts 
   assert.match(refused.message, /is protected/);
   const deleted = await runActivity(local.activities, 'deleteDatabaseInstance', 'server-failure-drill', { instanceId: replicaId }).result;
   assert.equal(deleted.deleted, true);
-  assert.equal(local.platform.connectionFor(replicaId), undefined);
+  assert.equal(await local.platform.connectionFor(replicaId), undefined);
 });

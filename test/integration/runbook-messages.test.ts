@@ -56,7 +56,7 @@ async function assertAuditTrail(workflowId: string, result: RunbookResult): Prom
   const verdict = await real.verifyAuditChain({ workflowId });
   assert.deepEqual(verdict.problems, []);
   assert.ok(verdict.ok);
-  const { rows } = await databases.pool(config.audit!.database).query<{ seq: number; actor: string; action: string }>('SELECT seq, actor, action FROM dr_audit_log WHERE workflow_id = $1 ORDER BY seq', [workflowId]);
+  const { rows } = await (await databases.pool(config.audit!.database)).query<{ seq: number; actor: string; action: string }>('SELECT seq, actor, action FROM dr_audit_log WHERE workflow_id = $1 ORDER BY seq', [workflowId]);
   assert.equal(rows.length, verdict.rows);
   assert.deepEqual(rows.map((r) => r.seq), rows.map((_, i) => i + 1));
   const actions = rows.map((r) => `${r.actor}:${r.action}`);

@@ -57,7 +57,7 @@ before(async () => {
   secrets = createSecretsDirectory(path.join(env.dir, 'secrets'));
   appPort = await freePort();
   runtime = createLocalAppRuntime({ envFile: path.join(env.dir, 'financial-app.env'), port: appPort, ...demoService(secrets) });
-  const databases: DatabaseTargetResolver = (name) => {
+  const databases: DatabaseTargetResolver = async (name) => {
     if (!env.clusters[name]) throw new Error(`"${name}" is not in the worker config`);
     return { name, host: '127.0.0.1', port: cluster(name).port, database: 'postgres', user: superuser, password: async () => cluster(name).password };
   };
@@ -166,7 +166,7 @@ test('a rollback makes the version the application held current again and points
 });
 
 test('without app.databaseRole, or for a role the instance does not have, the rotation refuses before changing anything', async () => {
-  const wiring = { runtime, databases: (name: string) => ({ name, host: '127.0.0.1', port: cluster('recovered').port, database: 'postgres', user: superuser, password: async () => cluster('recovered').password }), secrets, connectionSecret: 'app-database-connection' };
+  const wiring = { runtime, databases: async (name: string) => ({ name, host: '127.0.0.1', port: cluster('recovered').port, database: 'postgres', user: superuser, password: async () => cluster('recovered').password }), secrets, connectionSecret: 'app-database-connection' };
   const versionsBefore = (await secrets.read('app-database-connection')).version;
   await assert.rejects(run(() => createSecretRotationActivities(wiring).rotateDatabaseSecret({ database: 'recovered' })), (error: Error & { type?: string }) =>
     error.type === 'CredentialRotationFailed' && /app\.databaseRole is not configured/.test(error.message));

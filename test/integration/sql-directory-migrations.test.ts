@@ -32,7 +32,7 @@ after(async () => {
 });
 
 const tool = () => createSqlDirectoryMigrationTool(pool, migrations);
-const activities = () => createMigrationActivities(() => tool());
+const activities = () => createMigrationActivities(async () => tool());
 /** Runs an activity the way a worker would (activity context, heartbeats), keeping its result type. */
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A) => new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
 const columnExists = async (column: string) =>

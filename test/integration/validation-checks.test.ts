@@ -170,12 +170,12 @@ test('old data only (the newest half hour missing) fails the recent-data check a
 });
 
 test('a check over its own timeout is an error with the database message, not a silent failure', async () => {
-  const result = await runCheck(pg.databases.pool('clean'), { name: 'slow', sql: 'SELECT pg_sleep(5)', expectation: { kind: 'zeroRows' }, timeoutMs: 200 });
+  const result = await runCheck(await pg.databases.pool('clean'), { name: 'slow', sql: 'SELECT pg_sleep(5)', expectation: { kind: 'zeroRows' }, timeoutMs: 200 });
   assert.equal(result.verdict, 'error');
   assert.equal(result.value, null);
   assert.match(result.message, /statement timeout/);
   // The timeout was local to that check's transaction: the pool's next query is not limited.
-  assert.equal((await pg.databases.pool('clean').query("SELECT current_setting('statement_timeout') AS t")).rows[0].t, '0');
+  assert.equal((await (await pg.databases.pool('clean')).query("SELECT current_setting('statement_timeout') AS t")).rows[0].t, '0');
 });
 
 test('without a baseline the baseline checks are listed as skipped, with the reason', async () => {

@@ -24,7 +24,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const cluster = await startPostgresCluster({ dir: path.join(dir, 'cluster') });
   const pools = new Map<string, Pool>();
   const databases: DatabaseDirectory = {
-    pool(name) {
+    async pool(name) {
       const pool = pools.get(name);
       if (!pool) throw new Error(`database "${name}" is not in the worker config (known: ${[...pools.keys()].join(', ') || 'none'})`);
       return pool;

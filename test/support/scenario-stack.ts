@@ -7,7 +7,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { DatabasePlatform } from '../../activities/ports/database-platform';
 import { seedFinancialDataset } from '../../demo/financial-dataset';
 import { loadWorkerConfig, type WorkerConfig } from '../../worker/config';
-import { createAdapters } from '../../worker/adapters';
+import { createAdapters, type AdapterOptions } from '../../worker/adapters';
 import { createRunbookWorker } from '../../worker/worker';
 import { statusQuery } from '../../workflows/messages';
 import type { RunbookResult, RunbookStatus } from '../../contracts/runbook-status';
@@ -31,10 +31,10 @@ export async function startScenarioStack(options: { users?: number; transactions
 
   const nativeConnection = await NativeConnection.connect({ address: stack.temporal.address });
   const workers: Array<{ shutdown(): void; running: Promise<void> }> = [];
-  /** A real worker on its own task queue; `change` adjusts a copy of the config (e.g. drill policy off). */
-  async function startWorker(change: (config: WorkerConfig) => WorkerConfig = (c) => c): Promise<string> {
+  /** A real worker on its own task queue; `change` adjusts a copy of the config (e.g. drill policy off, another adapter family). */
+  async function startWorker(change: (config: WorkerConfig) => WorkerConfig = (c) => c, adapterOptions?: AdapterOptions): Promise<string> {
     const taskQueue = `scenario-${randomUUID()}`;
-    const { worker, run } = await createRunbookWorker({ connection: nativeConnection, namespace: stack.temporal.namespace, taskQueue, config: change(structuredClone(config)) });
+    const { worker, run } = await createRunbookWorker({ connection: nativeConnection, namespace: stack.temporal.namespace, taskQueue, config: change(structuredClone(config)), adapterOptions });
     workers.push({ shutdown: () => worker.shutdown(), running: run() });
     return taskQueue;
   }

@@ -32,7 +32,7 @@ test('`audit.database` that is not in databases is refused, naming the field and
 
 test('the audit activities are registered only when an audit database is configured', async () => {
   const pools: Pool[] = [];
-  const databases = { pool: (name: string) => { assert.equal(name, 'audit'); const pool = new Pool({ port: 1 }); pools.push(pool); return pool; }, connection: (name: string): never => { throw new Error(`no connection ${name} in this test`); } };
+  const databases = { pool: async (name: string) => { assert.equal(name, 'audit'); const pool = new Pool({ port: 1 }); pools.push(pool); return pool; }, connection: async (name: string): Promise<never> => { throw new Error(`no connection ${name} in this test`); } };
   try {
     const without = createActivities({ databases });
     assert.ok(!('appendAuditEntries' in without) && !('verifyAuditChain' in without));

@@ -1,16 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isAtomicWriteTemp, writeFileAtomic } from '../../../lib/atomic-file';
-import type { ObjectStore } from '../../ports/object-store';
-
-/** Refuses keys that are empty, absolute, or would leave the root ("..", backslashes, NUL). */
-function checkedKey(key: string): string {
-  const parts = key.split('/');
-  if (!key || key.startsWith('/') || key.includes('\\') || key.includes('\0') || parts.some((p) => p === '' || p === '.' || p === '..')) {
-    throw new Error(`object key "${key}" is not valid: use '/'-separated names without empty, '.' or '..' parts, not starting with '/'`);
-  }
-  return key;
-}
+import { assertObjectKey, type ObjectStore } from '../../ports/object-store';
 
 /**
  * The ObjectStore over a directory (the embedded default): one file per key, replaced atomically
@@ -19,7 +10,7 @@ function checkedKey(key: string): string {
 export function createDirectoryObjectStore(root: string): ObjectStore {
   const base = path.resolve(root);
   const fileOf = (key: string) => {
-    const file = path.resolve(base, checkedKey(key));
+    const file = path.resolve(base, assertObjectKey(key));
     if (!file.startsWith(base + path.sep)) throw new Error(`object key "${key}" escapes the store's root`);
     return file;
   };

@@ -1,14 +1,11 @@
 import { z } from 'zod';
-import type { DnsSwitch } from '../../ports/dns';
+import { dnsNameSchema as dnsName, dnsEndpointSchema as endpoint, dnsTtlSchema as ttlSeconds, validateDnsSwitch, type DnsSwitch } from '../../ports/dns';
 
 /**
  * The local Dns adapter's mapping file (JSON): name → host:port with a TTL, plus every switch.
  * Unlike /etc/hosts it maps to host:port, because local clusters share 127.0.0.1 and differ by port.
  * Pure functions, shared by the adapter (writer) and the demo service (resolver).
  */
-const dnsName = z.string().regex(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i, 'must be a DNS name like db.mita.internal');
-const endpoint = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:5433').refine((s) => { const p = Number(s.split(':')[1]); return p >= 1 && p <= 65535; }, 'port must be 1-65535');
-const ttlSeconds = z.number().int().min(0).max(86_400);
 
 const mappingSchema = z.strictObject({
   records: z.record(dnsName, z.strictObject({ target: endpoint, ttlSeconds, updatedAt: z.string() })),
@@ -34,16 +31,6 @@ export function parseDnsMapping(text: string, source = 'DNS mapping file'): DnsM
 }
 
 export const formatDnsMapping = (mapping: DnsMapping) => JSON.stringify(mapping, null, 2) + '\n';
-
-/** Throws a message naming the field when a name or target is malformed. */
-export function validateDnsSwitch(name: string, target: string, ttl: number): void {
-  const problems = [
-    ...(dnsName.safeParse(name).error?.issues.map((i) => `name: ${i.message}`) ?? []),
-    ...(endpoint.safeParse(target).error?.issues.map((i) => `target: ${i.message}`) ?? []),
-    ...(ttlSeconds.safeParse(ttl).error?.issues.map((i) => `ttlSeconds: ${i.message}`) ?? []),
-  ];
-  if (problems.length) throw new Error(problems.join('; '));
-}
 
 /** Returns the mapping with the switch applied and recorded; a switch to the current target changes nothing. */
 export function applyDnsSwitch(mapping: DnsMapping, name: string, target: string, ttl: number, now: Date): { mapping: DnsMapping; change: DnsSwitch } {

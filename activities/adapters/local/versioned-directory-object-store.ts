@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createDirectoryObjectStore } from './directory-object-store';
+import { assertObjectKey } from '../../ports/object-store';
 import type { ObjectVersion, VersionedObjectStore } from '../../ports/versioned-object-store';
 import { versionCurrentAt } from '../../ports/versioned-object-store';
 
@@ -29,6 +30,7 @@ export function createVersionedDirectoryObjectStore(root: string, options: Versi
   let sequence = 0;
 
   const checked = (key: string): string => {
+    assertObjectKey(key);
     if (key.split('/').some((part) => part.endsWith(versionsSuffix))) {
       throw new Error(`object key "${key}" is not valid: a part ending in "${versionsSuffix}" is where this store keeps versions`);
     }

@@ -183,7 +183,7 @@ export function createLocalDatabasePlatform(options: LocalPlatformOptions): Data
       }
     },
 
-    connectionFor(instanceId): InstanceConnection | undefined {
+    async connectionFor(instanceId): Promise<InstanceConnection | undefined> {
       const r = registry.get(instanceId);
       if (!r) return undefined;
       return { host: '127.0.0.1', port: r.port, database: r.database, user: superuser, password: passwordOf(r) };
