@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../contracts/failure-types';
 import { withHeartbeat } from './activity-context';
-import type { AppHealthCheck, AppRuntime, PointAppResult } from './ports/app-runtime';
+import { AppRuntimeRefusedError, type AppHealthCheck, type AppRuntime, type PointAppResult } from './ports/app-runtime';
 import type { CacheConnection, CachePlatform } from './ports/cache-platform';
 import type { SecretStore } from './ports/secret-store';
 
@@ -88,10 +88,14 @@ export function createAppCacheActivities({ runtime, cache, secrets, connectionSe
 
   return {
     async pointAppAtCache(input: { instanceId: string }): Promise<PointAppResult> {
-      if (!runtime.pointAppAtCache) throw ApplicationFailure.create({ type: FailureType.InvalidPlan, nonRetryable: true, message: 'this application runtime cannot point the application at a cache yet: cut the cache over by hand (its connection secret is written), or use a runtime that can' });
       const c = await connectionOf(input.instanceId);
       const secret = await secrets.write(connectionSecret, redisUrlOf(c));
-      return runtime.pointAppAtCache({ cache: input.instanceId, endpoint: { host: c.host, port: c.port, tls: c.tls }, secret: { name: secret.name, version: secret.version } });
+      try {
+        return await runtime.pointAppAtCache({ cache: input.instanceId, endpoint: { host: c.host, port: c.port, tls: c.tls }, secret: { name: secret.name, version: secret.version } });
+      } catch (error) {
+        if (error instanceof AppRuntimeRefusedError) throw ApplicationFailure.create({ type: FailureType.InvalidPlan, nonRetryable: true, message: error.message });
+        throw error;
+      }
     },
 
     /** Waits until the application answers healthy and its cache check reaches this instance. */

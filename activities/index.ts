@@ -26,6 +26,7 @@ import type { SecretStore } from './ports/secret-store';
 import type { BackupValidationResult } from './monitoring';
 import { createReplicaLagActivities } from './replica-lag';
 import { createReportActivities } from './reports';
+import { createSecretRotationActivities } from './secret-rotation';
 import { createRunbookPlanActivities, type RunbookPlanConfig } from './runbook-plan';
 import { createRunbookTargetActivities, type ConfiguredDatabase } from './runbook-targets';
 import { createValidationActivities, type ApplicationDeclaration } from './validation';
@@ -49,6 +50,8 @@ export interface ActivityPorts {
   migrations?: MigrationToolDirectory;
   /** The secret the application's database connection is written to when it is pointed at a database. */
   appConnectionSecret?: string;
+  /** The PostgreSQL role the application signs in as: every cutover gives it a new password (config `app.databaseRole`). */
+  applicationRole?: string;
   /** Config name of the database holding dr_audit_log (config `audit.database`); no audit activities without it. */
   auditDatabase?: string;
   /** Where each trail's signed head is published, and the key it is signed with (config audit.headSigning). */
@@ -83,9 +86,15 @@ export interface ActivityPorts {
 export function createActivities(ports: ActivityPorts) {
   const { databases } = ports;
   const objectStore = ports.objectStore ?? notConfigured<ObjectStore>('the object store (reports, baselines, diffs)', 'objectStore');
+  const secrets = ports.secrets ?? notConfigured<SecretStore>('the secret store', 'secretsDir');
+  const appWiring = {
+    runtime: ports.appRuntime ?? notConfigured<AppRuntime>('the application runtime', 'app'),
+    databases: (name: string) => databases.connection(name),
+    secrets,
+    connectionSecret: ports.appConnectionSecret ?? 'app-database-connection',
+  };
   const cache = ports.cachePlatform ?? notConfigured<CachePlatform>('the cache platform', 'cache.local');
   const fileBackup = ports.fileBackup ?? notConfigured<FileBackup>('the file backups', 'files');
-  const secrets = ports.secrets ?? notConfigured<SecretStore>('the secret store', 'secretsDir');
   const cacheSettings = ports.cache ?? { sessions: { pattern: 'session:*', db: 0 }, connectionSecret: 'app-cache-connection' };
   const systems = ports.runbookPlan?.objectives.systems;
   const databasePlatform = ports.databasePlatform ?? notConfiguredDatabasePlatform();
@@ -95,12 +104,8 @@ export function createActivities(ports: ActivityPorts) {
     ...createDatabaseHealthActivities(databases),
     ...createReplicaLagActivities(databases),
     ...createDatabaseProbeActivities(databases),
-    ...createAppRuntimeActivities({
-      runtime: ports.appRuntime ?? notConfigured<AppRuntime>('the application runtime', 'app'),
-      databases: (name) => databases.connection(name),
-      secrets,
-      connectionSecret: ports.appConnectionSecret ?? 'app-database-connection',
-    }),
+    ...createAppRuntimeActivities(appWiring),
+    ...createSecretRotationActivities({ ...appWiring, applicationRole: ports.applicationRole }),
     ...createDnsActivities(ports.dns ?? notConfigured<Dns>('DNS', 'dns')),
     // Typed as always present so workflows can call them; a worker without `audit` in its config does not register them.
     ...(ports.auditDatabase ? createAuditActivities(databases.pool(ports.auditDatabase), { heads: ports.auditHeads, ...(ports.metrics ? { metrics: ports.metrics } : {}) }) : ({} as AuditActivities)),
@@ -126,7 +131,7 @@ export function createActivities(ports: ActivityPorts) {
     ...createMigrationActivities(migrations),
     ...createCacheActivities({ cache, sessions: cacheSettings.sessions }),
     ...createFileActivities({ files: fileBackup }),
-    ...createAppCacheActivities({ runtime: ports.appRuntime ?? notConfigured<AppRuntime>('the application runtime', 'app'), cache, secrets, connectionSecret: cacheSettings.connectionSecret }),
+    ...createAppCacheActivities({ runtime: appWiring.runtime, cache, secrets, connectionSecret: cacheSettings.connectionSecret }),
     ...createPerformanceActivities({ databases, cache, objectStore }),
     ...createReadinessActivities({
       databasePlatform,
@@ -156,7 +161,8 @@ export type { DatabaseConnection, DatabaseConnections, DatabaseDirectory } from 
 export type { ReplicaLagMeasurement } from './replica-lag';
 export type { DatabaseProbe, NewestCommit } from './database-probe';
 export type { DatabaseTargetResolver, PointAppAtDatabaseInput, WaitUntilAppHealthyInput } from './app-runtime';
-export type { AppHealth, AppHealthCheck, PointAppResult, RestartResult } from './ports/app-runtime';
+export type { AppHealth, AppHealthCheck, AppRuntimeNames, PointAppResult, RestartResult, RolloutStatus } from './ports/app-runtime';
+export type { CredentialRevocation, CredentialRotation } from './secret-rotation';
 export type { DnsRecord, DnsSwitch } from './ports/dns';
 export type { AuditEntry, AuditChainVerdict, AuditProblem, AuditTrailVerdict } from './audit';
 export type { Notifier } from './ports/notifier';

@@ -27,7 +27,8 @@ async function answers(url: string): Promise<boolean> {
  * Failover with a replica, in absolute seconds, driven by the runbook: production is killed (SIGKILL of
  * its postmaster); recoverFromServerFailure confirms the failure with two checks one second apart,
  * measures the standby's lag, promotes it, validates it, waits at its cutover gate (approved at once by
- * the bench), points the app at it, restarts it and waits (1 s polls) until it answers from the standby.
+ * the bench), rotates the app's password there, points the app at it, restarts it and waits (1 s polls)
+ * until it answers from the standby.
  * The figure is the runbook's own RTO clock, declared at the kill. Production is left dead: run this last.
  */
 export async function benchFailover(ctx: BenchContext): Promise<BenchResult> {

@@ -50,6 +50,14 @@ export const FailureType = {
   PromotionFailed: 'PromotionFailed',
   /** The application did not answer healthy from the expected database in time. */
   AppNotHealthy: 'AppNotHealthy',
+  /** A restart could not reach every replica: ProgressDeadlineExceeded, the process exited, the wait timed out. */
+  RolloutFailed: 'RolloutFailed',
+  /** A cutover failed after the application was re-pointed, and its previous connection was put back. */
+  CutoverRolledBack: 'CutoverRolledBack',
+  /** The application's database credentials could not be rotated (no role configured, the role missing or NOLOGIN). */
+  CredentialRotationFailed: 'CredentialRotationFailed',
+  /** After a rotation the old password is still accepted (pg_hba.conf trusts the host?), or the new one is not. */
+  CredentialNotRevoked: 'CredentialNotRevoked',
   /** A migration rollback cannot be done (no down script) or failed and was undone. */
   RollbackImpossible: 'RollbackImpossible',
   /** After a rollback the schema is not at the version asked for. */

@@ -32,6 +32,27 @@ export async function createFinancialSchema(db: ClientBase): Promise<void> {
   await db.query(schemaSql());
 }
 
+/** The role the demo application signs in as (config `app.databaseRole`): not a superuser, so rotating its password locks out nobody else. */
+export const applicationRole = 'mita_app';
+
+/**
+ * Creates the application's login role with this password (or sets it) and lets it read and write the
+ * application's tables, including tables created later by the same owner (migrations). A physical
+ * restore or a replica of the database carries the role, its grants and its password with it.
+ */
+export async function createApplicationRole(db: ClientBase, password: string, role = applicationRole): Promise<void> {
+  const name = db.escapeIdentifier(role);
+  const exists = (await db.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount === 1;
+  await db.query(`${exists ? 'ALTER' : 'CREATE'} ROLE ${name} LOGIN PASSWORD ${db.escapeLiteral(password)}`);
+  const database = db.escapeIdentifier((await db.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db);
+  await db.query(`GRANT CONNECT ON DATABASE ${database} TO ${name}`);
+  await db.query(`GRANT USAGE ON SCHEMA public TO ${name}`);
+  await db.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${name}`);
+  await db.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${name}`);
+  await db.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${name}`);
+  await db.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO ${name}`);
+}
+
 /**
  * Creates the schema and fills it deterministically from `seed`: the same seed and size give the
  * same rows, so tests and benchmarks can compare databases by content. Values come from hashes of

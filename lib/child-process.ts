@@ -53,3 +53,14 @@ export function tailOf(file: string, lines = 8): string {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Waits ms, or less when the signal aborts first (it resolves then: the caller checks the signal). */
+export const sleepUnlessAborted = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
+  const done = () => {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', done);
+    resolve();
+  };
+  const timer = setTimeout(done, ms);
+  signal?.addEventListener('abort', done, { once: true });
+});

@@ -1,5 +1,8 @@
 // Records the histories the replay tests replay (test/unit/runbook-replay.test.ts, scenario-replay.test.ts):
 //   node --import tsx scripts/record-history.ts              the fixture runbook's histories, in today's shape
+//   node --import tsx scripts/record-history.ts --server-failure-cutover <file>
+//                                                            recoverFromServerFailure through its cutover (a
+//                                                            scenario history), with scripted activities
 //   npm run demo -- --once --record-history <file>           the demo's drill (a scenario history)
 // Run it only when a change to the runbook engine is MEANT to change its history (then say so in the
 // commit, and keep the older recordings: runs of the older shape may still be in flight). A replay
@@ -13,6 +16,7 @@ import { writeFileAtomic } from '../lib/atomic-file';
 import { temporalBinary } from '../stack/paths';
 import { startTemporalServer } from '../stack/temporal-server';
 import type { RunbookPlan } from '../contracts/runbook-plan';
+import { Worker } from '@temporalio/worker';
 import { createUsedCodesInMemory } from '../activities/vote-codes';
 import { createVoteProofActivities, defaultTotpSecretName } from '../activities/vote-proofs';
 import { signVote } from '../client/vote-signing';
@@ -21,6 +25,7 @@ import { generateTotpSecret, totpCode } from '../lib/totp';
 import { alertSignal } from '../workflows/alert-notes';
 import { abortSignal, abortUpdate, approveSignal, approveUpdate, rejectUpdate } from '../workflows/messages';
 import { cutoverGate, fixtureActivities, fixtureInput, fixturePlan, gateOpen, newRecorder, startFixture, waitForStatus, withFixtureWorker } from '../test/support/fixture-runbook';
+import { serverFailureFakes } from '../test/support/server-failure-fakes';
 import { quietTemporalLogs } from '../test/support/quiet-logs';
 import { makeSshKey } from '../test/support/ssh-keys';
 
@@ -43,8 +48,40 @@ export function exportHistory(server: { address: string; namespace: string }, wo
   return json.events.length;
 }
 
+/**
+ * recoverFromServerFailure with scripted activities: the primary fails two checks, no standby, the latest
+ * backup is restored, the cutover gate approved by Update, the application cut over. The cutover's steps
+ * are what a change to the cutover must keep replaying.
+ */
+async function recordServerFailureCutover(file: string): Promise<void> {
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'dr-record-history-'));
+  const server = await startTemporalServer({ stateDir });
+  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address, namespace: server.namespace });
+  try {
+    const taskQueue = 'record-server-failure-cutover';
+    const worker = await Worker.create({ connection: env.nativeConnection, namespace: server.namespace, taskQueue, workflowsPath: require.resolve('../workflows'), activities: serverFailureFakes({ probes: [false, false] }).activities });
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start('recoverFromServerFailure', {
+        taskQueue,
+        workflowId: 'server-failure-cutover-recording',
+        args: [{ incidentId: 'INC-REC-1', startedBy: 'alice', declaredAt: '2026-11-23T03:00:00Z', checks: 2, checkIntervalSeconds: 1, checkTimeoutSeconds: 1 }],
+      });
+      await waitForStatus(handle, gateOpen('cutover'), 'cutover gate open');
+      await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob', comment: 'restored instance validated' }] });
+      await handle.result();
+      console.log(`recorded ${path.relative(process.cwd(), file)} (${exportHistory(server, handle.workflowId, file)} events)`);
+    });
+  } finally {
+    await env.teardown();
+    await server.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   quietTemporalLogs();
+  const cutoverAt = process.argv.indexOf('--server-failure-cutover');
+  if (cutoverAt > 0) return recordServerFailureCutover(path.resolve(process.argv[cutoverAt + 1] ?? 'server-failure-cutover.json'));
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'dr-record-history-'));
   const server = await startTemporalServer({ stateDir });
   const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address, namespace: server.namespace });

@@ -15,7 +15,7 @@ import type { AppRuntime } from '../activities/ports/app-runtime';
 import { financialApplication } from '../demo/financial-application';
 import { writeDemoAppFiles, demoVerificationCommands } from '../demo/app-files';
 import { seedCacheDataset } from '../demo/cache-dataset';
-import { createFinancialSchema } from '../demo/financial-dataset';
+import { applicationRole, createApplicationRole, createFinancialSchema } from '../demo/financial-dataset';
 import { writeFileAtomic } from '../lib/atomic-file';
 import { freePort } from '../lib/ports';
 import { databaseUrl } from '../lib/postgres-url';
@@ -108,7 +108,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const production = await startPostgresCluster({ dir: productionDir, port: options.productionPort, settings: await prepareStanzaPrimary(platform, productionDir) });
     stopOnFailure.push(() => production.stop());
     await createDatabaseIfMissing(production, databaseName);
-    await createApplicationSchema(production, databaseName);
+    const appPassword = await createApplicationSchema(production, databaseName);
     await enrolPrimaryInstance(platform, { instanceId: 'production', cluster: production, database: databaseName });
     log(`PostgreSQL "production" is up on 127.0.0.1:${production.port} (database ${databaseName})`);
 
@@ -146,10 +146,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // the region-outage runbook switches that name; the server-failure runbook repoints the app itself.
     if ((await adapters.dns.currentTarget(databaseHostName))?.target !== `127.0.0.1:${production.port}`) await adapters.dns.switchTarget(databaseHostName, `127.0.0.1:${production.port}`, { ttlSeconds: 1 });
     const endpoint = { host: databaseHostName, port: production.port, database: databaseName };
-    const connection = await adapters.secrets.write(defaultAppConnectionSecret, databaseUrl({ ...endpoint, user: superuser, password: production.password }));
+    const connection = await adapters.secrets.write(defaultAppConnectionSecret, databaseUrl({ ...endpoint, user: applicationRole, password: appPassword }));
     await adapters.appRuntime.pointAppAt({ database: 'production', endpoint, secret: { name: connection.name, version: connection.version } });
     const cacheConnection = await adapters.secrets.write(defaultAppCacheSecret, `redis://:${encodeURIComponent(cachePassword)}@127.0.0.1:${redis.port}/0`);
-    await adapters.appRuntime.pointAppAtCache!({ cache: 'production', endpoint: { host: '127.0.0.1', port: redis.port, tls: false }, secret: { name: cacheConnection.name, version: cacheConnection.version } });
+    await adapters.appRuntime.pointAppAtCache({ cache: 'production', endpoint: { host: '127.0.0.1', port: redis.port, tls: false }, secret: { name: cacheConnection.name, version: cacheConnection.version } });
     // Readiness every 15 minutes, on the task queue the stack's worker polls (issue 13; `dr readiness schedule` elsewhere).
     const temporalConnection = await Connection.connect({ address: temporal.address });
     try {
@@ -226,15 +226,22 @@ async function createDatabaseIfMissing(cluster: PostgresCluster, name: string): 
   }
 }
 
-/** The application's tables exist from the start, as after a deploy; the data comes later. */
-async function createApplicationSchema(cluster: PostgresCluster, database: string): Promise<void> {
+/**
+ * The application's tables exist from the start, as after a deploy, and the role it signs in as; the
+ * data comes later. Returns the role's password (the stack writes it into the application's connection
+ * secret; every cutover replaces it on the instance the application moves to).
+ */
+async function createApplicationSchema(cluster: PostgresCluster, database: string): Promise<string> {
+  const password = randomBytes(18).toString('base64url');
   const client = new Client({ connectionString: cluster.url(database) });
   await client.connect();
   try {
     await createFinancialSchema(client);
+    await createApplicationRole(client, password);
   } finally {
     await client.end();
   }
+  return password;
 }
 
 /**
@@ -359,7 +366,7 @@ function writeWorkerConfig(stateDir: string, production: PostgresCluster, databa
     objectStore: { directory: 'objects' },
     migrations: { directory: path.relative(stateDir, demoMigrationsDirectory) },
     app: {
-      envFile: path.relative(stateDir, wiring.appEnvFile), port: wiring.appPort, command: demoServiceCommand(), workingDirectory: repoRoot, connectionSecret: defaultAppConnectionSecret,
+      envFile: path.relative(stateDir, wiring.appEnvFile), port: wiring.appPort, command: demoServiceCommand(), workingDirectory: repoRoot, connectionSecret: defaultAppConnectionSecret, databaseRole: applicationRole,
       environment: { DR_APP_FILES_DIR: wiring.appFilesDir },
     },
     cache: {

@@ -1,4 +1,6 @@
 import type { Pool } from 'pg';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createKubernetesAppRuntime, createKubernetesSecretStore, kubeConfigFor } from '../activities/adapters/kubernetes';
 import { createAwsClients, createRdsDatabasePlatform, createRoute53Dns, createS3ObjectStore, createSecretsManagerSecretStore, type AwsClients, type RdsEndpointResolver } from '../activities/adapters/aws';
 import { createConsoleNotifier } from '../activities/adapters/local/console-notifier';
 import { createDirectoryObjectStore } from '../activities/adapters/local/directory-object-store';
@@ -66,13 +68,15 @@ export const defaultAppConnectionSecret = 'app-database-connection';
 
 /**
  * THE place that reads the worker config and picks one adapter family per port: the embedded default
- * (`local`) or `aws` (RDS, S3, Route 53, Secrets Manager; one folder, activities/adapters/aws/, and one
- * case per port here). A port the config does not set up gets a stand-in that refuses with the config
- * key to add, so the worker still registers every activity the workflows call.
+ * (`local`), `aws` (RDS, S3, Route 53, Secrets Manager) or `kubernetes` (the application's Deployment and
+ * Secret, a SecretStore in Secrets); a family is one folder under activities/adapters/ and one case per
+ * port here. A port the config does not set up gets a stand-in that refuses with the config key to add,
+ * so the worker still registers every activity the workflows call.
  */
 export function createAdapters(config: WorkerConfig, options: AdapterOptions = {}): Adapters {
   const aws = awsClientsFor(config);
-  const secrets = secretStoreFor(config, aws);
+  const clusters = kubernetesClusters(config);
+  const secrets = secretStoreFor(config, { aws, clusters });
   const objectStore = objectStoreFor(config, aws);
   const cache = cachePlatformFor(config.cache, objectStore, secrets);
   const prometheus = config.metrics ? createPrometheusMetrics({ environment: config.environment }) : undefined;
@@ -90,7 +94,7 @@ export function createAdapters(config: WorkerConfig, options: AdapterOptions = {
     start: cache.start,
     databasePlatform: databasePlatformFor(config, secrets, aws, options),
     objectStore,
-    appRuntime: appRuntimeFor(config, secrets),
+    appRuntime: appRuntimeFor(config, secrets, clusters),
     dns: dnsFor(config, aws),
     notifier: createNotifier(config, secrets, options),
     migrationTool: (pool) => (config.migrations ? createSqlDirectoryMigrationTool(pool, config.migrations.directory) : notConfigured<MigrationTool>('the migration tool', 'migrations.directory')),
@@ -163,8 +167,16 @@ function awsClientsFor(config: Pick<WorkerConfig, 'aws'>): AwsClients | undefine
   return config.aws ? createAwsClients({ region: config.aws.region, endpoint: config.aws.endpoint, maxAttempts: config.aws.maxAttempts }) : undefined;
 }
 
-/** The SecretStore alone (clients need the payload keys, nothing else): Secrets Manager when configured, else the secrets directory. */
-export function secretStoreFor(config: Pick<WorkerConfig, 'secretsDir' | 'secretStore' | 'aws'>, aws = awsClientsFor(config)): SecretStore {
+/**
+ * The SecretStore alone (clients need the payload keys, nothing else): Secrets Manager or Secrets of a
+ * Kubernetes cluster when configured, else the secrets directory.
+ */
+export function secretStoreFor(
+  config: Pick<WorkerConfig, 'secretsDir' | 'secretStore' | 'aws' | 'kubernetes'>,
+  { aws = awsClientsFor(config), clusters = kubernetesClusters(config) }: { aws?: AwsClients; clusters?: (name: string) => KubeConfig } = {},
+): SecretStore {
+  const kubernetes = config.secretStore?.kubernetes;
+  if (kubernetes) return createKubernetesSecretStore({ kubeConfig: clusters(kubernetes.cluster), namespace: kubernetes.namespace, namePrefix: kubernetes.namePrefix, keepVersions: kubernetes.keepVersions });
   const manager = config.secretStore?.secretsManager;
   if (manager) {
     const region = manager.region ?? config.aws!.region;
@@ -222,9 +234,32 @@ function dnsFor(config: WorkerConfig, aws: AwsClients | undefined): Dns {
   return notConfigured<Dns>('DNS', 'dns');
 }
 
-function appRuntimeFor(config: WorkerConfig, secrets: SecretStore): AppRuntime {
+/** One client configuration per configured cluster, made when first asked for (a bad kubeconfig fails naming its key). */
+function kubernetesClusters(config: Pick<WorkerConfig, 'kubernetes'>): (name: string) => KubeConfig {
+  const made = new Map<string, KubeConfig>();
+  return (name) => {
+    const access = config.kubernetes?.clusters[name];
+    if (!access) throw new Error(`"${name}" is not in kubernetes.clusters (known: ${Object.keys(config.kubernetes?.clusters ?? {}).join(', ') || 'none'})`);
+    if (!made.has(name)) made.set(name, kubeConfigFor({ name, ...access }));
+    return made.get(name)!;
+  };
+}
+
+function appRuntimeFor(config: WorkerConfig, secrets: SecretStore, clusters: (name: string) => KubeConfig): AppRuntime {
   const { app, dns } = config;
   if (!app) return notConfigured<AppRuntime>('the application runtime', 'app');
+  if (app.kubernetes) {
+    const k = app.kubernetes;
+    return createKubernetesAppRuntime({
+      primary: { kubeConfig: clusters(k.cluster), namespace: k.namespace, deployment: k.deployment, ...(k.healthUrl ? { healthUrl: k.healthUrl } : {}) },
+      secret: k.secret,
+      secretKeys: k.secretKeys,
+      ...(k.cacheSecretKey ? { cacheSecretKey: k.cacheSecretKey } : {}),
+      ...(k.standby ? { standby: { kubeConfig: clusters(k.standby.cluster), namespace: k.standby.namespace ?? k.namespace, deployment: k.standby.deployment ?? k.deployment, ...(k.standby.healthUrl ? { healthUrl: k.standby.healthUrl } : {}) } } : {}),
+      secrets,
+      rolloutTimeoutMs: k.rolloutTimeoutSeconds * 1000,
+    });
+  }
   const { envFile, port, command } = app;
   if (!envFile || !port) throw new Error('app.envFile and app.port: the local application runtime needs the env file holding DATABASE_URL and the port it listens on');
   if (!command) throw new Error('app.command: the local application runtime needs the command that starts the application (without its flags)');

@@ -239,6 +239,8 @@ const appConfig = z.strictObject({
   /** The application on Kubernetes (its Deployment and Secret) instead of the local process. */
   kubernetes: kubernetesAppConfig.optional(),
 }).superRefine((app, ctx) => {
+  // Asked here, not at the cutover: a missing role would otherwise stop a runbook after its approval.
+  if (app.databaseRole === undefined) ctx.addIssue({ code: 'custom', path: ['databaseRole'], message: 'is required: the PostgreSQL role the application signs in as (every cutover gives it a new password on the database it moves to), e.g. mita_app' });
   if (app.kubernetes) {
     for (const field of localAppFields.filter((f) => app[f] !== undefined)) {
       ctx.addIssue({ code: 'custom', path: [field], message: `belongs to the local runtime, not app.kubernetes (the Kubernetes runtime reads its health URL from app.kubernetes.healthUrl and keeps the connection in the Secret app.kubernetes.secret): remove it` });

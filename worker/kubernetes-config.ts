@@ -67,11 +67,16 @@ export const kubernetesAppConfig = z.strictObject({
   /** The application's Secret (the seed's mita-db-config): replaced with the connection the runbook points it at. */
   secret: dnsSubdomain,
   secretKeys: appSecretKeys.default({ url: 'database-url' }),
+  /** The key of that Secret holding the application's Redis URL (seed 002's cache), e.g. redis-url; needed to cut a cache over. */
+  cacheSecretKey: secretDataKey.optional(),
   /** Where the worker can reach the application's health endpoint; without it, health is the Deployment's available replicas. */
   healthUrl: z.string().url().optional(),
   /** Longest a rollout may take before the runbook gives up on it (the Deployment's progressDeadlineSeconds ends it sooner). */
   rolloutTimeoutSeconds: z.number().int().min(10, 'must be at least 10 seconds').max(86_400, 'must be at most 86400 seconds (a day)').default(600),
   standby: standbyDeployment.optional(),
+}).superRefine((app, ctx) => {
+  const taken = Object.entries(app.secretKeys).find(([, key]) => key === app.cacheSecretKey);
+  if (taken) ctx.addIssue({ code: 'custom', path: ['cacheSecretKey'], message: `"${app.cacheSecretKey}" is already secretKeys.${taken[0]}: the Redis URL needs a key of its own (e.g. redis-url)` });
 });
 export type KubernetesAppConfig = z.infer<typeof kubernetesAppConfig>;
 

@@ -65,6 +65,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions) {
       databases,
       migrations: async (name) => adapters.migrationTool(await databases.pool(name)),
       appConnectionSecret: config.app?.connectionSecret ?? defaultAppConnectionSecret,
+      applicationRole: config.app?.databaseRole,
       auditDatabase: config.audit?.database,
       ...(config.audit?.headSigning ? { auditHeads: { store: adapters.objectStore, signer: auditHeadSigner(config.audit.headSigning.kind, config.audit.headSigning.keySecret, adapters.secrets) } } : {}),
       runbookPlan: config,

@@ -3,11 +3,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { AppsV1Api, CoreV1Api, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, VersionApi, type V1Deployment } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, VersionApi } from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { PrerequisiteError } from '../../lib/prerequisite-error';
 import { loadConfig, neverReadyAnnotation, readyAfterAnnotation, startKubernetesControlPlane, statusOf, type KubernetesControlPlane } from '../../stack/kubernetes-control-plane';
 import { eventually } from '../support/eventually';
+import { deploymentManifest, rolledOut as rolledOutDeployment } from '../support/kubernetes';
 import { startInTempDir } from '../support/temp-server';
 
 // One real control plane (etcd, kube-apiserver, controller manager, scheduler, kwok) for the file; one namespace per test.
@@ -25,29 +26,8 @@ after(async () => {
   await cp?.stop();
 });
 
-function deployment(name: string, options: { replicas?: number; annotations?: Record<string, string>; progressDeadlineSeconds?: number } = {}): V1Deployment {
-  return {
-    metadata: { name, labels: { app: name } },
-    spec: {
-      replicas: options.replicas ?? 3,
-      progressDeadlineSeconds: options.progressDeadlineSeconds,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name }, annotations: { 'mita.example/team': 'payments', ...options.annotations } },
-        spec: { containers: [{ name: 'app', image: 'registry.invalid/mita-backend:1.0.0' }] },
-      },
-    },
-  };
-}
-
-/** kubectl rollout status's rule for "successfully rolled out". */
-async function rolledOut(namespace: string, name: string): Promise<V1Deployment | undefined> {
-  const d = await apps.readNamespacedDeployment({ name, namespace });
-  const s = d.status ?? {};
-  const want = d.spec?.replicas ?? 1;
-  const done = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && s.updatedReplicas === want && s.replicas === want && s.availableReplicas === want;
-  return done ? d : undefined;
-}
+const deployment = deploymentManifest;
+const rolledOut = (namespace: string, name: string) => rolledOutDeployment(apps, namespace, name);
 
 test('the API server is a real Kubernetes v1.37.2 on verified TLS, and a Deployment of 3 replicas becomes available', async () => {
   const version = await cp.adminConfig().makeApiClient(VersionApi).getCode();

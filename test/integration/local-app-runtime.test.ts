@@ -83,8 +83,10 @@ test('the service starts on production and answers the seed check query and bala
 test('pointAppAt + restart + waitHealthy moves the service to the recovered cluster, and rollback moves it back', async () => {
   const pointed = await run(() => activities.pointAppAtDatabase({ database: 'recovered' }));
   assert.equal(pointed.changed, true);
-  assert.deepEqual(pointed.previous, { endpoint: `127.0.0.1:${cluster('production').port}/postgres`, name: 'production' });
-  assert.deepEqual(pointed.current, { endpoint: `127.0.0.1:${cluster('recovered').port}/postgres`, name: 'recovered' });
+  const connection = (version: string) => ({ name: 'app-database-connection', version });
+  assert.deepEqual(pointed.previous, { endpoint: `127.0.0.1:${cluster('production').port}/postgres`, name: 'production', secret: connection('1') });
+  assert.deepEqual(pointed.current, { endpoint: `127.0.0.1:${cluster('recovered').port}/postgres`, name: 'recovered', secret: connection('2') });
+  assert.equal(pointed.runtime?.restart, 'restart the application process');
   // The env file is only read at start: until the restart, the service still answers from production.
   assert.equal((await get('/health/database')).body.database.systemIdentifier, systemIds.production);
   const again = await run(() => activities.pointAppAtDatabase({ database: 'recovered' }));

@@ -110,3 +110,13 @@ test('the demo drill in the vote-proofs-and-notices shape: the vote-proofs activ
   assert.ok(events(both) <= events(proofs) + 12, `${events(both)} events now, ${events(proofs)} before`);
   assert.deepEqual(auditActions(both).filter((a) => !a.endsWith('notification-failed')), auditActions(proofs));
 });
+
+test('the server-failure cutover in both shapes: recorded runs point, restart and wait; new runs rotate, point, roll out, wait and revoke (patched rotate-and-roll-out)', () => {
+  const cutover = (file: string) => {
+    // Without the audit writes the runner makes before every production step.
+    const all = activities(file).filter((a) => a !== 'appendAuditEntries');
+    return all.slice(all.findIndex((a) => a === 'rotateDatabaseSecret' || a === 'pointAppAtDatabase'), all.indexOf('waitUntilAppHealthy') + 2);
+  };
+  assert.deepEqual(cutover('server-failure-cutover.json'), ['pointAppAtDatabase', 'restartApp', 'waitUntilAppHealthy', 'runValidationChecks']);
+  assert.deepEqual(cutover('server-failure-cutover-rotate-and-roll-out.json'), ['rotateDatabaseSecret', 'pointAppAtDatabase', 'restartApp', 'waitForAppRollout', 'waitUntilAppHealthy', 'revokeOldDatabaseCredential']);
+});

@@ -1,97 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
 import { abortUpdate, approveUpdate } from '../../workflows/messages';
 import type { RunbookResult } from '../../contracts/runbook-status';
 import type { RecoverFromServerFailureInput } from '../../workflows/recover-from-server-failure';
-import { cutoverGate, fixtureActivities, gateOpen, newRecorder, waitForStatus } from '../support/fixture-runbook';
+import { gateOpen, waitForStatus } from '../support/fixture-runbook';
+import { serverFailureFakes as fakes, type ServerFailureScript as Script } from '../support/server-failure-fakes';
 import { useWorkflowsServer } from '../support/workflows-server';
-import { replicaLagOf } from '../../contracts/replica-lag';
 
 // The server-failure runbook's decisions, on the real dev server with fake activities: when the failure
 // counts as confirmed, which way it recovers, and what a drill is allowed to touch.
 const w = useWorkflowsServer('dr-server-failure-unit-');
-
-interface Script {
-  /** One entry per probe of the primary: true = it answers. */
-  probes: boolean[];
-  standby?: { accepting: boolean; newestCommitSecondsBeforeFailure?: number; lagBytes?: number };
-}
-
-function fakes(script: Script) {
-  const calls: string[] = [];
-  const rec = newRecorder();
-  let probe = 0;
-  let firstFailureAt = '';
-  const instance = (instanceId: string, role: 'primary' | 'replica' = 'primary') => ({
-    instanceId, role, status: 'available', acceptingConnections: true, endpoint: { host: '127.0.0.1', port: 6000, database: 'mita' }, origin: { kind: 'enrolled' }, protected: false, createdAt: new Date().toISOString(),
-  });
-  const activities = {
-    // The input's targets are checked by the real activity elsewhere (runbook-targets.test.ts).
-    async checkRunbookTargets() {
-      return { checked: [] };
-    },
-    ...fixtureActivities(rec, { plan: { scenario: 'server-failure', environment: 'local', gates: { cutover: cutoverGate({ approvers: ['alice', 'bob'], quorum: 1 }) }, drill: { autoApprove: true }, objectives: { rtoSeconds: 3600, rpoSeconds: 900 } } }),
-    async probeDatabase(input: { database: string }) {
-      const reachable = script.probes[probe++] ?? true;
-      const checkedAt = new Date().toISOString();
-      if (!reachable && !firstFailureAt) firstFailureAt = checkedAt;
-      calls.push(`probe ${input.database} ${reachable ? 'up' : 'down'}`);
-      return { database: input.database, reachable, checkedAt, responseMs: 1, ...(reachable ? {} : { error: 'connection refused' }) };
-    },
-    async describeDatabaseInstance(input: { instanceId: string }) {
-      calls.push(`describe ${input.instanceId}`);
-      const s = script.standby!;
-      return { ...instance(input.instanceId, 'replica'), acceptingConnections: s.accepting, replication: { sourceInstanceId: 'production', lag: replicaLagOf(s.lagBytes ?? -1), lagSeconds: 0, streaming: false } };
-    },
-    async readNewestCommit(input: { database: string }) {
-      calls.push(`newest ${input.database}`);
-      const seconds = input.database === 'standby' ? script.standby?.newestCommitSecondsBeforeFailure : 2;
-      return { database: input.database, inRecovery: false, ...(seconds === undefined ? {} : { newestCommitAt: new Date(Date.parse(firstFailureAt || new Date().toISOString()) - seconds * 1000).toISOString() }) };
-    },
-    async promoteReplica(input: { instanceId: string }) {
-      calls.push(`promote ${input.instanceId}`);
-      return instance(input.instanceId);
-    },
-    async createReplica(input: { step: string }) {
-      calls.push(`create replica ${input.step}`);
-      return { instance: instance(`replica-${input.step}`, 'replica'), backupLabel: 'B1', reused: false };
-    },
-    async listDatabaseBackups() {
-      calls.push('list backups');
-      return [{ label: 'B1', stoppedAt: '2026-11-23T02:00:00Z' }];
-    },
-    async restoreToPointInTime(input: { step: string }) {
-      calls.push(`restore ${input.step}`);
-      return { instance: instance(`restored-${input.step}`), backupLabel: 'B1', reused: false, target: { kind: 'latest' }, recoveredTo: { lsn: '0/1' } };
-    },
-    async findValidationBaseline(input: { database: string; at: string }) {
-      calls.push(`baseline of ${input.database}`);
-      return { found: false, reason: `no known good baseline of ${input.database} at or before ${input.at}` };
-    },
-    async runValidationChecks(input: { database: string }) {
-      calls.push(`validate ${input.database}`);
-      return { database: input.database, passed: true, checks: [{ verdict: 'pass' }], summary: ['✅ all good'] };
-    },
-    async deleteDatabaseInstance(input: { instanceId: string }) {
-      calls.push(`delete ${input.instanceId}`);
-      return { deleted: true };
-    },
-    async pointAppAtDatabase(input: { database: string }) {
-      calls.push(`point app at ${input.database}`);
-      return { changed: true, current: { endpoint: '127.0.0.1:6000' } };
-    },
-    async restartApp() {
-      calls.push('restart app');
-      return { restartedAt: new Date().toISOString(), stopped: ['process 1'], started: ['process 2'] };
-    },
-    async waitUntilAppHealthy(input: { database: string }) {
-      calls.push(`app healthy on ${input.database}`);
-      return { database: { address: '127.0.0.1:6000' } };
-    },
-  };
-  return { calls, activities };
-}
 
 async function run<T>(script: Script, fn: (ctx: { taskQueue: string; calls: string[] }) => Promise<T>): Promise<T> {
   const { calls, activities } = fakes(script);
@@ -134,7 +54,19 @@ test('a standby lagging more than the RPO objective is not promoted: the latest 
     assert.match(result.output!.standbyDecision, /standby lags 1200 s \(RPO objective 900 s\)/);
     assert.ok(!calls.some((c) => c.startsWith('promote')));
     const restored = result.output!.recoveredInstance;
-    assert.deepEqual(calls.slice(calls.indexOf('list backups')), ['list backups', 'restore restore-latest', `newest ${restored}`, 'baseline of production', `validate ${restored}`, `point app at ${restored}`, 'restart app', `app healthy on ${restored}`, `validate ${restored}`]);
+    assert.deepEqual(calls.slice(calls.indexOf('list backups')), [
+      'list backups', 'restore restore-latest', `newest ${restored}`, 'baseline of production', `validate ${restored}`,
+      `rotate on ${restored}`, `point app at ${restored} (version 4)`, 'restart app', 'rollout done', `app healthy on ${restored}`, `revoke on ${restored}`,
+      `validate ${restored}`,
+    ], 'rotate → point → rollout restart → rollout status → health → revoke → post-recovery checks');
+    const step = (name: string) => result.timeline.find((t) => t.step === name);
+    assert.match(step(`rotate the application's database password on ${restored}`)?.detail ?? '', /^new password for mita_app: app-database-connection version 4 \(the application held version 3\)$/);
+    assert.equal(step(`point the application at ${restored}`)?.detail, 'Secret mita-production/mita-db-config now 127.0.0.1:6000/mita (app-database-connection version 4), was 127.0.0.1:5432/mita');
+    assert.equal(step('rollout restart deployment/mita-backend')?.detail, 'stopped revision 1 (3 replicas), started rollout of deployment/mita-backend, generation 2');
+    assert.equal(step('rollout status deployment/mita-backend')?.detail, '3 of 3 updated, 3 available: deployment "mita-backend" successfully rolled out');
+    assert.match(step(`revoke the application's old database password on ${restored}`)?.detail ?? '', /old password of mita_app refused/);
+    const verified = result.timeline.findIndex((t) => t.step === 'cutover verified');
+    assert.ok(verified > result.timeline.findIndex((t) => t.step.startsWith('wait until the application is healthy')) && verified < result.timeline.findIndex((t) => t.step.startsWith('revoke')), 'the RTO clock stops when the application answers healthy');
     assert.equal(result.rpo.achievedSeconds, 2);
   });
 });
@@ -146,7 +78,7 @@ test('a standby within the RPO is promoted; one that does not answer is passed o
     await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob' }] });
     const result = (await handle.result()) as RunbookResult<{ path: string }>;
     assert.equal(result.output?.path, 'promoted-standby');
-    assert.ok(calls.includes('promote standby') && calls.includes('point app at standby'));
+    assert.ok(calls.includes('promote standby') && calls.includes('point app at standby (version 4)'));
     assert.ok(!calls.some((c) => c.startsWith('restore')));
   });
   await run({ probes: [false, false], standby: { accepting: false } }, async ({ taskQueue, calls }) => {
@@ -180,5 +112,44 @@ test('aborted during the confirmation window: ends aborted at once, nothing buil
     const result = (await handle.result()) as RunbookResult;
     assert.equal(result.verdict, 'aborted');
     assert.deepEqual(calls, ['probe production down']);
+  });
+});
+
+async function failedRunbook(handle: { result(): Promise<unknown> }): Promise<{ error: WorkflowFailedError; result: RunbookResult }> {
+  const error = await handle.result().then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof WorkflowFailedError, `fails: ${String(error)}`);
+  return { error, result: (error.cause as { details?: RunbookResult[] }).details![0]! };
+}
+
+test('a rollout that never becomes available puts the previous connection back, restarts again, and fails the cutover with the platform\'s words', async () => {
+  await run({ probes: [false, false], rollouts: [false, true] }, async ({ taskQueue, calls }) => {
+    const handle = await start(taskQueue, { checks: 2 });
+    await waitForStatus(handle, gateOpen('cutover'), 'cutover gate open');
+    await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob' }] });
+    const { error, result } = await failedRunbook(handle);
+    const message = (error.cause as Error).message;
+    const restored = calls.find((c) => c.startsWith('rotate on '))!.slice('rotate on '.length);
+    assert.deepEqual(calls.slice(calls.indexOf(`rotate on ${restored}`)), [
+      `rotate on ${restored}`, `point app at ${restored} (version 4)`, 'restart app', 'rollout stuck',
+      'put back version 3 (production)', 'restart app', 'rollout done',
+    ], 'no health wait, no revocation, no post-recovery checks after a failed rollout');
+    assert.match(message, /ended failed: failed: the cutover to restored-restore-latest failed: deployment "mita-backend" exceeded its progress deadline: ReplicaSet "mita-backend-5d8f" has timed out progressing\.; Secret mita-production\/mita-db-config is back on app-database-connection version 3 and deployment\/mita-backend rolled out on it/);
+    assert.equal(result.verdict, 'failed');
+    assert.equal(result.timeline.find((t) => t.step === 'rollout status deployment/mita-backend')?.outcome, 'failed');
+    assert.equal(result.timeline.find((t) => t.step === 'roll back: put Secret mita-production/mita-db-config back to app-database-connection version 3')?.outcome, 'succeeded');
+    assert.equal(result.timeline.find((t) => t.step === 'roll back: rollout status deployment/mita-backend')?.outcome, 'succeeded');
+    assert.equal(result.rto.cutoverVerifiedAt, undefined, 'the cutover was never verified');
+  });
+});
+
+test('when the rollback\'s rollout does not finish either, the failure says both', async () => {
+  await run({ probes: [false, false], rollouts: [false, false] }, async ({ taskQueue, calls }) => {
+    const handle = await start(taskQueue, { checks: 2 });
+    await waitForStatus(handle, gateOpen('cutover'), 'cutover gate open');
+    await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob' }] });
+    const { error } = await failedRunbook(handle);
+    const message = (error.cause as Error).message;
+    assert.deepEqual(calls.slice(-4), ['rollout stuck', 'put back version 3 (production)', 'restart app', 'rollout stuck']);
+    assert.match(message, /is back on app-database-connection version 3, but its rollout did not finish either: deployment "mita-backend" exceeded its progress deadline/);
   });
 });

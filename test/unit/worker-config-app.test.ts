@@ -21,13 +21,14 @@ test('app and dns are optional: a config without them still loads', () => {
 });
 
 test('app and dns paths are resolved against the config file, with defaults', () => {
-  const config = load(databases + 'app:\n  envFile: app/financial.env\n  port: 8080\ndns:\n  mappingFile: dns.json\n');
-  assert.deepEqual(config.app, { envFile: path.join(dir, 'app', 'financial.env'), port: 8080 });
+  const config = load(databases + 'app:\n  envFile: app/financial.env\n  port: 8080\n  databaseRole: mita_app\ndns:\n  mappingFile: dns.json\n');
+  assert.deepEqual(config.app, { envFile: path.join(dir, 'app', 'financial.env'), port: 8080, databaseRole: 'mita_app' });
   assert.deepEqual(config.dns, { mappingFile: path.join(dir, 'dns.json'), defaultTtlSeconds: 30 });
 });
 
 test('a bad app or dns key is refused naming the field', () => {
-  assert.throws(() => load(databases + 'app:\n  envFile: a.env\n  port: 99999\n'), /app\.port: /);
+  assert.throws(() => load(databases + 'app:\n  envFile: a.env\n  port: 99999\n  databaseRole: mita_app\n'), /app\.port: /);
+  assert.throws(() => load(databases + 'app:\n  envFile: a.env\n  port: 8080\n'), /app\.databaseRole: is required: the PostgreSQL role the application signs in as/);
   assert.throws(() => load(databases + 'dns:\n  mappingFile: d.json\n  ttl: 5\n'), /dns: Unrecognized key: "ttl"/);
 });
 

@@ -51,17 +51,17 @@ test('a cluster signs in with a kubeconfig file or its own ServiceAccount, not b
 });
 
 test('every cluster a key names must be in kubernetes.clusters', () => {
-  assert.throws(() => load(clusters + 'app:\n  kubernetes: { cluster: mita-staging, namespace: mita, deployment: mita-backend, secret: mita-db-config, standby: { cluster: mita-west } }\nsecretStore:\n  kubernetes: { cluster: elsewhere, namespace: dr }\n'), (error: Error) => {
+  assert.throws(() => load(clusters + 'app:\n  databaseRole: mita_app\n  kubernetes: { cluster: mita-staging, namespace: mita, deployment: mita-backend, secret: mita-db-config, standby: { cluster: mita-west } }\nsecretStore:\n  kubernetes: { cluster: elsewhere, namespace: dr }\n'), (error: Error) => {
     assert.match(error.message, /app\.kubernetes\.cluster: "mita-staging" is not in kubernetes\.clusters \(known: mita-production, mita-dr\)/);
     assert.match(error.message, /app\.kubernetes\.standby\.cluster: "mita-west" is not in kubernetes\.clusters/);
     assert.match(error.message, /secretStore\.kubernetes\.cluster: "elsewhere" is not in kubernetes\.clusters/);
     return true;
   });
-  assert.throws(() => load('app:\n  kubernetes: { cluster: prod, namespace: mita, deployment: mita-backend, secret: mita-db-config }\n'), /app\.kubernetes\.cluster: "prod" is not in kubernetes\.clusters \(known: none\)/);
+  assert.throws(() => load('app:\n  databaseRole: mita_app\n  kubernetes: { cluster: prod, namespace: mita, deployment: mita-backend, secret: mita-db-config }\n'), /app\.kubernetes\.cluster: "prod" is not in kubernetes\.clusters \(known: none\)/);
 });
 
 test('Kubernetes names and Secret keys are checked as the API server would', () => {
-  const app = (fields: string) => load(clusters + `app:\n  kubernetes: { cluster: mita-production, ${fields} }\n`);
+  const app = (fields: string) => load(clusters + `app:\n  databaseRole: mita_app\n  kubernetes: { cluster: mita-production, ${fields} }\n`);
   assert.throws(() => app('namespace: Mita_Production, deployment: mita-backend, secret: mita-db-config'), /app\.kubernetes\.namespace: must be a Kubernetes name \(DNS label\)/);
   assert.throws(() => app('namespace: mita, deployment: mita-backend-, secret: mita-db-config'), /app\.kubernetes\.deployment: must be a Kubernetes object name/);
   assert.throws(() => app('namespace: mita, deployment: mita-backend, secret: mita-db-config, secretKeys: { url: "database url" }'), /app\.kubernetes\.secretKeys\.url: must be a Secret key/);
@@ -69,7 +69,7 @@ test('Kubernetes names and Secret keys are checked as the API server would', () 
 });
 
 test('the Secret keys are a URL, or all five parts, or both', () => {
-  const keys = (value: string) => load(clusters + `app:\n  kubernetes: { cluster: mita-production, namespace: mita, deployment: mita-backend, secret: mita-db-config, secretKeys: ${value} }\n`).app?.kubernetes?.secretKeys;
+  const keys = (value: string) => load(clusters + `app:\n  databaseRole: mita_app\n  kubernetes: { cluster: mita-production, namespace: mita, deployment: mita-backend, secret: mita-db-config, secretKeys: ${value} }\n`).app?.kubernetes?.secretKeys;
   assert.deepEqual(keys('{ host: DB_HOST, port: DB_PORT, database: DB_NAME, user: DB_USER, password: DB_PASSWORD }'), { host: 'DB_HOST', port: 'DB_PORT', database: 'DB_NAME', user: 'DB_USER', password: 'DB_PASSWORD' });
   assert.deepEqual(keys('{ url: DATABASE_URL, password: DB_PASSWORD, host: DB_HOST, port: DB_PORT, database: DB_NAME, user: DB_USER }')?.url, 'DATABASE_URL');
   assert.throws(() => keys('{ host: DB_HOST, password: DB_PASSWORD }'), (error: Error) => {
@@ -81,13 +81,13 @@ test('the Secret keys are a URL, or all five parts, or both', () => {
 });
 
 test('with app.kubernetes the local runtime\'s fields are refused; without it, the local runtime needs envFile and port', () => {
-  assert.throws(() => load(clusters + 'app:\n  envFile: app.env\n  port: 8080\n  kubernetes: { cluster: mita-production, namespace: mita, deployment: mita-backend, secret: mita-db-config }\n'), (error: Error) => {
+  assert.throws(() => load(clusters + 'app:\n  databaseRole: mita_app\n  envFile: app.env\n  port: 8080\n  kubernetes: { cluster: mita-production, namespace: mita, deployment: mita-backend, secret: mita-db-config }\n'), (error: Error) => {
     assert.match(error.message, /app\.envFile: belongs to the local runtime, not app\.kubernetes/);
     assert.match(error.message, /app\.port: belongs to the local runtime/);
     return true;
   });
-  assert.throws(() => load('app:\n  port: 8080\n'), /app\.envFile: is required by the local runtime/);
-  assert.throws(() => load('app:\n  envFile: a.env\n'), /app\.port: is required by the local runtime/);
+  assert.throws(() => load('app:\n  databaseRole: mita_app\n  port: 8080\n'), /app\.envFile: is required by the local runtime/);
+  assert.throws(() => load('app:\n  databaseRole: mita_app\n  envFile: a.env\n'), /app\.port: is required by the local runtime/);
 });
 
 test('the application role is a PostgreSQL role name', () => {

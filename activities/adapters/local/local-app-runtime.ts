@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { AppHealth, AppPointer, AppRuntime, PointAppResult, RestartResult, WaitHealthyOptions } from '../../ports/app-runtime';
+import { RolloutFailedError, type AppPointer, type AppRuntime, type AppRuntimeNames, type PointAppResult, type RestartResult, type RolloutStatus, type RolloutWaitOptions, type WaitHealthyOptions } from '../../ports/app-runtime';
 import type { SecretStore } from '../../ports/secret-store';
 import { writeFileAtomic } from '../../../lib/atomic-file';
+import { sleepUnlessAborted } from '../../../lib/child-process';
 import { endpointOfUrl, formatEndpoint } from '../../../lib/postgres-url';
-import { errorText } from '../../../contracts/error-text';
+import { waitForHealthyAnswer } from '../app-health-endpoint';
 import { formatEnvFile, parseEnvFile } from './env-file';
 
 export interface LocalAppRuntimeOptions {
@@ -35,37 +36,6 @@ export interface LocalAppRuntime extends AppRuntime {
   readonly logFile: string;
 }
 
-/** What the demo service's /health/database answers when healthy. */
-interface HealthBody {
-  database: AppHealth['database'];
-  checkedAt: string;
-  serverVersion: string;
-  userCount: number;
-  transactionCount: number;
-  totalAmount: string;
-  error?: string;
-  /** The service's own checks (connectivity, data integrity, functionality), when it runs them. */
-  checks?: AppHealth['checks'];
-}
-
-/** The service's answer as the port's named checks: its integrity totals, then the checks it runs itself. */
-function healthOf(body: HealthBody): AppHealth {
-  const { database, checkedAt, serverVersion, userCount, transactionCount, totalAmount } = body;
-  return {
-    database,
-    checkedAt,
-    checks: [
-      { name: 'integrity totals', passed: true, detail: `users ${userCount}, transactions ${transactionCount}, total ${totalAmount}`, figures: { userCount, transactionCount, totalAmount, serverVersion } },
-      ...(body.checks ?? []),
-    ],
-  };
-}
-
-const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
-  const timer = setTimeout(resolve, ms);
-  signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-});
-
 /** A zombie still answers kill(pid, 0), so /proc is asked where it exists. */
 function isRunning(pid: number): boolean {
   try {
@@ -93,8 +63,16 @@ function pointerOf(text: string | undefined): AppPointer | null {
   if (text === undefined) return null;
   const vars = parseEnvFile(text);
   if (!vars.DATABASE_URL) return null;
-  return { endpoint: formatEndpoint(endpointOfUrl(vars.DATABASE_URL)), name: vars.DR_DATABASE_NAME ?? null };
+  const secret = vars.DR_CONNECTION_SECRET && vars.DR_CONNECTION_VERSION ? { secret: { name: vars.DR_CONNECTION_SECRET, version: vars.DR_CONNECTION_VERSION } } : {};
+  return { endpoint: formatEndpoint(endpointOfUrl(vars.DATABASE_URL)), name: vars.DR_DATABASE_NAME ?? null, ...secret };
 }
+
+const namesFor = (envFile: string): AppRuntimeNames => ({
+  application: 'the application process',
+  connection: `its env file ${path.basename(envFile)}`,
+  restart: 'restart the application process',
+  rolloutStatus: 'check the application process runs',
+});
 
 function cachePointerOf(text: string | undefined): AppPointer | null {
   const vars = text === undefined ? {} : parseEnvFile(text);
@@ -104,7 +82,7 @@ function cachePointerOf(text: string | undefined): AppPointer | null {
 }
 
 /** The variables one pointer owns in the env file; a pointer change keeps the other's. */
-const databaseVars = ['DATABASE_URL', 'DR_DATABASE_NAME'];
+const databaseVars = ['DATABASE_URL', 'DR_DATABASE_NAME', 'DR_CONNECTION_SECRET', 'DR_CONNECTION_VERSION'];
 const cacheVars = ['REDIS_URL', 'DR_CACHE_NAME'];
 
 /**
@@ -113,7 +91,10 @@ const cacheVars = ['REDIS_URL', 'DR_CACHE_NAME'];
  */
 export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalAppRuntime {
   const envFile = path.resolve(options.envFile);
+  // Each pointer keeps its own previous copy, so pointing the cache does not lose the database's and a
+  // database rollback leaves the cache where it is.
   const previousFile = `${envFile}.previous`;
+  const previousCacheFile = `${envFile}.cache-previous`;
   const pidFile = path.resolve(options.pidFile ?? `${envFile}.${options.port}.pid`);
   const logFile = path.resolve(options.logFile ?? `${envFile}.${options.port}.log`);
   const healthUrl = options.healthUrl ?? `http://127.0.0.1:${options.port}/health/database`;
@@ -122,6 +103,8 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
   const cwd = path.resolve(options.workingDirectory ?? path.dirname(envFile));
   const marker = path.basename(command[command.length - 1]!);
   const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : undefined);
+  const names = namesFor(envFile);
+  const logTail = () => read(logFile)?.trimEnd().split('\n').slice(-3).join(' | ');
 
   function runningPid(): number | undefined {
     const pid = Number(read(pidFile)?.trim());
@@ -131,14 +114,19 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
     return undefined;
   }
 
+  /** The process this runtime started last (in this worker), to tell "still starting" from "exited". */
+  let lastStarted: number | undefined;
+
   async function stop(): Promise<number[]> {
-    const pid = runningPid();
+    // A process started a moment ago has not written its pid file yet: this runtime still knows it (its own child).
+    const starting = lastStarted !== undefined && isRunning(lastStarted) ? lastStarted : undefined;
+    const pid = runningPid() ?? starting;
     if (!pid) return [];
     process.kill(pid, 'SIGTERM');
     for (let waited = 0; isRunning(pid); waited += 100) {
       if (waited === 10_000) process.kill(pid, 'SIGKILL');
       if (waited > 15_000) throw new Error(`the financial service (pid ${pid}) did not stop within 15 s of SIGTERM and SIGKILL`);
-      await sleep(100);
+      await sleepUnlessAborted(100);
     }
     if (read(pidFile)?.trim() === String(pid)) rmSync(pidFile, { force: true });
     return [pid];
@@ -152,22 +140,43 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
       const child = spawn(command[0]!, args, { cwd, detached: true, stdio: ['ignore', log, log], env: { ...process.env, ...options.environment } });
       if (!child.pid) throw new Error(`could not start ${command.join(' ')}`);
       child.unref();
+      lastStarted = child.pid;
       return child.pid;
     } finally {
       closeSync(log);
     }
   }
 
-  async function point(text: string, keepPrevious: boolean, pointer = pointerOf, key = 'DATABASE_URL'): Promise<PointAppResult> {
+  async function rolledOut(wait: RolloutWaitOptions = {}): Promise<RolloutStatus> {
+    // Rolled out: the process the last restart started listens (it writes its pid file then). One that
+    // exits first (a bad command, a port taken) fails at once, with the end of its log.
+    const deadline = Date.now() + (wait.timeoutMs ?? 30_000);
+    const status = (pid: number | undefined): RolloutStatus => ({ application: names.application, desired: 1, updated: pid ? 1 : 0, available: pid ? 1 : 0, message: pid ? `process ${pid} is running` : 'the application process is starting' });
+    for (;;) {
+      const pid = runningPid();
+      wait.onProgress?.(status(pid));
+      if (pid && (lastStarted === undefined || pid === lastStarted)) return status(pid);
+      const exited = lastStarted !== undefined && !isRunning(lastStarted);
+      if (exited || Date.now() >= deadline || wait.signal?.aborted) {
+        const why = exited ? `process ${lastStarted} exited before it listened` : wait.signal?.aborted ? 'the wait was cancelled' : `no process listened within ${Math.round((wait.timeoutMs ?? 30_000) / 1000)} s`;
+        throw new RolloutFailedError(`the application process is not running: ${why}${logTail() ? `; its log (${logFile}) ends: ${logTail()}` : ''}`, { ...status(undefined), message: why });
+      }
+      await sleepUnlessAborted(Math.min(wait.intervalMs ?? 200, 200), wait.signal);
+    }
+  }
+
+  /** Writes the env file unless the pointer's variables (its `keys`) are already those; keeps the file it replaces. */
+  async function point(text: string, keepPrevious: boolean, pointer = pointerOf, keys = ['DATABASE_URL', 'DR_CONNECTION_VERSION'], keptIn = previousFile): Promise<PointAppResult> {
     const currentText = read(envFile);
     const current = pointer(currentText);
     const next = pointer(text)!;
-    if (currentText !== undefined && parseEnvFile(currentText)[key] === parseEnvFile(text)[key]) {
-      return { current: next, previous: pointer(read(previousFile)), changed: false };
+    const same = (a: Record<string, string>, b: Record<string, string>) => keys.every((key) => a[key] === b[key]);
+    if (currentText !== undefined && same(parseEnvFile(currentText), parseEnvFile(text))) {
+      return { current: next, previous: pointer(read(keptIn)), changed: false, runtime: names };
     }
-    if (keepPrevious && currentText !== undefined) writeFileAtomic(previousFile, currentText);
+    if (keepPrevious && currentText !== undefined) writeFileAtomic(keptIn, currentText);
     writeFileAtomic(envFile, text);
-    return { current: next, previous: current, changed: true };
+    return { current: next, previous: current, changed: true, runtime: names };
   }
 
   /** The env file with one pointer's variables replaced and everything else kept. */
@@ -178,26 +187,47 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
   }
 
   return {
+    names,
     pidFile,
     logFile,
     stop,
 
     async pointAppAt(target) {
       const connection = await options.secrets.read(target.secret);
-      const text = withVars(databaseVars, { DATABASE_URL: connection.value, DR_DATABASE_NAME: target.database }, `Written by dr-runbooks: the demo financial service's database (${target.database}).`);
+      const text = withVars(
+        databaseVars,
+        { DATABASE_URL: connection.value, DR_DATABASE_NAME: target.database, DR_CONNECTION_SECRET: connection.name, DR_CONNECTION_VERSION: connection.version },
+        `Written by dr-runbooks: the demo financial service's database (${target.database}).`,
+      );
       return point(text, true);
+    },
+
+    async adoptCurrentConnection(secretName) {
+      const text = read(envFile);
+      const vars = text === undefined ? {} : parseEnvFile(text);
+      if (!vars.DATABASE_URL) return null;
+      if (vars.DR_CONNECTION_SECRET === secretName && vars.DR_CONNECTION_VERSION) {
+        const kept = await options.secrets.read({ name: secretName, version: vars.DR_CONNECTION_VERSION }).catch(() => undefined);
+        if (kept?.value === vars.DATABASE_URL) return { name: secretName, version: kept.version };
+      }
+      // Written by hand (or by an older version): keep it as a version, so there is one to go back to.
+      const adopted = await options.secrets.write(secretName, vars.DATABASE_URL);
+      writeFileAtomic(envFile, formatEnvFile({ ...vars, DR_CONNECTION_SECRET: adopted.name, DR_CONNECTION_VERSION: adopted.version }));
+      return { name: adopted.name, version: adopted.version };
     },
 
     async pointAppAtCache(target) {
       const connection = await options.secrets.read(target.secret);
       const text = withVars(cacheVars, { REDIS_URL: connection.value, DR_CACHE_NAME: target.cache }, `Written by dr-runbooks: the demo financial service's database and cache (${target.cache}).`);
-      return point(text, true, cachePointerOf, 'REDIS_URL');
+      return point(text, true, cachePointerOf, ['REDIS_URL'], previousCacheFile);
     },
 
     async rollbackAppPointer() {
       const previous = read(previousFile);
       if (previous === undefined) throw new Error(`nothing to roll back to: ${previousFile} does not exist (the app was never re-pointed)`);
-      return point(previous, false);
+      // The database's variables as they were; the cache's stay as they are now.
+      const kept = Object.fromEntries(Object.entries(parseEnvFile(previous)).filter(([name]) => databaseVars.includes(name)));
+      return point(withVars(databaseVars, kept, "Written by dr-runbooks: the demo financial service's database, rolled back."), false);
     },
 
     async currentPointer() {
@@ -210,40 +240,24 @@ export function createLocalAppRuntime(options: LocalAppRuntimeOptions): LocalApp
       return { restartedAt, stopped: stopped.map((pid) => `process ${pid}`), started: [`process ${start()}`] };
     },
 
-    async waitHealthy(wait: WaitHealthyOptions): Promise<AppHealth> {
-      const deadline = Date.now() + wait.timeoutMs;
-      const want = wait.expect && `${wait.expect.address}/${wait.expect.database}${wait.expect.systemIdentifier ? ` (system ${wait.expect.systemIdentifier})` : ''}`;
-      let last = 'no answer yet';
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const response = await fetch(healthUrl, { signal: AbortSignal.timeout(5000) });
-          const body = (await response.json()) as HealthBody;
-          const from = body.database ? `${body.database.address}/${body.database.database}` : 'an unknown database';
-          if (response.status !== 200) {
-            last = `HTTP ${response.status} from ${from}: ${body.error ?? 'no error message'}`;
-          } else if (wait.expect && (body.database.address !== wait.expect.address || body.database.database !== wait.expect.database
-            || (wait.expect.systemIdentifier && body.database.systemIdentifier !== wait.expect.systemIdentifier))) {
-            last = `healthy, but from ${from} (system ${body.database.systemIdentifier}), not the expected one`;
-          } else {
-            return healthOf(body);
-          }
-        } catch (error) {
-          last = `no answer from ${healthUrl}: ${errorText(error, { innermost: true })}`;
-        }
-        wait.onPoll?.(attempt, last);
-        if (wait.signal?.aborted) throw new Error(`stopped waiting for the financial service: cancelled (last answer: ${last})`);
-        if (Date.now() >= deadline) {
-          const logTail = read(logFile)?.trimEnd().split('\n').slice(-3).join(' | ');
-          throw new Error(`the financial service did not answer healthy${want ? ` from ${want}` : ''} within ${Math.round(wait.timeoutMs / 1000)} s; last answer: ${last}${logTail ? `; its log (${logFile}) ends: ${logTail}` : ''}`);
-        }
-        await sleep(Math.min(wait.intervalMs ?? 500, Math.max(deadline - Date.now(), 0)), wait.signal);
-      }
+    waitRolledOut: rolledOut,
+
+    async waitHealthy(wait: WaitHealthyOptions) {
+      return waitForHealthyAnswer({
+        url: healthUrl,
+        application: 'the financial service',
+        afterTimeout: () => (logTail() ? `its log (${logFile}) ends: ${logTail()}` : undefined),
+      }, wait);
     },
 
-    async scale(replicas) {
+    async scale(replicas, wait) {
       if (replicas !== 0 && replicas !== 1) throw new Error(`replicas: the local runtime runs 0 or 1 financial service process, not ${replicas}`);
-      if (replicas === 0) await stop();
-      else if (!runningPid()) start();
+      if (replicas === 0) {
+        await stop();
+      } else if (!runningPid()) {
+        start();
+        await rolledOut(wait);
+      }
       return { replicas };
     },
   };
