@@ -167,6 +167,12 @@ test('the server-failure cutover in today\'s shape: the rotate-and-roll-out cuto
   assert.equal(now.filter((a) => a === 'runbook:step-started').length, then.filter((a) => a === 'runbook:step-started').length + 1);
 });
 
+test('the README states the history events of the demo drill in today\'s shape', () => {
+  const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  const events = (JSON.parse(readFileSync(path.join(historiesDir, drillNow), 'utf8')) as { events: unknown[] }).events.length;
+  assert.match(readme, new RegExp(`it has ${events} history events with all three`));
+});
+
 test('today\'s recordings fail to replay against scenarios whose steps changed (so their replay can fail)', async () => {
   quietTemporalLogs();
   const altered = await bundleWorkflowCode({ workflowsPath: require.resolve(path.join(__dirname, '..', 'fixtures', 'scenarios-altered')), logger: silent });
