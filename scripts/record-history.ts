@@ -4,6 +4,9 @@
 //                                                            recoverFromServerFailure through its cutover (a
 //                                                            scenario history), with scripted activities
 //   npm run demo -- --once --record-history <file>           the demo's drill (a scenario history)
+// A scenario history is named after the patches its run passed (all but batched-audit, which every shape
+// since has), e.g. scenarios/server-failure-cutover-vote-proofs-operator-notices-validation-baseline-
+// rotate-and-roll-out.json; the replay tests check those markers.
 // Run it only when a change to the runbook engine is MEANT to change its history (then say so in the
 // commit, and keep the older recordings: runs of the older shape may still be in flight). A replay
 // failure otherwise means the change breaks runbooks already in flight.
@@ -35,6 +38,8 @@ export const historiesDir = path.join(__dirname, '..', 'test', 'fixtures', 'hist
  * with their proofs checked by an activity, every refusal recorded (patched 'vote-proofs'), and people
  * kept current: status updates, gate decisions (patched 'operator-notices'). The older shapes stay beside
  * it (histories/*.json, batched-audit/, vote-proofs/ and operator-notices/, each with one of the two).
+ * The later patches ('validation-baseline', 'rotate-and-roll-out') are in the scenarios' validation gate
+ * and cutover, which the fixture runbook never reaches: its shape is unchanged by them.
  */
 export const currentShapeDir = path.join(historiesDir, 'vote-proofs-and-notices');
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { historyFromStandardJson } from '../support/history-json';
 import { quietTemporalLogs } from '../support/quiet-logs';
@@ -119,4 +120,80 @@ test('the server-failure cutover in both shapes: recorded runs point, restart an
   };
   assert.deepEqual(cutover('server-failure-cutover.json'), ['pointAppAtDatabase', 'restartApp', 'waitUntilAppHealthy', 'runValidationChecks']);
   assert.deepEqual(cutover('server-failure-cutover-rotate-and-roll-out.json'), ['rotateDatabaseSecret', 'pointAppAtDatabase', 'restartApp', 'waitForAppRollout', 'waitUntilAppHealthy', 'revokeOldDatabaseCredential']);
+});
+
+/** The patch markers a recorded run wrote, in order. */
+function patchMarkers(file: string): string[] {
+  const history = JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: Array<{ markerRecordedEventAttributes?: { details: { 'patch-data': { payloads: Array<{ data: string }> } } } }> };
+  return history.events.flatMap((e) => (e.markerRecordedEventAttributes ? [(JSON.parse(Buffer.from(e.markerRecordedEventAttributes.details['patch-data'].payloads[0]!.data, 'base64').toString()) as { id: string }).id] : []));
+}
+
+// Today's shapes: every patch a new run reaches, together (no branch recorded them all). The drill never
+// cuts over, so it has four of the five; the server-failure cutover has all five.
+const drillNow = 'accidental-deletion-drill-repair-gate-vote-proofs-operator-notices-validation-baseline.json';
+const cutoverNow = 'server-failure-cutover-vote-proofs-operator-notices-validation-baseline-rotate-and-roll-out.json';
+
+test('the demo drill in today\'s shape: the steps of vote-proofs-and-notices in the same order plus the baseline look-up just before the gate', () => {
+  assert.deepEqual(patchMarkers(drillNow), ['batched-audit', 'vote-proofs', 'operator-notices', 'validation-baseline']);
+  const names = activities(drillNow);
+  assert.deepEqual(names.filter((a) => a !== 'findValidationBaseline'), activities('accidental-deletion-drill-repair-gate-vote-proofs-and-notices.json'), 'otherwise the same activities in the same order');
+  assert.equal(names.indexOf('findValidationBaseline') + 1, names.indexOf('runValidationChecks'), 'the look-up comes just before the gate');
+  assert.match(String(scheduledActivities(drillNow).find((a) => a.name === 'runValidationChecks')!.input.baselineKey), /^baselines\/production\/\d{8}-\d{6}F\.json$/);
+  // Against the validation-baseline shape, only the gate decision told (one more notify).
+  assert.deepEqual(names.filter((a) => a !== 'notify'), activities('accidental-deletion-drill-repair-gate-vote-proofs-validation-baseline.json').filter((a) => a !== 'notify'));
+  // The look-up's start and end in the trail, everything else as before.
+  const actions = auditActions(drillNow);
+  const lookup = actions.indexOf('runbook:step-started', actions.indexOf('runbook:recovery-point'));
+  assert.deepEqual(actions.filter((_, i) => i !== lookup && i !== lookup + 1), auditActions('accidental-deletion-drill-repair-gate-vote-proofs-and-notices.json'));
+  assert.equal(actions.length, 33);
+});
+
+test('the server-failure cutover in today\'s shape: the rotate-and-roll-out cutover, plus the targets checked first, the baseline looked up before the gate and the gate decision told', () => {
+  assert.deepEqual(patchMarkers(cutoverNow), ['batched-audit', 'vote-proofs', 'operator-notices', 'validation-baseline', 'rotate-and-roll-out']);
+  const before = 'server-failure-cutover-rotate-and-roll-out.json';
+  const names = activities(cutoverNow);
+  assert.deepEqual(names.slice(0, 3), ['loadRunbookPlan', 'checkRunbookTargets', 'probeDatabase']);
+  assert.equal(names.indexOf('findValidationBaseline') + 1, names.indexOf('runValidationChecks'), 'the look-up comes just before the gate');
+  const added = new Set(['checkRunbookTargets', 'findValidationBaseline', 'notify']);
+  assert.deepEqual(names.filter((a) => !added.has(a)), activities(before).filter((a) => a !== 'notify'), 'otherwise the same activities in the same order');
+  assert.equal(names.filter((a) => a === 'notify').length, activities(before).filter((a) => a === 'notify').length + 1, 'one more notice: the gate decision');
+  const cut = names.filter((a) => a !== 'appendAuditEntries');
+  assert.deepEqual(cut.slice(cut.indexOf('rotateDatabaseSecret'), cut.indexOf('waitUntilAppHealthy') + 2), ['rotateDatabaseSecret', 'pointAppAtDatabase', 'restartApp', 'waitForAppRollout', 'waitUntilAppHealthy', 'revokeOldDatabaseCredential']);
+  // The trail: the restore's cleanup registered before it starts, the look-up's start and end.
+  const now = auditActions(cutoverNow);
+  const then = auditActions(before);
+  assert.equal(now.length, then.length + 3);
+  assert.equal(now.filter((a) => a === 'runbook:compensation-registered').length, then.filter((a) => a === 'runbook:compensation-registered').length + 1);
+  assert.equal(now.filter((a) => a === 'runbook:step-started').length, then.filter((a) => a === 'runbook:step-started').length + 1);
+});
+
+test('the README states the history events of the demo drill in today\'s shape', () => {
+  const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  const events = (JSON.parse(readFileSync(path.join(historiesDir, drillNow), 'utf8')) as { events: unknown[] }).events.length;
+  assert.match(readme, new RegExp(`it has ${events} history events with all three`));
+});
+
+test('today\'s recordings fail to replay against scenarios whose steps changed (so their replay can fail)', async () => {
+  quietTemporalLogs();
+  const altered = await bundleWorkflowCode({ workflowsPath: require.resolve(path.join(__dirname, '..', 'fixtures', 'scenarios-altered')), logger: silent });
+  for (const file of [drillNow, cutoverNow]) {
+    const history = historyFromStandardJson(JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')));
+    await assert.rejects(Worker.runReplayHistory({ workflowBundle: altered }, history, file), DeterminismViolationError, file);
+  }
+});
+
+test('every shape recorded so far is still here (runs of each may be in flight)', () => {
+  assert.deepEqual(histories, [
+    'accidental-deletion-drill-repair-gate-batched-audit.json',
+    'accidental-deletion-drill-repair-gate-operator-notices.json',
+    'accidental-deletion-drill-repair-gate-validation-baseline.json',
+    'accidental-deletion-drill-repair-gate-vote-proofs-and-notices.json',
+    drillNow,
+    'accidental-deletion-drill-repair-gate-vote-proofs-validation-baseline.json',
+    'accidental-deletion-drill-repair-gate-vote-proofs.json',
+    'accidental-deletion-drill-repair-gate.json',
+    'server-failure-cutover-rotate-and-roll-out.json',
+    cutoverNow,
+    'server-failure-cutover.json',
+  ]);
 });
