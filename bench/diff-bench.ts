@@ -12,6 +12,8 @@ export interface DiffRun {
   startKb: number;
   peakKb: number;
   sampledKb: number;
+  /** Largest V8 heap (heapTotal) sampled every 100 ms: what of the RSS is the JavaScript heap. */
+  heapKb: number;
   rows: [string, string];
   missing: number;
   extra: number;
@@ -98,11 +100,11 @@ export async function benchDiff(ctx: BenchContext, copy: PostgresCluster): Promi
       const raw1 = await timed(() => segmentChecksums(clients, 'transactions', 32));
       ctx.log(`diff ${percent} %: segment checksum ${formatSeconds(raw1.ms)}; key-range diff of transactions (child process)`);
       const full = await diffInChild(productionUrl, copyUrl, 'transactions');
-      ctx.log(`diff ${percent} %: ${formatSeconds(full.ms)}, ${full.missing.toLocaleString('en-US')} missing in ${full.parts} parts, peak RSS ${formatMegabytes(full.peakKb)}; stats ${JSON.stringify(full.stats)}`);
+      ctx.log(`diff ${percent} %: ${formatSeconds(full.ms)}, ${full.missing.toLocaleString('en-US')} missing in ${full.parts} parts, peak RSS ${formatMegabytes(full.peakKb)} (V8 heap ${formatMegabytes(full.heapKb)}); stats ${JSON.stringify(full.stats)}`);
       const raw2 = await timed(() => segmentChecksums(clients, 'transactions', 32));
       ctx.log(`diff ${percent} %: segment checksum ${formatSeconds(raw2.ms)}; key-range diff of ${tenthTable} (a tenth of the rows)`);
       const tenth = await diffInChild(productionUrl, copyUrl, tenthTable);
-      ctx.log(`diff ${percent} %: ${formatSeconds(tenth.ms)}, ${tenth.missing.toLocaleString('en-US')} missing in ${tenth.parts} parts, peak RSS ${formatMegabytes(tenth.peakKb)}`);
+      ctx.log(`diff ${percent} %: ${formatSeconds(tenth.ms)}, ${tenth.missing.toLocaleString('en-US')} missing in ${tenth.parts} parts, peak RSS ${formatMegabytes(tenth.peakKb)} (V8 heap ${formatMegabytes(tenth.heapKb)})`);
       const rawMs = Math.min(raw1.ms, raw2.ms);
       const ratio = full.ms / rawMs;
       const growth = full.peakKb / tenth.peakKb;

@@ -24,7 +24,12 @@ async function main(): Promise<void> {
     const table = process.env.BENCH_TABLE!;
     const startKb = peakRssKb();
     let sampledKb = 0;
-    const sampler = setInterval(() => { sampledKb = Math.max(sampledKb, Math.round(process.memoryUsage().rss / 1024)); }, 100);
+    let heapKb = 0;
+    const sampler = setInterval(() => {
+      const usage = process.memoryUsage();
+      sampledKb = Math.max(sampledKb, Math.round(usage.rss / 1024));
+      heapKb = Math.max(heapKb, Math.round(usage.heapTotal / 1024));
+    }, 100);
     const started = performance.now();
     const writer = new DiffPartWriter(store, `diffs/bench/${table}`, defaultValidationSettings.diffPartKeys, 20);
     const totals = await streamTableDiff(source, target, { table }, writer);
@@ -36,6 +41,7 @@ async function main(): Promise<void> {
       startKb,
       peakKb: peakRssKb(),
       sampledKb,
+      heapKb,
       rows: [totals.sourceRows, totals.targetRows],
       missing: totals.counts.missingInTarget,
       extra: totals.counts.extraInTarget,

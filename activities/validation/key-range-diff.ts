@@ -75,7 +75,7 @@ export interface TableDiff {
 
 const integerTypes = new Set(['bigint', 'integer', 'smallint']);
 /** One-sided keys whose row hashes are looked up per query. */
-const hashLookupKeys = 10_000;
+const hashLookupKeys = 2_000;
 
 interface Range {
   lo: bigint;
@@ -244,7 +244,8 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
       let at = range.lo;
       const runs = [a!, b!];
       while (at <= range.hi) {
-        await Promise.all(runs.map((r) => r.fill()));
+        // One step per run boundary: no promises made where no batch is due (the garbage would grow the heap).
+        if (runs.some((r) => r.needsFill())) await Promise.all(runs.map((r) => r.fill()));
         for (const r of runs) {
           while (r.current() && BigInt(r.current()!.hi) < at) {
             r.advance();
