@@ -17,6 +17,9 @@ export const recoverFromAccidentalDeletionInput = z.strictObject({
   overwriteChanged: z.boolean().default(false).describe('also overwrite rows that differ (default: report them only)'),
 });
 export type RecoverFromAccidentalDeletionInput = z.input<typeof recoverFromAccidentalDeletionInput>;
+
+/** Rows a diff found missing. Results recorded before diffs streamed have no count, only their inline keys ('+' when cut). */
+const missingOf = (d: { missingCount?: number; missingInTarget: string[]; keysTruncated: boolean }) => d.missingCount ?? `${d.missingInTarget.length}${d.keysTruncated ? '+' : ''}`;
 type AccidentalDeletionRunbook = ScenarioRunbook<z.output<typeof recoverFromAccidentalDeletionInput>>;
 
 /**
@@ -65,7 +68,7 @@ export async function recoverFromAccidentalDeletion(input: RecoverFromAccidental
         args: [{ source: recovered, target: database, table }],
         affectsProduction: false,
         options: validationOperation,
-        describe: (d) => `${d.missingInTarget.length}${d.keysTruncated ? '+' : ''} missing in production, ${d.extraInTarget.length} written since, ${d.changed.length} changed`,
+        describe: (d) => `${missingOf(d)} missing in production, ${d.extraCount ?? d.extraInTarget.length} written since, ${d.changedCount ?? d.changed.length} changed`,
       }));
     }
     const diffKeys = diffs.map((d) => d.diffKey);
@@ -98,10 +101,10 @@ export async function recoverFromAccidentalDeletion(input: RecoverFromAccidental
         args: [{ source: recovered, target: database, table }],
         affectsProduction: false,
         options: validationOperation,
-        describe: (d) => `${d.missingInTarget.length} missing, ${d.extraInTarget.length} written since`,
+        describe: (d) => `${d.missingCount ?? d.missingInTarget.length} missing, ${d.extraCount ?? d.extraInTarget.length} written since`,
       });
       if (after.missingInTarget.length > 0) {
-        throw new Error(`after the repair ${after.missingInTarget.length} row(s) of ${table} are still missing in production (first keys: ${after.missingInTarget.slice(0, 5).join(', ')})`);
+        throw new Error(`after the repair ${after.missingCount ?? after.missingInTarget.length} row(s) of ${table} are still missing in production (first keys: ${after.missingInTarget.slice(0, 5).join(', ')})`);
       }
     }
     rb.cutoverVerified();

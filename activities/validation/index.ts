@@ -13,7 +13,8 @@ import {
   captureBaselineInput, diffTableInput, findValidationBaselineInput, parseInput, recordBaselineVerdictInput, reconcileWithBaselineInput, repairMissingRowsInput, runValidationChecksInput,
   type CaptureBaselineInput, type DiffTableInput, type FindValidationBaselineInput, type RecordBaselineVerdictInput, type ReconcileWithBaselineInput, type RepairMissingRowsInput, type RunValidationChecksInput,
 } from './inputs';
-import { diffTable, type TableDiff } from './key-range-diff';
+import { DiffPartWriter, openStoredDiff, type StoredDiff } from './diff-parts';
+import { streamTableDiff, type DiffTotals, type TableDiff } from './key-range-diff';
 import { measureDatabase, planFromDeclaration, type TablePlan } from './measure';
 import { reconcile, reconciliationCheck, worstOf, type ReconciliationVerdict } from './reconcile';
 import { describeTable, listForeignKeys, listTables } from './schema-catalog';
@@ -31,9 +32,11 @@ export interface ValidationSettings {
   application?: ApplicationDeclaration;
   /** Told every restore test's result once its verdict is stored (the monitoring's backup-validation hook). */
   recordBackupValidation?: (database: string, result: RestoreTestResult) => void;
+  /** Keys per part of a stored diff: what a diff or a repair holds of one list at a time. */
+  diffPartKeys: number;
 }
 
-export const defaultValidationSettings: ValidationSettings = { rpoSeconds: 900, checkTimeoutSeconds: 300, concurrency: 3 };
+export const defaultValidationSettings: ValidationSettings = { rpoSeconds: 900, checkTimeoutSeconds: 300, concurrency: 3, diffPartKeys: 10_000 };
 
 /** What a baseline holds, small enough for workflow history (the ranges stay in the object store). */
 export interface BaselineSummary {
@@ -56,15 +59,22 @@ export interface Reconciliation {
   checks: CheckResult[];
 }
 
-/** A diff's counts and keys; the full key lists are in the ObjectStore under diffKey when they exceed the inline limit. */
-export interface TableDiffSummary extends TableDiff {
+/**
+ * A diff's counts and first keys; the whole lists are in the ObjectStore, in parts named by the
+ * manifest under diffKey. Results go into workflow history, so they never carry a whole list.
+ */
+export interface TableDiffSummary extends Omit<DiffTotals, 'counts'>, Pick<TableDiff, 'missingInTarget' | 'extraInTarget' | 'changed'> {
   diffKey: string;
-  /** True when the key lists here are the first `inlineKeyLimit` of each; repair reads the full diff from diffKey. */
+  /** True when a key list here is only the first `inlineKeyLimit` keys of its list; repair reads the whole diff from diffKey. */
   keysTruncated: boolean;
+  /** Whole counts. Absent from results recorded before diffs streamed, whose lists were inline up to 1000 keys. */
+  missingCount?: number;
+  extraCount?: number;
+  changedCount?: number;
 }
 
-/** Keys returned inline per list: results go into workflow history, which has payload limits. */
-const inlineKeyLimit = 1000;
+/** Keys returned inline per list: enough to read in a report. */
+const inlineKeyLimit = 20;
 /** A verification report kept with a verdict: enough to read, not a whole log. */
 const verificationReportLimit = 4000;
 
@@ -309,32 +319,37 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
       const input = parseInput(diffTableInput, rawInput);
       const source = await pool('source', input.source);
       const target = await pool('target', input.target);
-      let diff: TableDiff;
+      // Named from the workflow and the step: a retry rewrites the same parts, and its manifest, written last, replaces the earlier one.
+      const identity = activityIdentity();
+      const prefix = `diffs/${input.target}/${identity ? `${identity.workflowId}/${identity.activityId}` : randomUUID()}/${input.table.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+      const writer = new DiffPartWriter(objectStore, prefix, config.diffPartKeys, inlineKeyLimit);
+      let totals: DiffTotals;
       try {
-        diff = await withHeartbeat((beat) => diffTable(source, target, {
+        totals = await withHeartbeat((beat) => streamTableDiff(source, target, {
           table: input.table,
           key: input.key,
           bisectionFactor: input.bisectionFactor,
           bisectionThreshold: input.bisectionThreshold,
           beforeRange: stopIfCancelled,
           onProgress: beat,
-        }));
+        }, writer));
       } catch (error) {
         const message = (error as Error).message;
         const field = /^(table|key|bisection\w+): /.exec(message)?.[1];
         throw field ? invalidInput(field, message.slice(field.length + 2)) : error;
       }
-      const identity = activityIdentity();
-      const diffKey = `diffs/${input.target}/${identity ? `${identity.workflowId}/${identity.activityId}` : randomUUID()}/${diff.table.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`;
-      await objectStore.put(diffKey, JSON.stringify(diff) + '\n', 'application/json');
-      const keysTruncated = [diff.missingInTarget, diff.extraInTarget, diff.changed].some((keys) => keys.length > inlineKeyLimit);
+      const { manifestKey, manifest } = await writer.finish(totals);
+      const { counts, ...rest } = totals;
       return {
-        ...diff,
-        missingInTarget: diff.missingInTarget.slice(0, inlineKeyLimit),
-        extraInTarget: diff.extraInTarget.slice(0, inlineKeyLimit),
-        changed: diff.changed.slice(0, inlineKeyLimit),
-        diffKey,
-        keysTruncated,
+        ...rest,
+        missingInTarget: manifest.first.missingInTarget,
+        extraInTarget: manifest.first.extraInTarget,
+        changed: manifest.first.changed,
+        missingCount: counts.missingInTarget,
+        extraCount: counts.extraInTarget,
+        changedCount: counts.changed,
+        diffKey: manifestKey,
+        keysTruncated: Object.values(counts).some((n) => n > inlineKeyLimit),
       };
     },
 
@@ -347,11 +362,16 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
       const source = await pool('source', input.source);
       const target = await pool('target', input.target);
       if (input.source === input.target) throw invalidInput('target', 'must differ from source (repair copies from the recovered copy into production)');
-      const diffs: TableDiff[] = [];
+      const diffs: StoredDiff[] = [];
       for (const [i, key] of input.diffKeys.entries()) {
-        const body = await objectStore.get(key);
-        if (!body) throw invalidInput(`diffKeys.${i}`, `no diff stored under "${key}"`);
-        diffs.push(JSON.parse(body.toString('utf8')) as TableDiff);
+        let diff: StoredDiff | undefined;
+        try {
+          diff = await openStoredDiff(objectStore, key);
+        } catch (error) {
+          throw invalidInput(`diffKeys.${i}`, (error as Error).message);
+        }
+        if (!diff) throw invalidInput(`diffKeys.${i}`, `no diff stored under "${key}"`);
+        diffs.push(diff);
       }
       return withHeartbeat((beat) => repairFromDiffs(source, target, diffs, {
         dryRun: input.dryRun,

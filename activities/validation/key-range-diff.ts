@@ -14,6 +14,10 @@ import { ServerCursor, withCursors } from './server-cursor';
  * returns one row per gap, not per row), which gives the missing and extra keys exactly; their row
  * hashes, looked up by key, are subtracted from the range checksums, and bisection goes on only
  * where rows present on both sides differ.
+ *
+ * The differences go to a sink as they are found, never held: ranges are visited in key order and a
+ * key-run scan reports a range's one-sided keys before any of its sub-ranges, so each list reaches the
+ * sink in ascending key order. What stays in memory is per-sub-range sums, not keys.
  */
 export interface DiffTableOptions {
   /** Table name as on both servers (schema-qualified if off the search path). */
@@ -35,6 +39,25 @@ export interface DiffProgress {
   differencesFound: number;
 }
 
+/** The three lists of a diff. */
+export type DiffList = 'missingInTarget' | 'extraInTarget' | 'changed';
+export const diffLists: readonly DiffList[] = ['missingInTarget', 'extraInTarget', 'changed'];
+
+/** Receives each difference once, each list in ascending key order. */
+export interface DiffSink {
+  add(list: DiffList, key: string): void | Promise<void>;
+}
+
+/** What a streamed diff returns: everything but the keys, which went to the sink. */
+export interface DiffTotals {
+  table: string;
+  key: string;
+  sourceRows: string;
+  targetRows: string;
+  counts: Record<DiffList, number>;
+  stats: TableDiff['stats'];
+}
+
 export interface TableDiff {
   table: string;
   key: string;
@@ -51,6 +74,8 @@ export interface TableDiff {
 }
 
 const integerTypes = new Set(['bigint', 'integer', 'smallint']);
+/** One-sided keys whose row hashes are looked up per query. */
+const hashLookupKeys = 2_000;
 
 interface Range {
   lo: bigint;
@@ -62,49 +87,10 @@ interface Range {
   keysKnown?: boolean;
 }
 
-/** A key only one side has, with that side's row hash. */
-interface OneSided {
-  key: bigint;
-  hash: bigint;
-}
-
-/** One-sided keys in ascending order, summed over a key range by binary search. */
-class OneSidedKeys {
-  readonly entries: OneSided[] = [];
-  private sorted = true;
-
-  add(entry: OneSided): void {
-    const last = this.entries[this.entries.length - 1];
-    if (last && last.key > entry.key) this.sorted = false;
-    this.entries.push(entry);
-  }
-
-  /** Count and hash sum of the entries with lo <= key <= hi. */
-  within(lo: bigint, hi: bigint): { count: bigint; hash: bigint } {
-    if (!this.sorted) {
-      this.entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      this.sorted = true;
-    }
-    let first = 0;
-    let last = this.entries.length;
-    while (first < last) {
-      const mid = (first + last) >> 1;
-      if (this.entries[mid]!.key < lo) first = mid + 1;
-      else last = mid;
-    }
-    let count = 0n;
-    let hash = 0n;
-    for (let i = first; i < this.entries.length && this.entries[i]!.key <= hi; i++) {
-      count++;
-      hash += this.entries[i]!.hash;
-    }
-    return { count, hash };
-  }
-
-  keys(): string[] {
-    this.within(0n, -1n); // sorts
-    return this.entries.map((e) => String(e.key));
-  }
+/** Count and hash sum of the one-sided keys of one sub-range, to take out of its checksums. */
+interface OneSidedSums {
+  missing: { count: bigint; hash: bigint };
+  extra: { count: bigint; hash: bigint };
 }
 
 /** One REPEATABLE READ snapshot per side, with text output settings fixed so equal rows print equally on both servers. */
@@ -142,7 +128,14 @@ function compatibleColumns(source: TableDescription, target: TableDescription): 
 
 const byKey = (a: string, b: string) => { const x = BigInt(a); const y = BigInt(b); return x < y ? -1 : x > y ? 1 : 0; };
 
+/** The diff with its key lists collected in memory: for small tables and tests (the activity streams them). */
 export async function diffTable(sourcePool: Pool, targetPool: Pool, options: DiffTableOptions): Promise<TableDiff> {
+  const lists: Record<DiffList, string[]> = { missingInTarget: [], extraInTarget: [], changed: [] };
+  const { counts: _, ...totals } = await streamTableDiff(sourcePool, targetPool, options, { add: (list, key) => void lists[list].push(key) });
+  return { ...totals, ...lists };
+}
+
+export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, options: DiffTableOptions, sink: DiffSink): Promise<DiffTotals> {
   const factor = BigInt(options.bisectionFactor ?? 32);
   const threshold = BigInt(options.bisectionThreshold ?? 2048);
   if (factor < 2n) throw new Error('bisectionFactor: must be at least 2');
@@ -183,9 +176,11 @@ export async function diffTable(sourcePool: Pool, targetPool: Pool, options: Dif
   const sides = [{ client: source, table: sourceTable }, { client: target, table: targetTable }] as const;
 
   const stats = { checksumQueries: 0, keyRunScans: 0, rangesCompared: 0, keysCompared: 0, maxDepth: 0 };
-  const missing = new OneSidedKeys();
-  const extra = new OneSidedKeys();
-  const changed: string[] = [];
+  const counts: Record<DiffList, number> = { missingInTarget: 0, extraInTarget: 0, changed: 0 };
+  const found = async (list: DiffList, key: string) => {
+    counts[list]++;
+    await sink.add(list, key);
+  };
   let totals: [bigint, bigint] | undefined;
 
   /** Merge-joins the two sides' (key, row hash) streams of one range. */
@@ -202,13 +197,13 @@ export async function diffTable(sourcePool: Pool, targetPool: Pool, options: Dif
         const kx = x ? BigInt(x.k) : undefined;
         const ky = y ? BigInt(y.k) : undefined;
         if (ky === undefined || (kx !== undefined && kx < ky)) {
-          if (!range.keysKnown) missing.add({ key: kx!, hash: BigInt(x!.h) });
+          if (!range.keysKnown) await found('missingInTarget', x!.k);
           a!.advance();
         } else if (kx === undefined || ky < kx) {
-          if (!range.keysKnown) extra.add({ key: ky, hash: BigInt(y!.h) });
+          if (!range.keysKnown) await found('extraInTarget', y!.k);
           b!.advance();
         } else {
-          if (x!.h !== y!.h) changed.push(x!.k);
+          if (x!.h !== y!.h) await found('changed', x!.k);
           a!.advance();
           b!.advance();
         }
@@ -218,16 +213,39 @@ export async function diffTable(sourcePool: Pool, targetPool: Pool, options: Dif
     });
   };
 
-  /** Missing and extra keys of a range from the runs of consecutive keys on each side, with their row hashes. */
-  const findOneSidedKeys = async (range: Range) => {
+  /**
+   * Missing and extra keys of a range from the runs of consecutive keys on each side, summed per
+   * sub-range of `childWidth` with their row hashes; reported to the sink unless already reported
+   * (a sub-range of a range scanned before).
+   */
+  const findOneSidedKeys = async (range: Range, childWidth: bigint, report: boolean) => {
     stats.keyRunScans++;
-    const found: [bigint[], bigint[]] = [[], []];
+    const sums = new Map<bigint, OneSidedSums>();
+    const pending: [bigint[], bigint[]] = [[], []];
+    const lists: [DiffList, DiffList] = ['missingInTarget', 'extraInTarget'];
+    // Their row hashes, by key, in batches: to subtract from the sub-ranges' checksums.
+    const lookUp = async (side: 0 | 1) => {
+      const batch = pending[side].splice(0).map(String);
+      if (!batch.length) return;
+      const rows = (await sides[side].client.query<{ k: string; h: string }>(sql.hashesOf(sides[side].table), [batch])).rows;
+      rows.sort((x, y) => byKey(x.k, y.k));
+      for (const row of rows) {
+        const bucket = (BigInt(row.k) - range.lo) / childWidth;
+        let entry = sums.get(bucket);
+        if (!entry) sums.set(bucket, (entry = { missing: { count: 0n, hash: 0n }, extra: { count: 0n, hash: 0n } }));
+        const sum = side === 0 ? entry.missing : entry.extra;
+        sum.count++;
+        sum.hash += BigInt(row.h);
+        if (report) await found(lists[side], row.k);
+      }
+    };
     await withCursors(sides.map((s) => new ServerCursor<{ lo: string; hi: string }>(s.client, sql.keyRuns(s.table, range))), async ([a, b]) => {
       // Sweep the key line: at each point, which sides have a run covering it.
       let at = range.lo;
       const runs = [a!, b!];
       while (at <= range.hi) {
-        await Promise.all(runs.map((r) => r.fill()));
+        // One step per run boundary: no promises made where no batch is due (the garbage would grow the heap).
+        if (runs.some((r) => r.needsFill())) await Promise.all(runs.map((r) => r.fill()));
         for (const r of runs) {
           while (r.current() && BigInt(r.current()!.hi) < at) {
             r.advance();
@@ -242,21 +260,19 @@ export async function diffTable(sourcePool: Pool, targetPool: Pool, options: Dif
           const boundary = covers[i] ? BigInt(run.hi) + 1n : BigInt(run.lo);
           if (boundary < next) next = boundary;
         });
-        if (covers[0] !== covers[1]) for (let key = at; key < next; key++) found[covers[0] ? 0 : 1].push(key);
+        if (covers[0] !== covers[1]) {
+          const side = covers[0] ? 0 : 1;
+          for (let key = at; key < next; key++) {
+            pending[side].push(key);
+            if (pending[side].length >= hashLookupKeys) await lookUp(side);
+          }
+        }
         at = next;
       }
     });
-    // Their row hashes, by key, to subtract from the range checksums.
-    const [sourceOnly, targetOnly] = found;
-    const lookups = [{ keys: sourceOnly, side: sides[0], into: missing }, { keys: targetOnly, side: sides[1], into: extra }];
-    for (const { keys, side, into } of lookups) {
-      for (let i = 0; i < keys.length; i += 10_000) {
-        const batch = keys.slice(i, i + 10_000).map(String);
-        const rows = (await side.client.query<{ k: string; h: string }>(sql.hashesOf(side.table), [batch])).rows;
-        rows.sort((x, y) => byKey(x.k, y.k));
-        for (const row of rows) into.add({ key: BigInt(row.k), hash: BigInt(row.h) });
-      }
-    }
+    await lookUp(0);
+    await lookUp(1);
+    return sums;
   };
 
   try {
@@ -285,28 +301,28 @@ export async function diffTable(sourcePool: Pool, targetPool: Pool, options: Dif
           const lo = range.lo + bucket * childWidth;
           return { lo, hi: lo + childWidth - 1n < range.hi ? lo + childWidth - 1n : range.hi };
         };
+        const none = { missing: { count: 0n, hash: 0n }, extra: { count: 0n, hash: 0n } };
         /** Children whose rows differ, once the known one-sided keys are taken out of both checksums. */
-        const differing = (keysKnown: boolean) => buckets.flatMap((bucket) => {
+        const differing = (oneSided: Map<bigint, OneSidedSums> | undefined) => buckets.flatMap((bucket) => {
           const { lo, hi } = childOf(bucket);
           const x = sb.get(String(bucket));
           const y = tb.get(String(bucket));
-          const m = keysKnown ? missing.within(lo, hi) : { count: 0n, hash: 0n };
-          const e = keysKnown ? extra.within(lo, hi) : { count: 0n, hash: 0n };
+          const { missing: m, extra: e } = oneSided?.get(bucket) ?? none;
+          const keysKnown = oneSided !== undefined;
           const sourceCount = BigInt(x?.n ?? '0') - m.count;
           const targetCount = BigInt(y?.n ?? '0') - e.count;
           const same = sourceCount === targetCount && BigInt(x?.h ?? '0') - m.hash === BigInt(y?.h ?? '0') - e.hash;
           const rows = sourceCount > targetCount ? sourceCount : targetCount;
           return same ? [] : [{ lo, hi, depth: range.depth + 1, leaf: rows <= threshold, keysKnown }];
         });
-        let children = differing(range.keysKnown ?? false);
-        if (!range.keysKnown && children.length * 2 > buckets.length) {
-          await findOneSidedKeys(range);
-          children = differing(true);
-        }
+        // A range whose one-sided keys were reported already (it is part of a scanned range) scans its
+        // key runs again for its own sub-ranges' sums: only ranges that also hold changed rows get here.
+        let children = differing(range.keysKnown ? await findOneSidedKeys(range, childWidth, false) : undefined);
+        if (!range.keysKnown && children.length * 2 > buckets.length) children = differing(await findOneSidedKeys(range, childWidth, true));
         // Pushed in reverse so the stack pops them in key order.
         for (const child of children.reverse()) pending.push(child);
       }
-      options.onProgress?.({ rangesCompared: stats.rangesCompared, keysCompared: stats.keysCompared, differencesFound: missing.entries.length + extra.entries.length + changed.length });
+      options.onProgress?.({ rangesCompared: stats.rangesCompared, keysCompared: stats.keysCompared, differencesFound: counts.missingInTarget + counts.extraInTarget + counts.changed });
     }
   } finally {
     await Promise.all([closeSnapshot(source), closeSnapshot(target)]);
@@ -316,9 +332,7 @@ export async function diffTable(sourcePool: Pool, targetPool: Pool, options: Dif
     key,
     sourceRows: String(totals?.[0] ?? 0n),
     targetRows: String(totals?.[1] ?? 0n),
-    missingInTarget: missing.keys(),
-    extraInTarget: extra.keys(),
-    changed: changed.sort(byKey),
+    counts,
     stats,
   };
 }

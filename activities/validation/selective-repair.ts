@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import type { TableDiff } from './key-range-diff';
+import type { StoredDiff } from './diff-parts';
 import { describeTable, listForeignKeys, parentsFirst, quoteIdentifier, resolveTable, type TableDescription } from './schema-catalog';
 
 /**
@@ -59,12 +59,6 @@ interface Copy {
   columns: string[];
   key: string;
   client: PoolClient;
-}
-
-function batches<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /**
@@ -139,8 +133,8 @@ async function advanceSequences(client: PoolClient, description: TableDescriptio
   return advanced;
 }
 
-export async function repairFromDiffs(source: Pool, target: Pool, diffs: readonly TableDiff[], options: RepairOptions): Promise<RepairResult> {
-  const byTable = new Map<string, TableDiff>();
+export async function repairFromDiffs(source: Pool, target: Pool, diffs: readonly StoredDiff[], options: RepairOptions): Promise<RepairResult> {
+  const byTable = new Map<string, StoredDiff>();
   for (const diff of diffs) {
     const table = await resolveTable(target, diff.table);
     if (!table) throw new Error(`diffs: table "${diff.table}" does not exist in the target database`);
@@ -160,19 +154,19 @@ export async function repairFromDiffs(source: Pool, target: Pool, diffs: readonl
   return { dryRun: options.dryRun, overwriteChanged: options.overwriteChanged ?? false, tables, totalInserted, totalOverwritten, summary };
 }
 
-async function repairTable(source: Pool, target: Pool, table: string, diff: TableDiff, options: RepairOptions): Promise<TableRepair> {
+async function repairTable(source: Pool, target: Pool, table: string, diff: StoredDiff, options: RepairOptions): Promise<TableRepair> {
   const description = await describeTable(target, table);
   const columns = description.columns.filter((c) => !c.generated).map((c) => c.name);
   if (!columns.includes(diff.key)) throw new Error(`diffs: key ${diff.key} is not a column of ${table}`);
   const batchSize = Math.max(1, Math.min(options.batchSize ?? 500, Math.floor(maxParameters / columns.length)));
   const overwrite = options.overwriteChanged ?? false;
-  const base = { table, key: diff.key, missingInDiff: diff.missingInTarget.length, changed: diff.changed.length, changedKeys: diff.changed.slice(0, reportedChangedKeys) };
+  const base = { table, key: diff.key, missingInDiff: diff.counts.missingInTarget, changed: diff.counts.changed, changedKeys: diff.first.changed.slice(0, reportedChangedKeys) };
 
   if (options.dryRun) {
     let inserted = 0;
     let alreadyPresent = 0;
     let notInSource = 0;
-    for (const keys of batches(diff.missingInTarget, batchSize)) {
+    for await (const keys of diff.batches('missingInTarget', batchSize)) {
       options.beforeBatch?.();
       const missing = await stillMissing(target, table, diff.key, keys);
       const available = await countInSource(source, table, diff.key, missing);
@@ -181,7 +175,7 @@ async function repairTable(source: Pool, target: Pool, table: string, diff: Tabl
       inserted += available;
     }
     let overwritten = 0;
-    if (overwrite) for (const keys of batches(diff.changed, batchSize)) overwritten += await countInSource(source, table, diff.key, keys);
+    if (overwrite) for await (const keys of diff.batches('changed', batchSize)) overwritten += await countInSource(source, table, diff.key, keys);
     return { ...base, inserted, alreadyPresent, notInSource, overwritten, sequencesAdvanced: [] };
   }
 
@@ -191,7 +185,7 @@ async function repairTable(source: Pool, target: Pool, table: string, diff: Tabl
     const copy: Copy = { description, columns, key: diff.key, client };
     let inserted = 0;
     let fetched = 0;
-    for (const keys of batches(diff.missingInTarget, batchSize)) {
+    for await (const keys of diff.batches('missingInTarget', batchSize)) {
       options.beforeBatch?.();
       const rows = await fetchSourceRows(source, table, columns, diff.key, keys);
       fetched += rows.length;
@@ -200,7 +194,7 @@ async function repairTable(source: Pool, target: Pool, table: string, diff: Tabl
     }
     let overwritten = 0;
     if (overwrite) {
-      for (const keys of batches(diff.changed, batchSize)) {
+      for await (const keys of diff.batches('changed', batchSize)) {
         options.beforeBatch?.();
         overwritten += await writeRows(copy, table, await fetchSourceRows(source, table, columns, diff.key, keys), 'update');
         options.onProgress?.({ table, rowsCopied: inserted + overwritten });
@@ -208,7 +202,7 @@ async function repairTable(source: Pool, target: Pool, table: string, diff: Tabl
     }
     const sequencesAdvanced = await advanceSequences(client, description);
     await client.query('COMMIT');
-    return { ...base, inserted, alreadyPresent: fetched - inserted, notInSource: diff.missingInTarget.length - fetched, overwritten, sequencesAdvanced };
+    return { ...base, inserted, alreadyPresent: fetched - inserted, notInSource: diff.counts.missingInTarget - fetched, overwritten, sequencesAdvanced };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw new Error(`repair of ${table} failed and was rolled back (tables before it in foreign-key order are repaired): ${(error as Error).message}`);

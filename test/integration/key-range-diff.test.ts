@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createValidationActivities } from '../../activities/validation';
+import { createValidationActivities, type TableDiffSummary } from '../../activities/validation';
+import { openStoredDiff } from '../../activities/validation/diff-parts';
 import { diffTable } from '../../activities/validation/key-range-diff';
+import type { ObjectStore } from '../../activities/ports/object-store';
 import { createMemoryObjectStore } from '../support/memory-object-store';
 import { startTestPostgres, type TestPostgres } from '../support/postgres';
 
@@ -83,25 +85,77 @@ test('scattered losses everywhere (every 7th row) come from runs of keys, and ch
   assert.deepEqual(diff.missingInTarget, range(1, 500).filter((id) => Number(id) % 7 === 0));
   assert.deepEqual(diff.extraInTarget, []);
   assert.deepEqual(diff.changed, ['100', '333']);
-  assert.equal(diff.stats.keyRunScans, 1, 'one scan of key runs instead of bisecting every range');
+  // One scan of key runs instead of bisecting every range; below it, only the sub-ranges holding a changed
+  // row scan their (smaller) key runs again, to sum their own one-sided keys without holding them.
+  assert.ok(diff.stats.keyRunScans >= 1 && diff.stats.keyRunScans <= 1 + 2 * diff.stats.maxDepth, `${diff.stats.keyRunScans} key-run scans`);
   // Only the ranges holding the two changed rows were compared row by row (each at most 8 rows a side).
   assert.ok(diff.stats.keysCompared > 0 && diff.stats.keysCompared <= 4 * 8, `compared ${diff.stats.keysCompared} keys`);
 });
 
-test('the activity stores the full diff under diffKey and refuses a bad table or key, naming the field', async () => {
+/** Reads a stored diff's lists back whole, part by part. */
+async function readBack(store: ObjectStore, diffKey: string) {
+  const diff = (await openStoredDiff(store, diffKey))!;
+  const lists: string[][] = [];
+  for (const list of ['missingInTarget', 'extraInTarget', 'changed'] as const) {
+    const keys: string[] = [];
+    for await (const batch of diff.batches(list, 10)) keys.push(...batch);
+    lists.push(keys);
+  }
+  return lists;
+}
+
+test('the activity streams the diff to the object store in parts of at most diffPartKeys keys, returns counts and the first keys, and refuses a bad table or key, naming the field', async () => {
   const store = createMemoryObjectStore();
-  const activities = createValidationActivities(pg.databases, store);
+  const activities = createValidationActivities(pg.databases, store, { diffPartKeys: 16 });
   const summary = await activities.diffTable({ source: 'recovered', target: 'production', table: 'transactions', bisectionFactor: 8, bisectionThreshold: 256 });
-  assert.equal(summary.keysTruncated, false);
-  assert.deepEqual(summary.missingInTarget, deleted);
-  const stored = JSON.parse((await store.get(summary.diffKey))!.toString('utf8'));
-  assert.deepEqual([stored.missingInTarget, stored.extraInTarget, stored.changed], [deleted, added, changed]);
+  assert.deepEqual([summary.missingCount, summary.extraCount, summary.changedCount], [deleted.length, added.length, changed.length]);
+  assert.equal(summary.keysTruncated, true);
+  assert.deepEqual(summary.missingInTarget, deleted.slice(0, 20), 'only the first keys travel in the result');
+  assert.deepEqual([summary.extraInTarget, summary.changed], [added, changed]);
+  assert.match(summary.diffKey, /^diffs\/production\/[^/]+\/transactions\/manifest\.json$/);
+  assert.deepEqual(await readBack(store, summary.diffKey), [deleted, added, changed]);
+  const prefix = summary.diffKey.slice(0, -'manifest.json'.length);
+  const parts = (await store.list(prefix)).filter((k) => k.endsWith('.ndjson'));
+  assert.equal(parts.filter((k) => k.includes('/missingInTarget-')).length, Math.ceil(deleted.length / 16));
+  for (const part of parts) assert.ok((await store.get(part))!.toString('utf8').trim().split('\n').length <= 16, part);
 
   const refused = (input: object) => activities.diffTable({ source: 'recovered', target: 'production', table: 'transactions', ...input }).then(() => assert.fail('accepted'), (e: { type?: string; message: string }) => e);
   assert.match((await refused({ table: 'no_such_table' })).message, /^table: no table "no_such_table" in the source database$/);
   assert.match((await refused({ key: 'description' })).message, /^key: column description is text; key-range diff needs an integer key$/);
   assert.match((await refused({ table: 'x; DROP TABLE users' })).message, /^table: must be a table name/);
   assert.equal((await refused({ target: 'elsewhere' })).type, 'InvalidInput');
+});
+
+test('a diff that crashed half-way has no manifest and is refused by the repair; its retry rewrites the same parts and the repair reads them all', async () => {
+  const store = createMemoryObjectStore();
+  let puts = 0;
+  const crashing: ObjectStore = { ...store, put: async (key, body, type) => {
+    if (++puts === 3) throw new Error('worker lost (simulated crash after two parts)');
+    await store.put(key, body, type);
+  } };
+  const info = { workflowExecution: { workflowId: 'deletion-drill-1', runId: 'run-1' }, activityId: '12' };
+  const input = { source: 'recovered', target: 'production', table: 'transactions', bisectionFactor: 8, bisectionThreshold: 256 };
+  const crashed = await new MockActivityEnvironment(info).run(createValidationActivities(pg.databases, crashing, { diffPartKeys: 16 }).diffTable, input).then(() => assert.fail('finished'), (e: Error) => e);
+  assert.match(crashed.message, /simulated crash/);
+  const written = store.keys();
+  assert.ok(written.length === 2 && written.every((k) => k.startsWith('diffs/production/deletion-drill-1/12/transactions/') && k.endsWith('.ndjson')), written.join(', '));
+  const activities = createValidationActivities(pg.databases, store, { diffPartKeys: 16 });
+  const diffKey = 'diffs/production/deletion-drill-1/12/transactions/manifest.json';
+  const refused = await activities.repairMissingRows({ source: 'recovered', target: 'production', diffKeys: [diffKey], dryRun: true }).then(() => assert.fail('accepted'), (e: { type?: string; message: string }) => e);
+  assert.equal(refused.type, 'InvalidInput');
+  assert.match(refused.message, /^diffKeys\.0: the diff under "diffs\/production\/deletion-drill-1\/12\/transactions\/" was never finished \(its parts are there, its manifest is not\): run the comparison again$/);
+
+  const retried = (await new MockActivityEnvironment(info).run(activities.diffTable, input)) as TableDiffSummary;
+  assert.equal(retried.diffKey, diffKey);
+  assert.ok(written.every((k) => store.keys().includes(k)), 'the retry rewrote the parts under the same names');
+  assert.deepEqual(await readBack(store, diffKey), [deleted, added, changed]);
+  const plan = await activities.repairMissingRows({ source: 'recovered', target: 'production', diffKeys: [diffKey], dryRun: true, batchSize: 7 });
+  assert.deepEqual([plan.tables[0]!.missingInDiff, plan.tables[0]!.inserted, plan.tables[0]!.changed], [deleted.length, deleted.length, changed.length]);
+
+  // A part rewritten after its manifest (an older manifest beside a newer attempt's parts) is refused, not mixed in.
+  await store.put(written[0]!, '"1"\n');
+  const mixed = await activities.repairMissingRows({ source: 'recovered', target: 'production', diffKeys: [diffKey], dryRun: true }).then(() => assert.fail('accepted'), (e: Error) => e);
+  assert.match(mixed.message, /is not the one its manifest names/);
 });
 
 test('inside a worker the diff heartbeats its progress and stops when cancelled', async () => {
