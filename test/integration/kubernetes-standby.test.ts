@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createKubernetesAppRuntime } from '../../activities/adapters/kubernetes';
 import { notConfigured } from '../../activities/ports/not-configured';
 import type { SecretStore } from '../../activities/ports/secret-store';
 import { loadConfig, startKubernetesControlPlane, type KubernetesControlPlane } from '../../stack/kubernetes-control-plane';
-import { appNamespace, seedNames, type AppNamespace } from '../support/kubernetes';
+import { appNamespace, seedNames, unreachableClusterKubeconfig, type AppNamespace } from '../support/kubernetes';
 import { startInTempDir } from '../support/temp-server';
 
 // The region outage's standby on a real API server: the primary's cluster is in the dark region (its API
@@ -20,13 +18,7 @@ const standbyUrl = 'postgresql://mita_app:not-a-real-password@mita-production-dr
 before(async () => {
   cp = await startInTempDir('dr-k8s-standby-', (stateDir) => startKubernetesControlPlane({ stateDir }));
   dr = await appNamespace(cp, 'mita-dr', { secretData: { 'database-url': standbyUrl }, replicas: 0, readyAfter: '1s' });
-  darkKubeconfig = path.join(cp.stateDir, 'dark.kubeconfig');
-  writeFileSync(darkKubeconfig, JSON.stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'dark',
-    clusters: [{ name: 'dark', cluster: { server: 'https://127.0.0.1:1', 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'u', user: { token: 'none' } }],
-    contexts: [{ name: 'dark', context: { cluster: 'dark', user: 'u' } }],
-  }));
+  darkKubeconfig = unreachableClusterKubeconfig(cp.stateDir, 'mita-production');
 });
 after(async () => {
   await cp?.stop();
