@@ -25,6 +25,8 @@ export interface WaitUntilAppHealthyInput {
   database: string;
   timeoutSeconds?: number;
   pollIntervalSeconds?: number;
+  /** Ask the standby copy (the one scaleApp starts in the DR region), not the primary's: the region outage's check. */
+  standby?: boolean;
 }
 
 export interface AppRuntimeWiring {
@@ -108,6 +110,7 @@ export function createAppRuntimeActivities({ runtime, databases, secrets, connec
       const systemIdentifier = await systemIdentifierOf(target);
       try {
         return await withHeartbeat((beat) => runtime.waitHealthy({
+          ...(input.standby ? { standby: true } : {}),
           expect: { address: `${target.host}:${target.port}`, database: target.database, systemIdentifier },
           timeoutMs: (input.timeoutSeconds ?? 120) * 1000,
           intervalMs: (input.pollIntervalSeconds ?? 1) * 1000,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import type { ReplicaLagMeasurement } from '../activities';
 import { bytesBehind, replicaLagOf } from '../contracts/replica-lag';
 import { runbookFields, configName } from '../contracts/inputs';
@@ -27,6 +27,9 @@ export const recoverFromRegionOutageInput = z.strictObject({
 });
 export type RecoverFromRegionOutageInput = z.input<typeof recoverFromRegionOutageInput>;
 type RegionOutageRunbook = ScenarioRunbook<z.output<typeof recoverFromRegionOutageInput>>;
+
+/** The health check after the switch asks the standby copy the runbook scaled up, not the lost region's. */
+export const STANDBY_HEALTH_PATCH = 'standby-health';
 
 const quickRead = { startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumAttempts: 3 } } as const;
 
@@ -150,7 +153,7 @@ export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInpu
     const health = await rb.step({
       name: `verify the application answers through ${dnsName} from ${replica}`,
       activity: 'waitUntilAppHealthy',
-      args: [{ database: replica, timeoutSeconds }],
+      args: [{ database: replica, timeoutSeconds, ...(patched(STANDBY_HEALTH_PATCH) ? { standby: true } : {}) }],
       affectsProduction: false,
       options: { startToCloseTimeout: `${timeoutSeconds + 30} seconds`, heartbeatTimeout: '10 seconds', retry: { maximumAttempts: 2 } },
       describe: (h) => `healthy, answering from ${h.database.address}: ${describeAppChecks(h)}`,

@@ -86,6 +86,11 @@ export interface AppHealth {
 }
 
 export interface WaitHealthyOptions {
+  /**
+   * Check the standby copy (the DR region's, the one scale() starts) instead of the primary: after a region
+   * failover the primary region's copy is gone and the standby takes the traffic. A runtime with one copy checks that one.
+   */
+  standby?: boolean;
   /** The identity the app must answer from; without it, any healthy answer will do. */
   expect?: { address: string; database: string; systemIdentifier?: string | null };
   timeoutMs: number;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AppsV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node';
 import YAML from 'yaml';
@@ -86,4 +86,16 @@ export async function appNamespace(cp: KubernetesControlPlane, namespace: string
 export async function secretText(core: CoreV1Api, namespace: string, name: string): Promise<Record<string, string>> {
   const secret = await core.readNamespacedSecret({ namespace, name });
   return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+}
+
+/** A kubeconfig for a cluster in a dark region: its API server does not answer (nothing listens on port 1). */
+export function unreachableClusterKubeconfig(dir: string, cluster: string): string {
+  const file = path.join(dir, `${cluster}-unreachable.kubeconfig`);
+  writeFileSync(file, JSON.stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': cluster,
+    clusters: [{ name: cluster, cluster: { server: 'https://127.0.0.1:1', 'insecure-skip-tls-verify': true } }],
+    users: [{ name: 'dr-runbooks', user: { token: 'the-region-is-dark' } }],
+    contexts: [{ name: cluster, context: { cluster, user: 'dr-runbooks' } }],
+  }));
+  return file;
 }

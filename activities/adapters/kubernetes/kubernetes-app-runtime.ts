@@ -273,15 +273,25 @@ export function createKubernetesAppRuntime(options: KubernetesAppRuntimeOptions)
     waitRolledOut: (wait) => rolledOut(primary, wait),
 
     async waitHealthy(wait) {
+      // After a region failover the standby answers: its Deployment, its health URL, its own copy of the Secret.
+      const target = wait.standby && options.standby ? options.standby : primary;
+      const application = deploymentName(target);
+      const secretOfTarget = target === primary ? readSecret : async () => {
+        try {
+          return await target.kubeConfig.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace: target.namespace, name: secretName });
+        } catch (error) {
+          throw kubernetesError(error, `reading Secret ${target.namespace}/${secretName} of the standby ${application}`);
+        }
+      };
       return waitForHealthyAnswer({
-        ...(primary.healthUrl ? { url: primary.healthUrl } : {}),
-        application: names.application,
+        ...(target.healthUrl ? { url: target.healthUrl } : {}),
+        application,
         runtimeChecks: async (): Promise<AppHealthCheck[]> => {
-          const status = statusOfRollout(primary, await readDeployment(primary));
-          return [{ name: `${names.application} available`, passed: status.state === 'done', detail: status.state === 'done' ? `${status.available} of ${status.desired} available` : status.message, figures: { desired: status.desired, updated: status.updated, available: status.available } }];
+          const status = statusOfRollout(target, await readDeployment(target));
+          return [{ name: `${application} available`, passed: status.state === 'done', detail: status.state === 'done' ? `${status.available} of ${status.desired} available` : status.message, figures: { desired: status.desired, updated: status.updated, available: status.available } }];
         },
         configuredDatabase: async () => {
-          const url = connectionUrlOf(decodeData((await readSecret()).data), secretKeys);
+          const url = connectionUrlOf(decodeData((await secretOfTarget()).data), secretKeys);
           if (!url) return undefined;
           const { host, port, database } = endpointOfUrl(url);
           return { host, port, database, address: `${host}:${port}`, systemIdentifier: null };
