@@ -188,7 +188,14 @@ export async function readWorkflowPanelFromUi(page: Page, options: WebUiWorkflow
     const panel = page.getByRole('main').locator('div').filter({ has: heading }).last();
     const editor = panel.locator('[role="textbox"][data-language="json"]');
     await editor.waitFor();
-    return (await editor.innerText()).replace(/\u00a0/g, ' ');
+    // The UI shows a payload as stored until its codec call answers: wait for that call (a codec that
+    // never answers still leaves the encrypted payload here, and the caller's check fails on it).
+    const read = async () => (await editor.innerText()).replace(/\u00a0/g, ' ');
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      const text = await read();
+      if (!text.includes('"encryption-cipher"')) return text;
+    }
+    return read();
   });
 }
 
