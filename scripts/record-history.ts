@@ -32,7 +32,8 @@ import { serverFailureFakes } from '../test/support/server-failure-fakes';
 import { quietTemporalLogs } from '../test/support/quiet-logs';
 import { makeSshKey } from '../test/support/ssh-keys';
 
-export const historiesDir = path.join(__dirname, '..', 'test', 'fixtures', 'histories');
+const repoRoot = path.resolve(__dirname, '..');
+export const historiesDir = path.join(repoRoot, 'test', 'fixtures', 'histories');
 /**
  * Where the fixture runbook's histories of today's shape go: votes and aborts decided in their handlers
  * with their proofs checked by an activity, every refusal recorded (patched 'vote-proofs'), and people
@@ -48,7 +49,9 @@ export const currentShapeDir = path.join(historiesDir, 'vote-proofs-and-notices'
  * historyToJSON trips over a protobufjs version clash in this install).
  */
 export function exportHistory(server: { address: string; namespace: string }, workflowId: string, file: string): number {
-  const json = JSON.parse(execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', server.address, '--namespace', server.namespace], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as { events: unknown[] };
+  const shown = execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', server.address, '--namespace', server.namespace], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  // Stack traces of recorded failures name this checkout: the committed history names none (replay never reads them).
+  const json = JSON.parse(shown.split(JSON.stringify(repoRoot).slice(1, -1)).join('/dr-runbooks')) as { events: unknown[] };
   writeFileAtomic(file, JSON.stringify(json, null, 2) + '\n', 0o644);
   return json.events.length;
 }
