@@ -1,6 +1,7 @@
 import type { NotificationOf } from '../../../contracts/notifications';
 import { formatDuration } from '../../../contracts/report';
 import type { IncidentMessage, MessageContext, MessageField } from './incident-message';
+import { stackAlertMessage, webUiLinkOf } from './stack-alert-message';
 
 const stageWords = {
   backup: 'the backup was not taken',
@@ -16,10 +17,6 @@ const stageWords = {
  * status page never shows it), and someone should look before the next incident needs that backup.
  */
 export function buildBackupTestFailedMessage(n: NotificationOf<'backup-test-failed'>, context: MessageContext = {}): IncidentMessage {
-  const app = context.application?.trim();
-  const title = `${app ? `${app} ` : ''}Backup Restore Test`;
-  const tag = '[HIGH]';
-  const subject = `${tag} ${title} - Failed`;
   const what = n.backupLabel ? `Backup set ${n.backupLabel} of ${n.database}` : `The scheduled backup of ${n.database}`;
   const intro = `${what} in ${n.environment} failed its restore test: ${stageWords[n.stage]}. It is not a known good state: no runbook will use its baseline, and the newest backup a recovery can trust is older than the schedule says.`;
   const shown = n.failedChecks.slice(0, 10);
@@ -35,12 +32,19 @@ export function buildBackupTestFailedMessage(n: NotificationOf<'backup-test-fail
     ...(n.verdictKey ? [{ label: 'Verdict', value: n.verdictKey, internal: true }] : []),
   ];
   const closing = `Find the cause (the verdict in the object store names every failed check; the run's history has the rest), then take a new backup with \`dr backups trigger --database ${n.database}\`.`;
-  const contextFields: MessageField[] = [
-    { label: 'Environment', value: n.environment, internal: true },
-    { label: 'Workflow', value: n.workflowId, internal: true },
-  ];
-  const link = context.webUiUrl ? `${context.webUiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(context.namespace ?? 'default')}/workflows/${encodeURIComponent(n.workflowId)}` : undefined;
-  const line = (f: MessageField) => `${f.label}: ${f.value}`;
-  const text = [`Subject: ${subject}`, '', intro, '', ...fields.map(line), '', closing, '', contextFields.map(line).join(' · '), ...(link ? ['', link] : [])].join('\n');
-  return { kind: n.kind, drill: false, tag, title, subject, intro, fields, closing, context: contextFields, ...(link ? { link } : {}), text, publicText: '' };
+  return stackAlertMessage({
+    kind: n.kind,
+    context,
+    what: 'Backup Restore Test',
+    tag: '[HIGH]',
+    headline: 'Failed',
+    intro,
+    fields,
+    closing,
+    where: [
+      { label: 'Environment', value: n.environment, internal: true },
+      { label: 'Workflow', value: n.workflowId, internal: true },
+    ],
+    link: webUiLinkOf(n.workflowId, context),
+  });
 }

@@ -1,7 +1,8 @@
-import type { Impact, ImpactLevel, IncidentStatus, Notification, NotificationKind, RunbookNotification, RunbookRef } from '../../../contracts/notifications';
+import type { Impact, ImpactLevel, IncidentStatus, Notification, NotificationKind, RunbookNotification } from '../../../contracts/notifications';
 import { durationToMs } from '../../../contracts/durations';
 import { formatDuration } from '../../../contracts/report';
 import { buildAuditAlertMessage } from './audit-alert-message';
+import { webUiLinkOf } from './stack-alert-message';
 import { buildBackupTestFailedMessage } from './backup-test-message';
 import { buildReadinessAlertMessage } from './readiness-alert-message';
 
@@ -138,11 +139,6 @@ export function approvalInstructions(workflowId: string, gate: string, whoMayApp
   };
 }
 
-export function webUiLinkOf(runbook: RunbookRef, context: MessageContext): string | undefined {
-  if (!context.webUiUrl) return undefined;
-  return `${context.webUiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(context.namespace ?? 'default')}/workflows/${encodeURIComponent(runbook.workflowId)}`;
-}
-
 /** "30 minutes", "1 hour", "90 seconds": the cadence as the seed's sentence says it. */
 export function cadenceWords(every: string | undefined): string {
   const ms = every ? durationToMs(every) : 30 * 60_000;
@@ -174,7 +170,7 @@ export function buildIncidentMessage(n: Notification, context: MessageContext = 
     { label: 'Environment', value: n.runbook.environment, internal: true },
     { label: 'Workflow', value: n.runbook.workflowId, internal: true },
   ];
-  const link = webUiLinkOf(n.runbook, context);
+  const link = webUiLinkOf(n.runbook.workflowId, context);
   let tag = severityTag;
   let headline: string;
   let intro: string;

@@ -87,9 +87,12 @@ function customDetails(n: Notification, message: IncidentMessage): Record<string
 
 /** The Events API v2 event for a notification: a trigger (or update), an acknowledge or a resolve. */
 export function pagerDutyEvent(n: Notification, routingKey: string, message: IncidentMessage, options: EventOptions): PagerDutyEvent {
-  if (n.kind === 'audit-alert') return stackAlertEvent(n, 'audit-trail', routingKey, message, options);
-  if (n.kind === 'readiness-alert') return stackAlertEvent(n, 'readiness', routingKey, message, options);
-  if (n.kind === 'backup-test-failed') return backupTestEvent(n, routingKey, message, options);
+  if (n.kind === 'audit-alert' || n.kind === 'readiness-alert') {
+    const component = n.kind === 'audit-alert' ? 'audit-trail' : 'readiness';
+    return stackAlertEvent(n, routingKey, message, options, { key: `${component}/${n.environment}`, where: n.environment, severity: 'critical', component, class: component });
+  }
+  // Error, not critical: nothing is down, but someone must look before a recovery needs that backup.
+  if (n.kind === 'backup-test-failed') return stackAlertEvent(n, routingKey, message, options, { key: `backup-test/${n.environment}/${n.database}`, where: `${n.database}, ${n.environment}`, severity: 'error', component: 'backups', class: 'backup-test' });
   const dedupKey = pagerDutyDedupKey(n.runbook.workflowId);
   if (n.kind === 'gate-decided') return { routing_key: routingKey, event_action: 'acknowledge', dedup_key: dedupKey };
   if (n.kind === 'resolved' && n.verdict === 'completed') return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey };
@@ -128,46 +131,24 @@ export function createPagerDutyNotifier(options: PagerDutyNotifierOptions): Noti
 }
 
 /**
- * One open alert per environment's trails (or readiness): a later failing verification updates it rather
- * than paging again.
+ * An alert about the stack, not one run: one open alert per thing alerted on (an environment's trails or
+ * readiness, a database's backups), so a later failure updates it rather than paging again.
  */
-function stackAlertEvent(n: NotificationOf<'audit-alert' | 'readiness-alert'>, component: 'audit-trail' | 'readiness', routingKey: string, message: IncidentMessage, options: EventOptions): PagerDutyEvent {
+function stackAlertEvent(n: NotificationOf<'audit-alert' | 'readiness-alert' | 'backup-test-failed'>, routingKey: string, message: IncidentMessage, options: EventOptions, alert: { key: string; where: string; severity: PagerDutySeverity; component: string; class: string }): PagerDutyEvent {
   return {
     routing_key: routingKey,
     event_action: 'trigger',
-    dedup_key: pagerDutyDedupKey(`${component}/${n.environment}`),
+    dedup_key: pagerDutyDedupKey(alert.key),
     payload: {
-      summary: `${message.subject} (${n.environment})`.slice(0, 1024),
+      summary: `${message.subject} (${alert.where})`.slice(0, 1024),
       source: options.source ?? `dr-runbooks/${n.environment}`,
-      severity: 'critical',
-      component,
+      severity: alert.severity,
+      component: alert.component,
       group: n.environment,
-      class: component,
+      class: alert.class,
       custom_details: customDetails(n, message),
     },
     client: 'dr-runbooks',
-  };
-}
-
-/**
- * One open alert per database's backups: the next failed test updates it rather than paging again. Error,
- * not critical: nothing is down, but someone must look before a recovery needs that backup.
- */
-function backupTestEvent(n: NotificationOf<'backup-test-failed'>, routingKey: string, message: IncidentMessage, options: EventOptions): PagerDutyEvent {
-  return {
-    routing_key: routingKey,
-    event_action: 'trigger',
-    dedup_key: pagerDutyDedupKey(`backup-test/${n.environment}/${n.database}`),
-    payload: {
-      summary: `${message.subject} (${n.database}, ${n.environment})`.slice(0, 1024),
-      source: options.source ?? `dr-runbooks/${n.environment}`,
-      severity: 'error',
-      component: 'backups',
-      group: n.environment,
-      class: 'backup-test',
-      custom_details: customDetails(n, message),
-    },
-    client: 'dr-runbooks',
-    ...(message.link ? { client_url: message.link, links: [{ href: message.link, text: 'The backup run in the Temporal Web UI' }] } : {}),
+    ...(message.link ? { client_url: message.link, links: [{ href: message.link, text: 'The run in the Temporal Web UI' }] } : {}),
   };
 }
