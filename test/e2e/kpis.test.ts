@@ -11,14 +11,14 @@ import { formatDuration } from '../../contracts/report';
 import { startSteadyWriter } from '../../demo/steady-writer';
 import type { DrillResult } from '../../workflows/run-drill';
 import { startScenarioStack, type ScenarioStack } from '../support/scenario-stack';
-import { chromiumAvailable, chromiumPath, launchBrowser } from '../support/temporal-web-ui';
+import { launchBrowser, skipWithoutChromium } from '../support/temporal-web-ui';
 
 // `dr kpis` after real drills on the embedded stack: three runDrill runs (the drill policy approves their
 // gates), the restore test's runs counted through visibility, the figures read back from the published
 // reports by the CLI, and the --html page opened in Debian's Chromium.
 const root = path.resolve(__dirname, '../..');
 const drBinary = path.join(root, 'client', 'bin', 'dr.js');
-const noChromium = chromiumAvailable() ? false : `${chromiumPath} is absent: install Debian's chromium (scripts/bootstrap.sh does) to run the KPI page test`;
+const noChromium = skipWithoutChromium('the KPI page test');
 let s: ScenarioStack;
 let out: string;
 const drills: DrillResult[] = [];

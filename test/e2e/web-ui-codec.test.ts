@@ -12,13 +12,13 @@ import { loadWorkerConfig } from '../../worker/config';
 import { dataConverterFor, payloadCodecFor } from '../../worker/payload-encryption';
 import { createRunbookWorker } from '../../worker/worker';
 import { startTestStack } from '../support/stack';
-import { chromiumAvailable, chromiumPath, launchBrowser, readWorkflowPanelFromUi, readWorkflowStatusFromUi, startWorkflowFromUi, type WebUiBrowser } from '../support/temporal-web-ui';
+import { launchBrowser, readWorkflowPanelFromUi, readWorkflowStatusFromUi, skipWithoutChromium, startWorkflowFromUi, type WebUiBrowser } from '../support/temporal-web-ui';
 
 // Payloads encrypted at rest (issue 11): the worker and every client encode with AES-256-GCM (a key in the
 // stack's secret store); the Web UI shows the decoded input and result through the codec server
 // (`--ui-codec-endpoint`), while the history as the server stores it (`temporal workflow show --output
 // json`, no codec) holds ciphertext: no field of the input in plain text. Real dev server, UI, worker, Chromium.
-const skip = chromiumAvailable() ? false : `${chromiumPath} is absent: install Debian's chromium (scripts/bootstrap.sh does) to run the Web UI test`;
+const skip = skipWithoutChromium('the Web UI test');
 
 describe('Temporal Web UI with encrypted payloads', { skip }, () => {
   let stack: Awaited<ReturnType<typeof startTestStack>>;

@@ -14,19 +14,18 @@ import { createAdapters } from '../../worker/adapters';
 import { createRunbookWorker } from '../../worker/worker';
 import { startTestStack } from '../support/stack';
 import {
-  chromiumAvailable,
-  chromiumPath,
   launchBrowser,
   readWorkflowPanelFromUi,
   readWorkflowStatusFromUi,
   signalWorkflowFromUi,
+  skipWithoutChromium,
   startWorkflowFromUi,
   type WebUiBrowser,
 } from '../support/temporal-web-ui';
 
 // What an incident commander does at 3 a.m.: start a runbook from the Temporal Web UI's form and
 // unblock its approval gate from the UI's signal dialog. Real dev server + UI, real worker, real Chromium.
-const skip = chromiumAvailable() ? false : `${chromiumPath} is absent: install Debian's chromium (scripts/bootstrap.sh does) to run the Web UI test`;
+const skip = skipWithoutChromium('the Web UI test');
 
 describe('Temporal Web UI', { skip }, () => {
   let stack: Awaited<ReturnType<typeof startTestStack>>;

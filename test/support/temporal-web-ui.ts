@@ -15,6 +15,11 @@ export function chromiumAvailable(): boolean {
   return existsSync(chromiumPath);
 }
 
+/** A test's `skip` where Chromium is missing: false, or why (naming the test it keeps from running). */
+export function skipWithoutChromium(test: string): false | string {
+  return chromiumAvailable() ? false : `${chromiumPath} is absent: install Debian's chromium (scripts/bootstrap.sh does) to run ${test}`;
+}
+
 export interface WebUiBrowser {
   context: BrowserContext;
   page: Page;
