@@ -26,12 +26,10 @@ export interface RunbookWorkerOptions {
   namespace: string;
   taskQueue: string;
   config: WorkerConfig;
-  /** What the config cannot say (an RDS endpoint resolver). */
+  /** What the config cannot say (an RDS endpoint resolver, the notifiers' HTTP client and retry policy in tests). */
   adapterOptions?: AdapterOptions;
   /** host:port where the SDK's Core serves its runtime metrics (Runtime.install); /metrics appends them. */
   runtimeMetricsAddress?: string;
-  /** The notifiers' HTTP client and retry policy (tests). */
-  delivery?: AdapterOptions['delivery'];
   log?: (line: string) => void;
 }
 
@@ -43,7 +41,7 @@ export interface RunbookWorkerOptions {
 export async function createRunbookWorker(options: RunbookWorkerOptions) {
   const { config } = options;
   const log = options.log ?? ((line: string) => console.log(line));
-  const adapters = createAdapters(config, { namespace: options.namespace, ...(options.delivery ? { delivery: options.delivery } : {}), ...options.adapterOptions });
+  const adapters = createAdapters(config, { namespace: options.namespace, ...options.adapterOptions });
   await adapters.start();
   const databases = createDatabaseConnections(config, adapters.secrets, adapters.databasePlatform);
   const monitoring = createMonitoring({
