@@ -48,6 +48,9 @@ async function poll<T>(what: string, read: () => Promise<T | undefined>, interva
   }
 }
 
+/** The by-hand restore looks this often (on one connection) for the pause and the promotion: no later than the runbook sees them. */
+const rawLookMs = 10;
+
 /**
  * The raw operation, by hand: `pgbackrest restore --type=time` of the same backup set with the same
  * options the local platform passes, start PostgreSQL, wait until replay pauses at the target, check
@@ -73,11 +76,11 @@ export async function restoreByHand(ctx: BenchContext, target: PitrTarget, name:
     await poll('replay to pause at the target', async () => {
       const r = (await db.query<{ paused: boolean }>("SELECT pg_is_in_recovery() AND pg_get_wal_replay_pause_state() = 'paused' AS paused")).rows[0]!;
       return r.paused ? true : undefined;
-    });
+    }, rawLookMs);
     const check = (await db.query<{ ok: boolean }>('SELECT pg_last_xact_replay_timestamp() <= $1::timestamptz AS ok', [target.time])).rows[0]!;
     if (!check.ok) throw new Error(`the restore by hand replayed past its target ${target.time}`);
     await db.query('SELECT pg_wal_replay_resume()');
-    await poll('promotion', async () => ((await db.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r ? undefined : true));
+    await poll('promotion', async () => ((await db.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r ? undefined : true), rawLookMs);
   } finally {
     await db.end();
   }
