@@ -127,20 +127,28 @@ export async function restoreByRunbook(ctx: BenchContext, target: PitrTarget): P
   return ms;
 }
 
-/** PITR by the runbook / the same restore by hand (the better of one run before and one after). Returns the second by-hand cluster, still running. */
+/**
+ * PITR by the runbook / the same restore by hand, each the better of two: by hand, the runbook twice,
+ * by hand again, so both sides have as many tries and the same times on average (on shared cores one
+ * try can be seconds off). Returns the second by-hand cluster, still running.
+ */
 export async function benchPitr(ctx: BenchContext, target: PitrTarget): Promise<{ result: BenchResult; copy: PostgresCluster }> {
   ctx.log('pitr: restore by hand (1/2)');
   const first = await restoreByHand(ctx, target, 'pitr-1');
   ctx.log(`pitr: by hand ${formatSeconds(first.ms)}`);
   await first.cluster.stop('immediate');
   rmSync(first.cluster.dir, { recursive: true, force: true });
-  ctx.log('pitr: restore by the runbook (recoverFromAccidentalDeletion, drill)');
-  const runbookMs = await restoreByRunbook(ctx, target);
-  ctx.log(`pitr: runbook ${formatSeconds(runbookMs)}`);
+  const runbook: number[] = [];
+  for (const n of [1, 2]) {
+    ctx.log(`pitr: restore by the runbook (${n}/2: recoverFromAccidentalDeletion, drill)`);
+    runbook.push(await restoreByRunbook(ctx, target));
+    ctx.log(`pitr: runbook ${formatSeconds(runbook.at(-1)!)}`);
+  }
   ctx.log('pitr: restore by hand (2/2); this copy is kept for the diff');
   const second = await restoreByHand(ctx, target, 'copy');
   ctx.log(`pitr: by hand ${formatSeconds(second.ms)}`);
   const rawMs = Math.min(first.ms, second.ms);
+  const runbookMs = Math.min(...runbook);
   const ratio = runbookMs / rawMs;
   return {
     result: {
@@ -150,7 +158,7 @@ export async function benchPitr(ctx: BenchContext, target: PitrTarget): Promise<
       ratio,
       goal: '≤ 1.1 (+1 s)',
       met: runbookMs <= 1.1 * rawMs + 1000,
-      note: `runbook: workflow start → restore step done (assess production, pgbackrest restore, replay, verify, promote); by hand: the better of ${formatSeconds(first.ms)} and ${formatSeconds(second.ms)}`,
+      note: `runbook: workflow start → restore step done (assess production beside the pgbackrest restore, replay, verify, promote), the better of ${runbook.map(formatSeconds).join(' and ')} (the first on a worker that had run nothing yet); by hand: the better of ${formatSeconds(first.ms)} and ${formatSeconds(second.ms)}`,
     },
     copy: second.cluster,
   };
