@@ -48,6 +48,9 @@ async function poll<T>(what: string, read: () => Promise<T | undefined>, interva
   }
 }
 
+/** The by-hand restore looks this often (on one connection) for the pause and the promotion: no later than the runbook sees them. */
+const rawLookMs = 10;
+
 /**
  * The raw operation, by hand: `pgbackrest restore --type=time` of the same backup set with the same
  * options the local platform passes, start PostgreSQL, wait until replay pauses at the target, check
@@ -73,11 +76,11 @@ export async function restoreByHand(ctx: BenchContext, target: PitrTarget, name:
     await poll('replay to pause at the target', async () => {
       const r = (await db.query<{ paused: boolean }>("SELECT pg_is_in_recovery() AND pg_get_wal_replay_pause_state() = 'paused' AS paused")).rows[0]!;
       return r.paused ? true : undefined;
-    });
+    }, rawLookMs);
     const check = (await db.query<{ ok: boolean }>('SELECT pg_last_xact_replay_timestamp() <= $1::timestamptz AS ok', [target.time])).rows[0]!;
     if (!check.ok) throw new Error(`the restore by hand replayed past its target ${target.time}`);
     await db.query('SELECT pg_wal_replay_resume()');
-    await poll('promotion', async () => ((await db.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r ? undefined : true));
+    await poll('promotion', async () => ((await db.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r ? undefined : true), rawLookMs);
   } finally {
     await db.end();
   }
@@ -124,20 +127,28 @@ export async function restoreByRunbook(ctx: BenchContext, target: PitrTarget): P
   return ms;
 }
 
-/** PITR by the runbook / the same restore by hand (the better of one run before and one after). Returns the second by-hand cluster, still running. */
+/**
+ * PITR by the runbook / the same restore by hand, each the better of two: by hand, the runbook twice,
+ * by hand again, so both sides have as many tries and the same times on average (on shared cores one
+ * try can be seconds off). Returns the second by-hand cluster, still running.
+ */
 export async function benchPitr(ctx: BenchContext, target: PitrTarget): Promise<{ result: BenchResult; copy: PostgresCluster }> {
   ctx.log('pitr: restore by hand (1/2)');
   const first = await restoreByHand(ctx, target, 'pitr-1');
   ctx.log(`pitr: by hand ${formatSeconds(first.ms)}`);
   await first.cluster.stop('immediate');
   rmSync(first.cluster.dir, { recursive: true, force: true });
-  ctx.log('pitr: restore by the runbook (recoverFromAccidentalDeletion, drill)');
-  const runbookMs = await restoreByRunbook(ctx, target);
-  ctx.log(`pitr: runbook ${formatSeconds(runbookMs)}`);
+  const runbook: number[] = [];
+  for (const n of [1, 2]) {
+    ctx.log(`pitr: restore by the runbook (${n}/2: recoverFromAccidentalDeletion, drill)`);
+    runbook.push(await restoreByRunbook(ctx, target));
+    ctx.log(`pitr: runbook ${formatSeconds(runbook.at(-1)!)}`);
+  }
   ctx.log('pitr: restore by hand (2/2); this copy is kept for the diff');
   const second = await restoreByHand(ctx, target, 'copy');
   ctx.log(`pitr: by hand ${formatSeconds(second.ms)}`);
   const rawMs = Math.min(first.ms, second.ms);
+  const runbookMs = Math.min(...runbook);
   const ratio = runbookMs / rawMs;
   return {
     result: {
@@ -147,7 +158,7 @@ export async function benchPitr(ctx: BenchContext, target: PitrTarget): Promise<
       ratio,
       goal: '≤ 1.1 (+1 s)',
       met: runbookMs <= 1.1 * rawMs + 1000,
-      note: `runbook: workflow start → restore step done (assess production, pgbackrest restore, replay, verify, promote); by hand: the better of ${formatSeconds(first.ms)} and ${formatSeconds(second.ms)}`,
+      note: `runbook: workflow start → restore step done (assess production beside the pgbackrest restore, replay, verify, promote), the better of ${runbook.map(formatSeconds).join(' and ')} (the first on a worker that had run nothing yet); by hand: the better of ${formatSeconds(first.ms)} and ${formatSeconds(second.ms)}`,
     },
     copy: second.cluster,
   };

@@ -1,5 +1,7 @@
+import { patched } from '@temporalio/workflow';
 import { z } from 'zod';
 import { runbookFields, configName, isoInstant } from '../contracts/inputs';
+import { besideEachOther } from './concurrent-steps';
 import { runRunbook } from './runbook';
 import { reconciliationReport } from '../contracts/validation';
 import { assessDatabase, cutOverApplication, longOperation, reviewOf, validateRecoveredDatabase, validationOperation, type ScenarioRunbook } from './scenario-steps';
@@ -18,6 +20,9 @@ export const recoverFromAccidentalDeletionInput = z.strictObject({
 });
 export type RecoverFromAccidentalDeletionInput = z.input<typeof recoverFromAccidentalDeletionInput>;
 
+/** The history shape of runs that restore while production is assessed (see the runbook below). */
+export const RESTORE_BESIDE_ASSESSMENT_PATCH = 'restore-beside-assessment';
+
 /** Rows a diff found missing. Results recorded before diffs streamed have no count, only their inline keys ('+' when cut). */
 const missingOf = (d: { missingCount?: number; missingInTarget: string[]; keysTruncated: boolean }) => d.missingCount ?? `${d.missingInTarget.length}${d.keysTruncated ? '+' : ''}`;
 type AccidentalDeletionRunbook = ScenarioRunbook<z.output<typeof recoverFromAccidentalDeletionInput>>;
@@ -32,9 +37,13 @@ export async function recoverFromAccidentalDeletion(input: RecoverFromAccidental
   const targets = (i: z.output<typeof recoverFromAccidentalDeletionInput>) => ({ databases: [{ field: 'database', name: i.database }], tables: { field: 'tables', database: i.database, names: i.tables } });
   return runRunbook({ scenario: 'accidental-deletion', input: recoverFromAccidentalDeletionInput, gates: ['repair', 'cutover'], targets }, input, async (rb: AccidentalDeletionRunbook) => {
     const { database, targetTime } = rb.input;
-    await assessDatabase(rb, database, `assess production (${database})`);
+    const assess = () => assessDatabase(rb, database, `assess production (${database})`);
+    // Runs since this patch restore while production is assessed (the restore builds a new instance and
+    // reads only the backups and the archive); recorded runs assessed first.
+    const besideAssessment = patched(RESTORE_BESIDE_ASSESSMENT_PATCH);
+    if (!besideAssessment) await assess();
 
-    const restored = await rb.step({
+    const restore = () => rb.step({
       name: `restore ${database} to ${targetTime} into a new instance`,
       activity: 'restoreToPointInTime',
       args: [{ database, step: 'pitr', incidentId: rb.input.incidentId, target: { kind: 'time', time: targetTime } }],
@@ -44,6 +53,7 @@ export async function recoverFromAccidentalDeletion(input: RecoverFromAccidental
       describe: (r) => `${r.instance.instanceId} on port ${r.instance.endpoint.port}, recovered to ${r.recoveredTo.lastCommitAt ?? 'no commit'} (${r.recoveredTo.stopReason ?? 'stopped at target'})`,
       compensate: (r) => ({ name: `delete the recovered instance ${r.instance.instanceId}`, activity: 'deleteDatabaseInstance', args: [{ instanceId: r.instance.instanceId }] }),
     });
+    const restored = besideAssessment ? (await besideEachOther(restore, assess))[0] : await restore();
     const recovered = restored.instance.instanceId;
     if (restored.recoveredTo.lastCommitAt) rb.recordRecoveryPoint(restored.recoveredTo.lastCommitAt, targetTime);
     const validation = await validateRecoveredDatabase(rb, recovered, { incidentTime: targetTime, baselineOf: { database, at: targetTime } });

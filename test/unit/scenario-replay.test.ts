@@ -129,23 +129,39 @@ function patchMarkers(file: string): string[] {
 }
 
 // Today's shapes: every patch a new run reaches, together (no branch recorded them all). The drill never
-// cuts over, so it has four of the five; the server-failure cutover has all five.
-const drillNow = 'accidental-deletion-drill-repair-gate-vote-proofs-operator-notices-validation-baseline.json';
+// cuts over, so it has four of the five runner patches and its own restore-beside-assessment; the
+// server-failure cutover has all five.
+const drillBefore = 'accidental-deletion-drill-repair-gate-vote-proofs-operator-notices-validation-baseline.json';
+const drillNow = 'accidental-deletion-drill-repair-gate-vote-proofs-operator-notices-restore-beside-assessment-validation-baseline.json';
 const cutoverNow = 'server-failure-cutover-vote-proofs-operator-notices-validation-baseline-rotate-and-roll-out.json';
 
-test('the demo drill in today\'s shape: the steps of vote-proofs-and-notices in the same order plus the baseline look-up just before the gate', () => {
-  assert.deepEqual(patchMarkers(drillNow), ['batched-audit', 'vote-proofs', 'operator-notices', 'validation-baseline']);
-  const names = activities(drillNow);
+test('the demo drill before restore-beside-assessment: the steps of vote-proofs-and-notices in the same order plus the baseline look-up just before the gate', () => {
+  assert.deepEqual(patchMarkers(drillBefore), ['batched-audit', 'vote-proofs', 'operator-notices', 'validation-baseline']);
+  const names = activities(drillBefore);
   assert.deepEqual(names.filter((a) => a !== 'findValidationBaseline'), activities('accidental-deletion-drill-repair-gate-vote-proofs-and-notices.json'), 'otherwise the same activities in the same order');
   assert.equal(names.indexOf('findValidationBaseline') + 1, names.indexOf('runValidationChecks'), 'the look-up comes just before the gate');
-  assert.match(String(scheduledActivities(drillNow).find((a) => a.name === 'runValidationChecks')!.input.baselineKey), /^baselines\/production\/\d{8}-\d{6}F\.json$/);
+  assert.match(String(scheduledActivities(drillBefore).find((a) => a.name === 'runValidationChecks')!.input.baselineKey), /^baselines\/production\/\d{8}-\d{6}F\.json$/);
   // Against the validation-baseline shape, only the gate decision told (one more notify).
   assert.deepEqual(names.filter((a) => a !== 'notify'), activities('accidental-deletion-drill-repair-gate-vote-proofs-validation-baseline.json').filter((a) => a !== 'notify'));
   // The look-up's start and end in the trail, everything else as before.
-  const actions = auditActions(drillNow);
+  const actions = auditActions(drillBefore);
   const lookup = actions.indexOf('runbook:step-started', actions.indexOf('runbook:recovery-point'));
   assert.deepEqual(actions.filter((_, i) => i !== lookup && i !== lookup + 1), auditActions('accidental-deletion-drill-repair-gate-vote-proofs-and-notices.json'));
   assert.equal(actions.length, 33);
+});
+
+test('the demo drill in today\'s shape: the restore starts beside the assessment of production, before it ends; otherwise the steps and trail of the shape before', () => {
+  assert.deepEqual(patchMarkers(drillNow), ['batched-audit', 'vote-proofs', 'operator-notices', 'restore-beside-assessment', 'validation-baseline']);
+  const history = JSON.parse(readFileSync(path.join(historiesDir, drillNow), 'utf8')) as { events: Array<{ eventId: string; eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } }; activityTaskCompletedEventAttributes?: { scheduledEventId: string } }> };
+  const scheduled = (name: string) => history.events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType.name === name);
+  const assess = history.events[scheduled('checkDatabaseHealth')]!;
+  const assessed = history.events.findIndex((e) => e.activityTaskCompletedEventAttributes?.scheduledEventId === assess.eventId);
+  assert.ok(assessed > 0, 'the assessment completed');
+  assert.ok(scheduled('checkDatabaseHealth') < scheduled('restoreToPointInTime') && scheduled('restoreToPointInTime') < assessed, 'the restore was scheduled after the assessment started and before it completed');
+  assert.deepEqual(activities(drillNow).filter((a) => a !== 'notify'), activities(drillBefore).filter((a) => a !== 'notify'), 'the same activities in the same order');
+  // The same audit entries; the two steps' starts and ends interleave.
+  assert.deepEqual([...auditActions(drillNow)].sort(), [...auditActions(drillBefore)].sort());
+  assert.equal(auditActions(drillNow).length, 33);
 });
 
 test('the server-failure cutover in today\'s shape: the rotate-and-roll-out cutover, plus the targets checked first, the baseline looked up before the gate and the gate decision told', () => {
@@ -170,7 +186,7 @@ test('the server-failure cutover in today\'s shape: the rotate-and-roll-out cuto
 test('the README states the history events of the demo drill in today\'s shape', () => {
   const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
   const events = (JSON.parse(readFileSync(path.join(historiesDir, drillNow), 'utf8')) as { events: unknown[] }).events.length;
-  assert.match(readme, new RegExp(`it has ${events} history events with all three`));
+  assert.match(readme, new RegExp(`it has ${events} history events with all four`));
 });
 
 test('today\'s recordings fail to replay against scenarios whose steps changed (so their replay can fail)', async () => {
@@ -189,6 +205,7 @@ test('every shape recorded so far is still here (runs of each may be in flight)'
     'accidental-deletion-drill-repair-gate-validation-baseline.json',
     'accidental-deletion-drill-repair-gate-vote-proofs-and-notices.json',
     drillNow,
+    drillBefore,
     'accidental-deletion-drill-repair-gate-vote-proofs-validation-baseline.json',
     'accidental-deletion-drill-repair-gate-vote-proofs.json',
     'accidental-deletion-drill-repair-gate.json',

@@ -43,9 +43,37 @@ export async function sealArchive(ctx: PlatformContext, source: InstanceRecord, 
   return { archivedUntil: newest, how: `source is down; newest archived WAL segment written at ${newest.toISOString()}` };
 }
 
+/**
+ * Plans a restore to the target: the backup set it starts from (the newest one finished before it) and
+ * `archiveReady`, which the restore awaits just before PostgreSQL starts replaying. The archive is sealed
+ * (sealArchive) while the backup set is listed and its files are copied: the copy does not need the WAL,
+ * only the replay does. A target no backup or WAL can reach is refused before anything is built; one past
+ * the WAL just archived is refused by `archiveReady` (and the restore removes what it copied).
+ */
+export async function planRestore(ctx: PlatformContext, source: InstanceRecord, target: RecoveryTarget, opts: OperationOptions): Promise<{ backup: BackupSet; archiveReady: () => Promise<void> }> {
+  const sealing = sealArchive(ctx, source, opts);
+  sealing.catch(() => undefined); // awaited by archiveReady, or below when the request is refused
+  let backup: BackupSet;
+  try {
+    backup = chooseBackup(ctx, source, target, (await stanzaInfo(ctx.setup, opts.signal)).backups);
+  } catch (error) {
+    await sealing.catch(() => undefined);
+    throw error;
+  }
+  const archiveReady = async () => {
+    // A name or the latest point: archiving the newest WAL helps, but the replay says whether it got there.
+    if (target.kind !== 'time') return void (await sealing.catch(() => undefined));
+    const { archivedUntil, how } = await sealing;
+    if (Date.parse(target.time) >= archivedUntil.getTime()) throw pastArchivedWal(target.time, how, 'the files restored for it are removed');
+  };
+  return { backup, archiveReady };
+}
+
+const pastArchivedWal = (time: string, how: string, outcome: string) =>
+  new PlatformRequestError(`recovery target ${time} is after the newest archived WAL (${how}): no archived WAL reaches it yet; choose an earlier time or wait; ${outcome}`);
+
 /** The backup set a restore to the target starts from: the newest one finished before it. */
-export async function chooseBackup(ctx: PlatformContext, source: InstanceRecord, target: RecoveryTarget, opts: OperationOptions): Promise<BackupSet> {
-  const { backups } = await stanzaInfo(ctx.setup, opts.signal);
+function chooseBackup(ctx: PlatformContext, source: InstanceRecord, target: RecoveryTarget, backups: BackupSet[]): BackupSet {
   if (backups.length === 0) throw new PlatformRequestError(`stanza "${ctx.setup.stanza}" has no backup yet: take a backup of "${source.instanceId}" first`);
   if (target.kind === 'latest') return backups.at(-1)!;
   if (target.kind === 'name') {
@@ -61,10 +89,9 @@ export async function chooseBackup(ctx: PlatformContext, source: InstanceRecord,
   if (t < backupReady(oldest)) {
     throw new PlatformRequestError(`recovery target ${target.time} is before the oldest backup: backup set ${oldest.label} finished at ${oldest.stoppedAt}, so the earliest time a restore can reach is ${new Date(backupReady(oldest)).toISOString()}; nothing was created`);
   }
-  const { archivedUntil, how } = await sealArchive(ctx, source, opts);
-  if (t >= archivedUntil.getTime()) {
-    throw new PlatformRequestError(`recovery target ${target.time} is after the newest archived WAL (${how}): no archived WAL reaches it yet; choose an earlier time or wait; nothing was created`);
-  }
+  // No WAL holds a commit from the future (this platform runs beside its servers, on one clock).
+  const now = new Date();
+  if (t >= now.getTime()) throw pastArchivedWal(target.time, `it is later than now, ${now.toISOString()}`, 'nothing was created');
   return [...backups].reverse().find((b) => backupReady(b) <= t)!;
 }
 

@@ -11,14 +11,25 @@ import type { InstanceRegistry, InstanceRecord } from './instance-registry';
 
 export const passwordOf = (r: InstanceRecord) => readFileSync(path.join(r.dir, 'superuser.password'), 'utf8').trim();
 
-export async function withClient<T>(r: InstanceRecord, fn: (client: Client) => Promise<T>, database = 'postgres'): Promise<T> {
+/** A connected superuser client on the instance; the caller ends it (endQuietly). */
+export async function connectTo(r: InstanceRecord, database = 'postgres'): Promise<Client> {
   const client = new Client({ host: '127.0.0.1', port: r.port, user: superuser, password: passwordOf(r), database, connectionTimeoutMillis: 5000, application_name: 'dr-runbooks-platform' });
   client.on('error', () => undefined);
   await client.connect();
+  return client;
+}
+
+export async function endQuietly(client: Client): Promise<undefined> {
+  await client.end().catch(() => undefined);
+  return undefined;
+}
+
+export async function withClient<T>(r: InstanceRecord, fn: (client: Client) => Promise<T>, database = 'postgres'): Promise<T> {
+  const client = await connectTo(r, database);
   try {
     return await fn(client);
   } finally {
-    await client.end().catch(() => undefined);
+    await endQuietly(client);
   }
 }
 

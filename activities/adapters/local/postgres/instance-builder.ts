@@ -66,8 +66,11 @@ export async function existingFor(ctx: PlatformContext, instanceId: InstanceId, 
   return undefined;
 }
 
-/** Runs pgbackrest restore into a new instance directory and starts PostgreSQL on it. */
-export async function build(ctx: PlatformContext, instanceId: InstanceId, source: InstanceRecord, kind: BuildKind, origin: InstanceOrigin, opts: OperationOptions): Promise<{ r: InstanceRecord; cluster: PostgresCluster }> {
+/**
+ * Runs pgbackrest restore into a new instance directory and starts PostgreSQL on it. `beforeStart`: what
+ * the replay needs that the copy did not (the WAL up to the target archived), awaited between the two.
+ */
+export async function build(ctx: PlatformContext, instanceId: InstanceId, source: InstanceRecord, kind: BuildKind, origin: InstanceOrigin, opts: OperationOptions, beforeStart?: () => Promise<void>): Promise<{ r: InstanceRecord; cluster: PostgresCluster }> {
   const { registry, setup } = ctx;
   const dir = path.join(ctx.instancesDir, instanceId);
   const dataDir = dataDirOf(dir);
@@ -105,6 +108,7 @@ export async function build(ctx: PlatformContext, instanceId: InstanceId, source
   r = (await registry.update(instanceId, (current) => current && { ...current, operationPgid: restore.pgid }))!;
   await restore.done;
   r = (await registry.update(instanceId, (current) => current && { ...current, operationPgid: undefined }))!;
+  await beforeStart?.();
 
   const settings: Record<string, string | number> = { ...recoverySettingsFrom(path.join(dataDir, 'postgresql.auto.conf')), archive_mode: 'off' };
   if (kind.kind === 'replica') {

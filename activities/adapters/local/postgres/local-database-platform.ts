@@ -13,7 +13,7 @@ import {
 import { superuser } from './cluster';
 import { CommandAbortedError, CommandFailedError } from './cluster-user-command';
 import { dataDirOf, logTail, stopPostmaster } from './cluster-files';
-import { chooseBackup, restorePoints, saveRestorePoint, sealArchive, validateTarget } from './backup-selection';
+import { planRestore, restorePoints, saveRestorePoint, validateTarget } from './backup-selection';
 import { accepting, describeRecord, passwordOf, withClient } from './instance-access';
 import { build, building, discard, existingFor, finish, startIfStopped } from './instance-builder';
 import { runPgBackRest, stanzaInfo } from './pgbackrest';
@@ -107,12 +107,12 @@ export function createLocalDatabasePlatform(options: LocalPlatformOptions): Data
         const saved = existing.recovery ?? { recoveredTo: { lsn: '' } };
         return { instance: await describe(existing), backupLabel: (existing.origin as { backupLabel: string }).backupLabel, reused: true, target, ...saved };
       }
-      // Everything that can refuse the request runs before anything is created.
-      const backup = await chooseBackup(ctx, source, target, opts);
-      if (target.kind !== 'time') await sealArchive(ctx, source, opts).catch(() => undefined);
+      // What can refuse the request without the newest WAL runs before anything is created; the archive
+      // is sealed while the backup set's files are copied (archiveReady: before the replay starts).
+      const { backup, archiveReady } = await planRestore(ctx, source, target, opts);
       const origin: InstanceOrigin = { kind: 'pointInTime', sourceInstanceId: source.instanceId, backupLabel: backup.label, target };
       return building(ctx, input.instanceId, opts, async (o) => {
-        const { r } = await build(ctx, input.instanceId, source, { kind: 'pointInTime', backup, target }, origin, o);
+        const { r } = await build(ctx, input.instanceId, source, { kind: 'pointInTime', backup, target }, origin, o, archiveReady);
         let recovery: { recoveredTo: RecoveryPoint; dataLossWindowSeconds?: number };
         if (target.kind === 'latest') {
           await waitForRecovery(r, (s) => !s.in_recovery, o, 'the end of the archived WAL', recoveryTimeoutMs);

@@ -3,7 +3,9 @@ import { sleep } from '../../../../lib/child-process';
 import { PlatformVerificationError, type OperationOptions, type RecoveryPoint, type RecoveryTarget } from '../../../ports/database-platform';
 import { CommandAbortedError } from './cluster-user-command';
 import { dataDirOf, logTail, recoveryStopLines, runningPostmaster } from './cluster-files';
-import { withClient } from './instance-access';
+import type { Client } from 'pg';
+import { watchFile } from '../../../../lib/file-watch';
+import { connectTo, endQuietly, withClient } from './instance-access';
 import type { InstanceRecord } from './instance-registry';
 
 // A restored instance replaying WAL: waiting for it to reach its target, checking it stopped where it was
@@ -11,11 +13,15 @@ import type { InstanceRecord } from './instance-registry';
 
 export type RecoveryState = { in_recovery: boolean; pause_state: string; replay_lsn: string | null };
 
-export async function recoveryState(r: InstanceRecord): Promise<RecoveryState> {
-  return withClient(r, async (c) => (await c.query<RecoveryState>(`SELECT pg_is_in_recovery() AS in_recovery,
+const recoveryStateQuery = `SELECT pg_is_in_recovery() AS in_recovery,
     -- pg_get_wal_replay_pause_state() raises once recovery has ended
     CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() ELSE 'not paused' END AS pause_state,
-    pg_last_wal_replay_lsn()::text AS replay_lsn`)).rows[0]!);
+    pg_last_wal_replay_lsn()::text AS replay_lsn`;
+
+const readRecoveryState = async (c: Client) => (await c.query<RecoveryState>(recoveryStateQuery)).rows[0]!;
+
+export async function recoveryState(r: InstanceRecord): Promise<RecoveryState> {
+  return withClient(r, readRecoveryState);
 }
 
 /** Why a restored instance died, in words, with the end of its log. */
@@ -29,19 +35,42 @@ export function recoveryFailure(r: InstanceRecord, fallback: string): string {
   return `restore into "${r.instanceId}" failed: ${why}; the half-built instance is removed.${backup} Its log ends with:\n${tail}`;
 }
 
-/** Polls until the condition holds, reporting replay progress; fails if the postmaster dies or the timeout passes. */
+/** The longest wait between two looks at the server when its log says nothing (a long replay). */
+const idleLookMs = 250;
+const progressEveryMs = 1000;
+
+/**
+ * Waits until the condition holds, reporting replay progress; fails if the postmaster dies or the
+ * timeout passes. PostgreSQL logs each step of recovery (the target reached, the pause, the end of
+ * recovery), so every line it writes wakes the wait at once; without one it looks again after a short
+ * interval that grows to idleLookMs. One connection serves every look.
+ */
 export async function waitForRecovery(r: InstanceRecord, until: (s: RecoveryState) => boolean, opts: OperationOptions, what: string, timeoutMs: number): Promise<RecoveryState> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (opts.signal?.aborted) throw new CommandAbortedError(`cancelled while waiting for ${what}`);
-    if (!runningPostmaster(dataDirOf(r.dir))) {
-      throw new PlatformVerificationError(recoveryFailure(r, `PostgreSQL stopped while waiting for ${what}`));
+  const log = watchFile(path.join(r.dir, 'postgres.log'));
+  let client: Client | undefined;
+  let reportedAt = 0;
+  try {
+    for (let look = 0; ; look++) {
+      if (opts.signal?.aborted) throw new CommandAbortedError(`cancelled while waiting for ${what}`);
+      if (!runningPostmaster(dataDirOf(r.dir))) {
+        throw new PlatformVerificationError(recoveryFailure(r, `PostgreSQL stopped while waiting for ${what}`));
+      }
+      const changed = log.changed();
+      client ??= await connectTo(r).catch(() => undefined);
+      const state = client ? await readRecoveryState(client).catch(() => undefined) : undefined;
+      if (client && !state) client = await endQuietly(client);
+      if (state && until(state)) return state;
+      if (state && Date.now() - reportedAt >= progressEveryMs) {
+        reportedAt = Date.now();
+        opts.onProgress?.({ phase: 'replaying', replayLsn: state.replay_lsn ?? undefined, message: `waiting for ${what}` });
+      }
+      if (Date.now() > deadline) throw new PlatformVerificationError(`instance "${r.instanceId}" did not reach ${what} within ${timeoutMs / 1000} s`);
+      await Promise.race([changed, sleep(Math.min(idleLookMs, 5 * 2 ** look))]);
     }
-    const state = await recoveryState(r).catch(() => undefined);
-    if (state && until(state)) return state;
-    if (state) opts.onProgress?.({ phase: 'replaying', replayLsn: state.replay_lsn ?? undefined, message: `waiting for ${what}` });
-    if (Date.now() > deadline) throw new PlatformVerificationError(`instance "${r.instanceId}" did not reach ${what} within ${timeoutMs / 1000} s`);
-    await sleep(250);
+  } finally {
+    log.close();
+    if (client) await endQuietly(client);
   }
 }
 
