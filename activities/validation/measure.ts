@@ -3,7 +3,7 @@ import type { ApplicationDeclaration } from './declaration';
 import { addDecimal as addDecimalText } from './exact-decimal';
 import { describeTable, listTables, quoteIdentifier, resolveTable, type Queryable } from './schema-catalog';
 import { readSchemaFingerprint, type SchemaFingerprint } from './schema-fingerprint';
-import { chooseRowHash, rowHashSql, type RowHash } from './row-hash';
+import { assertSameRowHash, chooseRowHash, rowHashSql, type RowHash } from './row-hash';
 
 // Measuring a database for its baseline, or for comparison with one, in one consistent snapshot: per
 // table its row count and the exact sums of its money columns (and of their absolute values, which
@@ -206,6 +206,7 @@ function rangeOf(key: string): string {
  */
 async function measureHistoryTable(db: PoolClient, table: string, money: string[], history: HistoryPlan): Promise<TableFigures> {
   const col = (c: string) => `t0.${quoteIdentifier(c)}`;
+  await assertSameRowHash(db, history.rowHash);
   const hash = rowHashSql(history.rowHash, history.columns, col);
   const [digestSum1, digestSum2] = hash.sums('dr_digest');
   const selects = [

@@ -14,7 +14,13 @@ export type ColumnHashKind = 'int' | 'numeric' | 'text' | 'bpchar' | 'bool' | 't
 export type RowHash =
   | { algorithm: 'md5' }
   /** XOR of each column's seeded extended hash (hash_numeric_extended also seeded by the value's scale, so 1.0 ≠ 1.00). */
-  | { algorithm: 'column-hash-extended'; seed: string; kinds: Record<string, ColumnHashKind> };
+  | {
+      algorithm: 'column-hash-extended';
+      seed: string;
+      kinds: Record<string, ColumnHashKind>;
+      /** The hash of fixed values of every kind where the baseline was taken: the types' hashes depend on the server's byte order. */
+      probe: string;
+    };
 
 /** Types whose extended hash tells every two distinct values apart as their text would (floats, intervals and domains do not: -0 = 0, 1 day = 24 h). */
 const kindOfType: Record<string, ColumnHashKind> = {
@@ -52,8 +58,35 @@ export async function chooseRowHash(db: Queryable, table: string, columns: reado
     kinds[column] = kind;
   }
   // Below 2^62, so seed + column number + a numeric's scale never leaves bigint.
-  const seed = randomBytes(8).readBigUInt64BE() >> 2n;
-  return { algorithm: 'column-hash-extended', seed: String(seed), kinds };
+  const seed = String(randomBytes(8).readBigUInt64BE() >> 2n);
+  return { algorithm: 'column-hash-extended', seed, kinds, probe: await readProbe(db, seed) };
+}
+
+/** A fixed value of each kind, as SQL. */
+const probeValues: Record<ColumnHashKind, string> = {
+  int: '1234567',
+  numeric: '12.34',
+  text: "'dr-runbooks'",
+  bpchar: "'USD'::bpchar",
+  bool: 'true',
+  timestamp: "timestamp '2025-01-01 00:00:00'",
+  uuid: "'00000000-0000-4000-8000-000000000001'::uuid",
+  jsonb: `'{"a": [1, "b"]}'::jsonb`,
+};
+
+async function readProbe(db: Queryable, seed: string): Promise<string> {
+  const parts = (Object.entries(probeValues) as Array<[ColumnHashKind, string]>).map(([kind, value]) => columnHash(kind, value, `${seed}::int8`));
+  return (await db.query<{ probe: string }>(`SELECT (${parts.join(' # ')})::text AS probe`)).rows[0]!.probe;
+}
+
+/**
+ * Throws unless this server hashes as the one the baseline was taken on (its probe): on another byte
+ * order every row would differ, and the gate says why instead of naming every range.
+ */
+export async function assertSameRowHash(db: Queryable, hash: RowHash | undefined): Promise<void> {
+  if (hash?.algorithm !== 'column-hash-extended') return;
+  const probe = await readProbe(db, hash.seed);
+  if (probe !== hash.probe) throw new Error(`this server hashes values unlike the one the baseline was taken on (another platform or byte order: probe ${probe}, baseline ${hash.probe}); take a new baseline on this platform`);
 }
 
 function columnHash(kind: ColumnHashKind, value: string, seed: string): string {

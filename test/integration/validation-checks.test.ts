@@ -217,3 +217,17 @@ test('a baseline records its row hash (the seeded extended hash); one of format 
   const edited = await validate('md5-edited', { baselineKey: oldKey });
   assert.match(check(edited, 'History that must not change: transactions').message, /id 769–784: content changed/);
 });
+
+test('a baseline whose row hash this server computes otherwise (another byte order) blocks the history check with the reason, not a list of every range', async () => {
+  const stored = (await loadBaseline(gate.store, baselineKey))!;
+  const history = stored.tables.transactions!.history!;
+  assert.equal(history.rowHash?.algorithm, 'column-hash-extended');
+  const elsewhere = { ...history, rowHash: { ...history.rowHash, probe: '42' } };
+  const key = 'baselines/production/other-platform.json';
+  await saveBaseline(gate.store, key, { ...stored, tables: { ...stored.tables, transactions: { ...stored.tables.transactions!, history: elsewhere } } });
+  const result = await validate('clean', { baselineKey: key });
+  const checked = check(result, 'History that must not change: transactions');
+  assert.equal(checked.verdict, 'error');
+  assert.match(checked.message, /^the history could not be read: this server hashes values unlike the one the baseline was taken on \(another platform or byte order: probe -?\d+, baseline 42\); take a new baseline on this platform$/);
+  assert.equal(result.passed, false);
+});
