@@ -17,7 +17,8 @@ export interface BaselineBackup {
 }
 
 export interface Baseline {
-  formatVersion: 2;
+  /** 3: each history names its row hash (history.rowHash); 2: md5 of the row text throughout. */
+  formatVersion: 2 | 3;
   /** The database the backup is of (a config name, e.g. production). */
   database: string;
   /** The instance the figures were read from: the backup restored to its consistent point. */
@@ -107,7 +108,7 @@ export async function loadBaseline(store: ObjectStore, key: string): Promise<Bas
   const body = await store.get(key);
   if (!body) return undefined;
   const baseline = JSON.parse(body.toString('utf8')) as Baseline;
-  if (baseline.formatVersion !== 2) throw new Error(`baseline ${key} has format ${String(baseline.formatVersion)}; this worker reads format 2 (take a new one with backupWithBaseline)`);
+  if (baseline.formatVersion !== 2 && baseline.formatVersion !== 3) throw new Error(`baseline ${key} has format ${String(baseline.formatVersion)}; this worker reads formats 2 and 3 (take a new one with backupWithBaseline)`);
   return baseline;
 }
 

@@ -118,16 +118,23 @@ export function builtInChecks(options: BuiltInCheckOptions): { checks: CheckDefi
     const name = `Financial calculations validate: every ${l.table}.${l.balance} equals the sum of its ${l.entries}.${l.amount}`;
     if (missing(id, name, [l.table, l.entries], [`${l.table}.${l.balance}`, `${l.entries}.${l.amount}`, `${l.entries}.${l.through}`])) continue;
     const k = quoteIdentifier(key(l.table)!);
+    const through = quoteIdentifier(l.through);
+    const amount = quoteIdentifier(l.amount);
+    const offending = (entries: string) => `FROM ${table(l.table)} b LEFT JOIN ${entries} e ON e.owner = b.${k}
+            WHERE b.${quoteIdentifier(l.balance)} IS DISTINCT FROM coalesce(e.total, 0)`;
     checks.push({
       id,
       name,
-      sql: `SELECT b.${k}::text AS ${quoteIdentifier(l.through)}, b.${quoteIdentifier(l.balance)}::text AS balance, coalesce(e.total, 0)::text AS ledger_sum
-            FROM ${table(l.table)} b LEFT JOIN (SELECT ${quoteIdentifier(l.through)} AS owner, sum(${quoteIdentifier(l.amount)}) AS total FROM ${table(l.entries)} GROUP BY 1) e ON e.owner = b.${k}
-            WHERE b.${quoteIdentifier(l.balance)} IS DISTINCT FROM coalesce(e.total, 0)
+      // Materialized: under the LIMIT the planner would merge-join the ledger in key order, reading it through its index row by row.
+      sql: `WITH e AS MATERIALIZED (SELECT ${through} AS owner, sum(${amount}) AS total FROM ${table(l.entries)} GROUP BY 1)
+            SELECT b.${k}::text AS ${through}, b.${quoteIdentifier(l.balance)}::text AS balance, coalesce(e.total, 0)::text AS ledger_sum
+            ${offending('e')}
             ORDER BY b.${k} LIMIT ${offendingRowLimit}`,
       expectation: { kind: 'zeroRows' },
       rowLimit: offendingRowLimit,
       timeoutMs,
+      // The sum per owner is the sum of its groups' sums (sum skips NULLs either way).
+      screen: { table: table(l.entries)!, columns: [l.through], sums: [l.amount], finds: (g) => `SELECT 1 ${offending(`(SELECT ${g.column(l.through)} AS owner, sum(${g.sum(l.amount)}) AS total FROM ${g.name} GROUP BY 1)`)}` },
     });
   }
   for (const r of app.ownership) {
@@ -149,10 +156,11 @@ export function builtInChecks(options: BuiltInCheckOptions): { checks: CheckDefi
     checks.push({
       id,
       name,
-      sql: `SELECT ${cols.map((c, i) => `${c}::text AS ${quoteIdentifier(b.columns[i]!)}`).join(', ')}, count(*)::int AS rows${k ? `, (array_agg(${quoteIdentifier(k)} ORDER BY ${quoteIdentifier(k)}))[1:5]::text AS ${quoteIdentifier(`${k}s`)}` : ''}
-            FROM ${table(b.table)} WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')}
-            GROUP BY ${cols.join(', ')} HAVING count(*) > 1
-            ORDER BY count(*) DESC LIMIT ${offendingRowLimit}`,
+      // Keys are collected only for the duplicates: an ordered array_agg per group would sort once for every row's key.
+      sql: `WITH d AS MATERIALIZED (SELECT ${cols.join(', ')}, count(*) AS dr_rows FROM ${table(b.table)} WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')}
+                                  GROUP BY ${cols.join(', ')} HAVING count(*) > 1 ORDER BY count(*) DESC LIMIT ${offendingRowLimit})
+            SELECT ${cols.map((c, i) => `d.${c}::text AS ${quoteIdentifier(b.columns[i]!)}`).join(', ')}, d.dr_rows::int AS rows${k ? `, (SELECT (array_agg(x.${quoteIdentifier(k)} ORDER BY x.${quoteIdentifier(k)}))[1:5] FROM ${table(b.table)} x WHERE ${cols.map((c) => `x.${c} = d.${c}`).join(' AND ')})::text AS ${quoteIdentifier(`${k}s`)}` : ''}
+            FROM d ORDER BY d.dr_rows DESC`,
       expectation: { kind: 'zeroRows' },
       rowLimit: offendingRowLimit,
       timeoutMs,
@@ -197,17 +205,19 @@ const relationColumns = (r: SameAsParent) => [`${r.table}.${r.column}`, `${r.tab
 /** A child whose column is not its parent's (through the child's reference to the parent's key). */
 function sameAsParentCheck(id: string, name: string, r: SameAsParent, child: string, parent: string, childKey: string | undefined, parentKey: string, timeoutMs: number): CheckDefinition {
   const label = childKey ?? r.through;
+  const differs = (c: (column: string) => string) => `JOIN ${parent} p ON p.${quoteIdentifier(parentKey)} = ${c(r.through)}
+          WHERE ${c(r.column)} IS DISTINCT FROM p.${quoteIdentifier(r.parentColumn)}`;
   return {
     id,
     name,
     sql: `SELECT c.${quoteIdentifier(label)}::text AS ${quoteIdentifier(label)}, c.${quoteIdentifier(r.through)}::text AS ${quoteIdentifier(r.through)},
                  c.${quoteIdentifier(r.column)}::text AS ${quoteIdentifier(r.column)}, p.${quoteIdentifier(r.parentColumn)}::text AS ${quoteIdentifier(`parent_${r.parentColumn}`)}
-          FROM ${child} c JOIN ${parent} p ON p.${quoteIdentifier(parentKey)} = c.${quoteIdentifier(r.through)}
-          WHERE c.${quoteIdentifier(r.column)} IS DISTINCT FROM p.${quoteIdentifier(r.parentColumn)}
+          FROM ${child} c ${differs((col) => `c.${quoteIdentifier(col)}`)}
           ORDER BY 1 LIMIT ${offendingRowLimit}`,
     expectation: { kind: 'zeroRows' },
     rowLimit: offendingRowLimit,
     timeoutMs,
+    screen: { table: child, columns: [r.through, r.column], sums: [], finds: (g) => `SELECT 1 FROM ${g.name} ${differs(g.column)}` },
   };
 }
 
@@ -218,18 +228,19 @@ function arrow(fk: ForeignKey): string {
 /** Rows whose foreign key points at nothing (MATCH SIMPLE: a row with a NULL in the key is not checked). */
 function orphanCheck(fk: ForeignKey, timeoutMs: number): CheckDefinition {
   const named = (fk.childKeyColumns.length ? fk.childKeyColumns : fk.childColumns).concat(fk.childColumns.filter((c) => !fk.childKeyColumns.includes(c)));
-  const notNull = fk.childColumns.map((c) => `c.${quoteIdentifier(c)} IS NOT NULL`).join(' AND ');
-  const joins = fk.childColumns.map((c, i) => `p.${quoteIdentifier(fk.parentColumns[i]!)} = c.${quoteIdentifier(c)}`).join(' AND ');
+  const orphaned = (c: (column: string) => string) => `${fk.childColumns.map((col) => `${c(col)} IS NOT NULL`).join(' AND ')}
+            AND NOT EXISTS (SELECT 1 FROM ${fk.parentTable} p WHERE ${fk.childColumns.map((col, i) => `p.${quoteIdentifier(fk.parentColumns[i]!)} = ${c(col)}`).join(' AND ')})`;
   return {
     id: `orphans:${fk.childTable}.${fk.name}`,
     name: `No orphaned records: ${arrow(fk)}`,
     sql: `SELECT ${named.map((c) => `c.${quoteIdentifier(c)}::text AS ${quoteIdentifier(c)}`).join(', ')}
           FROM ${fk.childTable} c
-          WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${fk.parentTable} p WHERE ${joins})
+          WHERE ${orphaned((col) => `c.${quoteIdentifier(col)}`)}
           LIMIT ${offendingRowLimit}`,
     expectation: { kind: 'zeroRows' },
     rowLimit: offendingRowLimit,
     timeoutMs,
+    screen: { table: fk.childTable, columns: fk.childColumns, sums: [], finds: (g) => `SELECT 1 FROM ${g.name} WHERE ${orphaned(g.column)}` },
   };
 }
 

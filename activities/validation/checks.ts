@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { checkIdFrom, type CheckResult } from '../../contracts/validation';
 import { mapWithConcurrency } from './bounded-concurrency';
 import { compareDecimal, multiplyDecimal, withinRelativeTolerance } from './exact-decimal';
+import { screenChecks, screenedTogether } from './screening';
 
 /**
  * What a check's query must show. Values are compared as exact decimals (counts, sums, seconds);
@@ -24,6 +25,29 @@ export interface CheckDefinition {
   timeoutMs: number;
   /** For zero-row checks whose SQL ends in LIMIT n: n, so a full page reads "at least n". */
   rowLimit?: number;
+  /** For a zero-row check of one table's rows: how to tell, from that table grouped once for all its checks, that it would find none. */
+  screen?: CheckScreen;
+}
+
+/** The groups of a screened table as a check's SQL reads them. */
+export interface ScreenGroups {
+  /** The relation holding one row per group. */
+  name: string;
+  /** A grouped column, as an expression. */
+  column: (name: string) => string;
+  /** The sum of a summed column over the group's rows, as an expression. */
+  sum: (name: string) => string;
+}
+
+/**
+ * A check that reads each row of `table` only through the values of `columns` (and the sums of `sums`)
+ * gets the same answer from the table grouped by them. `finds` returns rows exactly when the check would.
+ */
+export interface CheckScreen {
+  table: string;
+  columns: string[];
+  sums: string[];
+  finds: (groups: ScreenGroups) => string;
 }
 
 export type { CheckResult, Verdict } from '../../contracts/validation';
@@ -119,13 +143,36 @@ export async function runCheck(pool: Pool, check: CheckDefinition): Promise<Chec
   }
 }
 
-/** Runs every check, at most `concurrency` at once; `onDone` is called as each finishes (for heartbeats). */
+/** What a zero-row check reports when its screen found nothing: its own query would have returned no row. */
+function screenedClean(check: CheckDefinition, durationMs: number): CheckResult {
+  return { id: check.id ?? checkIdFrom(check.name), name: check.name, expectation: describeExpectation(check.expectation), value: '0 rows', verdict: 'pass', message: 'no offending rows', durationMs };
+}
+
+/**
+ * Runs every check, at most `concurrency` at once; `onDone` is called as each finishes (for heartbeats).
+ * Checks screened on one table share one grouped scan of it (screening.ts); a check whose screen finds
+ * something, or whose screen fails, runs its own query.
+ */
 export async function runChecks(pool: Pool, checks: readonly CheckDefinition[], options: { concurrency: number; beforeEach?: () => void; onDone?: (result: CheckResult, done: number) => void }): Promise<CheckResult[]> {
   let done = 0;
-  return mapWithConcurrency(checks, options.concurrency, async (check) => {
-    options.beforeEach?.();
-    const result = await runCheck(pool, check);
+  const results = new Array<CheckResult>(checks.length);
+  const finish = (index: number, result: CheckResult) => {
+    results[index] = result;
     options.onDone?.(result, ++done);
-    return result;
+  };
+  const together = screenedTogether(checks);
+  const screened = new Set([...together.values()].flat());
+  const tasks: number[][] = [...together.values(), ...checks.map((_, i) => i).filter((i) => !screened.has(i)).map((i) => [i])];
+  await mapWithConcurrency(tasks, options.concurrency, async (members) => {
+    options.beforeEach?.();
+    let found: boolean[] = members.map(() => true);
+    const started = Date.now();
+    if (members.length > 1) found = await screenChecks(pool, members.map((i) => checks[i]!)).catch(() => found);
+    const screenMs = Date.now() - started;
+    for (const [n, index] of members.entries()) {
+      if (n > 0) options.beforeEach?.();
+      finish(index, found[n] ? await runCheck(pool, checks[index]!) : screenedClean(checks[index]!, screenMs));
+    }
   });
+  return results;
 }

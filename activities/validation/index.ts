@@ -113,7 +113,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
     const plans: TablePlan[] = Object.entries(baseline.tables).map(([table, t]) => ({
       table,
       money: Object.keys(t.money),
-      ...(t.history ? { history: { key: t.history.key, createdAt: t.history.createdAt, columns: t.history.columns, money: t.history.money, upTo: t.history.upTo, base: t.history.base, width: t.history.width } } : {}),
+      ...(t.history ? { history: { key: t.history.key, createdAt: t.history.createdAt, columns: t.history.columns, money: t.history.money, upTo: t.history.upTo, base: t.history.base, width: t.history.width, ...(t.history.rowHash ? { rowHash: t.history.rowHash } : {}) } } : {}),
     }));
     for (const table of await listTables(db)) {
       if (!known.has(table)) plans.push({ table, money: (await describeTable(db, table)).columns.filter((c) => c.type.startsWith('numeric')).map((c) => c.name) });
@@ -229,7 +229,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
       const failed = Object.entries(measured.problems);
       if (failed.length) throw new Error(`could not measure ${input.database}: ${failed.map(([t, p]) => `${t}: ${p}`).join('; ')}`);
       const baseline: Baseline = {
-        formatVersion: 2,
+        formatVersion: 3,
         database: source,
         measuredOn: input.database,
         backup: input.backup,

@@ -3,6 +3,7 @@ import type { ApplicationDeclaration } from './declaration';
 import { addDecimal as addDecimalText } from './exact-decimal';
 import { describeTable, listTables, quoteIdentifier, resolveTable, type Queryable } from './schema-catalog';
 import { readSchemaFingerprint, type SchemaFingerprint } from './schema-fingerprint';
+import { assertSameRowHash, chooseRowHash, rowHashSql, type RowHash } from './row-hash';
 
 // Measuring a database for its baseline, or for comparison with one, in one consistent snapshot: per
 // table its row count and the exact sums of its money columns (and of their absolute values, which
@@ -28,6 +29,8 @@ export interface HistoryPlan {
   /** Key ranges: [base + i·width, base + (i+1)·width − 1]. */
   base: string;
   width: string;
+  /** How each row is hashed (baselines of format 2 have none: md5 of the row text). */
+  rowHash?: RowHash;
 }
 
 /** One key range of history: how many rows, their money sums (in `money` order) and the sum of their row hashes. */
@@ -36,7 +39,7 @@ export interface HistoryRange {
   index: string;
   rows: string;
   sums: string[];
-  /** Two 64-bit halves of the rows' md5 digests, each summed: order-independent, "h1:h2". */
+  /** The rows' hashes summed, order-independent, "h1:h2": md5's two 64-bit halves, or the extended hash and 0. */
   hash: string;
 }
 
@@ -59,7 +62,7 @@ export interface TableFigures {
 export interface TablePlan {
   table: string;
   money: string[];
-  history?: Omit<HistoryPlan, 'base' | 'width'> & Partial<Pick<HistoryPlan, 'base' | 'width'>>;
+  history?: Omit<HistoryPlan, 'base' | 'width' | 'rowHash'> & Partial<Pick<HistoryPlan, 'base' | 'width' | 'rowHash'>>;
 }
 
 export interface DatabaseMeasurement {
@@ -122,7 +125,7 @@ export async function planFromDeclaration(db: Queryable, app: ApplicationDeclara
         problems[table] = `append-only table key ${declaration.key} is ${keyType}: history is narrowed to integer key ranges`;
         continue;
       }
-      history = { key: declaration.key, createdAt: declaration.createdAt!, columns: names, money, upTo: historyUpTo };
+      history = { key: declaration.key, createdAt: declaration.createdAt!, columns: names, money, upTo: historyUpTo, rowHash: await chooseRowHash(db, table, names) };
     }
     plans.push({ table, money, ...(history ? { history } : {}) });
   }
@@ -196,9 +199,6 @@ function rangeOf(key: string): string {
   return `CASE WHEN ${key}::bigint >= $2::bigint THEN (${key}::bigint - $2::bigint) / $3::bigint ELSE -((($2::bigint - ${key}::bigint) + $3::bigint - 1) / $3::bigint) END`;
 }
 
-/** md5 of a row's text, as two signed 64-bit halves: summed, they hash a set of rows in any order. */
-const digestHalf = (digest: string, from: 1 | 17) => `('x' || substr(${digest}, ${from}, 16))::bit(64)::bigint`;
-
 /**
  * One scan of an append-only table: per key range, every row (for the totals) and the history rows
  * (created at or before `upTo`; a row without a creation time counts as history, so clearing it hides
@@ -206,6 +206,9 @@ const digestHalf = (digest: string, from: 1 | 17) => `('x' || substr(${digest}, 
  */
 async function measureHistoryTable(db: PoolClient, table: string, money: string[], history: HistoryPlan): Promise<TableFigures> {
   const col = (c: string) => `t0.${quoteIdentifier(c)}`;
+  await assertSameRowHash(db, history.rowHash);
+  const hash = rowHashSql(history.rowHash, history.columns, col);
+  const [digestSum1, digestSum2] = hash.sums('dr_digest');
   const selects = [
     'dr_range::text AS dr_range',
     'count(*)::text AS all_rows',
@@ -215,15 +218,19 @@ async function measureHistoryTable(db: PoolClient, table: string, money: string[
       `coalesce(sum(abs(${quoteIdentifier(c)})), 0)::text AS a${i}`,
       `coalesce(sum(${quoteIdentifier(c)}) FILTER (WHERE dr_history), 0)::text AS h${i}`,
     ]),
-    `coalesce(sum(${digestHalf('dr_digest', 1)}), 0)::text AS digest1`,
-    `coalesce(sum(${digestHalf('dr_digest', 17)}), 0)::text AS digest2`,
+    `${digestSum1}::text AS digest1`,
+    `${digestSum2}::text AS digest2`,
     `max(${quoteIdentifier(history.key)}) FILTER (WHERE dr_history)::text AS max_key`,
   ];
   const inner = `SELECT ${rangeOf(col(history.key))} AS dr_range, dr_history,
       ${[...new Set([history.key, ...money])].map(col).join(', ')},
-      CASE WHEN dr_history THEN md5(ROW(${history.columns.map(col).join(', ')})::text) END AS dr_digest
+      CASE WHEN dr_history THEN ${hash.row} END AS dr_digest
     FROM (SELECT t.*, coalesce(t.${quoteIdentifier(history.createdAt)} <= $1::timestamptz, true) AS dr_history FROM ${table} t) t0`;
+  // The planner cannot know there are at most 16384 ranges: expecting a group per row it would sort every
+  // row (on disk, past work_mem) rather than keep one aggregate per range in memory.
+  await db.query('SET LOCAL enable_sort = off');
   const result = await db.query<Record<string, string | null>>(`SELECT ${selects.join(', ')} FROM (${inner}) x GROUP BY dr_range`, [history.upTo, history.base, history.width]);
+  await db.query('SET LOCAL enable_sort = on');
   let rows = 0n;
   const totals = money.map(() => ({ sum: '0', absSum: '0' }));
   const historySums = money.map(() => '0');

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { ValidationGateResult } from '../../activities/validation';
+import { loadBaseline, saveBaseline } from '../../activities/validation/baseline';
 import { runCheck } from '../../activities/validation/checks';
+import { measureDatabase } from '../../activities/validation/measure';
 import { financialApplication } from '../../demo/financial-application';
 import { startTestPostgres, type TestPostgres } from '../support/postgres';
 import { testGate } from '../support/validation-gate';
@@ -189,4 +191,43 @@ test('data rolled back in place keeps the writes after the incident: with notDat
   assert.match(check(kept, 'Recent data integrity').expectation, /^at most 900$/);
   const restored = await activities.runValidationChecks({ database: 'kept-writes', incidentTime });
   assert.deepEqual(notPassing(restored), [`Time bounds: no transactions row dated after the incident time ${incidentTime} plus the clock skew (30 s)`]);
+});
+
+test('a baseline records its row hash (the seeded extended hash); one of format 2 (md5 of the row text) still compares with md5, and still names a changed range', async () => {
+  const stored = (await loadBaseline(gate.store, baselineKey))!;
+  assert.equal(stored.formatVersion, 3);
+  const history = stored.tables.transactions!.history!;
+  assert.equal(history.rowHash?.algorithm, 'column-hash-extended');
+  // A format 2 baseline of the same copy: the same plan with no row hash recorded, measured (md5) and stored as format 2 stored it.
+  const plans = Object.entries(stored.tables).map(([table, t]) => {
+    if (!t.history) return { table, money: Object.keys(t.money) };
+    const { rowHash: _, rows: _r, sums: _s, hash: _h, maxKey: _m, ranges: _g, ...plan } = t.history;
+    return { table, money: Object.keys(t.money), history: plan };
+  });
+  const measured = await measureDatabase(await pg.databases.pool('clean'), plans, { statementTimeoutMs: 60_000 });
+  assert.deepEqual(measured.problems, {});
+  assert.equal(measured.tables.transactions!.history!.rowHash, undefined);
+  assert.notEqual(measured.tables.transactions!.history!.hash, history.hash, 'md5 and the extended hash give different sums');
+  const oldKey = 'baselines/production/format-2.json';
+  await saveBaseline(gate.store, oldKey, { ...stored, formatVersion: 2, tables: measured.tables });
+  const clean = await validate('clean', { baselineKey: oldKey });
+  assert.equal(check(clean, 'History that must not change: transactions').verdict, 'pass');
+  assert.equal(clean.passed, true, clean.summary.join('\n'));
+  await corruptedCopy('md5-edited', `UPDATE transactions SET description = description || ' (edited)' WHERE id = 777`);
+  const edited = await validate('md5-edited', { baselineKey: oldKey });
+  assert.match(check(edited, 'History that must not change: transactions').message, /id 769–784: content changed/);
+});
+
+test('a baseline whose row hash this server computes otherwise (another byte order) blocks the history check with the reason, not a list of every range', async () => {
+  const stored = (await loadBaseline(gate.store, baselineKey))!;
+  const history = stored.tables.transactions!.history!;
+  assert.equal(history.rowHash?.algorithm, 'column-hash-extended');
+  const elsewhere = { ...history, rowHash: { ...history.rowHash, probe: '42' } };
+  const key = 'baselines/production/other-platform.json';
+  await saveBaseline(gate.store, key, { ...stored, tables: { ...stored.tables, transactions: { ...stored.tables.transactions!, history: elsewhere } } });
+  const result = await validate('clean', { baselineKey: key });
+  const checked = check(result, 'History that must not change: transactions');
+  assert.equal(checked.verdict, 'error');
+  assert.match(checked.message, /^the history could not be read: this server hashes values unlike the one the baseline was taken on \(another platform or byte order: probe -?\d+, baseline 42\); take a new baseline on this platform$/);
+  assert.equal(result.passed, false);
 });

@@ -173,6 +173,59 @@ corpus('schema drift', [
   { name: 'a column dropped from an append-only table', sql: 'ALTER TABLE audit_logs DROP COLUMN action', blocks: ['schema', 'history:audit_logs'], says: /audit_logs\.action: column dropped/ },
 ]);
 
+// Each kind of corruption the gate checks, planted at the first row, the last, the middle, and (for a
+// duplicate) split across key ranges, so neither a range, a chunk of a scan nor a group of the screen
+// hides it. The dataset's transactions are ids 1–4000 (key ranges of 16), its accounts 266 rows.
+describe('anywhere in the table', () => {
+  const positions = [
+    { at: 'the first row', id: 1, other: 2 },
+    { at: 'the middle row', id: 2000, other: 2001 },
+    { at: 'the last row', id: 4000, other: 3999 },
+    { at: 'a row three quarters in', id: 3001, other: 1 },
+  ];
+  /** The account at `id`'s place among accounts (first, middle, last), as the gate's ledger names it. */
+  const accountAt = async (id: number) => {
+    const { first, last, count } = (await pg.sql('golden', 'SELECT min(id)::int AS first, max(id)::int AS last, count(*)::int AS count FROM accounts'))[0] as { first: number; last: number; count: number };
+    if (id === 1) return first;
+    if (id === 4000) return last;
+    const offset = id === 2000 ? Math.floor(count / 2) : Math.floor((count * 3) / 4);
+    return ((await pg.sql('golden', 'SELECT id::int AS id FROM accounts ORDER BY id OFFSET $1 LIMIT 1', [offset]))[0] as { id: number }).id;
+  };
+  const transaction = async (id: number) => (await pg.sql('golden', 'SELECT account_id::int AS account, reference, amount::text AS amount FROM transactions WHERE id = $1', [id]))[0] as { account: number; reference: string; amount: string };
+  const blocks = (result: ValidationGateResult, id: string, says: RegExp) => {
+    assert.equal(result.passed, false, `the gate passed: ${result.summary.join('\n')}`);
+    const check = result.checks.find((c) => c.id === id);
+    assert.ok(check && (check.verdict === 'fail' || check.verdict === 'error'), `${id} blocks (blocking: ${blockingChecks(result).join(', ')})`);
+    assert.match(check.message, says);
+  };
+
+  for (const p of positions) {
+    test(`anywhere: a balance off by 0.01 at ${p.at} of accounts — blocked by ledger:accounts.balance, naming the account`, async () => {
+      const account = await accountAt(p.id);
+      blocks(await gateOn(`UPDATE accounts SET balance = balance + 0.01 WHERE id = ${account}`), 'ledger:accounts.balance', new RegExp(`account_id ${account}, `));
+    });
+    test(`anywhere: an orphan at ${p.at} of transactions (its account gone, FK triggers off) — blocked by the orphan check, naming the row`, async () => {
+      const sql = `ALTER TABLE transactions DISABLE TRIGGER ALL; UPDATE transactions SET account_id = 999999 WHERE id = ${p.id}; ALTER TABLE transactions ENABLE TRIGGER ALL;`;
+      blocks(await gateOn(sql), 'orphans:transactions.transactions_account_id_fkey', new RegExp(`^1 offending row: id ${p.id}, account_id 999999$`));
+    });
+    test(`anywhere: a transaction duplicated at ${p.at} (${p.other === 1 ? 'the first row, in another key range,' : 'its neighbour'} rewritten as its copy) — blocked by the business key, naming both rows`, async () => {
+      const original = await transaction(p.id);
+      const sql = `ALTER TABLE transactions DROP CONSTRAINT transactions_reference_key;
+        UPDATE transactions d SET (account_id, user_id, amount, currency, description, reference, created_at) = (SELECT account_id, user_id, amount, currency, description, reference, created_at FROM transactions WHERE id = ${p.id}) WHERE d.id = ${p.other};`;
+      const [low, high] = [p.id, p.other].sort((a, b) => a - b);
+      blocks(await gateOn(sql), 'business-key:transactions(reference)', new RegExp(`reference ${original.reference}, rows 2, ids \\{${low},${high}\\}`));
+    });
+    test(`anywhere: a NULL amount at ${p.at} of transactions — blocked by the history (its key range) and the ledger`, async () => {
+      const original = await transaction(p.id);
+      const result = await gateOn(`ALTER TABLE transactions ALTER COLUMN amount DROP NOT NULL; UPDATE transactions SET amount = NULL WHERE id = ${p.id};`);
+      const first = Math.floor((p.id - 1) / 16) * 16 + 1;
+      blocks(result, 'history:transactions', new RegExp(`id ${first}–${first + 15}: content changed`));
+      blocks(result, 'schema', /transactions\.amount: NOT NULL dropped/);
+      if (Number(original.amount) !== 0) blocks(result, 'ledger:accounts.balance', new RegExp(`account_id ${original.account}, `));
+    });
+  }
+});
+
 describe('clean controls', () => {
   /** No alarm at all: every check passes, nothing to review, every reconciliation line ✅. */
   const noAlarm = (result: ValidationGateResult) => {
