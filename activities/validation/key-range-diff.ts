@@ -173,10 +173,14 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
    */
   const oneSidedRows = (table: string, r: Range, width: bigint, gaps: string[][]) => {
     const bounds = (i: 0 | 1) => `'{${gaps.map((g) => g[i]).join(',')}}'::bigint[]`;
-    return `SELECT one_sided.k, ((one_sided.key - ${r.lo}) / ${width})::int, one_sided.h
-      FROM unnest(${bounds(0)}, ${bounds(1)}) AS dr_gaps(lo, hi),
-      LATERAL (SELECT ${k} AS key, ${k}::text AS k, ${rowHash}::text AS h FROM ${table} WHERE ${k} BETWEEN dr_gaps.lo AND dr_gaps.hi OFFSET 0) one_sided
-      ORDER BY one_sided.key`;
+    const rows = `unnest(${bounds(0)}, ${bounds(1)}) AS dr_gaps(lo, hi),
+      LATERAL (SELECT ${k} AS key, ${rowHash} AS h FROM ${table} WHERE ${k} BETWEEN dr_gaps.lo AND dr_gaps.hi OFFSET 0) one_sided`;
+    const bucket = `((one_sided.key - ${r.lo}) / ${width})::int`;
+    return {
+      each: `SELECT one_sided.key::text, ${bucket}, one_sided.h::text FROM ${rows} ORDER BY one_sided.key`,
+      /** Per sub-range only: for a side that holds every key of the range, whose rows in the gaps are the gaps' keys. */
+      summed: `SELECT ${bucket}, count(*)::int, sum(one_sided.h)::text FROM ${rows} GROUP BY 1`,
+    };
   };
 
   const opened = await Promise.allSettled([openSnapshot(sourcePool), openSnapshot(targetPool)]);
@@ -190,9 +194,10 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
 
   const stats = { checksumQueries: 0, keyRunScans: 0, rangesCompared: 0, keysCompared: 0, maxDepth: 0 };
   const counts: Record<DiffList, number> = { missingInTarget: 0, extraInTarget: 0, changed: 0 };
-  const found = async (list: DiffList, key: string) => {
+  // No promise per key: a sink awaits only when it writes (a promise per key is garbage that grows the heap).
+  const found = (list: DiffList, key: string): void | Promise<void> => {
     counts[list]++;
-    await sink.add(list, key);
+    return sink.add(list, key);
   };
   let totals: [bigint, bigint] | undefined;
 
@@ -238,21 +243,40 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
     stats.keyRunScans++;
     const sums = new Map<number, OneSidedSums>();
     const lists: [DiffList, DiffList] = ['missingInTarget', 'extraInTarget'];
+    const add = (side: 0 | 1, bucket: number, count: number, hash: string) => {
+      let entry = sums.get(bucket);
+      if (!entry) sums.set(bucket, (entry = { missing: { count: 0, hash: 0n }, extra: { count: 0, hash: 0n } }));
+      const sum = side === 0 ? entry.missing : entry.extra;
+      sum.count += count;
+      sum.hash += BigInt(hash);
+    };
     // Rows of side `side` in a batch of the other side's gaps, in key order.
     const rowsInGaps = async (side: 0 | 1, gaps: string[][]) => {
       const query = oneSidedRows(sides[side].table, range, childWidth, gaps);
-      await withCursors([new ServerCursor<[string, number, string]>(sides[side].client, query, 5000, 'array')], async ([rows]) => {
+      if (dense[side]) {
+        // Every key of every gap is a row of this side: the keys come from the gaps, only their sums from the server.
+        const summed = await sides[side].client.query<[number, number, string]>({ text: query.summed, rowMode: 'array' });
+        for (const [bucket, count, hash] of summed.rows) add(side, bucket, count, hash);
+        if (report) {
+          for (const [lo, hi] of gaps) {
+            if (lo === hi) {
+              const written = found(lists[side], lo!);
+              if (written) await written;
+            } else {
+              for (let key = BigInt(lo!); key <= BigInt(hi!); key++) await found(lists[side], String(key));
+            }
+          }
+        }
+        return;
+      }
+      await withCursors([new ServerCursor<[string, number, string]>(sides[side].client, query.each, 5000, 'array')], async ([rows]) => {
         for (;;) {
           if (rows!.needsFill()) await rows!.fill();
           const row = rows!.current();
           if (!row) break;
-          const [key, bucket, hash] = row;
-          let entry = sums.get(bucket);
-          if (!entry) sums.set(bucket, (entry = { missing: { count: 0, hash: 0n }, extra: { count: 0, hash: 0n } }));
-          const sum = side === 0 ? entry.missing : entry.extra;
-          sum.count++;
-          sum.hash += BigInt(hash);
-          if (report) await found(lists[side], key);
+          add(side, row[1], 1, row[2]);
+          const written = report ? found(lists[side], row[0]) : undefined;
+          if (written) await written;
           rows!.advance();
         }
       });
