@@ -37,11 +37,12 @@ export class DiffPartWriter implements DiffSink {
     if (!Number.isInteger(partKeys) || partKeys < 1) throw new Error('partKeys: must be a whole number of at least 1');
   }
 
-  async add(list: DiffList, key: string): Promise<void> {
+  /** A promise only when the key fills a part (which is then written): none per key. */
+  add(list: DiffList, key: string): Promise<void> | undefined {
     if (this.first[list].length < this.firstKeys) this.first[list].push(key);
     const buffer = this.buffers[list];
     buffer.push(key);
-    if (buffer.length >= this.partKeys) await this.flush(list);
+    return buffer.length >= this.partKeys ? this.flush(list) : undefined;
   }
 
   private async flush(list: DiffList): Promise<void> {

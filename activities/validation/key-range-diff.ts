@@ -10,10 +10,10 @@ import { ServerCursor, withCursors } from './server-cursor';
  * two cursor batches per side, and the differences found.
  *
  * Scattered losses (most sub-ranges differ) would make bisection rescan everything level after level.
- * There the diff reads the runs of consecutive keys on both sides instead (an index-only scan that
- * returns one row per gap, not per row), which gives the missing and extra keys exactly; their row
- * hashes, looked up by key, are subtracted from the range checksums, and bisection goes on only
- * where rows present on both sides differ.
+ * There the diff reads the gaps in each side's keys instead (an index-only scan that returns one row
+ * per gap, not per row) and asks the other side for its rows in those gaps (one index range scan per
+ * gap): exactly the missing and extra keys, with their row hashes, which are subtracted from the
+ * range checksums; bisection goes on only where rows present on both sides differ.
  *
  * The differences go to a sink as they are found, never held: ranges are visited in key order and a
  * key-run scan reports a range's one-sided keys before any of its sub-ranges, so each list reaches the
@@ -74,8 +74,8 @@ export interface TableDiff {
 }
 
 const integerTypes = new Set(['bigint', 'integer', 'smallint']);
-/** One-sided keys whose row hashes are looked up per query. */
-const hashLookupKeys = 2_000;
+/** Gaps of one side whose rows on the other side are read per query. */
+const gapsPerLookUp = 2_000;
 
 interface Range {
   lo: bigint;
@@ -89,8 +89,8 @@ interface Range {
 
 /** Count and hash sum of the one-sided keys of one sub-range, to take out of its checksums. */
 interface OneSidedSums {
-  missing: { count: bigint; hash: bigint };
-  extra: { count: bigint; hash: bigint };
+  missing: { count: number; hash: bigint };
+  extra: { count: number; hash: bigint };
 }
 
 /** One REPEATABLE READ snapshot per side, with text output settings fixed so equal rows print equally on both servers. */
@@ -126,8 +126,6 @@ function compatibleColumns(source: TableDescription, target: TableDescription): 
   return source.columns.map((c) => c.name);
 }
 
-const byKey = (a: string, b: string) => { const x = BigInt(a); const y = BigInt(b); return x < y ? -1 : x > y ? 1 : 0; };
-
 /** The diff with its key lists collected in memory: for small tables and tests (the activity streams them). */
 export async function diffTable(sourcePool: Pool, targetPool: Pool, options: DiffTableOptions): Promise<TableDiff> {
   const lists: Record<DiffList, string[]> = { missingInTarget: [], extraInTarget: [], changed: [] };
@@ -151,6 +149,7 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
   const keyType = sourceShape.columns.find((c) => c.name === key)?.type;
   if (!keyType) throw new Error(`key: table ${sourceTable} has no column "${key}"`);
   if (!integerTypes.has(keyType)) throw new Error(`key: column ${key} is ${keyType}; key-range diff needs an integer key`);
+  const uniqueKey = [sourceShape, targetShape].every((shape) => shape.primaryKey.length === 1 && shape.primaryKey[0] === key);
 
   const k = quoteIdentifier(key);
   const rowHash = `('x' || substr(md5(ROW(${columns.map(quoteIdentifier).join(', ')})::text), 1, 16))::bit(64)::bigint`;
@@ -160,10 +159,28 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
     checksums: (table: string, r: Range, width: bigint) => `SELECT ((${k} - ${r.lo}) / ${width})::text AS bucket, count(*)::text AS n, sum(${rowHash})::text AS h
       FROM ${table} WHERE ${k} BETWEEN ${r.lo} AND ${r.hi} GROUP BY 1`,
     rowHashes: (table: string, r: Range) => `SELECT ${k}::text AS k, ${rowHash}::text AS h FROM ${table} WHERE ${k} BETWEEN ${r.lo} AND ${r.hi} ORDER BY ${k}`,
-    // Runs of consecutive keys: key - row_number() is constant within a run. One row per run, from the index alone.
-    keyRuns: (table: string, r: Range) => `SELECT min(${k})::text AS lo, max(${k})::text AS hi
-      FROM (SELECT ${k}, ${k} - row_number() OVER (ORDER BY ${k}) AS run FROM ${table} WHERE ${k} BETWEEN ${r.lo} AND ${r.hi}) keys GROUP BY run ORDER BY run`,
-    hashesOf: (table: string) => `SELECT ${k}::text AS k, ${rowHash}::text AS h FROM ${table} WHERE ${k} = ANY($1::bigint[])`,
+    // The gaps in a side's keys within a range, one row each, from the index alone: [after a key, before the next].
+    // lag(k) + 1 and k - 1 stay inside the range, so neither overflows at the ends of bigint.
+    gaps: (table: string, r: Range) => `SELECT lo::text, (next - 1)::text FROM (SELECT coalesce(lag(${k}) OVER (ORDER BY ${k}) + 1, ${r.lo}) AS lo, ${k} AS next
+      FROM ${table} WHERE ${k} BETWEEN ${r.lo} AND ${r.hi}) keys WHERE next > lo`,
+    lastKey: (table: string, r: Range) => `SELECT max(${k})::text AS hi FROM ${table} WHERE ${k} BETWEEN ${r.lo} AND ${r.hi}`,
+  };
+
+  /**
+   * A side's rows in the other side's gaps: key, sub-range of `width`, row hash. OFFSET 0 keeps the
+   * look-up a subquery run once per gap, so each gap is one index range scan: flattened into a join,
+   * the planner guesses thousands of rows per gap and scans the whole table instead.
+   */
+  const oneSidedRows = (table: string, r: Range, width: bigint, gaps: string[][]) => {
+    const bounds = (i: 0 | 1) => `'{${gaps.map((g) => g[i]).join(',')}}'::bigint[]`;
+    const rows = `unnest(${bounds(0)}, ${bounds(1)}) AS dr_gaps(lo, hi),
+      LATERAL (SELECT ${k} AS key, ${rowHash} AS h FROM ${table} WHERE ${k} BETWEEN dr_gaps.lo AND dr_gaps.hi OFFSET 0) one_sided`;
+    const bucket = `((one_sided.key - ${r.lo}) / ${width})::int`;
+    return {
+      each: `SELECT one_sided.key::text, ${bucket}, one_sided.h::text FROM ${rows} ORDER BY one_sided.key`,
+      /** Per sub-range only: for a side that holds every key of the range, whose rows in the gaps are the gaps' keys. */
+      summed: `SELECT ${bucket}, count(*)::int, sum(one_sided.h)::text FROM ${rows} GROUP BY 1`,
+    };
   };
 
   const opened = await Promise.allSettled([openSnapshot(sourcePool), openSnapshot(targetPool)]);
@@ -177,9 +194,10 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
 
   const stats = { checksumQueries: 0, keyRunScans: 0, rangesCompared: 0, keysCompared: 0, maxDepth: 0 };
   const counts: Record<DiffList, number> = { missingInTarget: 0, extraInTarget: 0, changed: 0 };
-  const found = async (list: DiffList, key: string) => {
+  // No promise per key: a sink awaits only when it writes (a promise per key is garbage that grows the heap).
+  const found = (list: DiffList, key: string): void | Promise<void> => {
     counts[list]++;
-    await sink.add(list, key);
+    return sink.add(list, key);
   };
   let totals: [bigint, bigint] | undefined;
 
@@ -214,64 +232,88 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
   };
 
   /**
-   * Missing and extra keys of a range from the runs of consecutive keys on each side, summed per
-   * sub-range of `childWidth` with their row hashes; reported to the sink unless already reported
-   * (a sub-range of a range scanned before).
+   * Missing and extra keys of a range from the gaps in each side's keys: the rows of one side whose
+   * keys fall in the other side's gaps are exactly its one-sided rows, read with their row hashes by
+   * key-range look-ups on that side, and summed per sub-range of `childWidth`; reported to the sink
+   * unless already reported (a sub-range of a range scanned before). Node never walks the key line:
+   * it passes gaps from one server to the other and sums what comes back. A side that holds every
+   * key of the range (`dense`, known from its checksums) has no gaps, and its scan is skipped.
    */
-  const findOneSidedKeys = async (range: Range, childWidth: bigint, report: boolean) => {
+  const findOneSidedKeys = async (range: Range, childWidth: bigint, report: boolean, dense: readonly [boolean, boolean]) => {
     stats.keyRunScans++;
-    const sums = new Map<bigint, OneSidedSums>();
-    const pending: [bigint[], bigint[]] = [[], []];
+    const sums = new Map<number, OneSidedSums>();
     const lists: [DiffList, DiffList] = ['missingInTarget', 'extraInTarget'];
-    // Their row hashes, by key, in batches: to subtract from the sub-ranges' checksums.
-    const lookUp = async (side: 0 | 1) => {
-      const batch = pending[side].splice(0).map(String);
-      if (!batch.length) return;
-      const rows = (await sides[side].client.query<{ k: string; h: string }>(sql.hashesOf(sides[side].table), [batch])).rows;
-      rows.sort((x, y) => byKey(x.k, y.k));
-      for (const row of rows) {
-        const bucket = (BigInt(row.k) - range.lo) / childWidth;
-        let entry = sums.get(bucket);
-        if (!entry) sums.set(bucket, (entry = { missing: { count: 0n, hash: 0n }, extra: { count: 0n, hash: 0n } }));
-        const sum = side === 0 ? entry.missing : entry.extra;
-        sum.count++;
-        sum.hash += BigInt(row.h);
-        if (report) await found(lists[side], row.k);
-      }
+    const add = (side: 0 | 1, bucket: number, count: number, hash: string) => {
+      let entry = sums.get(bucket);
+      if (!entry) sums.set(bucket, (entry = { missing: { count: 0, hash: 0n }, extra: { count: 0, hash: 0n } }));
+      const sum = side === 0 ? entry.missing : entry.extra;
+      sum.count += count;
+      sum.hash += BigInt(hash);
     };
-    await withCursors(sides.map((s) => new ServerCursor<{ lo: string; hi: string }>(s.client, sql.keyRuns(s.table, range))), async ([a, b]) => {
-      // Sweep the key line: at each point, which sides have a run covering it.
-      let at = range.lo;
-      const runs = [a!, b!];
-      while (at <= range.hi) {
-        // One step per run boundary: no promises made where no batch is due (the garbage would grow the heap).
-        if (runs.some((r) => r.needsFill())) await Promise.all(runs.map((r) => r.fill()));
-        for (const r of runs) {
-          while (r.current() && BigInt(r.current()!.hi) < at) {
-            r.advance();
-            if (r.needsFill()) await r.fill();
+    // Rows of side `side` in a batch of the other side's gaps, in key order.
+    const rowsInGaps = async (side: 0 | 1, gaps: string[][]) => {
+      const query = oneSidedRows(sides[side].table, range, childWidth, gaps);
+      if (dense[side]) {
+        // Every key of every gap is a row of this side: the keys come from the gaps, only their sums from the server.
+        const summed = await sides[side].client.query<[number, number, string]>({ text: query.summed, rowMode: 'array' });
+        for (const [bucket, count, hash] of summed.rows) add(side, bucket, count, hash);
+        if (report) {
+          for (const [lo, hi] of gaps) {
+            if (lo === hi) {
+              const written = found(lists[side], lo!);
+              if (written) await written;
+            } else {
+              for (let key = BigInt(lo!); key <= BigInt(hi!); key++) await found(lists[side], String(key));
+            }
           }
         }
-        const covers = runs.map((r) => r.current() !== undefined && BigInt(r.current()!.lo) <= at);
-        let next = range.hi + 1n;
-        runs.forEach((r, i) => {
-          const run = r.current();
-          if (!run) return;
-          const boundary = covers[i] ? BigInt(run.hi) + 1n : BigInt(run.lo);
-          if (boundary < next) next = boundary;
-        });
-        if (covers[0] !== covers[1]) {
-          const side = covers[0] ? 0 : 1;
-          for (let key = at; key < next; key++) {
-            pending[side].push(key);
-            if (pending[side].length >= hashLookupKeys) await lookUp(side);
-          }
-        }
-        at = next;
+        return;
       }
-    });
-    await lookUp(0);
-    await lookUp(1);
+      await withCursors([new ServerCursor<[string, number, string]>(sides[side].client, query.each, 5000, 'array')], async ([rows]) => {
+        for (;;) {
+          if (rows!.needsFill()) await rows!.fill();
+          const row = rows!.current();
+          if (!row) break;
+          add(side, row[1], 1, row[2]);
+          const written = report ? found(lists[side], row[0]) : undefined;
+          if (written) await written;
+          rows!.advance();
+        }
+      });
+    };
+    // The gaps of one side (keys of the range it lacks), passed in batches to the other side.
+    const readOneSided = async (gapSide: 0 | 1) => {
+      if (dense[gapSide]) return;
+      const rowSide = gapSide === 0 ? 1 : 0;
+      const { client, table } = sides[gapSide];
+      const last = (await client.query<{ hi: string | null }>(sql.lastKey(table, range))).rows[0]!.hi;
+      let batch: string[][] = [];
+      await withCursors([new ServerCursor<[string, string]>(client, sql.gaps(table, range), 5000, 'array')], async ([gaps]) => {
+        for (;;) {
+          if (gaps!.needsFill()) await gaps!.fill();
+          const gap = gaps!.current();
+          if (!gap) break;
+          batch.push(gap);
+          gaps!.advance();
+          if (batch.length >= gapsPerLookUp) {
+            await rowsInGaps(rowSide, batch);
+            batch = [];
+          }
+        }
+      });
+      // After its last key (or all of the range, when the side has none there).
+      const tail = last === null ? range.lo : BigInt(last) + 1n;
+      if (tail <= range.hi) batch.push([String(tail), String(range.hi)]);
+      if (batch.length) await rowsInGaps(rowSide, batch);
+    };
+    // These queries are index probes the planner overprices: JIT would compile each of them for longer
+    // (~0.25 s) than it runs. Off for them alone; the checksum passes keep the server's setting.
+    await Promise.all(sides.map((s) => s.client.query(`SET LOCAL jit = off`)));
+    try {
+      await Promise.all([readOneSided(1), readOneSided(0)]);
+    } finally {
+      await Promise.all(sides.map((s) => s.client.query(`SET LOCAL jit TO DEFAULT`).catch(() => undefined)));
+    }
     return sums;
   };
 
@@ -301,24 +343,26 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
           const lo = range.lo + bucket * childWidth;
           return { lo, hi: lo + childWidth - 1n < range.hi ? lo + childWidth - 1n : range.hi };
         };
-        const none = { missing: { count: 0n, hash: 0n }, extra: { count: 0n, hash: 0n } };
+        const none = { missing: { count: 0, hash: 0n }, extra: { count: 0, hash: 0n } };
         /** Children whose rows differ, once the known one-sided keys are taken out of both checksums. */
-        const differing = (oneSided: Map<bigint, OneSidedSums> | undefined) => buckets.flatMap((bucket) => {
+        const differing = (oneSided: Map<number, OneSidedSums> | undefined) => buckets.flatMap((bucket) => {
           const { lo, hi } = childOf(bucket);
           const x = sb.get(String(bucket));
           const y = tb.get(String(bucket));
-          const { missing: m, extra: e } = oneSided?.get(bucket) ?? none;
+          const { missing: m, extra: e } = oneSided?.get(Number(bucket)) ?? none;
           const keysKnown = oneSided !== undefined;
-          const sourceCount = BigInt(x?.n ?? '0') - m.count;
-          const targetCount = BigInt(y?.n ?? '0') - e.count;
+          const sourceCount = BigInt(x?.n ?? '0') - BigInt(m.count);
+          const targetCount = BigInt(y?.n ?? '0') - BigInt(e.count);
           const same = sourceCount === targetCount && BigInt(x?.h ?? '0') - m.hash === BigInt(y?.h ?? '0') - e.hash;
           const rows = sourceCount > targetCount ? sourceCount : targetCount;
           return same ? [] : [{ lo, hi, depth: range.depth + 1, leaf: rows <= threshold, keysKnown }];
         });
         // A range whose one-sided keys were reported already (it is part of a scanned range) scans its
         // key runs again for its own sub-ranges' sums: only ranges that also hold changed rows get here.
-        let children = differing(range.keysKnown ? await findOneSidedKeys(range, childWidth, false) : undefined);
-        if (!range.keysKnown && children.length * 2 > buckets.length) children = differing(await findOneSidedKeys(range, childWidth, true));
+        // With a primary key, as many rows as keys in the range means every key is there.
+        const dense = [s!.rows, t!.rows].map((rows) => uniqueKey && rows.reduce((n, r) => n + BigInt(r.n), 0n) === width) as [boolean, boolean];
+        let children = differing(range.keysKnown ? await findOneSidedKeys(range, childWidth, false, dense) : undefined);
+        if (!range.keysKnown && children.length * 2 > buckets.length) children = differing(await findOneSidedKeys(range, childWidth, true, dense));
         // Pushed in reverse so the stack pops them in key order.
         for (const child of children.reverse()) pending.push(child);
       }

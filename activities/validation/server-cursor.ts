@@ -14,7 +14,8 @@ export class ServerCursor<T> {
   /** Rows consumed so far. */
   count = 0;
 
-  constructor(private readonly client: PoolClient, private readonly sql: string, private readonly batchRows = 5000) {}
+  /** `rowMode` 'array': each row as an array of its columns (no object per row), T a tuple. */
+  constructor(private readonly client: PoolClient, private readonly sql: string, private readonly batchRows = 5000, private readonly rowMode?: 'array') {}
 
   async open(): Promise<this> {
     await this.client.query(`DECLARE ${this.name} NO SCROLL CURSOR FOR ${this.sql}`);
@@ -23,7 +24,8 @@ export class ServerCursor<T> {
   }
 
   private fetch(): Promise<T[]> {
-    return this.client.query(`FETCH ${this.batchRows} FROM ${this.name}`).then((r) => r.rows as T[]);
+    const text = `FETCH ${this.batchRows} FROM ${this.name}`;
+    return (this.rowMode ? this.client.query({ text, rowMode: 'array' }) : this.client.query(text)).then((r) => r.rows as T[]);
   }
 
   /** True when the buffer is used up and the server may have more: await `fill()` before `current()`. */

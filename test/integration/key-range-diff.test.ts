@@ -92,6 +92,32 @@ test('scattered losses everywhere (every 7th row) come from runs of keys, and ch
   assert.ok(diff.stats.keysCompared > 0 && diff.stats.keysCompared <= 4 * 8, `compared ${diff.stats.keysCompared} keys`);
 });
 
+test('scattered losses and gains on both sides, at the first and the last key, are found from the gaps of each side; rows changed among them too', async () => {
+  // Two tables the fixture does not touch: in `marks_both` each side lacks keys the other has, so
+  // both sides' gaps are read; in `marks_one` only production lost rows, so the recovered side is
+  // dense and its gap scan is skipped. Both lose their first and last key.
+  const ids = range(1, 3000).map(Number);
+  for (const db of ['recovered', 'production']) {
+    await pg.sql(db, `CREATE TABLE marks_both AS SELECT g::bigint AS id, md5(g::text) AS v FROM generate_series(1, 3000) g; ALTER TABLE marks_both ADD PRIMARY KEY (id);
+      CREATE TABLE marks_one AS SELECT * FROM marks_both; ALTER TABLE marks_one ADD PRIMARY KEY (id);`);
+  }
+  await pg.sql('production', `DELETE FROM marks_both WHERE id % 5 = 0 OR id IN (1, 3000); UPDATE marks_both SET v = v || '!' WHERE id IN (2, 1234, 2998);
+    DELETE FROM marks_one WHERE id % 9 = 4 OR id IN (1, 2, 3000); UPDATE marks_one SET v = 'x' WHERE id IN (3, 1500)`);
+  await pg.sql('recovered', 'DELETE FROM marks_both WHERE id % 7 = 3 OR id BETWEEN 1500 AND 1520');
+  const inRecovered = (id: number) => !(id % 7 === 3 || (id >= 1500 && id <= 1520));
+  const inProduction = (id: number) => !(id % 5 === 0 || id === 1 || id === 3000);
+  const both = await diffTable(await pg.databases.pool('recovered'), await pg.databases.pool('production'), { table: 'marks_both', bisectionFactor: 4, bisectionThreshold: 8 });
+  assert.deepEqual(both.missingInTarget, ids.filter((id) => inRecovered(id) && !inProduction(id)).map(String));
+  assert.deepEqual(both.extraInTarget, ids.filter((id) => !inRecovered(id) && inProduction(id)).map(String));
+  assert.deepEqual(both.changed, ['2', '1234', '2998']);
+  assert.ok(both.stats.keyRunScans >= 1, 'read from the gaps, not bisected');
+
+  const one = await diffTable(await pg.databases.pool('recovered'), await pg.databases.pool('production'), { table: 'marks_one', bisectionFactor: 4, bisectionThreshold: 8 });
+  assert.deepEqual(one.missingInTarget, ids.filter((id) => id % 9 === 4 || [1, 2, 3000].includes(id)).map(String));
+  assert.deepEqual([one.extraInTarget, one.changed], [[], ['3', '1500']]);
+  assert.ok(one.stats.keyRunScans >= 1, 'read from the gaps, not bisected');
+});
+
 /** Reads a stored diff's lists back whole, part by part. */
 async function readBack(store: ObjectStore, diffKey: string) {
   const diff = (await openStoredDiff(store, diffKey))!;
