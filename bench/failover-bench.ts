@@ -3,7 +3,11 @@ import { startRunbook } from '../client/runbooks';
 import { approveUpdate, statusQuery } from '../workflows/messages';
 import type { RunbookResult } from '../contracts/runbook-status';
 import { recoverFromServerFailureInput } from '../workflows/recover-from-server-failure';
-import { sleep, type BenchContext } from './context';
+import { createValidationActivities } from '../activities/validation';
+import { createAdapters } from '../worker/adapters';
+import { createDatabaseConnections } from '../worker/database-connections';
+import { pathLine, type ValidationGateResult } from '../contracts/validation';
+import { sleep, timed, type BenchContext } from './context';
 import { formatSeconds, type BenchResult } from './report-table';
 
 export const replicaId = 'bench-replica';
@@ -31,7 +35,12 @@ async function answers(url: string): Promise<boolean> {
  * until it answers from the standby.
  * The figure is the runbook's own RTO clock, declared at the kill. Production is left dead: run this last.
  */
-export async function benchFailover(ctx: BenchContext): Promise<BenchResult> {
+export async function benchFailover(ctx: BenchContext): Promise<BenchResult[]> {
+  // The known good state the promoted standby is checked against, as the schedule takes it: a backup,
+  // restored into a copy, measured there (with its segment totals and its LSN), its verdict stored.
+  ctx.log('failover: backupWithBaseline of production (not timed)');
+  const baselineRun = await timed(() => ctx.temporal.workflow.execute('backupWithBaseline', { taskQueue: ctx.taskQueue, workflowId: `bench-baseline-${Date.now()}`, args: [{ database: 'production', type: 'incr', startedBy: 'bench' }] }));
+  ctx.log(`failover: baseline taken in ${formatSeconds(baselineRun.ms)}`);
   ctx.log(`failover: building replica ${replicaId} of production (not timed)`);
   let phase = '';
   const replica = await ctx.platform.createReplica({ instanceId: replicaId, sourceInstanceId: 'production' }, {
@@ -78,11 +87,40 @@ export async function benchFailover(ctx: BenchContext): Promise<BenchResult> {
   const at = (ms: string) => formatSeconds(Date.parse(ms) - Date.parse(declaredAt));
   const steps = result.timeline.filter((t) => t.endedAt && !t.step.startsWith('gate ') && t.outcome !== 'notified').map((t) => `${t.step} done at ${at(t.endedAt!)}`);
   const totalMs = result.rto.elapsedSeconds * 1000;
-  return {
-    name: 'failover by recoverFromServerFailure with a replica (absolute)',
-    figure: formatSeconds(totalMs),
-    goal: '≤ 10 s',
-    met: totalMs <= 10_000,
-    note: `RTO from the kill to cutover verified (2 checks 1 s apart, validation of the promoted standby, gate approved at once, 1 s health polls): ${steps.join('; ')}`,
-  };
+  const validate = result.timeline.find((t) => t.step.startsWith('validate ') && t.endedAt);
+  const validateMs = validate ? Date.parse(validate.endedAt!) - Date.parse(validate.startedAt) : 0;
+  const output = result.output as { validation?: string[] } | undefined;
+  const path = output?.validation?.[0] ?? 'validation path not reported';
+
+  // The same standby through the full gate, same baseline, right after: what the validation step costs
+  // without the incremental path (the standby is the application's database now; the gate only reads).
+  ctx.log('failover: the full gate on the promoted standby, for comparison');
+  const adapters = createAdapters(ctx.config);
+  const validation = createValidationActivities(createDatabaseConnections(ctx.config, adapters.secrets, ctx.platform), adapters.objectStore, { application: ctx.config.application });
+  const lookup = await validation.findValidationBaseline({ database: 'production', at: declaredAt });
+  if (!lookup.found) throw new Error(`the baseline just taken is not found: ${lookup.reason}`);
+  const gateInput = { database: replicaId, baselineKey: lookup.baselineKey, incidentTime: declaredAt, rpoSeconds: 900 };
+  const full = await timed(() => validation.runValidationChecks({ ...gateInput, incremental: false }));
+  const again = await timed(() => validation.runValidationChecks(gateInput));
+  const verdictOf = (r: ValidationGateResult) => `${r.passed ? 'passed' : 'FAILED'} (${r.checks.length} checks)`;
+  ctx.log(`failover: full gate ${formatSeconds(full.ms)} ${verdictOf(full.value)}; incremental again ${formatSeconds(again.ms)} ${verdictOf(again.value)}; ${again.value.path ? pathLine(again.value.path) : ''}`);
+  const fullMs = totalMs - validateMs + full.ms;
+  return [
+    {
+      name: 'failover by recoverFromServerFailure with a replica, incremental validation (absolute)',
+      figure: formatSeconds(totalMs),
+      raw: formatSeconds(fullMs),
+      ratio: totalMs / fullMs,
+      goal: '≤ 10 s',
+      met: totalMs <= 10_000 && path.startsWith('Validated incrementally'),
+      note: `RTO from the kill to cutover verified (2 checks 1 s apart, validation of the promoted standby in ${formatSeconds(validateMs)}, gate approved at once, 1 s health polls): ${steps.join('; ')}. ${path}`,
+    },
+    {
+      name: 'failover with the full validation gate instead (derived, absolute)',
+      figure: formatSeconds(fullMs),
+      goal: '—',
+      met: undefined,
+      note: `the same run's RTO with its validation step (${formatSeconds(validateMs)}) replaced by the full gate on the same promoted standby against the same baseline (${formatSeconds(full.ms)}, ${verdictOf(full.value)}); incremental again: ${formatSeconds(again.ms)}, ${verdictOf(again.value)}`,
+    },
+  ];
 }

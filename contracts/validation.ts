@@ -66,7 +66,7 @@ export interface ValidationGateResult {
   checks: CheckResult[];
   /** Checks that could not run for lack of input (e.g. no baseline), with why. */
   skipped: SkippedCheck[];
-  /** One line per check (checkLine), for people and reports. */
+  /** The path the gate took (pathLine; absent before it was reported), then one line per check (checkLine), for people and reports. */
   summary: string[];
   /** The baseline compared with; absent when there was none (then `noBaseline` says why). */
   baseline?: BaselineRef;
@@ -75,7 +75,22 @@ export interface ValidationGateResult {
   reconciliation?: ReconciliationLine[];
   /** What a person must see before approving the next gate: REVIEW lines, schema additions, a missing baseline. */
   review?: string[];
+  /**
+   * How the gate reached its verdict: the full gate (every check over whole tables), or incrementally
+   * against the baseline (only what the WAL says changed since its LSN); with why, for the report.
+   * Absent in results recorded before the incremental path.
+   */
+  path?: ValidationPath;
 }
+
+export interface ValidationPath {
+  kind: 'full' | 'incremental';
+  /** For people: what was re-checked, or why the full gate ran. */
+  detail: string;
+}
+
+/** "Validated incrementally: …" / "Full gate: …": the path as one report line. */
+export const pathLine = (path: ValidationPath) => `${path.kind === 'incremental' ? 'Validated incrementally against the baseline' : 'Full validation gate'}: ${path.detail}`;
 
 const marks: Record<Verdict, string> = { pass: '✅', review: '⚠️ REVIEW', fail: '❌', error: '⚠️ ERROR' };
 

@@ -1,6 +1,8 @@
 import type { ObjectStore } from '../ports/object-store';
 import type { SchemaFingerprint } from './schema-fingerprint';
 import type { TableFigures } from './measure';
+import type { TableSegments } from './block-segments';
+import type { WalAnchor } from './wal-anchor';
 
 // A baseline: what a backup holds, measured on that backup restored to its consistent point, kept in
 // the object store beside the backup's verdict (verified, restored, consistent) so a runbook can find
@@ -35,6 +37,18 @@ export interface Baseline {
   schema: SchemaFingerprint;
   tables: Record<string, TableFigures>;
   measuredAt: string;
+  /**
+   * Where the copy sits in the WAL and every table's totals by block segment, for checking a standby of
+   * the same primary incrementally. Versioned on its own: a baseline without it (or with a format this
+   * worker does not read) is checked by the full gate.
+   */
+  incremental?: IncrementalBaseline;
+}
+
+export interface IncrementalBaseline {
+  formatVersion: 1;
+  anchor: WalAnchor;
+  tables: Record<string, TableSegments>;
 }
 
 /** Whether a backup and its baseline can be trusted: the stanza verified, the backup restored, the copy consistent. */
@@ -110,6 +124,12 @@ export async function loadBaseline(store: ObjectStore, key: string): Promise<Bas
   const baseline = JSON.parse(body.toString('utf8')) as Baseline;
   if (baseline.formatVersion !== 2 && baseline.formatVersion !== 3) throw new Error(`baseline ${key} has format ${String(baseline.formatVersion)}; this worker reads formats 2 and 3 (take a new one with backupWithBaseline)`);
   return baseline;
+}
+
+/** The stored verdict on a baseline's backup, or undefined when there is none. */
+export async function loadVerdictOf(store: ObjectStore, baseline: Baseline): Promise<BaselineVerdict | undefined> {
+  const body = await store.get(verdictKey(baseline.database, baseline.backup.label, baseline.backup.stoppedAt));
+  return body ? (JSON.parse(body.toString('utf8')) as BaselineVerdict) : undefined;
 }
 
 export async function saveVerdict(store: ObjectStore, verdict: BaselineVerdict): Promise<string> {

@@ -3,8 +3,10 @@ import type { Pool } from 'pg';
 import type { DatabaseDirectory } from '../database-connections';
 import type { ObjectStore } from '../ports/object-store';
 import { activityIdentity, invalidInput, stopIfCancelled, withHeartbeat } from '../activity-context';
-import { checkLine, gatePasses, type BaselineRef, type CheckResult, type ReconciliationLine, type ValidationGateResult } from '../../contracts/validation';
-import { baselineKey, findLastGoodBaseline, loadBaseline, saveBaseline, saveVerdict, type Baseline, type BaselineLookup, type BaselineVerdict, type RestoreTestResult } from './baseline';
+import { checkLine, gatePasses, pathLine, type BaselineRef, type CheckResult, type ReconciliationLine, type ValidationGateResult, type ValidationPath } from '../../contracts/validation';
+import { baselineKey, findLastGoodBaseline, loadBaseline, loadVerdictOf, saveBaseline, saveVerdict, type Baseline, type BaselineLookup, type BaselineVerdict, type RestoreTestResult } from './baseline';
+import { captureIncrementalBaseline } from './incremental-baseline';
+import { runIncrementalGate } from './incremental-gate';
 import { builtInChecks, resolveDeclaration } from './built-in-checks';
 import { runChecks } from './checks';
 import { clockSkewSeconds, longestTransactionSeconds, type ApplicationDeclaration } from './declaration';
@@ -34,9 +36,11 @@ export interface ValidationSettings {
   recordBackupValidation?: (database: string, result: RestoreTestResult) => void;
   /** Keys per part of a stored diff: what a diff or a repair holds of one list at a time. */
   diffPartKeys: number;
+  /** The incremental gate checks a table of at most this many rows (at the baseline) whole. */
+  incrementalSmallTableRows: number;
 }
 
-export const defaultValidationSettings: ValidationSettings = { rpoSeconds: 900, checkTimeoutSeconds: 300, concurrency: 3, diffPartKeys: 10_000 };
+export const defaultValidationSettings: ValidationSettings = { rpoSeconds: 900, checkTimeoutSeconds: 300, concurrency: 3, diffPartKeys: 10_000, incrementalSmallTableRows: 100_000 };
 
 /** What a baseline holds, small enough for workflow history (the ranges stay in the object store). */
 export interface BaselineSummary {
@@ -161,10 +165,12 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
       const baseline = input.baselineKey ? await baselineAt('baselineKey', input.baselineKey) : undefined;
       const timeoutMs = (input.checkTimeoutSeconds ?? config.checkTimeoutSeconds) * 1000;
       const checkedAt = (await db.query<{ now: Date }>('SELECT now()')).rows[0]!.now.toISOString();
+      const foreignKeys = await listForeignKeys(db);
+      const resolved = await resolveDeclaration(db, app);
       const { checks, skipped } = builtInChecks({
-        foreignKeys: await listForeignKeys(db),
+        foreignKeys,
         app,
-        resolved: await resolveDeclaration(db, app),
+        resolved,
         incidentTime: input.incidentTime,
         rpoSeconds: input.rpoSeconds ?? config.rpoSeconds,
         clockSkewSeconds: clockSkewSeconds(app),
@@ -173,6 +179,25 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
         timeoutMs,
       });
       const noBaseline = baseline ? undefined : (input.noBaseline ?? 'no baseline was given to the gate (baselineKey)');
+      const incremental = await (async (): Promise<ValidationPath | ValidationGateResult> => {
+        if (!baseline) return { kind: 'full', detail: 'no baseline to check against' };
+        if (input.incremental === false) return { kind: 'full', detail: 'asked for (incremental: false)' };
+        if (!baseline.incremental) return { kind: 'full', detail: `the baseline of backup ${baseline.backup.label} has no segment totals (taken before incremental validation, or not on a restored backup)` };
+        const verdict = await loadVerdictOf(objectStore, baseline);
+        if (!verdict?.good) return { kind: 'full', detail: `the backup ${baseline.backup.label} has no good verdict, so its baseline is not a known good state to build on` };
+        const outcome = await withHeartbeat((beat) => runIncrementalGate({
+          pool: db, baseline, full: checks, foreignKeys, app, resolved: resolved.tables, concurrency: config.concurrency, smallTableRows: config.incrementalSmallTableRows,
+          beforeEach: stopIfCancelled, onDone: (result, done) => beat({ checksDone: done, last: result.name }),
+        }));
+        if ('fallback' in outcome) return { kind: 'full', detail: `fell back: ${outcome.fallback}` };
+        const path: ValidationPath = { kind: 'incremental', detail: outcome.detail };
+        const review = outcome.lines.filter((l) => l.verdict === 'review').map((l) => (l.detail ? `${l.line} — ${l.detail}` : l.line));
+        return {
+          database: input.database, checkedAt, passed: gatePasses(outcome.checks), checks: outcome.checks, skipped,
+          summary: [pathLine(path), ...outcome.checks.map(checkLine)], baseline: refOf(input.baselineKey!, baseline), reconciliation: outcome.lines, review, path,
+        };
+      })();
+      if ('checks' in incremental) return incremental;
       if (noBaseline) skipped.push({ id: 'reconciliation', name: 'History, schema fingerprint and reconciliation against the baseline', reason: noBaseline });
       const { results, comparison } = await withHeartbeat(async (beat) => {
         const [results, comparison] = await Promise.all([
@@ -193,9 +218,10 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
         passed: gatePasses(all),
         checks: all,
         skipped,
-        summary: all.map(checkLine),
+        summary: [pathLine(incremental), ...all.map(checkLine)],
         ...(comparison ? { baseline: comparison.baseline, reconciliation: comparison.lines } : { noBaseline }),
         review,
+        path: incremental,
       };
     },
 
@@ -240,6 +266,8 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
         tables: measured.tables,
         measuredAt: measured.snapshotAt,
       };
+      const incremental = await withHeartbeat((beat) => captureIncrementalBaseline(db, app, measured.tables, (table) => beat({ segments: table })));
+      if (incremental) baseline.incremental = incremental;
       await saveBaseline(objectStore, key, baseline);
       return {
         baselineKey: key,

@@ -22,6 +22,11 @@ export const runValidationChecksInput = z.strictObject({
    * later), or now (data rolled back in place keeps what was written after the incident).
    */
   notDatedAfter: z.enum(['incident', 'now'], { error: 'must be "incident" or "now"' }).optional(),
+  /**
+   * With a baseline that carries segment totals: check only what the WAL says changed since its LSN
+   * (default true); false runs the full gate whatever the baseline.
+   */
+  incremental: z.boolean().optional(),
 });
 export type RunValidationChecksInput = z.input<typeof runValidationChecksInput>;
 

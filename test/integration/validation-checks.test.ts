@@ -63,8 +63,11 @@ test('every built-in check passes on a clean copy, and each reports its value an
   assert.equal(check(result, 'Recent data integrity').value, '60.000');
   assert.equal(check(result, 'Recent data integrity').expectation, 'between -30 and 900');
   for (const c of result.checks) assert.ok(c.expectation.length > 0 && c.message.length > 0, `${c.name} explains itself`);
-  assert.equal(result.summary.length, result.checks.length);
-  assert.ok(result.summary.every((line) => line.startsWith('✅ ')));
+  // The first line names the path the gate took (a baseline from a copy that is no restored backup: the full gate), then one per check.
+  assert.equal(result.path?.kind, 'full');
+  assert.match(result.summary[0]!, /^Full validation gate: the baseline of backup \S+ has no segment totals/);
+  assert.equal(result.summary.length, result.checks.length + 1);
+  assert.ok(result.summary.slice(1).every((line) => line.startsWith('✅ ')));
   assert.equal(new Set(result.checks.map((c) => c.id)).size, result.checks.length, 'ids are unique');
 });
 

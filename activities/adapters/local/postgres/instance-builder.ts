@@ -116,6 +116,9 @@ export async function build(ctx: PlatformContext, instanceId: InstanceId, source
     writeFileSync(passfile, `127.0.0.1:${source.port}:*:${superuser}:${passwordOf(source).replace(/([:\\])/g, '\\$1')}\n`, { mode: 0o600 });
     await giveToClusterUser(passfile);
     settings.primary_conninfo = `'host=127.0.0.1 port=${source.port} user=${superuser} passfile=${passfile} application_name=${instanceId}'`;
+    // Its WAL since the newest baseline's backup stays readable after its restartpoints and the checkpoint
+    // after a promotion: the validation of a promoted standby reads what changed since then (pg_walinspect).
+    settings.wal_keep_size = "'1GB'";
   }
   r = (await registry.update(instanceId, (current) => current && { ...current, settings }))!;
   opts.onProgress?.({ phase: 'starting', bytesDone: kind.backup.sizeBytes, bytesTotal: kind.backup.sizeBytes, message: 'starting PostgreSQL, replaying WAL to a consistent state' });
