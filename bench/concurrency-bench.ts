@@ -22,10 +22,12 @@ const afterGate = 'switch production to new instance';
 // The fixture plan's gate: 2 of alice, bob, carol, dave, two-person rule; carol starts every run.
 const voters = ['alice', 'bob'];
 
-/** Whether a history event schedules the named step's activity (its input names the step; payloads are JSON, not encrypted, in this bench). */
+/** Whether a history event schedules the named step's activity, doWork (its input names the step; payloads are JSON, not encrypted, in this bench). */
 function isStep(event: temporal.api.history.v1.IHistoryEvent, step: string): boolean {
-  const payload = event.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data;
-  return payload !== undefined && payload !== null && Buffer.from(payload).toString('utf8').includes(JSON.stringify(step));
+  const scheduled = event.activityTaskScheduledEventAttributes;
+  const payload = scheduled?.input?.payloads?.[0]?.data;
+  // The audit batch written before the step names it too: only the step's own activity counts.
+  return scheduled?.activityType?.name === 'doWork' && payload !== undefined && payload !== null && Buffer.from(payload).toString('utf8').includes(JSON.stringify(step));
 }
 
 export function percentile(values: number[], p: number): number {

@@ -26,7 +26,7 @@ function localActivityType(event: HistoryEvent): string | undefined {
   if (marker?.markerName !== 'core_local_activity') return undefined;
   const data = marker.details?.data?.payloads?.[0]?.data;
   try {
-    return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activityType?: string }).activityType ?? 'unknown' : 'unknown';
+    return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type ?? 'unknown' : 'unknown';
   } catch {
     return 'unknown';
   }
