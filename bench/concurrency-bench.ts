@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import type { WorkerOptions } from '@temporalio/worker';
 import { startRunbook } from '../client/runbooks';
 import type { RunbookResult } from '../contracts/runbook-status';
@@ -10,6 +11,7 @@ import { runbookWorkerTuning } from '../worker/worker';
 import { fixtureInput } from '../test/support/fixture-runbook';
 import { sleep, type BenchContext } from './context';
 import type { PitrTarget } from './pitr-bench';
+import { historyFacts, loadAverage, processCpuSeconds, type RunbookHistoryFacts } from './concurrency-histories';
 import { formatMegabytes, formatSeconds, type BenchResult } from './report-table';
 
 /** The worker options this benchmark varies (the runbook worker's own, or the SDK's defaults). */
@@ -20,19 +22,27 @@ const afterGate = 'switch production to new instance';
 // The fixture plan's gate: 2 of alice, bob, carol, dave, two-person rule; carol starts every run.
 const voters = ['alice', 'bob'];
 
+/** Whether a history event schedules the named step's activity, doWork (its input names the step; payloads are JSON, not encrypted, in this bench). */
+function isStep(event: temporal.api.history.v1.IHistoryEvent, step: string): boolean {
+  const scheduled = event.activityTaskScheduledEventAttributes;
+  const payload = scheduled?.input?.payloads?.[0]?.data;
+  // The audit batch written before the step names it too: only the step's own activity counts.
+  return scheduled?.activityType?.name === 'doWork' && payload !== undefined && payload !== null && Buffer.from(payload).toString('utf8').includes(JSON.stringify(step));
+}
+
 export function percentile(values: number[], p: number): number {
   if (!values.length) throw new Error('percentile of no values');
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-interface WorkerEvent { kind: 'ready' | 'gate' | 'step' | 'stopped'; workflowId?: string; step?: string; at?: number; peakKb?: number }
+interface WorkerEvent { kind: 'ready' | 'gate' | 'step' | 'stopped'; workflowId?: string; step?: string; at?: number; peakKb?: number; cpuSeconds?: number }
 
-function startWorkerChild(address: string, namespace: string, taskQueue: string, tuning: WorkerTuning): { child: ChildProcess; ready: Promise<void>; stopped: Promise<number> } {
+function startWorkerChild(address: string, namespace: string, taskQueue: string, tuning: WorkerTuning): { child: ChildProcess; ready: Promise<void>; stopped: Promise<{ peakKb: number; cpuSeconds: number }> } {
   const child = fork(path.join(__dirname, 'concurrency-worker.ts'), [JSON.stringify({ address, namespace, taskQueue, tuning })], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 2, 2, 'ipc'] });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the benchmark worker exited (code ${code}) before it was stopped`))));
   const ready = Promise.race([new Promise<void>((resolve) => child.on('message', (m: WorkerEvent) => m.kind === 'ready' && resolve())), exited]);
-  const stopped = Promise.race([new Promise<number>((resolve) => child.on('message', (m: WorkerEvent) => m.kind === 'stopped' && resolve(m.peakKb!))), exited]);
+  const stopped = Promise.race([new Promise<{ peakKb: number; cpuSeconds: number }>((resolve) => child.on('message', (m: WorkerEvent) => m.kind === 'stopped' && resolve({ peakKb: m.peakKb!, cpuSeconds: m.cpuSeconds! }))), exited]);
   ready.catch(() => undefined);
   stopped.catch(() => undefined);
   return { child, ready, stopped };
@@ -48,7 +58,14 @@ interface Wave {
   taskWaitMs: number[];
   /** Workflow tasks that timed out (a sticky task not picked up in time goes back to the shared queue, and the run is replayed). */
   taskTimeouts: number;
+  /** Activities scheduled over all runbooks, by type. */
+  activities: Record<string, number>;
+  paths: NonNullable<RunbookHistoryFacts['path']>[];
   peakKb: number;
+  /** CPU the worker process used over its life (user + system), and the dev server during the wave. */
+  workerCpuSeconds: number;
+  serverCpuSeconds?: number;
+  load: string;
 }
 
 /**
@@ -56,7 +73,7 @@ interface Wave {
  * approved by two votes (Updates) as soon as its `approval-needed` notification reaches the fake notifier;
  * the latency is from sending the deciding vote to the next step's activity starting on the worker.
  */
-async function runWave(client: Client, address: string, namespace: string, runbooks: number, tuning: WorkerTuning, label: string): Promise<Wave> {
+async function runWave(client: Client, address: string, namespace: string, serverPid: number, runbooks: number, tuning: WorkerTuning, label: string): Promise<Wave> {
   const taskQueue = `bench-concurrency-${process.pid}-${label}`;
   const worker = startWorkerChild(address, namespace, taskQueue, tuning);
   try {
@@ -75,6 +92,7 @@ async function runWave(client: Client, address: string, namespace: string, runbo
         })());
       }
     });
+    const serverCpuBefore = processCpuSeconds(serverPid);
     const began = Date.now();
     const handles = await Promise.all(Array.from({ length: runbooks }, (_, i) =>
       client.workflow.start('fixtureRunbook', { taskQueue, workflowId: `${taskQueue}-${i}`, args: [fixtureInput({ incidentId: `BENCH-${i}` })] })));
@@ -89,22 +107,25 @@ async function runWave(client: Client, address: string, namespace: string, runbo
       if (decided === undefined || next === undefined) throw new Error(`${h.workflowId}: no approval or no step after the gate was seen`);
       return next - decided;
     });
-    let workflowTasks = 0;
-    let taskTimeouts = 0;
-    const taskWaitMs: number[] = [];
+    const facts: RunbookHistoryFacts[] = [];
     for (const h of handles) {
-      const scheduled = new Map<string, number>();
-      for (const event of (await h.fetchHistory()).events ?? []) {
-        const at = Number(event.eventTime?.seconds ?? 0) * 1000 + Math.round((event.eventTime?.nanos ?? 0) / 1e6);
-        if (event.workflowTaskScheduledEventAttributes) scheduled.set(String(event.eventId), at);
-        const started = event.workflowTaskStartedEventAttributes;
-        if (started) taskWaitMs.push(at - (scheduled.get(String(started.scheduledEventId)) ?? at));
-        if (event.workflowTaskCompletedEventAttributes) workflowTasks++;
-        if (event.workflowTaskTimedOutEventAttributes) taskTimeouts++;
-      }
+      const events = (await h.fetchHistory()).events ?? [];
+      facts.push(historyFacts(events, decidedAt.get(h.workflowId), (e) => isStep(e, afterGate)));
     }
+    const workflowTasks = facts.reduce((sum, f) => sum + f.workflowTasks, 0);
+    const taskTimeouts = facts.reduce((sum, f) => sum + f.taskTimeouts, 0);
+    const taskWaitMs = facts.flatMap((f) => f.taskWaitMs);
+    const activities: Record<string, number> = {};
+    for (const f of facts) for (const [type, n] of Object.entries(f.activities)) activities[type] = (activities[type] ?? 0) + n;
+    const paths = facts.flatMap((f) => (f.path ? [f.path] : []));
     worker.child.send('stop');
-    return { runbooks, latenciesMs, workflowTasks, wallMs, taskWaitMs, taskTimeouts, peakKb: await worker.stopped };
+    const stopped = await worker.stopped;
+    const serverCpuAfter = processCpuSeconds(serverPid);
+    return {
+      runbooks, latenciesMs, workflowTasks, wallMs, taskWaitMs, taskTimeouts, activities, paths, peakKb: stopped.peakKb, workerCpuSeconds: stopped.cpuSeconds,
+      ...(serverCpuBefore !== undefined && serverCpuAfter !== undefined ? { serverCpuSeconds: serverCpuAfter - serverCpuBefore } : {}),
+      load: loadAverage(),
+    };
   } finally {
     if (worker.child.exitCode === null) worker.child.kill('SIGTERM');
   }
@@ -112,23 +133,35 @@ async function runWave(client: Client, address: string, namespace: string, runbo
 
 const ms = (v: number) => `${Math.round(v)} ms`;
 
+/** Per runbook: workflow tasks and activities; the deciding vote's path in three parts; whose CPU the wave used. */
+function whereTheTimeGoes(wave: Wave): string {
+  const per = (n: number) => (n / wave.runbooks).toFixed(1);
+  const activities = Object.entries(wave.activities).sort(([a], [b]) => a.localeCompare(b)).map(([type, n]) => `${type} ${per(n)}`).join(', ');
+  const part = (pick: (p: Wave['paths'][number]) => number) => (wave.paths.length ? `p50 ${ms(percentile(wave.paths.map(pick), 50))} / p99 ${ms(percentile(wave.paths.map(pick), 99))}` : 'not seen');
+  const tasksBetween = wave.paths.length ? percentile(wave.paths.map((p) => p.workflowTasksBetween), 50) : 0;
+  const cpu = `CPU over ${formatSeconds(wave.wallMs)}: worker ${wave.workerCpuSeconds.toFixed(1)} s${wave.serverCpuSeconds !== undefined ? `, Temporal dev server ${wave.serverCpuSeconds.toFixed(1)} s` : ''}`;
+  return `per runbook ${per(wave.workflowTasks)} workflow tasks; activities per runbook: ${activities}; deciding vote → its workflow task starts ${part((p) => p.toVoteTaskMs)}, → next step scheduled ${part((p) => p.bookkeepingMs)} (${tasksBetween} workflow task(s) between), → started ${part((p) => p.activityQueueMs)}; ${cpu}; load ${wave.load}`;
+}
+
 /** Many runbooks at once on one worker; the raw counterpart of each figure is one runbook alone on a worker like it, in the same run. */
 export async function benchManyRunbooks(ctx: BenchContext, runbooks: number, tuningName: 'runbook-worker' | 'sdk-defaults'): Promise<BenchResult[]> {
   const tuning: WorkerTuning = tuningName === 'sdk-defaults' ? {} : runbookWorkerTuning;
   const { address, namespace } = ctx.stack.temporal;
   ctx.log(`concurrency: one fixture runbook alone (the raw figure), worker tuning ${tuningName} ${JSON.stringify(tuning)}`);
-  const alone = await runWave(ctx.temporal, address, namespace, 1, tuning, 'alone');
+  const alone = await runWave(ctx.temporal, address, namespace, ctx.stack.temporal.process.pid, 1, tuning, 'alone');
   ctx.log(`concurrency: ${runbooks} fixture runbooks at once on one worker`);
-  const many = await runWave(ctx.temporal, address, namespace, runbooks, tuning, 'many');
+  const many = await runWave(ctx.temporal, address, namespace, ctx.stack.temporal.process.pid, runbooks, tuning, 'many');
   const p50 = percentile(many.latenciesMs, 50);
   const p99 = percentile(many.latenciesMs, 99);
   const rate = many.workflowTasks / (many.wallMs / 1000);
   const aloneRate = alone.workflowTasks / (alone.wallMs / 1000);
   ctx.log(`concurrency: ${runbooks} runbooks in ${formatSeconds(many.wallMs)}, ${many.workflowTasks} workflow tasks; approval → next step p50 ${ms(p50)}, p99 ${ms(p99)}, max ${ms(Math.max(...many.latenciesMs))}; workflow task schedule-to-start p50 ${ms(percentile(many.taskWaitMs, 50))}, p99 ${ms(percentile(many.taskWaitMs, 99))}, ${many.taskTimeouts} timed out; worker peak ${formatMegabytes(many.peakKb)}`);
+  ctx.log(`concurrency: ${whereTheTimeGoes(many)}`);
   const how = `fixture runbook (the real runner over fake activities; mode real, as a drill refuses its fake production step), gates approved by 2 votes by name (the fixture plan's authentication: none, no proof checked); worker tuning ${tuningName}`;
+  const load = `load ${many.load} at the end of the wave`;
   return [
-    { name: `approval → next step, p99 of ${runbooks} at once / 1 alone`, figure: ms(p99), raw: ms(alone.latenciesMs[0]!), ratio: p99 / Math.max(1, alone.latenciesMs[0]!), goal: '< 1 s', met: p99 < 1000, note: `p50 ${ms(p50)}; from sending the deciding vote (an Update) to the next step's activity starting on the worker; ${how}` },
-    { name: `workflow tasks per second, ${runbooks} at once / 1 alone`, figure: rate.toFixed(0), raw: aloneRate.toFixed(1), ratio: rate / aloneRate, goal: '—', met: undefined, note: `${many.workflowTasks} workflow tasks completed in ${formatSeconds(many.wallMs)} (first start → last completion); task schedule-to-start p99 ${ms(percentile(many.taskWaitMs, 99))}, ${many.taskTimeouts} task(s) timed out` },
+    { name: `approval → next step, p99 of ${runbooks} at once / 1 alone`, figure: ms(p99), raw: ms(alone.latenciesMs[0]!), ratio: p99 / Math.max(1, alone.latenciesMs[0]!), goal: '< 1 s', met: p99 < 1000, note: `p50 ${ms(p50)}; from sending the deciding vote (an Update) to the next step's activity starting on the worker; ${how}; ${load}` },
+    { name: `workflow tasks per second, ${runbooks} at once / 1 alone`, figure: rate.toFixed(0), raw: aloneRate.toFixed(1), ratio: rate / aloneRate, goal: '—', met: undefined, note: `${many.workflowTasks} workflow tasks completed in ${formatSeconds(many.wallMs)} (first start → last completion); task schedule-to-start p99 ${ms(percentile(many.taskWaitMs, 99))}, ${many.taskTimeouts} task(s) timed out; ${whereTheTimeGoes(many)}` },
     { name: `worker peak memory, ${runbooks} at once / 1 alone`, figure: formatMegabytes(many.peakKb), raw: formatMegabytes(alone.peakKb), ratio: many.peakKb / alone.peakKb, goal: '—', met: undefined, note: 'VmHWM of the worker process (Node and the SDK core), each wave on a fresh worker' },
   ];
 }

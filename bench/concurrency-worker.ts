@@ -11,7 +11,7 @@ import type { WorkerTuning } from './concurrency-bench';
 // notifications, report) over fast fake activities, so its peak memory (VmHWM) is the worker's alone.
 // Argv[2]: JSON { address, namespace, taskQueue, tuning }. Tells its parent over IPC when a gate opens
 // ({ kind: 'gate' }) and when a step's activity starts ({ kind: 'step' }), each with the wall clock.
-// On the parent's 'stop' it shuts down and sends { kind: 'stopped', peakKb }.
+// On the parent's 'stop' it shuts down and sends { kind: 'stopped', peakKb, cpuSeconds }.
 interface Options { address: string; namespace: string; taskQueue: string; tuning: WorkerTuning }
 
 function peakRssKb(): number {
@@ -62,7 +62,8 @@ async function main(): Promise<void> {
   send({ kind: 'ready' });
   await worker.run();
   await connection.close();
-  send({ kind: 'stopped', peakKb: peakRssKb() });
+  const cpu = process.cpuUsage();
+  send({ kind: 'stopped', peakKb: peakRssKb(), cpuSeconds: (cpu.user + cpu.system) / 1e6 });
   process.disconnect?.();
 }
 

@@ -36,13 +36,14 @@ const repoRoot = path.resolve(__dirname, '..');
 export const historiesDir = path.join(repoRoot, 'test', 'fixtures', 'histories');
 /**
  * Where the fixture runbook's histories of today's shape go: votes and aborts decided in their handlers
- * with their proofs checked by an activity, every refusal recorded (patched 'vote-proofs'), and people
- * kept current: status updates, gate decisions (patched 'operator-notices'). The older shapes stay beside
- * it (histories/*.json, batched-audit/, vote-proofs/ and operator-notices/, each with one of the two).
+ * with their proofs checked by an activity, every refusal recorded (patched 'vote-proofs'), people kept
+ * current: status updates, gate decisions (patched 'operator-notices'), and the audit trail's batches and
+ * the report written by local activities (patched 'local-bookkeeping'). The older shapes stay beside it
+ * (histories/*.json, batched-audit/, vote-proofs/, operator-notices/ and vote-proofs-and-notices/).
  * The later patches ('validation-baseline', 'rotate-and-roll-out') are in the scenarios' validation gate
  * and cutover, which the fixture runbook never reaches: its shape is unchanged by them.
  */
-export const currentShapeDir = path.join(historiesDir, 'vote-proofs-and-notices');
+export const currentShapeDir = path.join(historiesDir, 'local-bookkeeping');
 
 /**
  * Writes a workflow's history in the standard JSON format, as the CLI writes it (the SDK's

@@ -1,9 +1,18 @@
-import { ApplicationFailure, CancellationScope, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { AuditActivities, AuditEntry } from '../activities/audit-port';
 import { errorText } from '../contracts/error-text';
 import { FailureType } from '../contracts/failure-types';
 
 const { appendAuditEntries } = proxyActivities<AuditActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+  summary: 'append to the audit trail',
+});
+
+// The same append run by the worker inside the workflow task that asks for it (runs since the
+// local-bookkeeping patch): the batch is in the trail before that task's commands (a production step)
+// reach the server, without a round trip through the activity queue and a second workflow task.
+const { appendAuditEntries: appendAuditEntriesLocally } = proxyLocalActivities<AuditActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
   summary: 'append to the audit trail',
@@ -29,6 +38,8 @@ export class AuditTrail {
     private readonly workflowId: string,
     /** Called just before a batch is scheduled (the runbook flushes its search attributes there). */
     private readonly beforeWrite: () => void = () => undefined,
+    /** Batches are appended by a local activity (runs since the local-bookkeeping patch). */
+    private readonly local = false,
   ) {}
 
   record(actor: string, action: string, detail: Record<string, unknown>): void {
@@ -41,8 +52,9 @@ export class AuditTrail {
   }
 
   /**
-   * Writes what is pending, one batch at a time, never cancelled half-way. A batch that cannot be written
-   * stays pending (the next write sends it again) and fails this call with AuditUnavailable.
+   * Writes what is pending, one batch at a time, never cancelled half-way; local or not, the batch is in
+   * the trail when this resolves. A batch that cannot be written stays pending (the next write sends it
+   * again) and fails this call with AuditUnavailable.
    */
   write(): Promise<void> {
     const run = this.writing.then(async () => {
@@ -50,7 +62,8 @@ export class AuditTrail {
       const batch = this.pending.slice();
       this.beforeWrite();
       try {
-        await CancellationScope.nonCancellable(() => appendAuditEntries({ workflowId: this.workflowId, entries: batch }));
+        const append = this.local ? appendAuditEntriesLocally : appendAuditEntries;
+        await CancellationScope.nonCancellable(() => append({ workflowId: this.workflowId, entries: batch }));
       } catch (error) {
         this.failure = `the audit trail could not be written: ${errorText(error)}`;
         throw ApplicationFailure.create({ type: FailureType.AuditUnavailable, nonRetryable: true, message: this.failure });

@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { createReportActivities } from '../activities/reports';
 import { errorText } from '../contracts/error-text';
@@ -13,11 +13,14 @@ import type { RunbookDefinition } from './steps';
 export { Runbook } from './runner';
 export type { ActivityCall, ActivityName, CompensationDefinition, RunbookDefinition, StepDefinition } from './steps';
 
-const { publishRunbookReport } = proxyActivities<ReturnType<typeof createReportActivities>>({
+
+const reportOptions = {
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumAttempts: 3 },
   summary: 'write the runbook report (Markdown and JSON) to the object store',
-});
+} as const;
+const { publishRunbookReport } = proxyActivities<ReturnType<typeof createReportActivities>>(reportOptions);
+const { publishRunbookReport: publishRunbookReportLocally } = proxyLocalActivities<ReturnType<typeof createReportActivities>>(reportOptions);
 
 /** A declaredAt a little after the start is a clock difference between machines, not a mistake. */
 const DECLARED_AT_CLOCK_SKEW_MS = 5 * 60_000;
@@ -34,6 +37,18 @@ export const BATCHED_AUDIT_PATCH = 'batched-audit';
  * activity before any step, and a build's cleanup registered before it starts. Older runs replay as they ran.
  */
 export const VOTE_PROOFS_PATCH = 'vote-proofs';
+
+/**
+ * The history shape of every run since the runbook's bookkeeping runs as local activities (issue 15: many
+ * runbooks on one worker): the audit trail's batches and the report are written by the worker inside the
+ * workflow task that needs them, where each was an activity of its own and a workflow task for its
+ * result. A production step is still scheduled only once the batch that shows its approval is in the
+ * trail (the append completes first, in the same task), so a deciding vote reaches the next step in one
+ * workflow task instead of two. Notifications stay activities (a slow webhook must not hold a workflow
+ * task), and so does reading the plan (an abort sent while a run starts is decided before any step is
+ * scheduled). Older runs replay as they ran.
+ */
+export const LOCAL_BOOKKEEPING_PATCH = 'local-bookkeeping';
 
 /** Validates a workflow input against its schema; a bad input fails at once, naming the field. */
 export function parseRunbookInput<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
@@ -78,7 +93,8 @@ export async function runRunbook<S extends z.ZodType<RunbookInput>, A, O>(
   const secured = batched && patched(VOTE_PROOFS_PATCH);
   // Independent of vote-proofs: histories with either marker, or both in this order, replay.
   const notices = batched && patched(OPERATOR_NOTICES_PATCH);
-  const runbook = new Runbook<A, z.output<S>>(definition.scenario, input, batched, secured, definition.targets as ((input: z.output<S>) => RunbookTargets) | undefined, notices);
+  const local = notices && patched(LOCAL_BOOKKEEPING_PATCH);
+  const runbook = new Runbook<A, z.output<S>>(definition.scenario, input, batched, secured, definition.targets as ((input: z.output<S>) => RunbookTargets) | undefined, notices, local);
   runbook.registerHandlers();
   runbook.announce();
   const { output, error } = await runbook.execute(definition.gates, body);
@@ -88,7 +104,8 @@ export async function runRunbook<S extends z.ZodType<RunbookInput>, A, O>(
   // The report is written whatever the verdict; a report that cannot be written is said in the result,
   // and does not change what happened to the database. (Every batched run publishes it.)
   if (batched || patched('publish-runbook-report')) {
-    result.report = await CancellationScope.nonCancellable(() => publishRunbookReport({ workflowId: runbook.workflowId, result })).then(
+    const publish = local ? publishRunbookReportLocally : publishRunbookReport;
+    result.report = await CancellationScope.nonCancellable(() => publish({ workflowId: runbook.workflowId, result })).then(
       (keys) => keys,
       (reportError: unknown) => ({ error: errorText(reportError) }),
     );

@@ -87,9 +87,9 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
    * input's targets are checked before any step; what a build makes is undone even if it never returns.
    * `notices` (every run since the operator-notices patch): people are kept current (workflows/notifications.ts).
    */
-  constructor(readonly scenario: string, readonly input: I, readonly batched: boolean, readonly secured = false, private readonly targets?: (input: I) => RunbookTargets, notices = false) {
+  constructor(readonly scenario: string, readonly input: I, readonly batched: boolean, readonly secured = false, private readonly targets?: (input: I) => RunbookTargets, notices = false, localAudit = false) {
     this.searchAttributes = new RunSearchAttributes(batched);
-    this.audit = new AuditTrail(this.workflowId, () => this.searchAttributes.flush());
+    this.audit = new AuditTrail(this.workflowId, () => this.searchAttributes.flush(), localAudit);
     this.refusals = new MessageRefusals(this.timeline, this.audit, () => this.audit.writeInBackground());
     this.notifications = new Notifications(this.timeline, this.audit, batched, () => this.searchAttributes.flush(), {
       notices,

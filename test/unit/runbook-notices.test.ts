@@ -37,7 +37,7 @@ async function historyOf(handle: Awaited<ReturnType<typeof startFixture>>) {
     statusTimers: started.size,
     timersFired: events.filter((e) => e.timerFiredEventAttributes && started.has(String(e.timerFiredEventAttributes.startedEventId))).length,
     timersCancelled: events.filter((e) => e.timerCanceledEventAttributes && started.has(String(e.timerCanceledEventAttributes.startedEventId))).length,
-    markers: events.filter((e) => e.markerRecordedEventAttributes).length,
+    markers: events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length,
   };
 }
 
@@ -69,7 +69,7 @@ test('a status update every interval while the runbook waits at its gate, each w
   });
 });
 
-test('a short run gains one pending timer and one marker, nothing more: the status-update timer costs a 5-second drill one event', async () => {
+test('a short run gains one pending timer and one patch marker, nothing more: the status-update timer costs a 5-second drill one event', async () => {
   const rec = newRecorder();
   await withFixtureWorker(env.nativeConnection, server.namespace, fixtureActivities(rec, { plan: fixturePlan({ cutover: oneApprover }) }), async (taskQueue) => {
     const handle = await startFixture(env.client, taskQueue, fixtureInput());
@@ -79,7 +79,7 @@ test('a short run gains one pending timer and one marker, nothing more: the stat
     assert.equal(result.verdict, 'completed');
     const history = await historyOf(handle);
     assert.deepEqual({ statusTimers: history.statusTimers, fired: history.timersFired, cancelled: history.timersCancelled }, { statusTimers: 1, fired: 0, cancelled: 0 });
-    assert.equal(history.markers, 3, 'the batched-audit, vote-proofs and operator-notices patch markers');
+    assert.equal(history.markers, 4, 'the batched-audit, vote-proofs, operator-notices and local-bookkeeping patch markers');
     assert.deepEqual(rec.notifications.map((n) => n.kind), ['incident-opened', 'approval-needed', 'gate-decided', 'resolved']);
   });
 });

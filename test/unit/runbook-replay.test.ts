@@ -118,6 +118,48 @@ test('in the vote-proofs-and-notices shape, both patch markers are recorded, vot
   assert.deepEqual(patches, ['batched-audit', 'vote-proofs', 'operator-notices']);
 });
 
+// Today's shape: the three patches before it, then 'local-bookkeeping' (the audit trail's batches and the
+// report by local activities), every run of the shape before recorded again.
+const localDir = path.join(historiesDir, 'local-bookkeeping');
+const local = readdirSync(localDir).filter((f) => f.endsWith('.json')).sort();
+
+test('the recorded histories of the local-bookkeeping shape are there', () => {
+  assert.deepEqual(local, both);
+});
+
+for (const file of local) {
+  test(`replays local-bookkeeping/${file} against the current engine`, async () => {
+    quietTemporalLogs();
+    await Worker.runReplayHistory({ workflowBundle: await fixtureBundle() }, historyFromStandardJson(JSON.parse(readFileSync(path.join(localDir, file), 'utf8'))), file);
+  });
+}
+
+type RecordedEvent = { eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } }; markerRecordedEventAttributes?: { markerName: string; details: Record<string, { payloads: Array<{ data: string }> }> } };
+const recorded = (dir: string, file: string) => (JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { events: RecordedEvent[] }).events;
+const decoded = (e: RecordedEvent, key: string) => JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details[key]!.payloads[0]!.data, 'base64').toString()) as Record<string, unknown>;
+
+test('in the local-bookkeeping shape, the four patch markers are recorded in order, and the bookkeeping is local', () => {
+  const events = recorded(localDir, 'fixture-runbook-approved.json');
+  const patches = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').map((e) => decoded(e, 'patch-data').id);
+  assert.deepEqual(patches, ['batched-audit', 'vote-proofs', 'operator-notices', 'local-bookkeeping']);
+  const scheduled = events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+  const locals = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').map((e) => decoded(e, 'data').activity_type);
+  const before = recorded(bothDir, 'fixture-runbook-approved.json').flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+  const bookkeeping = new Set(['appendAuditEntries', 'publishRunbookReport']);
+  assert.deepEqual(scheduled, before.filter((a) => !bookkeeping.has(a)), 'the steps and the notifications are activities as before');
+  assert.deepEqual(new Set(locals), bookkeeping);
+  assert.equal(locals.filter((a) => a === 'appendAuditEntries').length, before.filter((a) => a === 'appendAuditEntries').length, 'as many audit batches as before');
+});
+
+test('in the local-bookkeeping shape, the production step is scheduled by the workflow task that appended the audit batch with its approval', () => {
+  const events = recorded(localDir, 'fixture-runbook-approved.json');
+  const step = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType.name === 'doWork' && events.slice(0, events.indexOf(e)).some((b) => b.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED'));
+  const previousTask = events.map((e) => e.eventType).lastIndexOf('EVENT_TYPE_WORKFLOW_TASK_COMPLETED', step);
+  const batch = events.slice(previousTask, step).find((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+  assert.ok(batch, 'an audit batch in the same task, before the step');
+  assert.equal(decoded(batch, 'data').activity_type, 'appendAuditEntries');
+});
+
 test('a runbook whose steps changed fails the replay (so this test can fail)', async () => {
   quietTemporalLogs();
   const altered = await bundleWorkflowCode({ workflowsPath: require.resolve(path.join(__dirname, '..', 'fixtures', 'workflows-altered')), logger: silent });
@@ -133,7 +175,7 @@ test('a runbook whose steps changed fails the replay of a batched-audit history 
 test('a runbook whose steps changed fails the replay of a history in today\'s shape too', async () => {
   quietTemporalLogs();
   const altered = await bundleWorkflowCode({ workflowsPath: require.resolve(path.join(__dirname, '..', 'fixtures', 'workflows-altered')), logger: silent });
-  for (const file of both) {
+  for (const file of [...both, ...local.map((f) => path.join('..', 'local-bookkeeping', f))]) {
     await assert.rejects(Worker.runReplayHistory({ workflowBundle: altered }, historyFromStandardJson(JSON.parse(readFileSync(path.join(bothDir, file), 'utf8'))), file), DeterminismViolationError, file);
   }
 });

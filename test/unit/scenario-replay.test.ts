@@ -124,8 +124,8 @@ test('the server-failure cutover in both shapes: recorded runs point, restart an
 
 /** The patch markers a recorded run wrote, in order. */
 function patchMarkers(file: string): string[] {
-  const history = JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: Array<{ markerRecordedEventAttributes?: { details: { 'patch-data': { payloads: Array<{ data: string }> } } } }> };
-  return history.events.flatMap((e) => (e.markerRecordedEventAttributes ? [(JSON.parse(Buffer.from(e.markerRecordedEventAttributes.details['patch-data'].payloads[0]!.data, 'base64').toString()) as { id: string }).id] : []));
+  const history = JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: Array<{ markerRecordedEventAttributes?: { markerName: string; details: { 'patch-data': { payloads: Array<{ data: string }> } } } }> };
+  return history.events.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_patch' ? [(JSON.parse(Buffer.from(e.markerRecordedEventAttributes.details['patch-data'].payloads[0]!.data, 'base64').toString()) as { id: string }).id] : []));
 }
 
 // Today's shapes: every patch a new run reaches, together (no branch recorded them all). The drill never
@@ -183,6 +183,23 @@ test('the server-failure cutover in today\'s shape: the rotate-and-roll-out cuto
   assert.equal(now.filter((a) => a === 'runbook:step-started').length, then.filter((a) => a === 'runbook:step-started').length + 1);
 });
 
+const cutoverLocal = 'server-failure-cutover-vote-proofs-operator-notices-local-bookkeeping-validation-baseline-rotate-and-roll-out.json';
+
+/** The local activities a recorded run ran (from its markers), in order. */
+function localActivities(file: string): string[] {
+  const history = JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: Array<{ markerRecordedEventAttributes?: { markerName: string; details: { data?: { payloads: Array<{ data: string }> } } } }> };
+  return history.events.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? [(JSON.parse(Buffer.from(e.markerRecordedEventAttributes.details.data!.payloads[0]!.data, 'base64').toString()) as { activity_type: string }).activity_type] : []));
+}
+
+test('the server-failure cutover in the local-bookkeeping shape: the same steps, notices and plan as activities, the audit batches and the report as local activities', () => {
+  assert.deepEqual(patchMarkers(cutoverLocal), ['batched-audit', 'vote-proofs', 'operator-notices', 'local-bookkeeping', 'validation-baseline', 'rotate-and-roll-out']);
+  const bookkeeping = new Set(['appendAuditEntries', 'publishRunbookReport']);
+  assert.deepEqual(activities(cutoverLocal), activities(cutoverNow).filter((a) => !bookkeeping.has(a)));
+  const locals = localActivities(cutoverLocal);
+  assert.deepEqual(locals.filter((a) => a !== 'appendAuditEntries'), ['publishRunbookReport']);
+  assert.equal(locals.filter((a) => a === 'appendAuditEntries').length, activities(cutoverNow).filter((a) => a === 'appendAuditEntries').length, 'as many audit batches as before');
+});
+
 test('the README states the history events of the demo drill in today\'s shape', () => {
   const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
   const events = (JSON.parse(readFileSync(path.join(historiesDir, drillNow), 'utf8')) as { events: unknown[] }).events.length;
@@ -210,6 +227,7 @@ test('every shape recorded so far is still here (runs of each may be in flight)'
     'accidental-deletion-drill-repair-gate-vote-proofs.json',
     'accidental-deletion-drill-repair-gate.json',
     'server-failure-cutover-rotate-and-roll-out.json',
+    cutoverLocal,
     cutoverNow,
     'server-failure-cutover.json',
   ]);
