@@ -65,7 +65,9 @@ void runMain(async () => {
   const stateDir = path.join(repoRoot, '.state', 'bench', datasetKey(size, seed));
   const began = Date.now();
   // With --json, stdout carries only the JSON document; progress goes to stderr.
-  const log = (line: string) => (values.json ? console.error : console.log)(`[${((Date.now() - began) / 1000).toFixed(0).padStart(5)} s] ${line}`);
+  // The worker's console notifier and anything else that prints would land in the JSON document.
+  if (values.json) console.log = console.error;
+  const log = (line: string) => console.log(`[${((Date.now() - began) / 1000).toFixed(0).padStart(5)} s] ${line}`);
   log(`scale ${scale}: ${size.users.toLocaleString('en-US')} users × ${size.transactionsPerUser} transactions; state ${path.relative(repoRoot, stateDir)}`);
 
   // Servers a killed earlier run left behind on this state directory.
@@ -160,7 +162,7 @@ void runMain(async () => {
     const memoryGb = (os.totalmem() / 1024 ** 3).toFixed(0);
     if (values.json) {
       const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', memoryBytes: os.totalmem(), loadAverage: os.loadavg(), node: process.version };
-      console.log(JSON.stringify({ date: new Date().toISOString(), scale, transactions: marker.transactions, machine, results }, null, 2));
+      process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), scale, transactions: marker.transactions, machine, results }, null, 2)}\n`);
     } else {
       console.log(`\nBenchmarks — ${new Date().toISOString().slice(0, 10)}, scale ${scale} (${marker.transactions.toLocaleString('en-US')} transactions), ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${memoryGb} GB RAM, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, Node ${process.version}`);
       console.log(renderTable(results));
