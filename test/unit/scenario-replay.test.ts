@@ -132,7 +132,8 @@ function patchMarkers(file: string): string[] {
 // cuts over, so it has four of the five runner patches and its own restore-beside-assessment; the
 // server-failure cutover has all five.
 const drillBefore = 'accidental-deletion-drill-repair-gate-vote-proofs-operator-notices-validation-baseline.json';
-const drillNow = 'accidental-deletion-drill-repair-gate-vote-proofs-operator-notices-restore-beside-assessment-validation-baseline.json';
+const drillRestoreBeside = 'accidental-deletion-drill-repair-gate-vote-proofs-operator-notices-restore-beside-assessment-validation-baseline.json';
+const drillNow = 'accidental-deletion-drill-repair-gate-vote-proofs-operator-notices-local-bookkeeping-restore-beside-assessment-validation-baseline.json';
 const cutoverNow = 'server-failure-cutover-vote-proofs-operator-notices-validation-baseline-rotate-and-roll-out.json';
 
 test('the demo drill before restore-beside-assessment: the steps of vote-proofs-and-notices in the same order plus the baseline look-up just before the gate', () => {
@@ -150,18 +151,18 @@ test('the demo drill before restore-beside-assessment: the steps of vote-proofs-
   assert.equal(actions.length, 33);
 });
 
-test('the demo drill in today\'s shape: the restore starts beside the assessment of production, before it ends; otherwise the steps and trail of the shape before', () => {
-  assert.deepEqual(patchMarkers(drillNow), ['batched-audit', 'vote-proofs', 'operator-notices', 'restore-beside-assessment', 'validation-baseline']);
-  const history = JSON.parse(readFileSync(path.join(historiesDir, drillNow), 'utf8')) as { events: Array<{ eventId: string; eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } }; activityTaskCompletedEventAttributes?: { scheduledEventId: string } }> };
+test('the demo drill in the restore-beside-assessment shape: the restore starts beside the assessment of production, before it ends; otherwise the steps and trail of the shape before', () => {
+  assert.deepEqual(patchMarkers(drillRestoreBeside), ['batched-audit', 'vote-proofs', 'operator-notices', 'restore-beside-assessment', 'validation-baseline']);
+  const history = JSON.parse(readFileSync(path.join(historiesDir, drillRestoreBeside), 'utf8')) as { events: Array<{ eventId: string; eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } }; activityTaskCompletedEventAttributes?: { scheduledEventId: string } }> };
   const scheduled = (name: string) => history.events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType.name === name);
   const assess = history.events[scheduled('checkDatabaseHealth')]!;
   const assessed = history.events.findIndex((e) => e.activityTaskCompletedEventAttributes?.scheduledEventId === assess.eventId);
   assert.ok(assessed > 0, 'the assessment completed');
   assert.ok(scheduled('checkDatabaseHealth') < scheduled('restoreToPointInTime') && scheduled('restoreToPointInTime') < assessed, 'the restore was scheduled after the assessment started and before it completed');
-  assert.deepEqual(activities(drillNow).filter((a) => a !== 'notify'), activities(drillBefore).filter((a) => a !== 'notify'), 'the same activities in the same order');
+  assert.deepEqual(activities(drillRestoreBeside).filter((a) => a !== 'notify'), activities(drillBefore).filter((a) => a !== 'notify'), 'the same activities in the same order');
   // The same audit entries; the two steps' starts and ends interleave.
-  assert.deepEqual([...auditActions(drillNow)].sort(), [...auditActions(drillBefore)].sort());
-  assert.equal(auditActions(drillNow).length, 33);
+  assert.deepEqual([...auditActions(drillRestoreBeside)].sort(), [...auditActions(drillBefore)].sort());
+  assert.equal(auditActions(drillRestoreBeside).length, 33);
 });
 
 test('the server-failure cutover in today\'s shape: the rotate-and-roll-out cutover, plus the targets checked first, the baseline looked up before the gate and the gate decision told', () => {
@@ -200,6 +201,15 @@ test('the server-failure cutover in the local-bookkeeping shape: the same steps,
   assert.equal(locals.filter((a) => a === 'appendAuditEntries').length, activities(cutoverNow).filter((a) => a === 'appendAuditEntries').length, 'as many audit batches as before');
 });
 
+test('the demo drill in today\'s shape: the steps, notices and plan of the restore-beside-assessment shape as activities, the audit batches and the report as local activities', () => {
+  assert.deepEqual(patchMarkers(drillNow), ['batched-audit', 'vote-proofs', 'operator-notices', 'local-bookkeeping', 'restore-beside-assessment', 'validation-baseline']);
+  const bookkeeping = new Set(['appendAuditEntries', 'publishRunbookReport']);
+  assert.deepEqual(activities(drillNow).filter((a) => a !== 'notify'), activities(drillRestoreBeside).filter((a) => !bookkeeping.has(a) && a !== 'notify'));
+  const locals = localActivities(drillNow);
+  assert.deepEqual(locals.filter((a) => a !== 'appendAuditEntries'), ['publishRunbookReport']);
+  assert.ok(locals.filter((a) => a === 'appendAuditEntries').length > 0, 'the audit batches ran as local activities');
+});
+
 test('the README states the history events of the demo drill in today\'s shape', () => {
   const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
   const events = (JSON.parse(readFileSync(path.join(historiesDir, drillNow), 'utf8')) as { events: unknown[] }).events.length;
@@ -222,6 +232,7 @@ test('every shape recorded so far is still here (runs of each may be in flight)'
     'accidental-deletion-drill-repair-gate-validation-baseline.json',
     'accidental-deletion-drill-repair-gate-vote-proofs-and-notices.json',
     drillNow,
+    drillRestoreBeside,
     drillBefore,
     'accidental-deletion-drill-repair-gate-vote-proofs-validation-baseline.json',
     'accidental-deletion-drill-repair-gate-vote-proofs.json',
