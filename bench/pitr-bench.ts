@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, rmSync } from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { Client } from 'pg';
 import { startRunbook } from '../client/runbooks';
@@ -128,11 +130,25 @@ export async function restoreByRunbook(ctx: BenchContext, target: PitrTarget): P
 }
 
 /**
+ * Brings the machine to the same state before every try, untimed: what the previous step wrote (the
+ * incremental backup before the first try, a runbook's validation and removed instance before the
+ * others) is flushed to disk, and the backup set's files (the incremental and the full it builds on) are
+ * read, so no try pays another's writeback or finds the repository colder than the try before it (the
+ * page cache here is reclaimed as it cools). Without it one run's four tries spread from 9.9 s to 17.6 s
+ * at 10M rows (by hand 15.0 s right after the backup, 9.9 s last; the runbook 12.2 s, then 17.6 s).
+ */
+async function settle(ctx: BenchContext, target: PitrTarget): Promise<void> {
+  const sets = [...new Set([target.backupLabel.split('_')[0]!, target.backupLabel])].map((label) => path.join(ctx.pgbackrest.repoPath, 'backup', ctx.pgbackrest.stanza, label));
+  await promisify(execFile)('sh', ['-c', 'sync && find "$@" -type f -exec cat {} + > /dev/null && sync', 'settle', ...sets], { maxBuffer: 1024 * 1024 });
+}
+
+/**
  * PITR by the runbook / the same restore by hand, each the better of two: by hand, the runbook twice,
  * by hand again, so both sides have as many tries and the same times on average (on shared cores one
- * try can be seconds off). Returns the second by-hand cluster, still running.
+ * try can be seconds off), each after the same settle. Returns the second by-hand cluster, still running.
  */
 export async function benchPitr(ctx: BenchContext, target: PitrTarget): Promise<{ result: BenchResult; copy: PostgresCluster }> {
+  await settle(ctx, target);
   ctx.log('pitr: restore by hand (1/2)');
   const first = await restoreByHand(ctx, target, 'pitr-1');
   ctx.log(`pitr: by hand ${formatSeconds(first.ms)}`);
@@ -140,10 +156,12 @@ export async function benchPitr(ctx: BenchContext, target: PitrTarget): Promise<
   rmSync(first.cluster.dir, { recursive: true, force: true });
   const runbook: number[] = [];
   for (const n of [1, 2]) {
+    await settle(ctx, target);
     ctx.log(`pitr: restore by the runbook (${n}/2: recoverFromAccidentalDeletion, drill)`);
     runbook.push(await restoreByRunbook(ctx, target));
     ctx.log(`pitr: runbook ${formatSeconds(runbook.at(-1)!)}`);
   }
+  await settle(ctx, target);
   ctx.log('pitr: restore by hand (2/2); this copy is kept for the diff');
   const second = await restoreByHand(ctx, target, 'copy');
   ctx.log(`pitr: by hand ${formatSeconds(second.ms)}`);
