@@ -78,7 +78,10 @@ export function restrictChecks(full: CheckDefinition[], ctx: RestrictionContext)
       whole.push(id);
       return check;
     }
-    return { ...check, ...restricted };
+    // The full check's screen groups the whole table: a restriction reads only what changed, so it runs
+    // its own query instead of joining the table's shared scan.
+    const { screen: _wholeTable, ...unscreened } = check;
+    return { ...unscreened, ...restricted };
   });
   return { checks, whole };
 

@@ -36,7 +36,10 @@ test('LSNs order as numbers, not as text', () => {
 });
 
 const fk: ForeignKey = { name: 'transactions_account_id_fkey', childTable: 'transactions', childColumns: ['account_id'], childKeyColumns: ['id'], parentTable: 'accounts', parentColumns: ['id'], validated: true, disabledTriggers: 0 };
-const orphans: CheckDefinition = { id: `orphans:transactions.${fk.name}`, name: 'No orphaned records', sql: 'SELECT 1 WHERE false', expectation: { kind: 'zeroRows' }, timeoutMs: 1000 };
+const orphans: CheckDefinition = {
+  id: `orphans:transactions.${fk.name}`, name: 'No orphaned records', sql: 'SELECT 1 WHERE false', expectation: { kind: 'zeroRows' }, timeoutMs: 1000,
+  screen: { table: 'transactions', columns: ['account_id'], sums: [], finds: () => 'SELECT 1 WHERE false' },
+};
 const change = (c: Partial<TableChange>): TableChange => ({ newTids: [], vanished: [], key: 'id', small: false, ...c });
 
 test('an orphan check is restricted to the rows written since and to the children of the parents gone since; over small tables it runs whole', () => {
@@ -44,6 +47,7 @@ test('an orphan check is restricted to the rows written since and to the childre
   assert.deepEqual(restricted.whole, []);
   assert.match(restricted.checks[0]!.sql, /ctid = ANY\(\$1::tid\[\]\).*"?account_id"? BETWEEN \$2 AND \$3/s);
   assert.deepEqual(restricted.checks[0]!.params, [['(3,1)'], '40', '52']);
+  assert.equal(restricted.checks[0]!.screen, undefined, 'not screened with the whole table: the restriction runs its own query');
   const small = restrictChecks([orphans], { foreignKeys: [fk], resolved: new Map(), changes: new Map([['transactions', change({ small: true })], ['accounts', change({ small: true })]]) });
   assert.equal(small.checks[0], orphans, 'the full check, unchanged');
 });
