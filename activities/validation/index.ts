@@ -83,6 +83,8 @@ const inlineKeyLimit = 20;
 const verificationReportLimit = 4000;
 
 const refOf = (key: string, b: Baseline): BaselineRef => ({ key, database: b.database, backupLabel: b.backup.label, consistentAt: b.consistentAt, historyUpTo: b.historyUpTo });
+/** The reconciliation lines a person must look at before approving, each with why. */
+const reviewLines = (lines: readonly ReconciliationLine[]) => lines.filter((l) => l.verdict === 'review').map((l) => (l.detail ? `${l.line} — ${l.detail}` : l.line));
 const shiftSeconds = (iso: string, seconds: number) => new Date(Date.parse(iso) - seconds * 1000).toISOString();
 
 export function createValidationActivities(databases: DatabaseDirectory, objectStore: ObjectStore, settings: Partial<ValidationSettings> = {}) {
@@ -191,7 +193,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
         }));
         if ('fallback' in outcome) return { kind: 'full', detail: `fell back: ${outcome.fallback}` };
         const path: ValidationPath = { kind: 'incremental', detail: outcome.detail };
-        const review = outcome.lines.filter((l) => l.verdict === 'review').map((l) => (l.detail ? `${l.line} — ${l.detail}` : l.line));
+        const review = reviewLines(outcome.lines);
         return {
           database: input.database, checkedAt, passed: gatePasses(outcome.checks), checks: outcome.checks, skipped,
           summary: [pathLine(path), ...outcome.checks.map(checkLine)], baseline: refOf(input.baselineKey!, baseline), reconciliation: outcome.lines, review, path,
@@ -209,7 +211,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
       const all = [...results, ...(comparison?.checks ?? [])];
       const review = [
         ...(noBaseline ? [`No baseline: ${noBaseline}; history, schema and totals were not compared with a known good state`] : []),
-        ...(comparison?.lines.filter((l) => l.verdict === 'review').map((l) => (l.detail ? `${l.line} — ${l.detail}` : l.line)) ?? []),
+        ...(comparison ? reviewLines(comparison.lines) : []),
         ...(comparison?.schemaAdditions.map((a) => `Schema added since the baseline: ${a} ⚠️ REVIEW`) ?? []),
       ];
       return {
