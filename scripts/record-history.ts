@@ -3,6 +3,9 @@
 //   node --import tsx scripts/record-history.ts --server-failure-cutover <file>
 //                                                            recoverFromServerFailure through its cutover (a
 //                                                            scenario history), with scripted activities
+//   node --import tsx scripts/record-history.ts --region-outage-failover <file>
+//                                                            recoverFromRegionOutage through a real failover
+//                                                            (promotion, dns-failover gate, the switch)
 //   npm run demo -- --once --record-history <file>           the demo's drill (a scenario history)
 // A scenario history is named after the patches its run passed (all but batched-audit, which every shape
 // since has), e.g. scenarios/server-failure-cutover-vote-proofs-operator-notices-validation-baseline-
@@ -29,6 +32,7 @@ import { alertSignal } from '../workflows/alert-notes';
 import { abortSignal, abortUpdate, approveSignal, approveUpdate, rejectUpdate } from '../workflows/messages';
 import { cutoverGate, fixtureActivities, fixtureInput, fixturePlan, gateOpen, newRecorder, startFixture, waitForStatus, withFixtureWorker } from '../test/support/fixture-runbook';
 import { serverFailureFakes } from '../test/support/server-failure-fakes';
+import { regionOutageFakes } from '../test/support/region-outage-fakes';
 import { quietTemporalLogs } from '../test/support/quiet-logs';
 import { makeSshKey } from '../test/support/ssh-keys';
 
@@ -57,26 +61,18 @@ export function exportHistory(server: { address: string; namespace: string }, wo
   return json.events.length;
 }
 
-/**
- * recoverFromServerFailure with scripted activities: the primary fails two checks, no standby, the latest
- * backup is restored, the cutover gate approved by Update, the application cut over. The cutover's steps
- * are what a change to the cutover must keep replaying.
- */
-async function recordServerFailureCutover(file: string): Promise<void> {
+/** One scenario run with scripted activities, its gate approved by Update, recorded to `file`. */
+async function recordScenario(file: string, run: { workflowType: string; workflowId: string; activities: object; args: object; gate: string; comment: string }): Promise<void> {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'dr-record-history-'));
   const server = await startTemporalServer({ stateDir });
   const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address, namespace: server.namespace });
   try {
-    const taskQueue = 'record-server-failure-cutover';
-    const worker = await Worker.create({ connection: env.nativeConnection, namespace: server.namespace, taskQueue, workflowsPath: require.resolve('../workflows'), activities: serverFailureFakes({ probes: [false, false] }).activities });
+    const taskQueue = `record-${run.workflowId}`;
+    const worker = await Worker.create({ connection: env.nativeConnection, namespace: server.namespace, taskQueue, workflowsPath: require.resolve('../workflows'), activities: run.activities });
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start('recoverFromServerFailure', {
-        taskQueue,
-        workflowId: 'server-failure-cutover-recording',
-        args: [{ incidentId: 'INC-REC-1', startedBy: 'alice', declaredAt: '2026-11-23T03:00:00Z', checks: 2, checkIntervalSeconds: 1, checkTimeoutSeconds: 1 }],
-      });
-      await waitForStatus(handle, gateOpen('cutover'), 'cutover gate open');
-      await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob', comment: 'restored instance validated' }] });
+      const handle = await env.client.workflow.start(run.workflowType, { taskQueue, workflowId: run.workflowId, args: [run.args] });
+      await waitForStatus(handle, gateOpen(run.gate), `${run.gate} gate open`);
+      await handle.executeUpdate(approveUpdate, { args: [{ gate: run.gate, approver: 'bob', comment: run.comment }] });
       await handle.result();
       console.log(`recorded ${path.relative(process.cwd(), file)} (${exportHistory(server, handle.workflowId, file)} events)`);
     });
@@ -87,10 +83,44 @@ async function recordServerFailureCutover(file: string): Promise<void> {
   }
 }
 
+/**
+ * recoverFromServerFailure with scripted activities: the primary fails two checks, no standby, the latest
+ * backup is restored, the cutover gate approved by Update, the application cut over. The cutover's steps
+ * are what a change to the cutover must keep replaying.
+ */
+function recordServerFailureCutover(file: string): Promise<void> {
+  return recordScenario(file, {
+    workflowType: 'recoverFromServerFailure',
+    workflowId: 'server-failure-cutover-recording',
+    activities: serverFailureFakes({ probes: [false, false] }).activities,
+    args: { incidentId: 'INC-REC-1', startedBy: 'alice', declaredAt: '2026-11-23T03:00:00Z', checks: 2, checkIntervalSeconds: 1, checkTimeoutSeconds: 1 },
+    gate: 'cutover',
+    comment: 'restored instance validated',
+  });
+}
+
+/**
+ * recoverFromRegionOutage with scripted activities, a real failover: the primary does not answer, the
+ * cross-region replica is promoted and validated, the standby application scaled up, the dns-failover
+ * gate approved by Update, the name switched and the application seen answering through it.
+ */
+function recordRegionOutageFailover(file: string): Promise<void> {
+  return recordScenario(file, {
+    workflowType: 'recoverFromRegionOutage',
+    workflowId: 'region-outage-failover-recording',
+    activities: regionOutageFakes({ primaryAnswers: false }).activities,
+    args: { incidentId: 'INC-REC-2', startedBy: 'alice', declaredAt: '2026-11-23T03:00:00Z', replica: 'dr-replica', standbyReplicas: 2 },
+    gate: 'dns-failover',
+    comment: 'promoted replica validated',
+  });
+}
+
 async function main(): Promise<void> {
   quietTemporalLogs();
   const cutoverAt = process.argv.indexOf('--server-failure-cutover');
   if (cutoverAt > 0) return recordServerFailureCutover(path.resolve(process.argv[cutoverAt + 1] ?? 'server-failure-cutover.json'));
+  const regionAt = process.argv.indexOf('--region-outage-failover');
+  if (regionAt > 0) return recordRegionOutageFailover(path.resolve(process.argv[regionAt + 1] ?? 'region-outage-failover.json'));
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'dr-record-history-'));
   const server = await startTemporalServer({ stateDir });
   const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address, namespace: server.namespace });

@@ -216,10 +216,22 @@ test('the README states the history events of the demo drill in today\'s shape',
   assert.match(readme, new RegExp(`it has ${events} history events with all four`));
 });
 
+const regionOutageNow = 'region-outage-failover-vote-proofs-operator-notices-local-bookkeeping-validation-baseline-standby-health.json';
+
+test('the region-outage failover in today\'s shape: promoted and validated before the gate, the name switched only after it, the standby asked', () => {
+  assert.deepEqual(patchMarkers(regionOutageNow), ['batched-audit', 'vote-proofs', 'operator-notices', 'local-bookkeeping', 'validation-baseline', 'standby-health']);
+  const names = activities(regionOutageNow).filter((a) => a !== 'notify');
+  assert.deepEqual(names, [
+    'loadRunbookPlan', 'checkRunbookTargets', 'probeDatabase', 'describeDnsTarget', 'waitUntilDatabaseAvailable', 'measureReplicaLag', 'promoteReplica',
+    'findValidationBaseline', 'runValidationChecks', 'scaleApp', 'switchDnsTarget', 'waitUntilAppHealthy', 'checkDatabaseHealth',
+  ]);
+  assert.deepEqual(localActivities(regionOutageNow).filter((a) => a !== 'appendAuditEntries'), ['publishRunbookReport']);
+});
+
 test('today\'s recordings fail to replay against scenarios whose steps changed (so their replay can fail)', async () => {
   quietTemporalLogs();
   const altered = await bundleWorkflowCode({ workflowsPath: require.resolve(path.join(__dirname, '..', 'fixtures', 'scenarios-altered')), logger: silent });
-  for (const file of [drillNow, cutoverNow]) {
+  for (const file of [drillNow, cutoverNow, regionOutageNow]) {
     const history = historyFromStandardJson(JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')));
     await assert.rejects(Worker.runReplayHistory({ workflowBundle: altered }, history, file), DeterminismViolationError, file);
   }
@@ -237,6 +249,7 @@ test('every shape recorded so far is still here (runs of each may be in flight)'
     'accidental-deletion-drill-repair-gate-vote-proofs-validation-baseline.json',
     'accidental-deletion-drill-repair-gate-vote-proofs.json',
     'accidental-deletion-drill-repair-gate.json',
+    regionOutageNow,
     'server-failure-cutover-rotate-and-roll-out.json',
     cutoverLocal,
     cutoverNow,
