@@ -119,5 +119,7 @@ test('the worker\'s manifests apply to the API server: its config validates, its
   const prefix = parsed.data.secretStore!.kubernetes!.namePrefix;
   for (const db of Object.values(parsed.data.databases)) assert.ok(named('get').includes(`${prefix}${db.passwordSecret}`), `the Role lets the worker read ${prefix}${db.passwordSecret}`);
   assert.ok(named('update').includes(`${prefix}${parsed.data.app!.connectionSecret}`), 'and write the application\'s connection');
+  assert.equal(parsed.data.audit?.headSigning?.kind, 'ed25519', 'the audit trail\'s heads are signed');
+  assert.ok(named('get').includes(`${prefix}${parsed.data.audit!.headSigning!.keySecret}`), `the Role lets the worker read the head signing key ${prefix}${parsed.data.audit!.headSigning!.keySecret}`);
   assert.ok(named('update').includes(parsed.data.app!.kubernetes!.secret), 'and replace the application\'s Secret');
 });
