@@ -7,6 +7,10 @@ import { scenarioNames, startableWorkflows } from '../workflows/scenarios';
 import { awsConfig, awsConfigProblems, rdsPlatformConfig, route53DnsConfig, s3ObjectStoreConfig, secretsManagerConfig } from './aws-config';
 import { kubernetesAppConfig, kubernetesConfig, kubernetesSecretStoreConfig, unknownKubernetesClusters } from './kubernetes-config';
 import { applicationDeclarationSchema } from '../activities/validation/declaration';
+import { secretNamePattern, secretNameRule } from '../activities/ports/secret-store';
+
+// One rule for every secret a config names, the port's: a name the runbook could not read at 3 a.m. is refused at start-up.
+const secretName = z.string().regex(secretNamePattern, `must be the name of a secret (resolved by the worker's secret store, or DR_SECRET_<NAME> or a file in secretsDir): ${secretNameRule}`);
 
 const databaseConfig = z.strictObject({
   host: z.string().default('127.0.0.1'),
@@ -14,7 +18,7 @@ const databaseConfig = z.strictObject({
   database: z.string().min(1),
   user: z.string().min(1),
   /** Name of the secret holding the password: resolved by the worker, never written anywhere. */
-  passwordSecret: z.string().min(1),
+  passwordSecret: secretName,
 });
 
 
@@ -26,7 +30,6 @@ const escalationTier = z.strictObject({
 /** What a vote must carry: an SSH signature, a one-time code, either, or nothing (say so explicitly). */
 const voteAuthentication = z.enum(['ssh', 'totp', 'ssh-or-totp', 'none'], { error: 'must be ssh, totp, ssh-or-totp or none' });
 const personName = z.string().trim().min(1).max(128).refine((name) => !/[\u0000-\u001f\u007f-\u009f]/.test(name), 'must not contain control characters');
-const secretName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "must be a secret name: letters, digits, '.', '_' and '-'");
 
 const gateConfig = z.strictObject({
   approvers: z.array(personName).min(1),
@@ -90,7 +93,6 @@ const objectivesConfig = z.strictObject({
 
 // Notification channels. Every credential is a secret's name (a Slack webhook URL is a credential too).
 const channelName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, _ and - only').describe('the channel\'s name in `audiences` and in errors; default its type');
-const channelSecret = z.string().trim().min(1, 'the name of a secret (resolved by the worker: DR_SECRET_<NAME> or a file in secretsDir)');
 const channelCommon = {
   name: channelName.optional(),
   /** Hears only the escalations the audiences map routes to it. */
@@ -104,14 +106,14 @@ const notifierConfig = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('slack'),
     ...channelCommon,
-    webhookUrlSecret: channelSecret,
+    webhookUrlSecret: secretName,
     /** e.g. "#incidents"; shown in errors, and the target of legacy webhooks. */
     channel: z.string().regex(/^[#@]?[a-z0-9._-]+$/i, 'a channel such as "#incidents"').optional(),
   }),
   z.strictObject({
     type: z.literal('pagerduty'),
     ...channelCommon,
-    routingKeySecret: channelSecret,
+    routingKeySecret: secretName,
     eventsUrl: httpUrl.optional(),
     source: z.string().min(1).optional(),
     component: z.string().min(1).optional(),
@@ -123,14 +125,14 @@ const notifierConfig = z.discriminatedUnion('type', [
     type: z.literal('statuspage'),
     ...channelCommon,
     pageId: z.string().regex(/^[a-z0-9]+$/i, 'a Statuspage page id (letters and digits)'),
-    apiKeySecret: channelSecret,
+    apiKeySecret: secretName,
     apiUrl: httpUrl.optional(),
     /** Only these scenarios' incidents are posted; drills never are. */
     customerFacingScenarios: z.array(scenarioName).min(1, 'name the scenarios customers see (e.g. server-failure, region-outage)'),
     components: z.array(z.string().regex(/^[a-z0-9]+$/i, 'a Statuspage component id')).optional(),
     deliverNotifications: z.boolean().default(true),
   }),
-  z.strictObject({ type: z.literal('webhook'), ...channelCommon, url: httpUrl, signingSecret: channelSecret }),
+  z.strictObject({ type: z.literal('webhook'), ...channelCommon, url: httpUrl, signingSecret: secretName }),
 ], { error: (issue) => (issue.code === 'invalid_union' ? 'must be one of console, slack, pagerduty, statuspage, webhook' : undefined) });
 
 /** The name a configured channel goes by. */
@@ -226,7 +228,7 @@ const appConfig = z.strictObject({
   /** Where the service runs, relative to the config file; default: the env file's directory. */
   workingDirectory: z.string().min(1).optional(),
   /** The secret (by name) the runbooks write the application's database connection to; default app-database-connection. */
-  connectionSecret: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "letters, digits, '.', '_' and '-'").optional(),
+  connectionSecret: secretName.optional(),
   /**
    * The PostgreSQL role the application signs in as. Every cutover gives it a new password on the
    * instance the application moves to (through the worker's admin connection), and revokes the old one.
@@ -326,11 +328,10 @@ const alertRunbook = z.strictObject({
   /** "assess" only: page people with the assessment (a runbook pages by itself when it opens). */
   page: z.boolean().default(false),
 });
-const secretRef = z.string().trim().min(1, 'the name of a secret (resolved by the worker: DR_SECRET_<NAME> or a file in secretsDir)');
 /** Alertmanager authenticates with its webhook_configs http_config: a bearer token or basic auth. */
 const alertReceiverAuth = z.union([
-  z.strictObject({ bearerTokenSecret: secretRef }),
-  z.strictObject({ basicAuth: z.strictObject({ username: z.string().min(1), passwordSecret: secretRef }) }),
+  z.strictObject({ bearerTokenSecret: secretName }),
+  z.strictObject({ basicAuth: z.strictObject({ username: z.string().min(1), passwordSecret: secretName }) }),
 ], { error: 'must be { bearerTokenSecret: <secret> } or { basicAuth: { username, passwordSecret } }' });
 const alertsConfig = z.strictObject({
   /** The Alertmanager webhook receiver (`npm run alert-receiver`). */
@@ -353,7 +354,6 @@ const alertsConfig = z.strictObject({
 
 /** Ids the platforms choose by: backup ids, instance ids, archive kinds (a directory, an object key part, a cloud name). */
 const identifier = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "1-63 of a-z, 0-9 and '-', starting with a letter");
-const strictSecretName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "a secret name: letters, digits, '.', '_' and '-'");
 
 /** The embedded cache platform: redis-server 7 instances on loopback under a state directory. */
 const localCacheConfig = z.strictObject({
@@ -376,7 +376,7 @@ const elastiCacheConfig = z.strictObject({
   replicationGroups: z.record(identifier, z.strictObject({
     replicationGroupId: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'an ElastiCache replication group id: 1-40 of a-z, 0-9 and -'),
     /** The secret holding the group's AUTH token. */
-    authTokenSecret: strictSecretName,
+    authTokenSecret: secretName,
     /** How the worker reaches the group's Redis when not at its own endpoint (a tunnel, a proxy). */
     endpoint: z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535), tls: z.boolean().default(true) }).optional(),
   })).default({}),
@@ -393,7 +393,7 @@ const elastiCacheConfig = z.strictObject({
 /** Seed 002's cache layer: which platform runs Redis, the application's cache connection secret, its sessions. */
 const cacheConfig = z.strictObject({
   /** The secret the runbooks write the application's cache connection to when they point it at a cache. */
-  connectionSecret: strictSecretName.default('app-cache-connection'),
+  connectionSecret: secretName.default('app-cache-connection'),
   /** The application's session keys (SCAN MATCH syntax) and database. */
   sessions: z.strictObject({ pattern: z.string().min(1).default('session:*'), db: z.number().int().min(0).max(15).default(0) }).prefault({}),
   local: localCacheConfig.optional(),
@@ -413,7 +413,7 @@ const archiveKindConfig = z.strictObject({
 /** Seed 002's file backups: encrypted, compressed archives of documents, configs and code, with manifests. */
 const filesConfig = z.strictObject({
   /** The encryption key new archives are sealed with, by id: a secret of that name holds 32 bytes, base64. */
-  keyId: strictSecretName,
+  keyId: secretName,
   /** Restore journals and temporary files, relative to the config file. */
   stateDir: z.string().min(1),
   /** The versioned object store of the archives (local adapter: a directory); default objectStore.directory. */

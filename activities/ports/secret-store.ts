@@ -33,9 +33,10 @@ export interface SecretStore {
   makeCurrent(name: string, version: string): Promise<SecretVersion>;
 }
 
-const secretName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
 /** A name every adapter can store (a file name, a Secrets Manager name, a Kubernetes key). */
+export const secretNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const secretNameRule = "1-128 of letters, digits, '.', '_' and '-', starting with a letter or digit";
+
 export function assertSecretName(name: string): void {
-  if (!secretName.test(name)) throw new Error(`secret name "${name}" is not valid: 1-128 of letters, digits, '.', '_' and '-', starting with a letter or digit`);
+  if (!secretNamePattern.test(name)) throw new Error(`secret name "${name}" is not valid: ${secretNameRule}`);
 }

@@ -51,7 +51,13 @@ describe('notifier config', () => {
     assert.deepEqual(problems({ notifiers: [{ type: 'statuspage', pageId: 'p1', apiKeySecret: 'k', customerFacingScenarios: [] }] }), [
       'notifiers.0.customerFacingScenarios: name the scenarios customers see (e.g. server-failure, region-outage)',
     ]);
-    assert.deepEqual(problems({ notifiers: [{ type: 'pagerduty', routingKeySecret: '  ' }] }), ['notifiers.0.routingKeySecret: the name of a secret (resolved by the worker: DR_SECRET_<NAME> or a file in secretsDir)']);
+    assert.deepEqual(problems({ notifiers: [{ type: 'pagerduty', routingKeySecret: '  ' }] }), [`notifiers.0.routingKeySecret: must be the name of a secret (resolved by the worker's secret store, or DR_SECRET_<NAME> or a file in secretsDir): 1-128 of letters, digits, '.', '_' and '-', starting with a letter or digit`]);
+  });
+
+  test('a credential named with a path or a space is refused at start-up, not when the notice is sent', () => {
+    const rule = "1-128 of letters, digits, '.', '_' and '-', starting with a letter or digit";
+    assert.deepEqual(problems({ notifiers: [{ type: 'pagerduty', routingKeySecret: '../../etc/shadow' }] }), [`notifiers.0.routingKeySecret: must be the name of a secret (resolved by the worker's secret store, or DR_SECRET_<NAME> or a file in secretsDir): ${rule}`]);
+    assert.deepEqual(problems({ notifiers: [{ type: 'pagerduty', routingKeySecret: 'pager duty' }] }).length, 1);
   });
 
   test('two channels of one name, or an audience naming a channel that does not exist, are refused', () => {
