@@ -4,6 +4,7 @@ import { invalidInput } from '../activity-context';
 
 const isoInstant = isoInstantField('must be an ISO 8601 instant with a time zone, e.g. 2025-08-11T12:00:00Z');
 const objectKey = z.string().min(1).max(512).refine((k) => !k.split('/').includes('..') && !k.startsWith('/'), 'must be an ObjectStore key as returned by an earlier activity');
+const trueOrFalse = () => z.boolean({ error: 'must be true or false' });
 const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/, 'must be a table name, optionally schema-qualified (schema.table)');
 
 export const runValidationChecksInput = z.strictObject({
@@ -13,10 +14,10 @@ export const runValidationChecksInput = z.strictObject({
   /** Why there is no baseline, in words, for the report; said for the gate when baselineKey is absent. */
   noBaseline: z.string().max(1000).optional(),
   incidentTime: isoInstant.optional(),
-  rpoSeconds: z.number().int().positive().optional(),
-  checkTimeoutSeconds: z.number().positive().max(3600).optional(),
+  rpoSeconds: z.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').positive('must be more than 0 seconds').optional(),
+  checkTimeoutSeconds: z.number({ error: 'must be a number of seconds' }).positive('must be more than 0 seconds').max(3600, 'must be at most 3600 seconds (an hour)').optional(),
   /** Judge the newest rows against the RPO (default true; a backup's own copy is not judged by it). */
-  recency: z.boolean().optional(),
+  recency: trueOrFalse().optional(),
   /**
    * No row may be dated after this, beyond the clock skew: the incident (default: a restore holds nothing
    * later), or now (data rolled back in place keeps what was written after the incident).
@@ -26,7 +27,7 @@ export const runValidationChecksInput = z.strictObject({
    * With a baseline that carries segment totals: check only what the WAL says changed since its LSN
    * (default true); false runs the full gate whatever the baseline.
    */
-  incremental: z.boolean().optional(),
+  incremental: trueOrFalse().optional(),
 });
 export type RunValidationChecksInput = z.input<typeof runValidationChecksInput>;
 
@@ -59,7 +60,7 @@ export const recordBaselineVerdictInput = z.strictObject({
   /** Why it is not good (cut to 2000 characters: an error's whole text is welcome). */
   reason: z.string().optional(),
   /** Where the restore test stopped, when it did not get to the checks. */
-  failedAt: z.enum(['verify', 'restore', 'measure']).optional(),
+  failedAt: z.enum(['verify', 'restore', 'measure'], { error: 'must be "verify", "restore" or "measure"' }).optional(),
   /** How long restoring the backup into its copy took (the restore test's restore time). */
   restoreSeconds: z.number().min(0).optional(),
 });
