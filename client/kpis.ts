@@ -9,7 +9,7 @@ import { quoted, readClosedRunbookResult } from './runbooks';
 
 /** The restore test of every new backup (issue 13): it takes the backup, restores it and validates it against its own baseline. */
 export const BACKUP_RESTORE_TEST_WORKFLOW = 'backupWithBaseline';
-/** Workflows that take backups; their outcomes are the backup success rate. */
+/** Workflows that take backups; whether each took its backup set is the backup success rate. */
 export const BACKUP_WORKFLOWS = [BACKUP_RESTORE_TEST_WORKFLOW] as const;
 
 export interface KpiPeriod {
@@ -84,6 +84,41 @@ async function countByStatus(client: Client, workflowTypes: readonly string[], p
   return counts;
 }
 
+/** A listed run's status as visibility's counts name it: TIMED_OUT → TimedOut. */
+const visibilityStatus = (name: string) => name.toLowerCase().split('_').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+
+/** The activity that takes the backup set; a run that completed it took its backup, whatever came after. */
+const TAKE_BACKUP_ACTIVITY = 'takeDatabaseBackup';
+
+async function tookItsBackup(client: Client, workflowId: string, runId: string | undefined): Promise<boolean> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const takes = new Set<string>();
+  for (const event of history.events ?? []) {
+    if (event.activityTaskScheduledEventAttributes?.activityType?.name === TAKE_BACKUP_ACTIVITY) takes.add(String(event.eventId));
+    const completed = event.activityTaskCompletedEventAttributes;
+    if (completed && takes.has(String(completed.scheduledEventId))) return true;
+  }
+  return false;
+}
+
+/**
+ * The backup workflows' closed runs by how their backup ended: Completed when the backup set was taken
+ * (a run whose restore test then failed still took its backup: its history says so), else the run's own
+ * status. Only the runs that did not complete are read, and they are few.
+ */
+async function countBackups(client: Client, period: KpiPeriod): Promise<StatusCounts> {
+  const counts = await countByStatus(client, BACKUP_WORKFLOWS, period);
+  const types = BACKUP_WORKFLOWS.map((t) => `WorkflowType = ${quoted(t)}`).join(' OR ');
+  const query = [`(${types})`, `ExecutionStatus != 'Completed'`, `ExecutionStatus != 'ContinuedAsNew'`, ...closedWithin(period)].join(' AND ');
+  for await (const w of client.workflow.list({ query })) {
+    if (!(await tookItsBackup(client, w.workflowId, w.runId))) continue;
+    const status = visibilityStatus(w.status.name);
+    counts[status] = (counts[status] ?? 1) - 1;
+    counts.Completed = (counts.Completed ?? 0) + 1;
+  }
+  return counts;
+}
+
 /**
  * What the KPIs are computed from: the runbooks that closed in the period (visibility, by their search
  * attributes), each read from its published report, else from its result (no history is replayed);
@@ -123,6 +158,6 @@ export async function collectKpiInput(client: Client, store: Pick<ObjectStore, '
     });
   }
   const recoveryTests = await countByStatus(client, [BACKUP_RESTORE_TEST_WORKFLOW], period);
-  const backups = await countByStatus(client, BACKUP_WORKFLOWS, period);
+  const backups = await countBackups(client, period);
   return { since: period.since.toISOString(), until: period.until.toISOString(), ...(period.environment ? { environment: period.environment } : {}), runs, recoveryTests, backups, skipped };
 }

@@ -28,7 +28,7 @@ export interface KpiInput {
   runs: KpiRun[];
   /** The restore test of each new backup (`backupWithBaseline`): its closed runs by status. */
   recoveryTests: StatusCounts;
-  /** The backup workflows' closed runs by status. */
+  /** The backup workflows' closed runs: Completed when the backup set was taken (whatever its restore test found), else by status. */
   backups: StatusCounts;
 }
 

@@ -90,6 +90,7 @@ test('three drills on the embedded stack: dr kpis shows each one\'s RTO and RPO 
   assert.deepEqual(kpis.rto, { met: 3, missed: 0, unjudged: 0 });
   assert.deepEqual(kpis.mttr, { runs: 0, notRecovered: 0 }, 'drills are not incidents');
   assert.deepEqual(kpis.recoveryTests, { succeeded: 0, runs: 1, rate: 0, byStatus: { Terminated: 1 } });
+  assert.deepEqual(kpis.backups, { succeeded: 0, runs: 1, rate: 0, byStatus: { Terminated: 1 } }, 'terminated before it took its backup');
 
   const text = await dr('kpis', '--since', '1h');
   assert.equal(text.code, 0, text.stderr);
