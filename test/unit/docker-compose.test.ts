@@ -34,6 +34,14 @@ test('Temporal persists in PostgreSQL, and the worker is built from this repo an
   assert.match(compose.services['app-db']!.image ?? '', /^postgres:15/);
 });
 
+test('the compose Temporal server runs with eager activity execution, as the embedded dev server does', () => {
+  const temporal = compose.services.temporal!;
+  const mount = (temporal.volumes ?? []).map((v) => v.split(':')).find(([, inContainer]) => inContainer === `/etc/temporal/${temporal.environment?.DYNAMIC_CONFIG_FILE_PATH}`);
+  assert.ok(mount, `DYNAMIC_CONFIG_FILE_PATH (${temporal.environment?.DYNAMIC_CONFIG_FILE_PATH}) is a file mounted into the container`);
+  const dynamic = YAML.parse(readFileSync(path.join(root, mount[0]!), 'utf8')) as Record<string, Array<{ value: unknown }>>;
+  assert.deepEqual(dynamic['system.enableActivityEagerExecution'], [{ value: true }]);
+});
+
 test('the alert receiver runs beside the worker from the same image and config, holding no database secret', () => {
   const receiver = compose.services['alert-receiver']! as { build?: string; command?: string[]; environment?: Record<string, string>; secrets?: string[]; volumes?: string[] };
   assert.equal(receiver.build, '.');
