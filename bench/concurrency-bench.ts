@@ -140,7 +140,7 @@ function whereTheTimeGoes(wave: Wave): string {
   const part = (pick: (p: Wave['paths'][number]) => number) => (wave.paths.length ? `p50 ${ms(percentile(wave.paths.map(pick), 50))} / p99 ${ms(percentile(wave.paths.map(pick), 99))}` : 'not seen');
   const tasksBetween = wave.paths.length ? percentile(wave.paths.map((p) => p.workflowTasksBetween), 50) : 0;
   const cpu = `CPU over ${formatSeconds(wave.wallMs)}: worker ${wave.workerCpuSeconds.toFixed(1)} s${wave.serverCpuSeconds !== undefined ? `, Temporal dev server ${wave.serverCpuSeconds.toFixed(1)} s` : ''}`;
-  return `per runbook ${per(wave.workflowTasks)} workflow tasks; activities per runbook: ${activities}; deciding vote → its workflow task starts ${part((p) => p.toVoteTaskMs)}, → next step scheduled ${part((p) => p.bookkeepingMs)} (${tasksBetween} workflow task(s) between), → started ${part((p) => p.activityQueueMs)}; ${cpu}; load ${wave.load}`;
+  return `per runbook ${per(wave.workflowTasks)} workflow tasks; activities per runbook: ${activities}; deciding vote → its workflow task scheduled ${part((p) => p.toVoteTaskScheduledMs)} → started ${part((p) => p.toVoteTaskMs)}, → next step scheduled ${part((p) => p.bookkeepingMs)} (${tasksBetween} workflow task(s) between), → started ${part((p) => p.activityQueueMs)}; ${cpu}; load ${wave.load}`;
 }
 
 /** Many runbooks at once on one worker; the raw counterpart of each figure is one runbook alone on a worker like it, in the same run. */

@@ -13,10 +13,12 @@ export interface RunbookHistoryFacts {
   activities: Record<string, number>;
   /**
    * The deciding vote's path: from the Update being sent (client clock) to the workflow task that took
-   * it starting; from then to the next step's activity being scheduled (the bookkeeping in between); from
-   * scheduled to started (the activity queue). Undefined when the history does not show the path.
+   * it being scheduled (the bench client, the frontend and history: the vote reaching the server), then
+   * to that task starting (waiting for the worker to poll it; toVoteTaskMs is both); from then to the next
+   * step's activity being scheduled (the bookkeeping in between); from scheduled to started (the activity
+   * queue). Undefined when the history does not show the path.
    */
-  path?: { toVoteTaskMs: number; bookkeepingMs: number; activityQueueMs: number; workflowTasksBetween: number };
+  path?: { toVoteTaskMs: number; toVoteTaskScheduledMs: number; bookkeepingMs: number; activityQueueMs: number; workflowTasksBetween: number };
 }
 
 const timeOf = (event: HistoryEvent) => Number(event.eventTime?.seconds ?? 0) * 1000 + Math.round((event.eventTime?.nanos ?? 0) / 1e6);
@@ -36,8 +38,8 @@ function localActivityType(event: HistoryEvent): string | undefined {
 export function historyFacts(events: readonly HistoryEvent[], decidedAt: number | undefined, isNextStep: (event: HistoryEvent) => boolean): RunbookHistoryFacts {
   const facts: RunbookHistoryFacts = { workflowTasks: 0, taskTimeouts: 0, taskWaitMs: [], activities: {} };
   const scheduled = new Map<string, number>();
-  const updates: { taskStartedAt: number; index: number }[] = [];
-  let lastTaskStarted: { at: number; index: number } | undefined;
+  const updates: { taskScheduledAt: number; taskStartedAt: number; index: number }[] = [];
+  let lastTaskStarted: { at: number; scheduledAt: number; index: number } | undefined;
   let nextStep: { scheduledAt: number; index: number; id: string } | undefined;
   let nextStepStartedAt: number | undefined;
   events.forEach((event, index) => {
@@ -45,12 +47,13 @@ export function historyFacts(events: readonly HistoryEvent[], decidedAt: number 
     if (event.workflowTaskScheduledEventAttributes) scheduled.set(String(event.eventId), at);
     const started = event.workflowTaskStartedEventAttributes;
     if (started) {
-      facts.taskWaitMs.push(at - (scheduled.get(String(started.scheduledEventId)) ?? at));
-      lastTaskStarted = { at, index };
+      const scheduledAt = scheduled.get(String(started.scheduledEventId)) ?? at;
+      facts.taskWaitMs.push(at - scheduledAt);
+      lastTaskStarted = { at, scheduledAt, index };
     }
     if (event.workflowTaskCompletedEventAttributes) facts.workflowTasks++;
     if (event.workflowTaskTimedOutEventAttributes) facts.taskTimeouts++;
-    if (event.workflowExecutionUpdateAcceptedEventAttributes && lastTaskStarted) updates.push({ taskStartedAt: lastTaskStarted.at, index });
+    if (event.workflowExecutionUpdateAcceptedEventAttributes && lastTaskStarted) updates.push({ taskScheduledAt: lastTaskStarted.scheduledAt, taskStartedAt: lastTaskStarted.at, index });
     const activity = event.activityTaskScheduledEventAttributes;
     if (activity) {
       const type = activity.activityType?.name ?? 'unknown';
@@ -64,7 +67,7 @@ export function historyFacts(events: readonly HistoryEvent[], decidedAt: number 
   const vote = updates.filter((u) => nextStep && u.index < nextStep.index).at(-1);
   if (vote && nextStep && nextStepStartedAt !== undefined && decidedAt !== undefined) {
     const between = events.slice(vote.index, nextStep.index).filter((e) => e.workflowTaskCompletedEventAttributes).length;
-    facts.path = { toVoteTaskMs: vote.taskStartedAt - decidedAt, bookkeepingMs: nextStep.scheduledAt - vote.taskStartedAt, activityQueueMs: nextStepStartedAt - nextStep.scheduledAt, workflowTasksBetween: between };
+    facts.path = { toVoteTaskMs: vote.taskStartedAt - decidedAt, toVoteTaskScheduledMs: vote.taskScheduledAt - decidedAt, bookkeepingMs: nextStep.scheduledAt - vote.taskStartedAt, activityQueueMs: nextStepStartedAt - nextStep.scheduledAt, workflowTasksBetween: between };
   }
   return facts;
 }
