@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -143,7 +143,12 @@ async function logBreakdown(ctx: BenchContext, workflowId: string, startedMs: nu
   const lines = historyBreakdown(await workflowHistory(ctx.stack.temporal, workflowId), startedMs, untilMs);
   const instanceId = /^(\S+) on port /.exec(detail ?? '')?.[1];
   const local = ctx.config.platform?.local;
-  if (instanceId && local) lines.push(`the recovered instance's log: ${recoveryLogBreakdown(path.join(local.stateDir, 'instances', instanceId, 'postgres.log'), startedMs)}`);
+  if (instanceId && local) {
+    // The platform registers the instance when the backup set is chosen and the copy begins.
+    const record = (JSON.parse(readFileSync(path.join(local.stateDir, 'instances.json'), 'utf8')) as { instances: Record<string, { createdAt?: string }> }).instances[instanceId];
+    const copyBegan = record?.createdAt ? `backup set chosen, copy began +${((Date.parse(record.createdAt) - startedMs) / 1000).toFixed(2)}; ` : '';
+    lines.push(`the recovered instance: ${copyBegan}its log: ${recoveryLogBreakdown(path.join(local.stateDir, 'instances', instanceId, 'postgres.log'), startedMs)}`);
+  }
   ctx.log(`pitr: where the runbook's time went (from the start call; history event times):\n${lines.map((l) => `          ${l}`).join('\n')}`);
 }
 
