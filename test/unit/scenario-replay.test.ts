@@ -225,6 +225,16 @@ test('the demo drill in the plan-beside-targets shape: the plan read and the inp
   assert.deepEqual(localActivities(drillPlanBeside).filter((a) => a !== 'appendAuditEntries'), ['publishRunbookReport']);
 });
 
+const cutoverPlanBeside = 'server-failure-cutover-vote-proofs-operator-notices-local-bookkeeping-plan-beside-targets-validation-baseline-rotate-and-roll-out.json';
+
+test('the server-failure cutover in the plan-beside-targets shape: the plan and the targets\' check scheduled together first; otherwise the activities of the local-bookkeeping shape in order', () => {
+  assert.deepEqual(patchMarkers(cutoverPlanBeside), ['batched-audit', 'vote-proofs', 'operator-notices', 'local-bookkeeping', 'plan-beside-targets', 'validation-baseline', 'rotate-and-roll-out']);
+  const history = JSON.parse(readFileSync(path.join(historiesDir, cutoverPlanBeside), 'utf8')) as { events: Array<{ eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } } }> };
+  const firstTwo = history.events.filter((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED' || e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED').slice(0, 2);
+  assert.deepEqual(firstTwo.map((e) => e.activityTaskScheduledEventAttributes?.activityType.name), ['loadRunbookPlan', 'checkRunbookTargets'], 'both scheduled before either completed');
+  assert.deepEqual(activities(cutoverPlanBeside).filter((a) => a !== 'notify'), activities(cutoverLocal).filter((a) => a !== 'notify'), 'the same activities in the same order');
+});
+
 test('the README states the history events of the demo drill in today\'s shape', () => {
   const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
   const events = (JSON.parse(readFileSync(path.join(historiesDir, drillPlanBeside), 'utf8')) as { events: unknown[] }).events.length;
@@ -234,7 +244,7 @@ test('the README states the history events of the demo drill in today\'s shape',
 test('today\'s recordings fail to replay against scenarios whose steps changed (so their replay can fail)', async () => {
   quietTemporalLogs();
   const altered = await bundleWorkflowCode({ workflowsPath: require.resolve(path.join(__dirname, '..', 'fixtures', 'scenarios-altered')), logger: silent });
-  for (const file of [drillPlanBeside, drillNow, cutoverNow]) {
+  for (const file of [drillPlanBeside, drillNow, cutoverPlanBeside, cutoverNow]) {
     const history = historyFromStandardJson(JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')));
     await assert.rejects(Worker.runReplayHistory({ workflowBundle: altered }, history, file), DeterminismViolationError, file);
   }
@@ -254,6 +264,7 @@ test('every shape recorded so far is still here (runs of each may be in flight)'
     'accidental-deletion-drill-repair-gate-vote-proofs.json',
     'accidental-deletion-drill-repair-gate.json',
     'server-failure-cutover-rotate-and-roll-out.json',
+    cutoverPlanBeside,
     cutoverLocal,
     cutoverNow,
     'server-failure-cutover.json',
