@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -10,6 +10,7 @@ import { ownedByClusterUser, startPostgresCluster, type PostgresCluster } from '
 import { statusQuery } from '../workflows/messages';
 import { recoverFromAccidentalDeletionInput } from '../workflows/recover-from-accidental-deletion';
 import { sleep, type BenchContext } from './context';
+import { historyBreakdown, recoveryLogBreakdown, workflowHistory } from './pitr-breakdown';
 import { formatSeconds, type BenchResult } from './report-table';
 
 export interface PitrTarget {
@@ -70,8 +71,11 @@ export async function restoreByHand(ctx: BenchContext, target: PitrTarget, name:
     `--pg1-path=${dataDir}`, `--set=${target.backupLabel}`, `--process-max=${ctx.pgbackrest.processMax}`, '--archive-mode=off',
     '--type=time', `--target=${target.time.replace('T', ' ').replace('Z', '+00')}`, '--target-action=pause', '--target-timeline=current',
   ]);
+  const copied = performance.now();
   const settings = { ...recoverySettingsFrom(path.join(dataDir, 'postgresql.auto.conf')), archive_mode: 'off' };
   const cluster = await startPostgresCluster({ dir, settings, startTimeoutSeconds: 3600 });
+  const up = performance.now();
+  let paused = 0;
   const db = new Client({ connectionString: cluster.url(ctx.stack.databaseName) });
   await db.connect();
   try {
@@ -79,6 +83,7 @@ export async function restoreByHand(ctx: BenchContext, target: PitrTarget, name:
       const r = (await db.query<{ paused: boolean }>("SELECT pg_is_in_recovery() AND pg_get_wal_replay_pause_state() = 'paused' AS paused")).rows[0]!;
       return r.paused ? true : undefined;
     }, rawLookMs);
+    paused = performance.now();
     const check = (await db.query<{ ok: boolean }>('SELECT pg_last_xact_replay_timestamp() <= $1::timestamptz AS ok', [target.time])).rows[0]!;
     if (!check.ok) throw new Error(`the restore by hand replayed past its target ${target.time}`);
     await db.query('SELECT pg_wal_replay_resume()');
@@ -86,7 +91,10 @@ export async function restoreByHand(ctx: BenchContext, target: PitrTarget, name:
   } finally {
     await db.end();
   }
-  return { ms: performance.now() - started, cluster };
+  const ms = performance.now() - started;
+  const mark = (t: number) => `+${((t - started) / 1000).toFixed(2)}`;
+  ctx.log(`pitr: by hand: pgbackrest restore ${mark(copied)}, pg_ctl start returned ${mark(up)}, paused seen ${mark(paused)}, promoted seen ${mark(started + ms)}; its log: ${recoveryLogBreakdown(path.join(dir, 'postgres.log'), performance.timeOrigin + started)}`);
+  return { ms, cluster };
 }
 
 /**
@@ -118,6 +126,7 @@ export async function restoreByRunbook(ctx: BenchContext, target: PitrTarget): P
   const steps = timeline.filter((t) => t.endedAt && Date.parse(t.startedAt) <= Date.parse(restored.endedAt!))
     .map((t) => `${t.step.split(' ').slice(0, 2).join(' ')} ${formatSeconds(Date.parse(t.endedAt!) - Date.parse(t.startedAt))}`);
   ctx.log(`pitr: runbook steps up to the restore: ${steps.join(', ')}; first step began ${formatSeconds(Date.parse(timeline[0]!.startedAt) - started)} after the start`);
+  await logBreakdown(ctx, handle.workflowId, started, Date.parse(restored.endedAt!), restored.detail);
   await poll('the runbook\'s cutover gate', async () => {
     const status = await handle.query(statusQuery);
     if (status.verdict) throw new Error(`the runbook ended (${status.verdict}) before its cutover gate`);
@@ -127,6 +136,20 @@ export async function restoreByRunbook(ctx: BenchContext, target: PitrTarget): P
   await handle.result().catch(() => undefined);
   ctx.log(`pitr: runbook ${handle.workflowId}: ${restored.detail ?? ''}`);
   return ms;
+}
+
+/** Where the runbook's time went (untimed, read after the try): its history's events and the recovered instance's log. */
+async function logBreakdown(ctx: BenchContext, workflowId: string, startedMs: number, untilMs: number, detail: string | undefined): Promise<void> {
+  const lines = historyBreakdown(await workflowHistory(ctx.stack.temporal, workflowId), startedMs, untilMs);
+  const instanceId = /^(\S+) on port /.exec(detail ?? '')?.[1];
+  const local = ctx.config.platform?.local;
+  if (instanceId && local) {
+    // The platform registers the instance when the backup set is chosen and the copy begins.
+    const record = (JSON.parse(readFileSync(path.join(local.stateDir, 'instances.json'), 'utf8')) as { instances: Record<string, { createdAt?: string }> }).instances[instanceId];
+    const copyBegan = record?.createdAt ? `backup set chosen, copy began +${((Date.parse(record.createdAt) - startedMs) / 1000).toFixed(2)}; ` : '';
+    lines.push(`the recovered instance: ${copyBegan}its log: ${recoveryLogBreakdown(path.join(local.stateDir, 'instances', instanceId, 'postgres.log'), startedMs)}`);
+  }
+  ctx.log(`pitr: where the runbook's time went (from the start call; history event times):\n${lines.map((l) => `          ${l}`).join('\n')}`);
 }
 
 /**

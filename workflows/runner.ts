@@ -15,8 +15,6 @@ import {
   type WorkflowResultType,
 } from '@temporalio/workflow';
 import type { Duration, WithWorkflowArgs } from '@temporalio/common';
-import type { createRunbookPlanActivities } from '../activities/runbook-plan';
-import type { RunbookTargetActivities } from '../activities/runbook-targets';
 import { errorText } from '../contracts/error-text';
 import { FailureType } from '../contracts/failure-types';
 import type { RunbookInput } from '../contracts/inputs';
@@ -38,19 +36,8 @@ import { DrEnvironment, DrIncidentId, DrScenario, DrStatus, RunSearchAttributes 
 import { checkStepDefinition, defaultStepOptions, type ActivityFunction, type ActivityName, type CompensationDefinition, type ResultOf, type StepDefinition } from './steps';
 import { Notifications } from './notifications';
 import { runDetails } from './run-details';
+import { startReads } from './run-start';
 import { Timeline } from './timeline';
-
-const { loadRunbookPlan } = proxyActivities<ReturnType<typeof createRunbookPlanActivities>>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumAttempts: 5 },
-  summary: 'read the gates and objectives for this scenario from the worker config',
-});
-
-const { checkRunbookTargets } = proxyActivities<RunbookTargetActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumAttempts: 3 },
-  summary: 'check that the databases, replicas, tables and versions the input names exist',
-});
 
 /**
  * A running runbook: the handle a scenario uses to run steps, wait at gates and report its clocks.
@@ -303,8 +290,11 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
     if (this.aborts.accepted) this.scope.cancel();
     try {
       const output = await this.scope.run(async () => {
+        // Nothing is built for a name that is not there (a mistyped rollback target, a replica that does
+        // not exist, the DR tool's own audit database): the input's targets are checked before any step.
+        const reads = startReads(this.scenario, this.input.environment, this.secured ? this.targets?.(this.input) : undefined);
         try {
-          this.plan = await loadRunbookPlan({ scenario: this.scenario, environment: this.input.environment });
+          this.plan = await reads.plan;
         } finally {
           this.planSettled = true;
         }
@@ -321,11 +311,8 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
           // An abort that arrived while the runbook started is decided before anything runs.
           if (this.aborts.inFlight) await condition(() => this.aborts.inFlight === 0);
           this.throwIfAborted();
-          // Nothing is built for a name that is not there (a mistyped rollback target, a replica that does
-          // not exist, the DR tool's own audit database): the input's targets are checked first.
-          const targets = this.targets?.(this.input);
-          if (targets) await checkRunbookTargets({ scenario: this.scenario, targets });
         }
+        await reads.targetsChecked();
         this.setCurrent(undefined, 'running');
         this.audit.record(this.input.startedBy, 'runbook-started', { scenario: this.scenario, mode: this.mode, environment: this.input.environment, incidentId: this.input.incidentId });
         const opened = { kind: 'incident-opened', runbook: this.ref(), startedBy: this.input.startedBy } as const;

@@ -210,28 +210,59 @@ test('the demo drill in today\'s shape: the steps, notices and plan of the resto
   assert.ok(locals.filter((a) => a === 'appendAuditEntries').length > 0, 'the audit batches ran as local activities');
 });
 
+const drillPlanBeside = 'accidental-deletion-drill-repair-gate-vote-proofs-operator-notices-local-bookkeeping-plan-beside-targets-restore-beside-assessment-validation-baseline.json';
+
+test('the demo drill in the plan-beside-targets shape: the plan read and the input\'s targets checked at once, both answered before the first step; otherwise the activities of the local-bookkeeping shape in order', () => {
+  assert.deepEqual(patchMarkers(drillPlanBeside), ['batched-audit', 'vote-proofs', 'operator-notices', 'local-bookkeeping', 'plan-beside-targets', 'restore-beside-assessment', 'validation-baseline']);
+  const history = JSON.parse(readFileSync(path.join(historiesDir, drillPlanBeside), 'utf8')) as { events: Array<{ eventId: string; eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } }; activityTaskCompletedEventAttributes?: { scheduledEventId: string } }> };
+  const scheduled = (name: string) => history.events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType.name === name);
+  const completed = (name: string) => history.events.findIndex((e) => e.activityTaskCompletedEventAttributes?.scheduledEventId === history.events[scheduled(name)]!.eventId);
+  const firstCompletion = Math.min(completed('loadRunbookPlan'), completed('checkRunbookTargets'));
+  assert.ok(firstCompletion > 0, 'both completed');
+  assert.ok(scheduled('loadRunbookPlan') < firstCompletion && scheduled('checkRunbookTargets') < firstCompletion, 'both were scheduled before either completed');
+  assert.ok(Math.max(completed('loadRunbookPlan'), completed('checkRunbookTargets')) < scheduled('checkDatabaseHealth'), 'both answered before the first step');
+  assert.deepEqual(activities(drillPlanBeside).filter((a) => a !== 'notify'), activities(drillNow).filter((a) => a !== 'notify'), 'the same activities in the same order');
+  assert.deepEqual(localActivities(drillPlanBeside).filter((a) => a !== 'appendAuditEntries'), ['publishRunbookReport']);
+});
+
+const cutoverPlanBeside = 'server-failure-cutover-vote-proofs-operator-notices-local-bookkeeping-plan-beside-targets-validation-baseline-rotate-and-roll-out.json';
+
+test('the server-failure cutover in the plan-beside-targets shape: the plan and the targets\' check scheduled together first; otherwise the activities of the local-bookkeeping shape in order', () => {
+  assert.deepEqual(patchMarkers(cutoverPlanBeside), ['batched-audit', 'vote-proofs', 'operator-notices', 'local-bookkeeping', 'plan-beside-targets', 'validation-baseline', 'rotate-and-roll-out']);
+  const history = JSON.parse(readFileSync(path.join(historiesDir, cutoverPlanBeside), 'utf8')) as { events: Array<{ eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } } }> };
+  const firstTwo = history.events.filter((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED' || e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED').slice(0, 2);
+  assert.deepEqual(firstTwo.map((e) => e.activityTaskScheduledEventAttributes?.activityType.name), ['loadRunbookPlan', 'checkRunbookTargets'], 'both scheduled before either completed');
+  assert.deepEqual(activities(cutoverPlanBeside).filter((a) => a !== 'notify'), activities(cutoverLocal).filter((a) => a !== 'notify'), 'the same activities in the same order');
+});
+
 test('the README states the history events of the demo drill in today\'s shape', () => {
   const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
-  const events = (JSON.parse(readFileSync(path.join(historiesDir, drillNow), 'utf8')) as { events: unknown[] }).events.length;
+  const events = (JSON.parse(readFileSync(path.join(historiesDir, drillPlanBeside), 'utf8')) as { events: unknown[] }).events.length;
   assert.match(readme, new RegExp(`it has ${events} history events with all four`));
 });
 
-const regionOutageNow = 'region-outage-failover-vote-proofs-operator-notices-local-bookkeeping-validation-baseline-standby-health.json';
+const regionOutageLocal = 'region-outage-failover-vote-proofs-operator-notices-local-bookkeeping-validation-baseline-standby-health.json';
+const regionOutageNow = 'region-outage-failover-vote-proofs-operator-notices-local-bookkeeping-plan-beside-targets-validation-baseline-standby-health.json';
 
-test('the region-outage failover in today\'s shape: promoted and validated before the gate, the name switched only after it, the standby asked', () => {
-  assert.deepEqual(patchMarkers(regionOutageNow), ['batched-audit', 'vote-proofs', 'operator-notices', 'local-bookkeeping', 'validation-baseline', 'standby-health']);
-  const names = activities(regionOutageNow).filter((a) => a !== 'notify');
+test('the region-outage failover in the local-bookkeeping shape: promoted and validated before the gate, the name switched only after it, the standby asked', () => {
+  assert.deepEqual(patchMarkers(regionOutageLocal), ['batched-audit', 'vote-proofs', 'operator-notices', 'local-bookkeeping', 'validation-baseline', 'standby-health']);
+  const names = activities(regionOutageLocal).filter((a) => a !== 'notify');
   assert.deepEqual(names, [
     'loadRunbookPlan', 'checkRunbookTargets', 'probeDatabase', 'describeDnsTarget', 'waitUntilDatabaseAvailable', 'measureReplicaLag', 'promoteReplica',
     'findValidationBaseline', 'runValidationChecks', 'scaleApp', 'switchDnsTarget', 'waitUntilAppHealthy', 'checkDatabaseHealth',
   ]);
-  assert.deepEqual(localActivities(regionOutageNow).filter((a) => a !== 'appendAuditEntries'), ['publishRunbookReport']);
+  assert.deepEqual(localActivities(regionOutageLocal).filter((a) => a !== 'appendAuditEntries'), ['publishRunbookReport']);
+});
+
+test('the region-outage failover in today\'s shape: the plan and the targets\' check scheduled together first; otherwise the same activities in order', () => {
+  assert.deepEqual(patchMarkers(regionOutageNow), ['batched-audit', 'vote-proofs', 'operator-notices', 'local-bookkeeping', 'plan-beside-targets', 'validation-baseline', 'standby-health']);
+  assert.deepEqual(activities(regionOutageNow).filter((a) => a !== 'notify'), activities(regionOutageLocal).filter((a) => a !== 'notify'));
 });
 
 test('today\'s recordings fail to replay against scenarios whose steps changed (so their replay can fail)', async () => {
   quietTemporalLogs();
   const altered = await bundleWorkflowCode({ workflowsPath: require.resolve(path.join(__dirname, '..', 'fixtures', 'scenarios-altered')), logger: silent });
-  for (const file of [drillNow, cutoverNow, regionOutageNow]) {
+  for (const file of [drillPlanBeside, drillNow, cutoverPlanBeside, cutoverNow, regionOutageLocal, regionOutageNow]) {
     const history = historyFromStandardJson(JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')));
     await assert.rejects(Worker.runReplayHistory({ workflowBundle: altered }, history, file), DeterminismViolationError, file);
   }
@@ -243,14 +274,17 @@ test('every shape recorded so far is still here (runs of each may be in flight)'
     'accidental-deletion-drill-repair-gate-operator-notices.json',
     'accidental-deletion-drill-repair-gate-validation-baseline.json',
     'accidental-deletion-drill-repair-gate-vote-proofs-and-notices.json',
+    drillPlanBeside,
     drillNow,
     drillRestoreBeside,
     drillBefore,
     'accidental-deletion-drill-repair-gate-vote-proofs-validation-baseline.json',
     'accidental-deletion-drill-repair-gate-vote-proofs.json',
     'accidental-deletion-drill-repair-gate.json',
+    regionOutageLocal,
     regionOutageNow,
     'server-failure-cutover-rotate-and-roll-out.json',
+    cutoverPlanBeside,
     cutoverLocal,
     cutoverNow,
     'server-failure-cutover.json',

@@ -18,7 +18,7 @@ import { accepting, describeRecord, passwordOf, withClient } from './instance-ac
 import { build, building, discard, existingFor, finish, startIfStopped } from './instance-builder';
 import { runPgBackRest, stanzaInfo } from './pgbackrest';
 import { platformContext, recordOf, stanzaPrimaryOf } from './platform-context';
-import { promote, recoveryState, verifyRecoveryPoint, waitForRecovery } from './recovery';
+import { endSession, promote, recoveryState, verifyRecoveryPoint, waitForRecovery, type RecoverySession } from './recovery';
 import type { LocalPlatformOptions } from './stanza';
 
 export { enrolPrimaryInstance, pgBackRestSetupOf, prepareStanzaPrimary, stopPlatformInstances, type LocalPlatformOptions } from './stanza';
@@ -114,15 +114,20 @@ export function createLocalDatabasePlatform(options: LocalPlatformOptions): Data
       return building(ctx, input.instanceId, opts, async (o) => {
         const { r } = await build(ctx, input.instanceId, source, { kind: 'pointInTime', backup, target }, origin, o, archiveReady);
         let recovery: { recoveredTo: RecoveryPoint; dataLossWindowSeconds?: number };
-        if (target.kind === 'latest') {
-          await waitForRecovery(r, (s) => !s.in_recovery, o, 'the end of the archived WAL', recoveryTimeoutMs);
-          recovery = await verifyRecoveryPoint(r, target);
-        } else {
-          const paused = await waitForRecovery(r, (s) => !s.in_recovery || s.pause_state === 'paused', o, 'the recovery target', recoveryTimeoutMs);
-          if (!paused.in_recovery) throw new PlatformVerificationError(`point-in-time restore "${input.instanceId}" ended recovery without pausing at its target ${JSON.stringify(target)} (it went to the end of WAL: pgbackrest#1582); the instance is removed`);
-          o.onProgress?.({ phase: 'verifying', replayLsn: paused.replay_lsn ?? undefined });
-          recovery = await verifyRecoveryPoint(r, target);
-          await promote(r, o, 'resume', recoveryTimeoutMs);
+        const session: RecoverySession = {};
+        try {
+          if (target.kind === 'latest') {
+            await waitForRecovery(r, (s) => !s.in_recovery, o, 'the end of the archived WAL', recoveryTimeoutMs, session);
+            recovery = await verifyRecoveryPoint(r, target, session);
+          } else {
+            const paused = await waitForRecovery(r, (s) => !s.in_recovery || s.pause_state === 'paused', o, 'the recovery target', recoveryTimeoutMs, session);
+            if (!paused.in_recovery) throw new PlatformVerificationError(`point-in-time restore "${input.instanceId}" ended recovery without pausing at its target ${JSON.stringify(target)} (it went to the end of WAL: pgbackrest#1582); the instance is removed`);
+            o.onProgress?.({ phase: 'verifying', replayLsn: paused.replay_lsn ?? undefined });
+            recovery = await verifyRecoveryPoint(r, target, session);
+            await promote(r, o, 'resume', recoveryTimeoutMs, session);
+          }
+        } finally {
+          await endSession(session);
         }
         const done = await finish(ctx, input.instanceId, { recovery });
         return { instance: await describe(done), backupLabel: backup.label, reused: false, target, ...recovery };

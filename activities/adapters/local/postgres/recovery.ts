@@ -40,15 +40,34 @@ const idleLookMs = 250;
 const progressEveryMs = 1000;
 
 /**
+ * One connection to a replaying instance, kept from the wait for its target through the check of where
+ * it stopped to the promotion, as an operator's one psql session would be: each step would otherwise
+ * open (and authenticate) a connection of its own. The caller ends it (endSession).
+ */
+export interface RecoverySession {
+  client?: Client;
+}
+
+export async function endSession(session: RecoverySession): Promise<void> {
+  if (session.client) session.client = await endQuietly(session.client);
+}
+
+/** Runs `fn` on the session's connection, or (no session, or none open yet) on a connection of its own. */
+function onSession<T>(r: InstanceRecord, session: RecoverySession | undefined, fn: (c: Client) => Promise<T>): Promise<T> {
+  return session?.client ? fn(session.client) : withClient(r, fn);
+}
+
+/**
  * Waits until the condition holds, reporting replay progress; fails if the postmaster dies or the
  * timeout passes. PostgreSQL logs each step of recovery (the target reached, the pause, the end of
  * recovery), so every line it writes wakes the wait at once; without one it looks again after a short
- * interval that grows to idleLookMs. One connection serves every look.
+ * interval that grows to idleLookMs. One connection serves every look (the session's, left open for the
+ * next step, when one is given).
  */
-export async function waitForRecovery(r: InstanceRecord, until: (s: RecoveryState) => boolean, opts: OperationOptions, what: string, timeoutMs: number): Promise<RecoveryState> {
+export async function waitForRecovery(r: InstanceRecord, until: (s: RecoveryState) => boolean, opts: OperationOptions, what: string, timeoutMs: number, session?: RecoverySession): Promise<RecoveryState> {
   const deadline = Date.now() + timeoutMs;
   const log = watchFile(path.join(r.dir, 'postgres.log'));
-  let client: Client | undefined;
+  let client: Client | undefined = session?.client;
   let reportedAt = 0;
   try {
     for (let look = 0; ; look++) {
@@ -70,25 +89,26 @@ export async function waitForRecovery(r: InstanceRecord, until: (s: RecoveryStat
     }
   } finally {
     log.close();
-    if (client) await endQuietly(client);
+    if (session) session.client = client;
+    else if (client) await endQuietly(client);
   }
 }
 
 /** Ends recovery: resumes a paused replay (which then promotes) or promotes a standby, and waits until it has. */
-export async function promote(r: InstanceRecord, opts: OperationOptions, how: 'resume' | 'promote', timeoutMs: number): Promise<void> {
+export async function promote(r: InstanceRecord, opts: OperationOptions, how: 'resume' | 'promote', timeoutMs: number, session?: RecoverySession): Promise<void> {
   opts.onProgress?.({ phase: 'promoting' });
-  await withClient(r, (c) => c.query(how === 'resume' ? 'SELECT pg_wal_replay_resume()' : 'SELECT pg_promote(true, 60)'));
-  await waitForRecovery(r, (s) => !s.in_recovery, opts, 'promotion', timeoutMs);
+  await onSession(r, session, (c) => c.query(how === 'resume' ? 'SELECT pg_wal_replay_resume()' : 'SELECT pg_promote(true, 60)'));
+  await waitForRecovery(r, (s) => !s.in_recovery, opts, 'promotion', timeoutMs, session);
 }
 
 /**
  * Reads where recovery actually stopped (the instance is paused at its target) and fails unless it
  * is the requested target: pgbackrest#1582 saw "time" restores silently replay to the end of WAL.
  */
-export async function verifyRecoveryPoint(r: InstanceRecord, target: RecoveryTarget): Promise<{ recoveredTo: RecoveryPoint; dataLossWindowSeconds?: number }> {
+export async function verifyRecoveryPoint(r: InstanceRecord, target: RecoveryTarget, session?: RecoverySession): Promise<{ recoveredTo: RecoveryPoint; dataLossWindowSeconds?: number }> {
   const stop = recoveryStopLines(path.join(r.dir, 'postgres.log')).at(-1);
   const stopReason = stop ? stop.replace(/^.*?(recovery stopping)/, '$1') : undefined;
-  return withClient(r, async (c) => {
+  return onSession(r, session, async (c) => {
     const point = (await c.query<{ last_commit: string | null; lsn: string }>(`SELECT to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last_commit, pg_last_wal_replay_lsn()::text AS lsn`)).rows[0]!;
     const recoveredTo: RecoveryPoint = { lastCommitAt: point.last_commit ?? undefined, lsn: point.lsn, stopReason };
     const fail = (why: string) => new PlatformVerificationError(`point-in-time restore "${r.instanceId}" did not stop at its target ${JSON.stringify(target)}: ${why} (recovered to ${JSON.stringify(recoveredTo)}); the instance is removed`);
