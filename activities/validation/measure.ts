@@ -3,6 +3,7 @@ import type { ApplicationDeclaration } from './declaration';
 import { addDecimal as addDecimalText } from './exact-decimal';
 import { describeTable, listTables, quoteIdentifier, resolveTable, type Queryable } from './schema-catalog';
 import { readSchemaFingerprint, type SchemaFingerprint } from './schema-fingerprint';
+import { defaultAggregateMemoryMB, gateSessionSql } from './gate-session';
 import { assertSameRowHash, chooseRowHash, rowHashSql, type RowHash } from './row-hash';
 
 // Measuring a database for its baseline, or for comparison with one, in one consistent snapshot: per
@@ -92,10 +93,6 @@ const stableTextSettings = [
   "SET LOCAL IntervalStyle = 'postgres'",
   'SET LOCAL extra_float_digits = 3',
   "SET LOCAL bytea_output = 'hex'",
-  // The planner expects one group per row (it cannot know there are ≤ 16384 ranges) and would spill the
-  // aggregate to disk at the default 4 MB; JIT compilation costs more than it saves on these scans.
-  "SET LOCAL work_mem = '256MB'",
-  'SET LOCAL jit = off',
 ];
 
 /** The tables of `db` and how to measure each, from the application's declaration (for a baseline). */
@@ -132,45 +129,61 @@ export async function planFromDeclaration(db: Queryable, app: ApplicationDeclara
   return { plans, problems };
 }
 
+export interface MeasureOptions {
+  statementTimeoutMs: number;
+  onTable?: (table: string) => void;
+  /** What the per-range aggregates may hold in memory (gate-session.ts). */
+  aggregateMemoryMB?: number;
+}
+
 /**
  * Measures every planned table in one REPEATABLE READ snapshot, so all figures describe the same instant.
  * A table that cannot be measured as planned (a column gone since the baseline) is reported in `problems`
  * and the others are still measured. `onTable` is called after each table (heartbeats).
  */
-export async function measureDatabase(pool: Pool, plans: readonly TablePlan[], options: { statementTimeoutMs: number; onTable?: (table: string) => void }): Promise<DatabaseMeasurement> {
+export async function measureDatabase(pool: Pool, plans: readonly TablePlan[], options: MeasureOptions): Promise<DatabaseMeasurement> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    for (const setting of stableTextSettings) await client.query(setting);
-    await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(Math.max(1, Math.round(options.statementTimeoutMs)))]);
-    const clock = (await client.query<{ now: Date; replayed: Date | null }>('SELECT now(), pg_last_xact_replay_timestamp() AS replayed')).rows[0]!;
-    const schema = await readSchemaFingerprint(client);
-    const present = new Set(await listTables(client));
-    const tables: Record<string, TableFigures> = {};
-    const problems: Record<string, string> = {};
-    for (const plan of plans) {
-      if (!present.has(plan.table)) {
-        problems[plan.table] = 'no such table';
-        continue;
-      }
-      await client.query('SAVEPOINT dr_table');
-      try {
-        tables[plan.table] = await measureTable(client, plan);
-        await client.query('RELEASE SAVEPOINT dr_table');
-      } catch (error) {
-        await client.query('ROLLBACK TO SAVEPOINT dr_table');
-        problems[plan.table] = (error as Error).message;
-      }
-      options.onTable?.(plan.table);
-    }
+    const measured = await measureInTransaction(client, plans, options);
     await client.query('COMMIT');
-    return { snapshotAt: clock.now.toISOString(), replayedUpTo: clock.replayed?.toISOString() ?? null, tables, problems, schema };
+    return measured;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
     client.release();
   }
+}
+
+/** The same, on `client` already inside a REPEATABLE READ transaction (the gate's shared snapshot), which it leaves open. */
+export async function measureInTransaction(client: PoolClient, plans: readonly TablePlan[], options: MeasureOptions): Promise<DatabaseMeasurement> {
+  for (const setting of stableTextSettings) await client.query(setting);
+  // The planner expects one group per row (it cannot know there are ≤ 16384 ranges) and would spill the
+  // aggregate to disk at the default work_mem.
+  await client.query(gateSessionSql(options.aggregateMemoryMB ?? defaultAggregateMemoryMB, { screen: false }));
+  await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(Math.max(1, Math.round(options.statementTimeoutMs)))]);
+  const clock = (await client.query<{ now: Date; replayed: Date | null }>('SELECT now(), pg_last_xact_replay_timestamp() AS replayed')).rows[0]!;
+  const schema = await readSchemaFingerprint(client);
+  const present = new Set(await listTables(client));
+  const tables: Record<string, TableFigures> = {};
+  const problems: Record<string, string> = {};
+  for (const plan of plans) {
+    if (!present.has(plan.table)) {
+      problems[plan.table] = 'no such table';
+      continue;
+    }
+    await client.query('SAVEPOINT dr_table');
+    try {
+      tables[plan.table] = await measureTable(client, plan);
+      await client.query('RELEASE SAVEPOINT dr_table');
+    } catch (error) {
+      await client.query('ROLLBACK TO SAVEPOINT dr_table');
+      problems[plan.table] = (error as Error).message;
+    }
+    options.onTable?.(plan.table);
+  }
+  return { snapshotAt: clock.now.toISOString(), replayedUpTo: clock.replayed?.toISOString() ?? null, tables, problems, schema };
 }
 
 async function measureTable(db: PoolClient, plan: TablePlan): Promise<TableFigures> {
