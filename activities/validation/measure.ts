@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { ApplicationDeclaration } from './declaration';
-import { addDecimal as addDecimalText } from './exact-decimal';
+import { addDecimal as addDecimalText, subtractDecimal } from './exact-decimal';
 import { describeTable, listTables, quoteIdentifier, resolveTable, type Queryable } from './schema-catalog';
 import { readSchemaFingerprint, type SchemaFingerprint } from './schema-fingerprint';
 import { defaultAggregateMemoryMB, gateSessionSql } from './gate-session';
@@ -229,7 +229,8 @@ async function measureHistoryTable(db: PoolClient, table: string, money: string[
     ...money.flatMap((c, i) => [
       `coalesce(sum(${quoteIdentifier(c)}), 0)::text AS s${i}`,
       `coalesce(sum(abs(${quoteIdentifier(c)})), 0)::text AS a${i}`,
-      `coalesce(sum(${quoteIdentifier(c)}) FILTER (WHERE dr_history), 0)::text AS h${i}`,
+      // The history's sum as all rows' less the rest's: only rows written since the baseline (few) pay a second addition.
+      `coalesce(sum(${quoteIdentifier(c)}) FILTER (WHERE NOT dr_history), 0)::text AS n${i}`,
     ]),
     `${digestSum1}::text AS digest1`,
     `${digestSum2}::text AS digest2`,
@@ -254,9 +255,10 @@ async function measureHistoryTable(db: PoolClient, table: string, money: string[
   const ranges: HistoryRange[] = [];
   for (const r of result.rows) {
     rows += BigInt(r.all_rows!);
+    const inRange = money.map((_, i) => subtractDecimal(r[`s${i}`]!, r[`n${i}`]!));
     money.forEach((_, i) => {
       totals[i] = { sum: addDecimalText(totals[i]!.sum, r[`s${i}`]!), absSum: addDecimalText(totals[i]!.absSum, r[`a${i}`]!) };
-      historySums[i] = addDecimalText(historySums[i]!, r[`h${i}`]!);
+      historySums[i] = addDecimalText(historySums[i]!, inRange[i]!);
     });
     const inHistory = BigInt(r.history_rows!);
     if (inHistory === 0n) continue;
@@ -265,7 +267,7 @@ async function measureHistoryTable(db: PoolClient, table: string, money: string[
     digest2 += BigInt(r.digest2!);
     const top = r.max_key;
     if (top !== null && top !== undefined && (maxKey === null || BigInt(top) > maxKey)) maxKey = BigInt(top);
-    ranges.push({ index: r.dr_range ?? 'null', rows: r.history_rows!, sums: money.map((_, i) => r[`h${i}`]!), hash: `${r.digest1}:${r.digest2}` });
+    ranges.push({ index: r.dr_range ?? 'null', rows: r.history_rows!, sums: inRange, hash: `${r.digest1}:${r.digest2}` });
   }
   ranges.sort((a, b) => compareRangeIndex(a.index, b.index));
   return {
