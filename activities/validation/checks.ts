@@ -2,7 +2,16 @@ import type { Pool } from 'pg';
 import { checkIdFrom, type CheckResult } from '../../contracts/validation';
 import { mapWithConcurrency } from './bounded-concurrency';
 import { compareDecimal, multiplyDecimal, withinRelativeTolerance } from './exact-decimal';
+import { gateSessionSql, liveCheckMemoryMB } from './gate-session';
 import { screenChecks, screenedTogether } from './screening';
+import { beginReadOnly } from './shared-snapshot';
+
+/** Where a check reads: the gate's shared snapshot (undefined: its own transaction) and the memory its aggregates may use. */
+export interface CheckSession {
+  snapshot?: string;
+  /** Default: what a check on a live database (the monitoring's) has always asked for. */
+  aggregateMemoryMB?: number;
+}
 
 /**
  * What a check's query must show. Values are compared as exact decimals (counts, sums, seconds);
@@ -111,16 +120,16 @@ function firstColumn(row: Record<string, unknown> | undefined): string | null {
  * Runs one check read-only in its own transaction with its own statement timeout, so one slow
  * query cannot hold the gate and a check can never write.
  */
-export async function runCheck(pool: Pool, check: CheckDefinition): Promise<CheckResult> {
+export async function runCheck(pool: Pool, check: CheckDefinition, session: CheckSession = {}): Promise<CheckResult> {
   const started = Date.now();
   const expectation = describeExpectation(check.expectation);
   const base = { id: check.id ?? checkIdFrom(check.name), name: check.name, expectation };
   const client = await pool.connect();
   try {
-    await client.query('BEGIN READ ONLY');
+    await beginReadOnly(client, session.snapshot);
     await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(Math.max(1, Math.round(check.timeoutMs)))]);
     // Joins and groupings over the whole ledger: in memory rather than spilled, and no JIT compile per query.
-    await client.query(`SET LOCAL work_mem = '64MB'; SET LOCAL jit = off`);
+    await client.query(gateSessionSql(session.aggregateMemoryMB ?? liveCheckMemoryMB, { screen: false }));
     const result = await client.query<Record<string, unknown>>(check.sql, check.params);
     await client.query('COMMIT');
     const durationMs = Date.now() - started;
@@ -153,7 +162,11 @@ function screenedClean(check: CheckDefinition, durationMs: number): CheckResult 
  * Checks screened on one table share one grouped scan of it (screening.ts); a check whose screen finds
  * something, or whose screen fails, runs its own query.
  */
-export async function runChecks(pool: Pool, checks: readonly CheckDefinition[], options: { concurrency: number; beforeEach?: () => void; onDone?: (result: CheckResult, done: number) => void }): Promise<CheckResult[]> {
+export async function runChecks(
+  pool: Pool,
+  checks: readonly CheckDefinition[],
+  options: CheckSession & { concurrency: number; beforeEach?: () => void | Promise<void>; onDone?: (result: CheckResult, done: number) => void },
+): Promise<CheckResult[]> {
   let done = 0;
   const results = new Array<CheckResult>(checks.length);
   const finish = (index: number, result: CheckResult) => {
@@ -164,14 +177,14 @@ export async function runChecks(pool: Pool, checks: readonly CheckDefinition[], 
   const screened = new Set([...together.values()].flat());
   const tasks: number[][] = [...together.values(), ...checks.map((_, i) => i).filter((i) => !screened.has(i)).map((i) => [i])];
   await mapWithConcurrency(tasks, options.concurrency, async (members) => {
-    options.beforeEach?.();
+    await options.beforeEach?.();
     let found: boolean[] = members.map(() => true);
     const started = Date.now();
-    if (members.length > 1) found = await screenChecks(pool, members.map((i) => checks[i]!)).catch(() => found);
+    if (members.length > 1) found = await screenChecks(pool, members.map((i) => checks[i]!), options).catch(() => found);
     const screenMs = Date.now() - started;
     for (const [n, index] of members.entries()) {
-      if (n > 0) options.beforeEach?.();
-      finish(index, found[n] ? await runCheck(pool, checks[index]!) : screenedClean(checks[index]!, screenMs));
+      if (n > 0) await options.beforeEach?.();
+      finish(index, found[n] ? await runCheck(pool, checks[index]!, options) : screenedClean(checks[index]!, screenMs));
     }
   });
   return results;

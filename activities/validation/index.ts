@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { DatabaseDirectory } from '../database-connections';
 import type { ObjectStore } from '../ports/object-store';
 import { activityIdentity, invalidInput, stopIfCancelled, withHeartbeat } from '../activity-context';
@@ -8,7 +8,8 @@ import { baselineKey, findLastGoodBaseline, loadBaseline, loadVerdictOf, saveBas
 import { captureIncrementalBaseline } from './incremental-baseline';
 import { runIncrementalGate } from './incremental-gate';
 import { builtInChecks, resolveDeclaration } from './built-in-checks';
-import { runChecks } from './checks';
+import { defaultAggregateMemoryMB, validateAggregateMemoryMB } from './gate-session';
+import { runGateReads } from './gate-in-snapshot';
 import { clockSkewSeconds, longestTransactionSeconds, type ApplicationDeclaration } from './declaration';
 import { compareHistory, historyCheck, nameRows } from './history';
 import {
@@ -17,10 +18,11 @@ import {
 } from './inputs';
 import { DiffPartWriter, openStoredDiff, type StoredDiff } from './diff-parts';
 import { streamTableDiff, type DiffTotals, type TableDiff } from './key-range-diff';
-import { measureDatabase, planFromDeclaration, type TablePlan } from './measure';
+import { measureDatabase, measureInTransaction, planFromDeclaration, type TablePlan } from './measure';
 import { reconcile, reconciliationCheck, worstOf, type ReconciliationVerdict } from './reconcile';
 import { describeTable, listForeignKeys, listTables } from './schema-catalog';
 import { diffSchema } from './schema-fingerprint';
+import { withSharedSnapshot } from './shared-snapshot';
 import { repairFromDiffs, type RepairResult } from './selective-repair';
 
 /** Defaults from seed 000: RPO 15 minutes. */
@@ -38,9 +40,11 @@ export interface ValidationSettings {
   diffPartKeys: number;
   /** The incremental gate checks a table of at most this many rows (at the baseline) whole. */
   incrementalSmallTableRows: number;
+  /** Memory, in MB, each of the full gate's aggregates may hold before it spills to disk (gate-session.ts). */
+  aggregateMemoryMB: number;
 }
 
-export const defaultValidationSettings: ValidationSettings = { rpoSeconds: 900, checkTimeoutSeconds: 300, concurrency: 3, diffPartKeys: 10_000, incrementalSmallTableRows: 100_000 };
+export const defaultValidationSettings: ValidationSettings = { rpoSeconds: 900, checkTimeoutSeconds: 300, concurrency: 3, diffPartKeys: 10_000, incrementalSmallTableRows: 100_000, aggregateMemoryMB: defaultAggregateMemoryMB };
 
 /** What a baseline holds, small enough for workflow history (the ranges stay in the object store). */
 export interface BaselineSummary {
@@ -89,6 +93,7 @@ const shiftSeconds = (iso: string, seconds: number) => new Date(Date.parse(iso) 
 
 export function createValidationActivities(databases: DatabaseDirectory, objectStore: ObjectStore, settings: Partial<ValidationSettings> = {}) {
   const config = { ...defaultValidationSettings, ...settings };
+  validateAggregateMemoryMB(config.aggregateMemoryMB);
   const app = config.application;
 
   const pool = async (field: string, name: string): Promise<Pool> => {
@@ -113,7 +118,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
    * Measures `db` as the baseline was measured (its tables, its key ranges, its history window) and
    * compares: the schema fingerprint, each append-only table's history, and every table's figures.
    */
-  async function compareWithBaseline(db: Pool, key: string, baseline: Baseline, timeoutMs: number, beat: (details: unknown) => void): Promise<Reconciliation & { schemaAdditions: string[] }> {
+  async function compareWithBaseline(db: PoolClient, key: string, baseline: Baseline, timeoutMs: number, beat: (details: unknown) => void): Promise<Reconciliation & { schemaAdditions: string[] }> {
     const started = Date.now();
     const known = new Set(Object.keys(baseline.tables));
     const plans: TablePlan[] = Object.entries(baseline.tables).map(([table, t]) => ({
@@ -124,7 +129,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
     for (const table of await listTables(db)) {
       if (!known.has(table)) plans.push({ table, money: (await describeTable(db, table)).columns.filter((c) => c.type.startsWith('numeric')).map((c) => c.name) });
     }
-    const current = await measureDatabase(db, plans, { statementTimeoutMs: timeoutMs, onTable: (table) => beat({ measured: table }) });
+    const current = await measureInTransaction(db, plans, { statementTimeoutMs: timeoutMs, aggregateMemoryMB: config.aggregateMemoryMB, onTable: (table) => beat({ measured: table }) });
     const checks: CheckResult[] = [];
 
     const differences = diffSchema(baseline.schema, current.schema);
@@ -201,13 +206,12 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
       })();
       if ('checks' in incremental) return incremental;
       if (noBaseline) skipped.push({ id: 'reconciliation', name: 'History, schema fingerprint and reconciliation against the baseline', reason: noBaseline });
-      const { results, comparison } = await withHeartbeat(async (beat) => {
-        const [results, comparison] = await Promise.all([
-          runChecks(db, checks, { concurrency: config.concurrency, beforeEach: stopIfCancelled, onDone: (result, done) => beat({ checksDone: done, of: checks.length, last: result.name }) }),
-          baseline ? compareWithBaseline(db, input.baselineKey!, baseline, timeoutMs, beat) : undefined,
-        ]);
-        return { results, comparison };
-      });
+      const { results, comparison } = await withHeartbeat((beat) => runGateReads(
+        db,
+        checks,
+        { concurrency: config.concurrency, aggregateMemoryMB: config.aggregateMemoryMB, beforeEach: stopIfCancelled, onDone: (result, done) => beat({ checksDone: done, of: checks.length, last: result.name }) },
+        baseline ? (client) => compareWithBaseline(client, input.baselineKey!, baseline, timeoutMs, beat) : undefined,
+      ));
       const all = [...results, ...(comparison?.checks ?? [])];
       const review = [
         ...(noBaseline ? [`No baseline: ${noBaseline}; history, schema and totals were not compared with a known good state`] : []),
@@ -253,7 +257,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
       const { plans, problems } = await planFromDeclaration(db, app, historyUpTo);
       const declared = Object.entries(problems);
       if (declared.length) throw invalidInput('application', `the declaration does not match ${input.database}: ${declared.map(([t, p]) => `${t}: ${p}`).join('; ')}`);
-      const measured = await withHeartbeat((beat) => measureDatabase(db, plans, { statementTimeoutMs: config.checkTimeoutSeconds * 1000, onTable: (table) => beat({ measured: table }) }));
+      const measured = await withHeartbeat((beat) => measureDatabase(db, plans, { statementTimeoutMs: config.checkTimeoutSeconds * 1000, aggregateMemoryMB: config.aggregateMemoryMB, onTable: (table) => beat({ measured: table }) }));
       const failed = Object.entries(measured.problems);
       if (failed.length) throw new Error(`could not measure ${input.database}: ${failed.map(([t, p]) => `${t}: ${p}`).join('; ')}`);
       const baseline: Baseline = {
@@ -340,7 +344,7 @@ export function createValidationActivities(databases: DatabaseDirectory, objectS
       const input = parseInput(reconcileWithBaselineInput, rawInput);
       const baseline = await baselineAt('baselineKey', input.baselineKey);
       const db = await pool('database', input.database);
-      const { schemaAdditions: _, ...result } = await withHeartbeat((beat) => compareWithBaseline(db, input.baselineKey, baseline, config.checkTimeoutSeconds * 1000, beat));
+      const { schemaAdditions: _, ...result } = await withHeartbeat((beat) => withSharedSnapshot(db, ({ client }) => compareWithBaseline(client, input.baselineKey, baseline, config.checkTimeoutSeconds * 1000, beat)));
       return result;
     },
 

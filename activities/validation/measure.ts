@@ -1,8 +1,9 @@
 import type { Pool, PoolClient } from 'pg';
 import type { ApplicationDeclaration } from './declaration';
-import { addDecimal as addDecimalText } from './exact-decimal';
+import { addDecimal as addDecimalText, subtractDecimal } from './exact-decimal';
 import { describeTable, listTables, quoteIdentifier, resolveTable, type Queryable } from './schema-catalog';
 import { readSchemaFingerprint, type SchemaFingerprint } from './schema-fingerprint';
+import { defaultAggregateMemoryMB, gateSessionSql } from './gate-session';
 import { assertSameRowHash, chooseRowHash, rowHashSql, type RowHash } from './row-hash';
 
 // Measuring a database for its baseline, or for comparison with one, in one consistent snapshot: per
@@ -92,10 +93,6 @@ const stableTextSettings = [
   "SET LOCAL IntervalStyle = 'postgres'",
   'SET LOCAL extra_float_digits = 3',
   "SET LOCAL bytea_output = 'hex'",
-  // The planner expects one group per row (it cannot know there are ≤ 16384 ranges) and would spill the
-  // aggregate to disk at the default 4 MB; JIT compilation costs more than it saves on these scans.
-  "SET LOCAL work_mem = '256MB'",
-  'SET LOCAL jit = off',
 ];
 
 /** The tables of `db` and how to measure each, from the application's declaration (for a baseline). */
@@ -132,45 +129,61 @@ export async function planFromDeclaration(db: Queryable, app: ApplicationDeclara
   return { plans, problems };
 }
 
+export interface MeasureOptions {
+  statementTimeoutMs: number;
+  onTable?: (table: string) => void;
+  /** What the per-range aggregates may hold in memory (gate-session.ts). */
+  aggregateMemoryMB?: number;
+}
+
 /**
  * Measures every planned table in one REPEATABLE READ snapshot, so all figures describe the same instant.
  * A table that cannot be measured as planned (a column gone since the baseline) is reported in `problems`
  * and the others are still measured. `onTable` is called after each table (heartbeats).
  */
-export async function measureDatabase(pool: Pool, plans: readonly TablePlan[], options: { statementTimeoutMs: number; onTable?: (table: string) => void }): Promise<DatabaseMeasurement> {
+export async function measureDatabase(pool: Pool, plans: readonly TablePlan[], options: MeasureOptions): Promise<DatabaseMeasurement> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    for (const setting of stableTextSettings) await client.query(setting);
-    await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(Math.max(1, Math.round(options.statementTimeoutMs)))]);
-    const clock = (await client.query<{ now: Date; replayed: Date | null }>('SELECT now(), pg_last_xact_replay_timestamp() AS replayed')).rows[0]!;
-    const schema = await readSchemaFingerprint(client);
-    const present = new Set(await listTables(client));
-    const tables: Record<string, TableFigures> = {};
-    const problems: Record<string, string> = {};
-    for (const plan of plans) {
-      if (!present.has(plan.table)) {
-        problems[plan.table] = 'no such table';
-        continue;
-      }
-      await client.query('SAVEPOINT dr_table');
-      try {
-        tables[plan.table] = await measureTable(client, plan);
-        await client.query('RELEASE SAVEPOINT dr_table');
-      } catch (error) {
-        await client.query('ROLLBACK TO SAVEPOINT dr_table');
-        problems[plan.table] = (error as Error).message;
-      }
-      options.onTable?.(plan.table);
-    }
+    const measured = await measureInTransaction(client, plans, options);
     await client.query('COMMIT');
-    return { snapshotAt: clock.now.toISOString(), replayedUpTo: clock.replayed?.toISOString() ?? null, tables, problems, schema };
+    return measured;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
     client.release();
   }
+}
+
+/** The same, on `client` already inside a REPEATABLE READ transaction (the gate's shared snapshot), which it leaves open. */
+export async function measureInTransaction(client: PoolClient, plans: readonly TablePlan[], options: MeasureOptions): Promise<DatabaseMeasurement> {
+  for (const setting of stableTextSettings) await client.query(setting);
+  // The planner expects one group per row (it cannot know there are ≤ 16384 ranges) and would spill the
+  // aggregate to disk at the default work_mem.
+  await client.query(gateSessionSql(options.aggregateMemoryMB ?? defaultAggregateMemoryMB, { screen: false }));
+  await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(Math.max(1, Math.round(options.statementTimeoutMs)))]);
+  const clock = (await client.query<{ now: Date; replayed: Date | null }>('SELECT now(), pg_last_xact_replay_timestamp() AS replayed')).rows[0]!;
+  const schema = await readSchemaFingerprint(client);
+  const present = new Set(await listTables(client));
+  const tables: Record<string, TableFigures> = {};
+  const problems: Record<string, string> = {};
+  for (const plan of plans) {
+    if (!present.has(plan.table)) {
+      problems[plan.table] = 'no such table';
+      continue;
+    }
+    await client.query('SAVEPOINT dr_table');
+    try {
+      tables[plan.table] = await measureTable(client, plan);
+      await client.query('RELEASE SAVEPOINT dr_table');
+    } catch (error) {
+      await client.query('ROLLBACK TO SAVEPOINT dr_table');
+      problems[plan.table] = (error as Error).message;
+    }
+    options.onTable?.(plan.table);
+  }
+  return { snapshotAt: clock.now.toISOString(), replayedUpTo: clock.replayed?.toISOString() ?? null, tables, problems, schema };
 }
 
 async function measureTable(db: PoolClient, plan: TablePlan): Promise<TableFigures> {
@@ -216,7 +229,8 @@ async function measureHistoryTable(db: PoolClient, table: string, money: string[
     ...money.flatMap((c, i) => [
       `coalesce(sum(${quoteIdentifier(c)}), 0)::text AS s${i}`,
       `coalesce(sum(abs(${quoteIdentifier(c)})), 0)::text AS a${i}`,
-      `coalesce(sum(${quoteIdentifier(c)}) FILTER (WHERE dr_history), 0)::text AS h${i}`,
+      // The history's sum as all rows' less the rest's: only rows written since the baseline (few) pay a second addition.
+      `coalesce(sum(${quoteIdentifier(c)}) FILTER (WHERE NOT dr_history), 0)::text AS n${i}`,
     ]),
     `${digestSum1}::text AS digest1`,
     `${digestSum2}::text AS digest2`,
@@ -241,9 +255,10 @@ async function measureHistoryTable(db: PoolClient, table: string, money: string[
   const ranges: HistoryRange[] = [];
   for (const r of result.rows) {
     rows += BigInt(r.all_rows!);
+    const inRange = money.map((_, i) => subtractDecimal(r[`s${i}`]!, r[`n${i}`]!));
     money.forEach((_, i) => {
       totals[i] = { sum: addDecimalText(totals[i]!.sum, r[`s${i}`]!), absSum: addDecimalText(totals[i]!.absSum, r[`a${i}`]!) };
-      historySums[i] = addDecimalText(historySums[i]!, r[`h${i}`]!);
+      historySums[i] = addDecimalText(historySums[i]!, inRange[i]!);
     });
     const inHistory = BigInt(r.history_rows!);
     if (inHistory === 0n) continue;
@@ -252,7 +267,7 @@ async function measureHistoryTable(db: PoolClient, table: string, money: string[
     digest2 += BigInt(r.digest2!);
     const top = r.max_key;
     if (top !== null && top !== undefined && (maxKey === null || BigInt(top) > maxKey)) maxKey = BigInt(top);
-    ranges.push({ index: r.dr_range ?? 'null', rows: r.history_rows!, sums: money.map((_, i) => r[`h${i}`]!), hash: `${r.digest1}:${r.digest2}` });
+    ranges.push({ index: r.dr_range ?? 'null', rows: r.history_rows!, sums: inRange, hash: `${r.digest1}:${r.digest2}` });
   }
   ranges.sort((a, b) => compareRangeIndex(a.index, b.index));
   return {

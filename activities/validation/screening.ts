@@ -1,6 +1,8 @@
 import type { Pool } from 'pg';
-import type { CheckDefinition, ScreenGroups } from './checks';
+import type { CheckDefinition, CheckSession, ScreenGroups } from './checks';
+import { gateSessionSql, liveCheckMemoryMB } from './gate-session';
 import { quoteIdentifier } from './schema-catalog';
+import { beginReadOnly } from './shared-snapshot';
 
 // Several checks read the same big table only through a few of its columns: the orphan check of each of
 // its foreign keys, its ledger, the owner and currency it shares with a parent. Each on its own scans
@@ -34,12 +36,12 @@ export function screenSql(checks: readonly CheckDefinition[]): string {
 }
 
 /** Which of `checks` (all screened on one table) would find an offending row, in one read-only statement. */
-export async function screenChecks(pool: Pool, checks: readonly CheckDefinition[]): Promise<boolean[]> {
+export async function screenChecks(pool: Pool, checks: readonly CheckDefinition[], session: CheckSession): Promise<boolean[]> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN READ ONLY');
+    await beginReadOnly(client, session.snapshot);
     await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(Math.max(1, Math.round(Math.max(...checks.map((c) => c.timeoutMs)))))]);
-    await client.query(`SET LOCAL work_mem = '64MB'; SET LOCAL jit = off`);
+    await client.query(gateSessionSql(session.aggregateMemoryMB ?? liveCheckMemoryMB, { screen: true }));
     const row = (await client.query<Record<string, boolean>>(screenSql(checks))).rows[0]!;
     await client.query('COMMIT');
     return checks.map((_, i) => row[`found${i}`] === true);

@@ -1,0 +1,21 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createValidationActivities } from '../../activities/validation';
+import { gateSessionSql, validateAggregateMemoryMB } from '../../activities/validation/gate-session';
+import { createMemoryObjectStore } from '../support/memory-object-store';
+
+const noDatabases = { pool: () => Promise.reject(new Error('no database in this test')) };
+
+test('the gate asks for its aggregates\' memory with work_mem and hash_mem_multiplier, and the screen for hash joins in one process', () => {
+  assert.equal(gateSessionSql(256, { screen: false }), "SET LOCAL work_mem = '256MB'; SET LOCAL hash_mem_multiplier = 2; SET LOCAL jit = off");
+  assert.match(gateSessionSql(64, { screen: true }), /work_mem = '64MB'.*max_parallel_workers_per_gather = 0; SET LOCAL enable_nestloop = off$/);
+});
+
+test('aggregateMemoryMB must be a whole number of megabytes within its bounds: a bad value is refused by name when the activities are built', () => {
+  for (const bad of [0, 3, 4097, 1.5, Number.NaN]) {
+    assert.throws(() => validateAggregateMemoryMB(bad), /^Error: aggregateMemoryMB: must be a whole number of megabytes from 4 to 4096/);
+    assert.throws(() => createValidationActivities(noDatabases, createMemoryObjectStore(), { aggregateMemoryMB: bad }), /aggregateMemoryMB/);
+  }
+  assert.equal(validateAggregateMemoryMB(4), 4);
+  assert.equal(validateAggregateMemoryMB(4096), 4096);
+});
