@@ -118,6 +118,32 @@ test('scattered losses and gains on both sides, at the first and the last key, a
   assert.ok(one.stats.keyRunScans >= 1, 'read from the gaps, not bisected');
 });
 
+test('gaps read chunk by chunk on a dense side and by key on a sparse one: runs across chunks, whole empty chunks, the first and the last keys', async () => {
+  // marks_runs is dense (its gaps come from 64-key chunk masks): production loses runs that span
+  // chunk edges, several whole chunks (1000–1408 ends where a full chunk begins), and its last 150 keys,
+  // plus every 3rd key above 2000. marks_sparse holds one key in 20 (too sparse for chunks: its gaps
+  // come from the window scan of its keys).
+  for (const db of ['recovered', 'production']) {
+    await pg.sql(db, `CREATE TABLE marks_runs AS SELECT g::bigint AS id, md5(g::text) AS v FROM generate_series(1, 5000) g; ALTER TABLE marks_runs ADD PRIMARY KEY (id);
+      CREATE TABLE marks_sparse AS SELECT (g * 20)::bigint AS id, md5(g::text) AS v FROM generate_series(1, 1000) g; ALTER TABLE marks_sparse ADD PRIMARY KEY (id);`);
+  }
+  const lostRun = (id: number) => id <= 130 || (id >= 700 && id <= 900) || (id >= 1000 && id <= 1408) || id > 4850 || (id > 2000 && id % 3 === 1);
+  await pg.sql('production', `DELETE FROM marks_runs WHERE id <= 130 OR id BETWEEN 700 AND 900 OR id BETWEEN 1000 AND 1408 OR id > 4850 OR (id > 2000 AND id % 3 = 1);
+    UPDATE marks_runs SET v = 'x' WHERE id IN (131, 4850);
+    DELETE FROM marks_sparse WHERE id % 60 = 0 OR id IN (20, 20000); UPDATE marks_sparse SET v = 'y' WHERE id = 40`);
+  const runs = await diffTable(await pg.databases.pool('recovered'), await pg.databases.pool('production'), { table: 'marks_runs', bisectionFactor: 4, bisectionThreshold: 8 });
+  assert.deepEqual(runs.missingInTarget, range(1, 5000).filter((id) => lostRun(Number(id))));
+  assert.deepEqual([runs.extraInTarget, runs.changed], [[], ['131', '4850']]);
+  assert.ok(runs.stats.keyRunScans >= 1, 'read from the gaps, not bisected');
+  // The other way round, the same gaps are production's extra keys (the dense side is the recovered one).
+  const reversed = await diffTable(await pg.databases.pool('production'), await pg.databases.pool('recovered'), { table: 'marks_runs', bisectionFactor: 4, bisectionThreshold: 8 });
+  assert.deepEqual([reversed.missingInTarget, reversed.extraInTarget], [[], runs.missingInTarget]);
+
+  const sparse = await diffTable(await pg.databases.pool('recovered'), await pg.databases.pool('production'), { table: 'marks_sparse', bisectionFactor: 4, bisectionThreshold: 8 });
+  assert.deepEqual(sparse.missingInTarget, range(1, 1000).map((g) => Number(g) * 20).filter((id) => id % 60 === 0 || id === 20 || id === 20000).map(String));
+  assert.deepEqual([sparse.extraInTarget, sparse.changed], [[], ['40']]);
+});
+
 /** Reads a stored diff's lists back whole, part by part. */
 async function readBack(store: ObjectStore, diffKey: string) {
   const diff = (await openStoredDiff(store, diffKey))!;
