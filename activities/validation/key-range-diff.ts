@@ -165,7 +165,7 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
   const sql = {
     bounds: (table: string) => `SELECT min(${k})::text AS lo, max(${k})::text AS hi FROM ${table}`,
     checksums: (table: string, r: Range, width: bigint) => `SELECT ((${k} - ${r.lo}) / ${width})::text AS bucket, count(*)::text AS n, sum(${rowHash})::text AS h
-      FROM ${table} WHERE ${k} BETWEEN ${r.lo} AND ${r.hi} GROUP BY 1`,
+      FROM ${table} WHERE ${k} BETWEEN ${r.lo} AND ${r.hi} GROUP BY (${k} - ${r.lo}) / ${width}`,
     rowHashes: (table: string, r: Range) => `SELECT ${k}::text AS k, ${rowHash}::text AS h FROM ${table} WHERE ${k} BETWEEN ${r.lo} AND ${r.hi} ORDER BY ${k}`,
     // The gaps in a side's keys within a range, one row each, from the index alone: [after a key, before the next].
     // lag(k) + 1 and k - 1 stay inside the range, so neither overflows at the ends of bigint.
