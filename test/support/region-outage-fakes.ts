@@ -1,5 +1,6 @@
 import { replicaLagOf } from '../../contracts/replica-lag';
 import { cutoverGate, fixtureActivities, newRecorder } from './fixture-runbook';
+import { passingGateFakes } from './gate-fakes';
 
 // Fake activities for the region-outage runbook: a script of what the primary, the DNS record and the DR
 // replica answer, and the calls the runbook made, in order. The unit tests of its decisions and the
@@ -66,14 +67,7 @@ export function regionOutageFakes(script: RegionOutageScript) {
       calls.push(`delete ${input.instanceId ?? `build of ${input.step}`}`);
       return { deleted: true };
     },
-    async findValidationBaseline(input: { database: string; at: string }) {
-      calls.push(`baseline of ${input.database}`);
-      return { found: false, reason: `no known good baseline of ${input.database} at or before ${input.at}` };
-    },
-    async runValidationChecks(input: { database: string }) {
-      calls.push(`validate ${input.database}`);
-      return { database: input.database, passed: true, checks: [{ verdict: 'pass' }], summary: ['✅ all good'] };
-    },
+    ...passingGateFakes(calls),
     async scaleApp(input: { replicas: number }) {
       calls.push(`scale app to ${input.replicas}`);
       return { replicas: input.replicas };

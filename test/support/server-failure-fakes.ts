@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { replicaLagOf } from '../../contracts/replica-lag';
 import { cutoverGate, fixtureActivities, newRecorder } from './fixture-runbook';
+import { passingGateFakes } from './gate-fakes';
 
 // Fake activities for the server-failure runbook: a script of what the primary, the standby and the
 // rollouts answer, and the calls the runbook made, in order. The unit tests of its decisions and the
@@ -63,14 +64,7 @@ export function serverFailureFakes(script: ServerFailureScript) {
       calls.push(`restore ${input.step}`);
       return { instance: instance(`restored-${input.step}`), backupLabel: 'B1', reused: false, target: { kind: 'latest' }, recoveredTo: { lsn: '0/1' } };
     },
-    async findValidationBaseline(input: { database: string; at: string }) {
-      calls.push(`baseline of ${input.database}`);
-      return { found: false, reason: `no known good baseline of ${input.database} at or before ${input.at}` };
-    },
-    async runValidationChecks(input: { database: string }) {
-      calls.push(`validate ${input.database}`);
-      return { database: input.database, passed: true, checks: [{ verdict: 'pass' }], summary: ['✅ all good'] };
-    },
+    ...passingGateFakes(calls),
     async deleteDatabaseInstance(input: { instanceId: string }) {
       calls.push(`delete ${input.instanceId}`);
       return { deleted: true };
