@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { createSchedule, deleteSchedule, listSchedules, pauseSchedule, triggerSchedule, unpauseSchedule, type ScheduleView } from './schedules';
+import { DrEnvironment } from '../contracts/search-attributes';
 
 export interface BackupScheduleRequest {
   /** The database to back up, by its name in the worker config. */
@@ -28,6 +29,7 @@ export const backupScheduleId = (database: string) => `${prefix}${database}`;
 export async function scheduleBackups(client: Client, request: BackupScheduleRequest) {
   const scheduleId = backupScheduleId(request.database);
   const type = request.type ?? 'incr';
+  const environment = request.environment ?? 'local';
   return createSchedule(client, {
     scheduleId,
     cron: request.cron,
@@ -35,12 +37,13 @@ export async function scheduleBackups(client: Client, request: BackupScheduleReq
     workflowType: 'backupWithBaseline',
     taskQueue: request.taskQueue,
     workflowId: `backup-${request.database}`,
-    input: { database: request.database, type, environment: request.environment ?? 'local', startedBy: `schedule:${scheduleId}` },
+    input: { database: request.database, type, environment, startedBy: `schedule:${scheduleId}` },
     summary: `Scheduled backup with baseline: ${request.database} (${type})`,
     pauseOnFailure: false,
     createdBy: request.createdBy,
     note: request.note,
     memo: { database: request.database, type },
+    searchAttributes: [{ key: DrEnvironment, value: environment }],
   });
 }
 

@@ -46,6 +46,9 @@ function closedWithin(period: KpiPeriod): string[] {
   return [`CloseTime >= ${quoted(period.since.toISOString())}`, `CloseTime <= ${quoted(period.until.toISOString())}`];
 }
 
+/** Runs before the backup workflow set DrEnvironment have none: a filtered KPI leaves them out. */
+const inEnvironment = (period: KpiPeriod) => (period.environment ? [`DrEnvironment = ${quoted(period.environment)}`] : []);
+
 async function readReport(store: Pick<ObjectStore, 'get'> | undefined, workflowId: string): Promise<RunbookReportJson | undefined> {
   const body = await store?.get(reportKeys(workflowId).json);
   if (!body) return undefined;
@@ -72,16 +75,25 @@ function runFromReport(report: RunbookReportJson, closedAt: string | undefined):
   };
 }
 
-async function countByStatus(client: Client, workflowTypes: readonly string[], period: KpiPeriod): Promise<StatusCounts> {
-  const counts: StatusCounts = {};
-  for (const type of workflowTypes) {
-    const { groups } = await client.workflow.count([`WorkflowType = ${quoted(type)}`, ...closedWithin(period)].join(' AND ') + ' GROUP BY ExecutionStatus');
+/** Closed runs of each type in the period (and its environment, when it names one) by status. */
+async function countByStatus(client: Client, workflowTypes: readonly string[], period: KpiPeriod): Promise<Map<string, StatusCounts>> {
+  const byType = new Map<string, StatusCounts>();
+  for (const type of new Set(workflowTypes)) {
+    const counts: StatusCounts = {};
+    const { groups } = await client.workflow.count([`WorkflowType = ${quoted(type)}`, ...closedWithin(period), ...inEnvironment(period)].join(' AND ') + ' GROUP BY ExecutionStatus');
     for (const group of groups) {
       const status = String(group.groupValues[0]);
       counts[status] = (counts[status] ?? 0) + group.count;
     }
+    byType.set(type, counts);
   }
-  return counts;
+  return byType;
+}
+
+function sumCounts(counts: Iterable<StatusCounts>): StatusCounts {
+  const total: StatusCounts = {};
+  for (const c of counts) for (const [status, n] of Object.entries(c)) total[status] = (total[status] ?? 0) + n;
+  return total;
 }
 
 /** A listed run's status as visibility's counts name it: TIMED_OUT → TimedOut. */
@@ -104,12 +116,13 @@ async function tookItsBackup(client: Client, workflowId: string, runId: string |
 /**
  * The backup workflows' closed runs by how their backup ended: Completed when the backup set was taken
  * (a run whose restore test then failed still took its backup: its history says so), else the run's own
- * status. Only the runs that did not complete are read, and they are few.
+ * status. Only the runs that did not complete are read, and they are few. `byType`: the closed runs' counts
+ * of every type (each type is counted once, for this figure and the restore tests').
  */
-async function countBackups(client: Client, period: KpiPeriod): Promise<StatusCounts> {
-  const counts = await countByStatus(client, BACKUP_WORKFLOWS, period);
+async function countBackups(client: Client, period: KpiPeriod, byType: Map<string, StatusCounts>): Promise<StatusCounts> {
+  const counts = sumCounts(BACKUP_WORKFLOWS.map((t) => byType.get(t) ?? {}));
   const types = BACKUP_WORKFLOWS.map((t) => `WorkflowType = ${quoted(t)}`).join(' OR ');
-  const query = [`(${types})`, `ExecutionStatus != 'Completed'`, `ExecutionStatus != 'ContinuedAsNew'`, ...closedWithin(period)].join(' AND ');
+  const query = [`(${types})`, `ExecutionStatus != 'Completed'`, `ExecutionStatus != 'ContinuedAsNew'`, ...closedWithin(period), ...inEnvironment(period)].join(' AND ');
   for await (const w of client.workflow.list({ query })) {
     if (!(await tookItsBackup(client, w.workflowId, w.runId))) continue;
     const status = visibilityStatus(w.status.name);
@@ -125,8 +138,7 @@ async function countBackups(client: Client, period: KpiPeriod): Promise<StatusCo
  * and the backup workflows' closed runs counted by status. `skipped` are runs with neither.
  */
 export async function collectKpiInput(client: Client, store: Pick<ObjectStore, 'get'> | undefined, period: KpiPeriod, limit = 1000): Promise<KpiInput & { skipped: string[] }> {
-  const clauses = ['DrScenario IS NOT NULL', ...closedWithin(period)];
-  if (period.environment) clauses.push(`DrEnvironment = ${quoted(period.environment)}`);
+  const clauses = ['DrScenario IS NOT NULL', ...closedWithin(period), ...inEnvironment(period)];
   const runs: KpiRun[] = [];
   const skipped: string[] = [];
   let seen = 0;
@@ -157,7 +169,8 @@ export async function collectKpiInput(client: Client, store: Pick<ObjectStore, '
       rpo: { achievedSeconds: result.rpo.achievedSeconds, objectiveSeconds: result.rpo.objectiveSeconds },
     });
   }
-  const recoveryTests = await countByStatus(client, [BACKUP_RESTORE_TEST_WORKFLOW], period);
-  const backups = await countBackups(client, period);
+  const byType = await countByStatus(client, [BACKUP_RESTORE_TEST_WORKFLOW, ...BACKUP_WORKFLOWS], period);
+  const recoveryTests = byType.get(BACKUP_RESTORE_TEST_WORKFLOW) ?? {};
+  const backups = await countBackups(client, period, byType);
   return { since: period.since.toISOString(), until: period.until.toISOString(), ...(period.environment ? { environment: period.environment } : {}), runs, recoveryTests, backups, skipped };
 }

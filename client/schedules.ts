@@ -1,4 +1,5 @@
 import { ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleSummary } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 
 // What every schedule of ours shares (drills, backups): created with a memo of what the person typed,
 // listed by its id prefix, paused and unpaused with a note, triggered with overlap SKIP, deleted.
@@ -32,6 +33,8 @@ export interface ScheduleRequest {
   note?: string;
   /** Kept beside the cron in the memo: what the schedule is for (e.g. { scenario }, { database }). */
   memo: Record<string, string>;
+  /** Set on every run it starts, before its first task (so even a run closed before it ran is found by them). */
+  searchAttributes?: SearchAttributePair[];
 }
 
 /** Creates a Temporal Schedule with overlap SKIP (a run still going means the next one waits for next time). */
@@ -39,7 +42,7 @@ export async function createSchedule(client: Client, request: ScheduleRequest) {
   return client.schedule.create({
     scheduleId: request.scheduleId,
     spec: { cronExpressions: [request.cron], timezone: request.timeZone ?? 'UTC' },
-    action: { type: 'startWorkflow', workflowType: request.workflowType, taskQueue: request.taskQueue, workflowId: request.workflowId, args: [request.input], staticSummary: request.summary },
+    action: { type: 'startWorkflow', workflowType: request.workflowType, taskQueue: request.taskQueue, workflowId: request.workflowId, args: [request.input], staticSummary: request.summary, ...(request.searchAttributes ? { typedSearchAttributes: request.searchAttributes } : {}) },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, pauseOnFailure: request.pauseOnFailure, catchupWindow: '1 hour' },
     state: { note: request.note ?? `created by ${request.createdBy}` },
     // The server keeps the cron only as compiled calendars; the memo keeps what the person typed.

@@ -1,4 +1,4 @@
-import { ActivityCancellationType, ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { Activities, BackupSet, BaselineSummary, RestoreTestResult } from '../activities';
 import { errorText } from '../contracts/error-text';
@@ -7,6 +7,7 @@ import type { BackupTestFailed } from '../contracts/notifications';
 import { configName, describeIssues } from '../contracts/inputs';
 import { checkLine } from '../contracts/validation';
 import { longOperation, validationOperation } from './scenario-steps';
+import { DrEnvironment } from './search-attributes';
 
 export const backupWithBaselineInput = z.strictObject({
   database: configName.default('production').describe('the database to back up, by its name in the worker config'),
@@ -59,6 +60,8 @@ export async function backupWithBaseline(rawInput: BackupWithBaselineInput): Pro
   const parsed = backupWithBaselineInput.safeParse(rawInput ?? {});
   if (!parsed.success) throw ApplicationFailure.create({ type: FailureType.InvalidInput, nonRetryable: true, message: describeIssues(parsed.error) });
   const { database, type, startedBy, environment } = parsed.data;
+  // The KPIs filtered by environment count this run's backup under its own environment, not under every one.
+  if (patched('backup-environment-attribute')) upsertSearchAttributes([{ key: DrEnvironment, value: environment }]);
   const details = (step: string) => setCurrentDetails(`**Backup with baseline** · ${database} · ${type} · started by ${startedBy}\n\nNow: ${step}`);
   /**
    * A failed restore test pages through the notifiers, whoever started the run (the schedule, mostly:

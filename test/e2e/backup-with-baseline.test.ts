@@ -8,6 +8,7 @@ import { createValidationActivities } from '../../activities/validation';
 import { loadBaseline, type RestoreTestResult } from '../../activities/validation/baseline';
 import { backupScheduleId, scheduleBackups, triggerBackup } from '../../client/backups';
 import { startRunbook } from '../../client/runbooks';
+import { DrEnvironment } from '../../contracts/search-attributes';
 import { startSteadyWriter } from '../../demo/steady-writer';
 import { createAdapters } from '../../worker/adapters';
 import { createDatabaseConnections } from '../../worker/database-connections';
@@ -163,6 +164,7 @@ test('restore testing without anyone starting it: a corruption planted in produc
     assert.ok(error instanceof WorkflowFailedError);
     const cause = error.cause as { type?: string; message: string };
     assert.equal(cause.type, 'BaselineNotGood');
+    assert.equal((await s.client.workflow.getHandle(runId).describe()).typedSearchAttributes.get(DrEnvironment), 'staging', 'the KPIs find the run in its environment');
     assert.match(cause.message, /is not a known good state .*failed 1 check\(s\): ❌ Financial calculations validate: every accounts\.balance equals the sum of its transactions\.amount/);
     assert.doesNotMatch(cause.message, /the page did not go out/);
     assert.ok(!s.instanceIds().some((id) => id.includes('baseline-copy')), 'the restored copy was removed');

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { renderKpisHtml } from '../../client/kpis-html';
 import { computeKpis, type Kpis } from '../../contracts/kpis';
+import { DrEnvironment } from '../../contracts/search-attributes';
 import { formatDuration } from '../../contracts/report';
 import { startSteadyWriter } from '../../demo/steady-writer';
 import type { DrillResult } from '../../workflows/run-drill';
@@ -39,8 +40,9 @@ before(async () => {
   } finally {
     await writer.stop();
   }
-  // The backup restore test's workflow type, closed without a worker: the recovery-test figure counts it by status.
-  const restoreTest = await s.client.workflow.start('backupWithBaseline', { taskQueue: 'kpi-test-no-worker', workflowId: `restore-test-${Date.now()}`, args: [{}] });
+  // The backup restore test's workflow type, closed without a worker: the recovery-test figure counts it by status
+  // (in its environment, which the backup schedule sets at start, as here).
+  const restoreTest = await s.client.workflow.start('backupWithBaseline', { taskQueue: 'kpi-test-no-worker', workflowId: `restore-test-${Date.now()}`, args: [{}], typedSearchAttributes: [{ key: DrEnvironment, value: 'local' }] });
   await restoreTest.terminate('no worker runs restore tests in this test');
 });
 after(async () => {

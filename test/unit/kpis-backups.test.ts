@@ -28,9 +28,9 @@ function fakes(script: { backupFails: boolean }) {
   };
 }
 
-async function runRestoreTest(backupFails: boolean): Promise<void> {
+async function runRestoreTest(backupFails: boolean, environment?: string): Promise<void> {
   await w.withWorker(fakes({ backupFails }), async (taskQueue) => {
-    const handle = await w.env.client.workflow.start('backupWithBaseline', { taskQueue, workflowId: `restore-test-${randomUUID()}`, args: [{}] });
+    const handle = await w.env.client.workflow.start('backupWithBaseline', { taskQueue, workflowId: `restore-test-${randomUUID()}`, args: [environment ? { environment } : {}] });
     await assert.rejects(handle.result());
   }, 'kpi-backups');
 }
@@ -53,4 +53,24 @@ test('a run whose restore test failed still took its backup; a run whose backup 
   assert.deepEqual(kpis.recoveryTests, { succeeded: 0, runs: 3, rate: 0, byStatus: { Failed: 3 } });
   assert.equal(kpis.backups.succeeded, 2);
   assert.equal(kpis.backups.runs, 3);
+});
+
+test('a KPI filtered by environment counts only the backups taken in that environment', async () => {
+  const since = new Date(Date.now() - 1000);
+  const environment = `staging-${randomUUID().slice(0, 8)}`;
+  await runRestoreTest(false, environment);
+  await runRestoreTest(true, environment);
+  await runRestoreTest(false);
+  const period = { since, until: new Date(Date.now() + 60_000), environment };
+  const deadline = Date.now() + 20_000;
+  let input = await collectKpiInput(w.env.client, undefined, period);
+  while (Object.values(input.recoveryTests).reduce((a, b) => a + b, 0) < 2 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    input = await collectKpiInput(w.env.client, undefined, period);
+  }
+  // Visibility is eventually consistent: give the third run's count (which must not appear) a moment too.
+  await new Promise((r) => setTimeout(r, 1000));
+  input = await collectKpiInput(w.env.client, undefined, period);
+  assert.deepEqual(input.recoveryTests, { Failed: 2 }, 'only the two restore tests of this environment');
+  assert.deepEqual(input.backups, { Completed: 1, Failed: 1 }, 'one of its two took its backup');
 });
