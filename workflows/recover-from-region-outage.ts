@@ -126,6 +126,7 @@ export async function recoverFromRegionOutage(input: RecoverFromRegionOutageInpu
     }
     const lag = await measureLag(rb, replica);
     const promoted = await promote(rb, replica);
+    rb.leftAsItIsIfStopped(`${replica} was promoted: it is a standalone primary now and no longer replicates ${database}. DNS and the application were not moved; before the next failover, build a new cross-region replica (or re-enrol ${replica} as a replica of ${database}) once the primary region is back`);
     // Recent data is judged against the moment of the outage, not against however long the failover has taken since.
     const outageAt = rb.input.declaredAt ?? lag.checkedAt;
     const validation = await validateRecoveredDatabase(rb, replica, { incidentTime: outageAt, baselineOf: { database, at: outageAt } });

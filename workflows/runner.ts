@@ -5,6 +5,7 @@ import {
   condition,
   executeChild,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -40,6 +41,12 @@ import { startReads } from './run-start';
 import { Timeline } from './timeline';
 
 /**
+ * The history shape of every run since a runbook that stops says what it leaves as it is (a promotion no
+ * compensation puts back): one more timeline entry and audit record, and the end's notice says it.
+ */
+export const LEFT_AS_IT_IS_PATCH = 'left-as-it-is';
+
+/**
  * A running runbook: the handle a scenario uses to run steps, wait at gates and report its clocks.
  * Keeps the timeline, the audit trail, the status query and the search attributes current.
  *
@@ -67,6 +74,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
   private scope?: CancellationScope;
   private readonly notifications: Notifications;
   private readonly aborts: AbortDesk;
+  private readonly keptIfStopped: string[] = [];
 
   /**
    * `secured` (every run since the vote-proofs patch): votes and aborts are decided in their handlers with
@@ -226,6 +234,14 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
     return this.plan?.systems;
   }
 
+  /**
+   * What a step changed that no compensation puts back (a promotion cannot be undone): if the runbook
+   * stops before it completes, the operator is told it is left as it is, and what to do about it.
+   */
+  leftAsItIsIfStopped(note: string): void {
+    this.keptIfStopped.push(note);
+  }
+
   /** The cutover is verified: the RTO clock stops here. */
   cutoverVerified(): void {
     this.measures.cutoverVerified();
@@ -356,6 +372,12 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
         await this.compensations.runAll();
       }
       this.timeline.cancelUnfinished();
+      if (this.verdict !== 'completed' && this.keptIfStopped.length && patched(LEFT_AS_IT_IS_PATCH)) {
+        const left = this.keptIfStopped.join('; ');
+        this.timeline.add({ step: 'left as it is', outcome: 'retired', detail: left }, true);
+        this.audit.record('runbook', 'left-as-it-is', { notes: [...this.keptIfStopped] });
+        this.verdictDetail = `${this.verdictDetail ?? this.verdict}. Left as it is: ${left}`;
+      }
       this.phase = 'finished';
       this.currentStep = undefined;
       this.timeline.add({ step: 'runbook ended', outcome: this.verdict === 'completed' ? 'succeeded' : this.verdict === 'aborted' ? 'aborted' : this.verdict === 'cancelled' ? 'cancelled' : 'failed', detail: `${this.verdict}${this.verdictDetail ? `: ${this.verdictDetail}` : ''}` }, true);

@@ -48,7 +48,12 @@ test('failOverWhilePrimaryAnswers forces it past a primary that answers', async 
     await waitForStatus(handle, gateOpen('dns-failover'), 'dns-failover gate open');
     assert.ok(calls.includes('promote dr-replica'), calls.join(', '));
     await handle.executeUpdate(rejectUpdate, { args: [{ gate: 'dns-failover', approver: 'bob', comment: 'fence the old primary first' }] });
-    assert.equal(((await handle.result()) as RunbookResult).verdict, 'approval-rejected');
+    const result = (await handle.result()) as RunbookResult;
+    assert.equal(result.verdict, 'approval-rejected');
+    // Nothing puts a promotion back: the operator is told the replica is left promoted, on the timeline and in the end's detail.
+    const left = result.timeline.find((e) => e.step === 'left as it is');
+    assert.match(left?.detail ?? '', /dr-replica was promoted: it is a standalone primary now and no longer replicates production/);
+    assert.match(result.verdictDetail ?? '', /Left as it is: dr-replica was promoted/);
   });
 });
 
