@@ -6,7 +6,7 @@ import type { RunbookResult } from '../../contracts/runbook-status';
 import type { TemporalServer } from '../../stack/temporal-server';
 import { findSecretLikeValues } from '../../activities/audit-secrets';
 import { alertNoteRefusal } from '../../contracts/alert-note';
-import { alertSignal } from '../../workflows/alert-notes';
+import { alertSignal, MAX_RECORDED_ALERT_NOTES } from '../../workflows/alert-notes';
 import { approveUpdate, rejectUpdate } from '../../workflows/messages';
 import { cutoverGate, fixtureActivities, fixtureInput, fixturePlan, gateOpen, newRecorder, startFixture, startFixtureServer, waitForStatus, withFixtureWorker } from '../support/fixture-runbook';
 
@@ -163,5 +163,23 @@ test('the alert receiver\'s note is recorded; a hostile one is refused and recor
     const entries = rec.audit.filter((e) => e.action.startsWith('alert-'));
     assert.deepEqual(entries.map((e) => e.action), ['alert-resolved', ...hostile.map(() => 'alert-note-refused')]);
     assert.deepEqual(entries.flatMap((e) => findSecretLikeValues(e.detail)), [], 'the audit trail would take every entry');
+  });
+});
+
+test('an alert storm fills neither the timeline nor the trail: past the cap, notes are counted, and the runbook goes on', async () => {
+  const rec = newRecorder();
+  await withFixtureWorker(env.nativeConnection, server.namespace, fixtureActivities(rec, { plan: fixturePlan({ cutover: oneApprover }) }), async (taskQueue) => {
+    const handle = await startFixture(env.client, taskQueue, fixtureInput());
+    await waitForStatus(handle, gateOpen('cutover'), 'cutover gate open');
+    const storm = MAX_RECORDED_ALERT_NOTES + 30;
+    for (let i = 0; i < storm; i++) await handle.signal(alertSignal, { status: 'firing', alertname: `Storm${i}`, labels: { database: 'production' } });
+    await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'alice' }] });
+    const result = (await handle.result()) as RunbookResult;
+    assert.equal(result.verdict, 'completed');
+    assert.equal(result.timeline.filter((e) => e.step.startsWith('alert Storm')).length, MAX_RECORDED_ALERT_NOTES);
+    assert.equal(result.timeline.filter((e) => e.step === 'alert notes').length, 1, 'one line says the rest are counted');
+    const entries = rec.audit.filter((e) => e.action.startsWith('alert-'));
+    assert.equal(entries.length, MAX_RECORDED_ALERT_NOTES + 1);
+    assert.equal(entries.at(-1)!.action, 'alert-notes-capped');
   });
 });
