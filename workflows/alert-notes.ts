@@ -21,7 +21,8 @@ const actor = 'alertmanager';
  * was, every gate still in place. A malformed note is refused and recorded, never fatal; past
  * MAX_RECORDED_ALERT_NOTES, notes are only counted.
  */
-export function registerAlertNotes(timeline: Timeline, audit: AuditTrail, batched: boolean): void {
+/** Returns how many notes were counted and not recorded (past the cap), for the runbook's end. */
+export function registerAlertNotes(timeline: Timeline, audit: AuditTrail, batched: boolean): () => number {
   let recorded = 0;
   let unrecorded = 0;
   setHandler(alertSignal, (note) => {
@@ -46,4 +47,5 @@ export function registerAlertNotes(timeline: Timeline, audit: AuditTrail, batche
     }
     if (!batched) audit.writeInBackground();
   });
+  return () => unrecorded;
 }

@@ -75,6 +75,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
   private readonly notifications: Notifications;
   private readonly aborts: AbortDesk;
   private readonly keptIfStopped: string[] = [];
+  private unrecordedAlertNotes: () => number = () => 0;
 
   /**
    * `secured` (every run since the vote-proofs patch): votes and aborts are decided in their handlers with
@@ -296,7 +297,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
   registerHandlers(): void {
     setHandler(statusQuery, () => this.status());
     this.gates.registerVoteHandlers();
-    registerAlertNotes(this.timeline, this.audit, this.batched);
+    this.unrecordedAlertNotes = registerAlertNotes(this.timeline, this.audit, this.batched);
     this.aborts.registerHandlers();
   }
 
@@ -381,7 +382,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
       this.phase = 'finished';
       this.currentStep = undefined;
       this.timeline.add({ step: 'runbook ended', outcome: this.verdict === 'completed' ? 'succeeded' : this.verdict === 'aborted' ? 'aborted' : this.verdict === 'cancelled' ? 'cancelled' : 'failed', detail: `${this.verdict}${this.verdictDetail ? `: ${this.verdictDetail}` : ''}` }, true);
-      this.audit.record('runbook', 'runbook-ended', { verdict: this.verdict, detail: this.verdictDetail ?? null, compensationFailures: this.compensations.failures().map((c) => c.name), ...(this.secured ? { refusedMessages: this.refusals.count } : {}) });
+      this.audit.record('runbook', 'runbook-ended', { verdict: this.verdict, detail: this.verdictDetail ?? null, compensationFailures: this.compensations.failures().map((c) => c.name), ...(this.secured ? { refusedMessages: this.refusals.count } : {}), ...(this.unrecordedAlertNotes() ? { unrecordedAlertNotes: this.unrecordedAlertNotes() } : {}) });
       this.searchAttributes.set([DrStatus, this.verdict!]);
       setCurrentDetails(this.details());
       if (this.batched) {

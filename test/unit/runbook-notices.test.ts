@@ -181,5 +181,6 @@ test('an alert storm fills neither the timeline nor the trail: past the cap, not
     const entries = rec.audit.filter((e) => e.action.startsWith('alert-'));
     assert.equal(entries.length, MAX_RECORDED_ALERT_NOTES + 1);
     assert.equal(entries.at(-1)!.action, 'alert-notes-capped');
+    assert.equal(rec.audit.find((e) => e.action === 'runbook-ended')?.detail.unrecordedAlertNotes, 30, 'the end counts the rest');
   });
 });
