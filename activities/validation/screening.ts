@@ -23,8 +23,10 @@ import { uniqueIndexProving } from './unique-proof';
 // they reach neither the workflow's history nor a report. Whoever plants a corruption has done so before
 // they are drawn, so the errors are fixed before the weights: a nonzero error vector sums to zero modulo
 // p with probability about 1/p, and two independent seeds and primes (≈ 2^30 each) make that ≈ 2^-60. The
-// primes are secret too, so an error that is a multiple of p cannot be chosen either. The plain totals
-// and the NULL counts are compared exactly beside the sketch.
+// primes are secret too, so an error that is a multiple of p cannot be chosen either. NULL balances and
+// balances without a key are counted exactly beside the sketch. (No plain Σ amount = Σ balance: it is the
+// sketch with every weight 1, so it adds no power, and its per-row conversion to cents cost a third of
+// the sketch's time at 10M rows.)
 
 /** The checks screened together: every screened check of one table, when it has at least two. */
 export function screenedTogether(checks: readonly CheckDefinition[]): Map<string, number[]> {
@@ -132,8 +134,8 @@ export function ledgerSketch(screen: Extract<CheckScreen, { kind: 'ledger' }>, c
   const balance = `b.${quoteIdentifier(screen.balance)}`;
   const [b1, b2] = terms(balance, key);
   return {
-    entryColumns: [`${e1} ${owned} AS l${n}_w1`, `${e2} ${owned} AS l${n}_w2`, `sum(${cents(amount)}) ${owned} AS l${n}_total`],
-    balanceSql: `SELECT ${b1} AS w1, ${b2} AS w2, sum(${cents(balance)}) AS total,
+    entryColumns: [`${e1} ${owned} AS l${n}_w1`, `${e2} ${owned} AS l${n}_w2`],
+    balanceSql: `SELECT ${b1} AS w1, ${b2} AS w2,
         count(*) FILTER (WHERE ${balance} IS NULL OR (${key} IS NULL AND ${balance} <> 0)) AS unmatched
       FROM ${screen.balances} b`,
   };
@@ -229,7 +231,7 @@ export function judgeScreen(plan: ScreenPlan, row: Record<string, unknown>, bala
     const b = balanceRows.get(n);
     if (!b) return true;
     const sketchesEqual = primes.every((p, i) => modulo(big(row[`l${n}_w${i + 1}`]) - big(b[`w${i + 1}`]), p) === 0n);
-    return !(sketchesEqual && big(row[`l${n}_total`]) === big(b.total) && big(b.unmatched) === 0n);
+    return !(sketchesEqual && big(b.unmatched) === 0n);
   });
 }
 
