@@ -13,7 +13,9 @@ import { uniqueIndexProving } from './unique-proof';
 // one plain aggregate and no GROUP BY, which the server runs as a parallel hash join with partial
 // aggregates. The ledger needs no per-owner sums: every balance equals its entries' sum exactly when, for
 // weights w drawn at random per key, Σ amount·w(owner) over the entries equals Σ balance·w(key) over the
-// balances (a linear sketch), which one more plain aggregate over the balance table answers.
+// balances (a linear sketch), which one more plain aggregate over the balance table answers. An owner
+// column the table shares with another parent (a transaction's user is its account's) needs no join of
+// its own for its orphan check: the owner check and the accounts' own owners decide it (screenPlan).
 //
 // The screen is one-sided: it says "clean" or "maybe". A check it cannot prove clean runs its own query,
 // which names the offending rows exactly as before; a screen that fails runs them all.
@@ -142,13 +144,18 @@ export function ledgerSketch(screen: Extract<CheckScreen, { kind: 'ledger' }>, c
 }
 
 export interface ScreenPlan {
-  /** One statement over the child table; parameters $1–$4 (the sketch's secrets). */
+  /** One statement over the child table; parameters $1–$4 (the sketch's secrets) where a ledger is sketched. */
   sql: string;
-  /** Per ledger with a sketch: its aggregate over the balance table, same parameters. */
-  balances: Array<{ sql: string; n: number }>;
-  /** Per check: the column of `sql` that counts its offending rows, a ledger's number, or undefined (not screened: its own query runs). */
-  answers: Array<{ count: string } | { ledger: number } | undefined>;
+  /** Per check that needs one: a cheap statement over a parent (a ledger's balances, a derived orphan check's middle table). */
+  sides: Array<{ sql: string; n: number }>;
+  /**
+   * Per check: the columns of `sql` (and whether its side statement) that must all be zero for it to be
+   * clean, or undefined (not screened: its own query runs).
+   */
+  answers: Array<{ zero: string[]; side: boolean } | undefined>;
 }
+
+type SameAsParentScreen = Extract<CheckScreen, { kind: 'same-as-parent' }>;
 
 /** The screen of `checks` (all screened on one table): pure, from the catalog's facts. */
 export function screenPlan(checks: readonly CheckDefinition[], catalog: ScreenCatalog): ScreenPlan {
@@ -159,31 +166,60 @@ export function screenPlan(checks: readonly CheckDefinition[], catalog: ScreenCa
     if (i < 0) i = joins.push(j) - 1;
     return `j${i}`;
   };
+  const proven = (j: Join) => catalog.unique.has(uniqueKey(j.parent, j.parentColumns));
   const columns: string[] = [];
-  const balances: ScreenPlan['balances'] = [];
+  const sides: ScreenPlan['sides'] = [];
+  const count = (i: number, condition: string) => {
+    columns.push(`count(*) FILTER (WHERE ${condition}) AS found${i}`);
+    return `found${i}`;
+  };
   const answers = checks.map((check, i): ScreenPlan['answers'][number] => {
     const s = check.screen!;
     if (s.kind === 'ledger') {
       const sketch = ledgerSketch(s, catalog, 'c', i);
       if (!sketch) return undefined;
       columns.push(...sketch.entryColumns);
-      balances.push({ sql: sketch.balanceSql, n: i });
-      return { ledger: i };
+      sides.push({ sql: sketch.balanceSql, n: i });
+      return { zero: [], side: true };
     }
     const join = joinOf(s)!;
+    if (s.kind === 'orphans' && s.columns.length === 1) {
+      // An owner column the table also shares with another parent needs no join of its own: where every
+      // row's owner equals the owner of the row its other reference points at (the same-as-parent check,
+      // screened here) and every such owner exists (a cheap check of that smaller table), every owner exists.
+      const owner = s.columns[0]!;
+      const viaIndex = checks.findIndex((o) => o.screen?.kind === 'same-as-parent' && o.screen.column === owner && proven(joinOf(o.screen)!));
+      if (viaIndex >= 0) {
+        const via = checks[viaIndex]!.screen as SameAsParentScreen;
+        const p = aliasOf(joinOf(via)!);
+        const unmatched = count(i, `c.${quoteIdentifier(owner)} IS NOT NULL AND ${p}.${quoteIdentifier(via.parentKey)} IS NULL`);
+        const same = `found${viaIndex}`;
+        sides.push({
+          n: i,
+          sql: `SELECT count(*) AS unmatched FROM ${via.parent} m WHERE m.${quoteIdentifier(via.parentColumn)} IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM ${s.parent} p WHERE p.${quoteIdentifier(s.parentColumns[0]!)} = m.${quoteIdentifier(via.parentColumn)})`,
+        });
+        return { zero: [unmatched, same], side: true };
+      }
+    }
     // A parent key no unique index proves could match a row twice: its check runs on its own.
-    if (!catalog.unique.has(uniqueKey(join.parent, join.parentColumns))) return undefined;
+    if (!proven(join)) return undefined;
     const p = aliasOf(join);
     const matched = `${p}.${quoteIdentifier(join.parentColumns[0]!)}`;
-    const condition = s.kind === 'orphans'
-      ? `${s.columns.map((c) => `c.${quoteIdentifier(c)} IS NOT NULL`).join(' AND ')} AND ${matched} IS NULL`
-      : `${matched} IS NOT NULL AND c.${quoteIdentifier(s.column)} IS DISTINCT FROM ${p}.${quoteIdentifier(s.parentColumn)}`;
-    columns.push(`count(*) FILTER (WHERE ${condition}) AS found${i}`);
-    return { count: `found${i}` };
+    return {
+      zero: [count(i, s.kind === 'orphans'
+        ? `${s.columns.map((c) => `c.${quoteIdentifier(c)} IS NOT NULL`).join(' AND ')} AND ${matched} IS NULL`
+        : `${matched} IS NOT NULL AND c.${quoteIdentifier(s.column)} IS DISTINCT FROM ${p}.${quoteIdentifier(s.parentColumn)}`)],
+      side: false,
+    };
+  });
+  // A derived orphan check leans on its same-as-parent check's count: that check must be screened here too.
+  answers.forEach((a, i) => {
+    if (a?.zero.some((column) => !columns.some((c) => c.endsWith(` AS ${column}`)))) answers[i] = undefined;
   });
   const from = joins.map((j, i) => `LEFT JOIN ${j.parent} j${i} ON ${j.childColumns.map((c, k) => `j${i}.${quoteIdentifier(j.parentColumns[k]!)} = c.${quoteIdentifier(c)}`).join(' AND ')}`);
   const sql = columns.length ? `SELECT ${columns.join(', ')} FROM ${table} c ${from.join(' ')}` : '';
-  return { sql, balances, answers };
+  return { sql, sides, answers };
 }
 
 /** Miller–Rabin with the bases that decide every n < 3,215,031,751. */
@@ -223,15 +259,16 @@ const modulo = (a: bigint, p: bigint) => ((a % p) + p) % p;
 const big = (v: unknown) => BigInt(String(v ?? 0));
 
 /** Pure: per check, whether its own query could find a row (true: run it). */
-export function judgeScreen(plan: ScreenPlan, row: Record<string, unknown>, balanceRows: Map<number, Record<string, unknown>>, primes: SketchSecrets['primes']): boolean[] {
-  return plan.answers.map((answer) => {
+export function judgeScreen(plan: ScreenPlan, row: Record<string, unknown>, sideRows: Map<number, Record<string, unknown>>, primes: SketchSecrets['primes']): boolean[] {
+  return plan.answers.map((answer, n) => {
     if (!answer) return true;
-    if ('count' in answer) return big(row[answer.count]) !== 0n;
-    const n = answer.ledger;
-    const b = balanceRows.get(n);
-    if (!b) return true;
-    const sketchesEqual = primes.every((p, i) => modulo(big(row[`l${n}_w${i + 1}`]) - big(b[`w${i + 1}`]), p) === 0n);
-    return !(sketchesEqual && big(b.unmatched) === 0n);
+    if (answer.zero.some((column) => big(row[column]) !== 0n)) return true;
+    if (!answer.side) return false;
+    const side = sideRows.get(n);
+    if (!side) return true;
+    if (big(side.unmatched) !== 0n) return true;
+    if (!('w1' in side)) return false;
+    return !primes.every((p, i) => modulo(big(row[`l${n}_w${i + 1}`]) - big(side[`w${i + 1}`]), p) === 0n);
   });
 }
 
@@ -248,10 +285,10 @@ export async function screenChecks(pool: Pool, checks: readonly CheckDefinition[
     // Only the statements that use them get the secrets (a statement must use every parameter it is given).
     const uses = (sql: string) => (/\$1::/.test(sql) ? params : []);
     const row = plan.sql ? (await client.query<Record<string, unknown>>(plan.sql, uses(plan.sql))).rows[0]! : {};
-    const balanceRows = new Map<number, Record<string, unknown>>();
-    for (const b of plan.balances) balanceRows.set(b.n, (await client.query<Record<string, unknown>>(b.sql, params)).rows[0]!);
+    const sideRows = new Map<number, Record<string, unknown>>();
+    for (const side of plan.sides) sideRows.set(side.n, (await client.query<Record<string, unknown>>(side.sql, uses(side.sql))).rows[0]!);
     await client.query('COMMIT');
-    return judgeScreen(plan, row, balanceRows, secrets.primes);
+    return judgeScreen(plan, row, sideRows, secrets.primes);
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

@@ -60,6 +60,7 @@ test('screen: on a clean copy one pass proves every transactions check clean, th
   try {
     const plan = screenPlan(screened, await readScreenCatalog(client, screened.map((c) => c.screen!)));
     assert.ok(plan.answers.every((a) => a !== undefined), 'every check answered by the screen');
+    assert.equal((plan.sql.match(/LEFT JOIN/g) ?? []).length, 1, 'accounts joined once; the owner\'s orphans derived through it, users not joined');
     assert.doesNotMatch(plan.sql, /GROUP BY/);
   } finally {
     client.release();
@@ -101,9 +102,15 @@ test('screen: a NULL amount, a NULL balance and an entry moved between two accou
 test('screen: an orphan at the first and at the last transaction, a foreign owner and a foreign currency are each "maybe" for their own checks only', async () => {
   const { first, last } = (await pg.sql('golden', 'SELECT min(id)::int AS first, max(id)::int AS last FROM transactions'))[0] as { first: number; last: number };
   const cases: Array<[string, ...string[]]> = [
-    [`ALTER TABLE transactions DISABLE TRIGGER ALL; UPDATE transactions SET account_id = 999999 WHERE id = ${first}; ALTER TABLE transactions ENABLE TRIGGER ALL;`, 'orphans:transactions.transactions_account_id_fkey'],
+    // Its owner is then on a row without a matched account: the owner's orphan check cannot be derived and is "maybe" too.
+    [`ALTER TABLE transactions DISABLE TRIGGER ALL; UPDATE transactions SET account_id = 999999 WHERE id = ${first}; ALTER TABLE transactions ENABLE TRIGGER ALL;`, 'orphans:transactions.transactions_account_id_fkey', 'orphans:transactions.transactions_user_id_fkey'],
+    // An owner gone from users, consistently on its account and every transaction of it: only the accounts' side statement sees it.
+    [`ALTER TABLE transactions DISABLE TRIGGER ALL; ALTER TABLE accounts DISABLE TRIGGER ALL;
+      UPDATE accounts SET user_id = 999999 WHERE id = (SELECT account_id FROM transactions WHERE id = ${last}); UPDATE transactions SET user_id = 999999 WHERE account_id = (SELECT account_id FROM transactions WHERE id = ${last});
+      ALTER TABLE transactions ENABLE TRIGGER ALL; ALTER TABLE accounts ENABLE TRIGGER ALL;`, 'orphans:transactions.transactions_user_id_fkey'],
     [`ALTER TABLE transactions DISABLE TRIGGER ALL; UPDATE transactions SET user_id = 999999 WHERE id = ${last}; ALTER TABLE transactions ENABLE TRIGGER ALL;`, 'orphans:transactions.transactions_user_id_fkey', 'ownership:transactions.user_id'],
-    [`UPDATE transactions SET user_id = (SELECT max(id) FROM users) WHERE id = ${first} AND user_id <> (SELECT max(id) FROM users)`, 'ownership:transactions.user_id'],
+    // The owner's orphan check is derived through the owner check: an owner that differs may be an orphan.
+    [`UPDATE transactions SET user_id = (SELECT max(id) FROM users) WHERE id = ${first} AND user_id <> (SELECT max(id) FROM users)`, 'ownership:transactions.user_id', 'orphans:transactions.transactions_user_id_fkey'],
     [`UPDATE transactions SET currency = 'XTS' WHERE id = ${last}`, 'currency:transactions.currency'],
   ];
   for (const [sql, ...ids] of cases) {

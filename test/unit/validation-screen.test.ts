@@ -57,10 +57,26 @@ test('the screen joins each parent once, with one plain aggregate and no GROUP B
   assert.match(plan.sql, /^SELECT count\(\*\) FILTER \(WHERE c\."account_id" IS NOT NULL AND j0\."id" IS NULL\) AS found0, count\(\*\) FILTER \(WHERE j0\."id" IS NOT NULL AND c\."user_id" IS DISTINCT FROM j0\."user_id"\) AS found1, /);
   assert.match(plan.sql, /FROM transactions c LEFT JOIN accounts j0 ON j0\."id" = c\."account_id"$/);
   assert.doesNotMatch(plan.sql, /GROUP BY/);
-  assert.deepEqual(plan.answers, [{ count: 'found0' }, { count: 'found1' }, { ledger: 2 }]);
+  assert.deepEqual(plan.answers, [{ zero: ['found0'], side: false }, { zero: ['found1'], side: false }, { zero: [], side: true }]);
   const unproven = screenPlan([check('orphans', orphans), check('owner', owner)], catalog({}, []));
   assert.deepEqual(unproven.answers, [undefined, undefined]);
   assert.equal(unproven.sql, '');
+});
+
+test('an owner\'s orphan check joins no parent of its own when a same-as-parent check of that column is screened: its rows without a matched account, that check\'s count and the accounts\' own owners decide', () => {
+  const userOrphans: CheckScreen = { kind: 'orphans', table: 'transactions', columns: ['user_id'], parent: 'users', parentColumns: ['id'] };
+  const plan = screenPlan([check('user orphans', userOrphans), check('owner', owner)], catalog({}, ['accounts(id)', 'users(id)']));
+  assert.equal((plan.sql.match(/LEFT JOIN/g) ?? []).length, 1, plan.sql);
+  assert.match(plan.sql, /count\(\*\) FILTER \(WHERE c\."user_id" IS NOT NULL AND j0\."id" IS NULL\) AS found0/);
+  assert.deepEqual(plan.answers[0], { zero: ['found0', 'found1'], side: true });
+  assert.match(plan.sides[0]!.sql, /^SELECT count\(\*\) AS unmatched FROM accounts m WHERE m\."user_id" IS NOT NULL\s+AND NOT EXISTS \(SELECT 1 FROM users p WHERE p\."id" = m\."user_id"\)$/);
+  const sides = (unmatched: string) => new Map([[0, { unmatched }]]);
+  assert.deepEqual(judgeScreen(plan, { found0: '0', found1: '0' }, sides('0'), [7n, 11n]), [false, false]);
+  assert.deepEqual(judgeScreen(plan, { found0: '0', found1: '2' }, sides('0'), [7n, 11n]), [true, true], 'an owner that differs from its account\'s may be an orphan');
+  assert.deepEqual(judgeScreen(plan, { found0: '1', found1: '0' }, sides('0'), [7n, 11n]), [true, false], 'an owner on a row without a matched account');
+  assert.deepEqual(judgeScreen(plan, { found0: '0', found1: '0' }, sides('1'), [7n, 11n]), [true, false], 'an account whose owner is gone');
+  const alone = screenPlan([check('user orphans', userOrphans), check('orphans', orphans)], catalog({}, ['accounts(id)', 'users(id)']));
+  assert.match(alone.sql, /LEFT JOIN users j\d ON j\d\."id" = c\."user_id"/, 'without the same-as-parent check it joins its parent');
 });
 
 test('the verdict: clean only when every count is zero, the ledger\'s sketches agree modulo their primes and no balance is NULL or keyless', () => {
