@@ -120,7 +120,7 @@ export function builtInChecks(options: BuiltInCheckOptions): { checks: CheckDefi
     const k = quoteIdentifier(key(l.table)!);
     const through = quoteIdentifier(l.through);
     const amount = quoteIdentifier(l.amount);
-    const offending = (entries: string) => `FROM ${table(l.table)} b LEFT JOIN ${entries} e ON e.owner = b.${k}
+    const offending = `FROM ${table(l.table)} b LEFT JOIN e ON e.owner = b.${k}
             WHERE b.${quoteIdentifier(l.balance)} IS DISTINCT FROM coalesce(e.total, 0)`;
     checks.push({
       id,
@@ -128,13 +128,12 @@ export function builtInChecks(options: BuiltInCheckOptions): { checks: CheckDefi
       // Materialized: under the LIMIT the planner would merge-join the ledger in key order, reading it through its index row by row.
       sql: `WITH e AS MATERIALIZED (SELECT ${through} AS owner, sum(${amount}) AS total FROM ${table(l.entries)} GROUP BY 1)
             SELECT b.${k}::text AS ${through}, b.${quoteIdentifier(l.balance)}::text AS balance, coalesce(e.total, 0)::text AS ledger_sum
-            ${offending('e')}
+            ${offending}
             ORDER BY b.${k} LIMIT ${offendingRowLimit}`,
       expectation: { kind: 'zeroRows' },
       rowLimit: offendingRowLimit,
       timeoutMs,
-      // The sum per owner is the sum of its groups' sums (sum skips NULLs either way).
-      screen: { table: table(l.entries)!, columns: [l.through], sums: [l.amount], finds: (g) => `SELECT 1 ${offending(`(SELECT ${g.column(l.through)} AS owner, sum(${g.sum(l.amount)}) AS total FROM ${g.name} GROUP BY 1)`)}` },
+      screen: { kind: 'ledger', table: table(l.entries)!, through: l.through, amount: l.amount, balances: table(l.table)!, key: key(l.table)!, balance: l.balance },
     });
   }
   for (const r of app.ownership) {
@@ -164,6 +163,8 @@ export function builtInChecks(options: BuiltInCheckOptions): { checks: CheckDefi
       expectation: { kind: 'zeroRows' },
       rowLimit: offendingRowLimit,
       timeoutMs,
+      // The server enforces a valid unique index on every write: grouping every row again would find nothing.
+      uniqueProof: { table: table(b.table)!, columns: b.columns },
     });
   }
 
@@ -205,19 +206,19 @@ const relationColumns = (r: SameAsParent) => [`${r.table}.${r.column}`, `${r.tab
 /** A child whose column is not its parent's (through the child's reference to the parent's key). */
 function sameAsParentCheck(id: string, name: string, r: SameAsParent, child: string, parent: string, childKey: string | undefined, parentKey: string, timeoutMs: number): CheckDefinition {
   const label = childKey ?? r.through;
-  const differs = (c: (column: string) => string) => `JOIN ${parent} p ON p.${quoteIdentifier(parentKey)} = ${c(r.through)}
-          WHERE ${c(r.column)} IS DISTINCT FROM p.${quoteIdentifier(r.parentColumn)}`;
+  const differs = `JOIN ${parent} p ON p.${quoteIdentifier(parentKey)} = c.${quoteIdentifier(r.through)}
+          WHERE c.${quoteIdentifier(r.column)} IS DISTINCT FROM p.${quoteIdentifier(r.parentColumn)}`;
   return {
     id,
     name,
     sql: `SELECT c.${quoteIdentifier(label)}::text AS ${quoteIdentifier(label)}, c.${quoteIdentifier(r.through)}::text AS ${quoteIdentifier(r.through)},
                  c.${quoteIdentifier(r.column)}::text AS ${quoteIdentifier(r.column)}, p.${quoteIdentifier(r.parentColumn)}::text AS ${quoteIdentifier(`parent_${r.parentColumn}`)}
-          FROM ${child} c ${differs((col) => `c.${quoteIdentifier(col)}`)}
+          FROM ${child} c ${differs}
           ORDER BY 1 LIMIT ${offendingRowLimit}`,
     expectation: { kind: 'zeroRows' },
     rowLimit: offendingRowLimit,
     timeoutMs,
-    screen: { table: child, columns: [r.through, r.column], sums: [], finds: (g) => `SELECT 1 FROM ${g.name} ${differs(g.column)}` },
+    screen: { kind: 'same-as-parent', table: child, through: r.through, column: r.column, parent, parentKey, parentColumn: r.parentColumn },
   };
 }
 
@@ -228,19 +229,19 @@ function arrow(fk: ForeignKey): string {
 /** Rows whose foreign key points at nothing (MATCH SIMPLE: a row with a NULL in the key is not checked). */
 function orphanCheck(fk: ForeignKey, timeoutMs: number): CheckDefinition {
   const named = (fk.childKeyColumns.length ? fk.childKeyColumns : fk.childColumns).concat(fk.childColumns.filter((c) => !fk.childKeyColumns.includes(c)));
-  const orphaned = (c: (column: string) => string) => `${fk.childColumns.map((col) => `${c(col)} IS NOT NULL`).join(' AND ')}
-            AND NOT EXISTS (SELECT 1 FROM ${fk.parentTable} p WHERE ${fk.childColumns.map((col, i) => `p.${quoteIdentifier(fk.parentColumns[i]!)} = ${c(col)}`).join(' AND ')})`;
+  const orphaned = `${fk.childColumns.map((col) => `c.${quoteIdentifier(col)} IS NOT NULL`).join(' AND ')}
+            AND NOT EXISTS (SELECT 1 FROM ${fk.parentTable} p WHERE ${fk.childColumns.map((col, i) => `p.${quoteIdentifier(fk.parentColumns[i]!)} = c.${quoteIdentifier(col)}`).join(' AND ')})`;
   return {
     id: `orphans:${fk.childTable}.${fk.name}`,
     name: `No orphaned records: ${arrow(fk)}`,
     sql: `SELECT ${named.map((c) => `c.${quoteIdentifier(c)}::text AS ${quoteIdentifier(c)}`).join(', ')}
           FROM ${fk.childTable} c
-          WHERE ${orphaned((col) => `c.${quoteIdentifier(col)}`)}
+          WHERE ${orphaned}
           LIMIT ${offendingRowLimit}`,
     expectation: { kind: 'zeroRows' },
     rowLimit: offendingRowLimit,
     timeoutMs,
-    screen: { table: fk.childTable, columns: fk.childColumns, sums: [], finds: (g) => `SELECT 1 FROM ${g.name} WHERE ${orphaned(g.column)}` },
+    screen: { kind: 'orphans', table: fk.childTable, columns: fk.childColumns, parent: fk.parentTable, parentColumns: fk.parentColumns },
   };
 }
 

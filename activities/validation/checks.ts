@@ -5,6 +5,7 @@ import { compareDecimal, multiplyDecimal, withinRelativeTolerance } from './exac
 import { gateSessionSql, liveCheckMemoryMB } from './gate-session';
 import { screenChecks, screenedTogether } from './screening';
 import { beginReadOnly } from './shared-snapshot';
+import { uniqueIndexProving } from './unique-proof';
 
 /** Where a check reads: the gate's shared snapshot (undefined: its own transaction) and the memory its aggregates may use. */
 export interface CheckSession {
@@ -34,30 +35,24 @@ export interface CheckDefinition {
   timeoutMs: number;
   /** For zero-row checks whose SQL ends in LIMIT n: n, so a full page reads "at least n". */
   rowLimit?: number;
-  /** For a zero-row check of one table's rows: how to tell, from that table grouped once for all its checks, that it would find none. */
+  /** For a zero-row check of one table's rows: what it reads, so the table's screen can tell that it would find none. */
   screen?: CheckScreen;
-}
-
-/** The groups of a screened table as a check's SQL reads them. */
-export interface ScreenGroups {
-  /** The relation holding one row per group. */
-  name: string;
-  /** A grouped column, as an expression. */
-  column: (name: string) => string;
-  /** The sum of a summed column over the group's rows, as an expression. */
-  sum: (name: string) => string;
+  /**
+   * For a check that finds rows sharing these columns: a unique index on them proves it passes without
+   * reading the table (unique-proof.ts), read in the check's own transaction; without one the query runs.
+   */
+  uniqueProof?: { table: string; columns: string[] };
 }
 
 /**
- * A check that reads each row of `table` only through the values of `columns` (and the sums of `sums`)
- * gets the same answer from the table grouped by them. `finds` returns rows exactly when the check would.
+ * What a zero-row check of one table's rows reads, so one pass over the table can answer it with the
+ * table's other checks (screening.ts): the orphans of a foreign key, a column that must equal its
+ * parent's, or a ledger (the entries are `table`, the balances `balances`).
  */
-export interface CheckScreen {
-  table: string;
-  columns: string[];
-  sums: string[];
-  finds: (groups: ScreenGroups) => string;
-}
+export type CheckScreen =
+  | { kind: 'orphans'; table: string; columns: string[]; parent: string; parentColumns: string[] }
+  | { kind: 'same-as-parent'; table: string; through: string; column: string; parent: string; parentKey: string; parentColumn: string }
+  | { kind: 'ledger'; table: string; through: string; amount: string; balances: string; key: string; balance: string };
 
 export type { CheckResult, Verdict } from '../../contracts/validation';
 
@@ -130,6 +125,11 @@ export async function runCheck(pool: Pool, check: CheckDefinition, session: Chec
     await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(Math.max(1, Math.round(check.timeoutMs)))]);
     // Joins and groupings over the whole ledger: in memory rather than spilled, and no JIT compile per query.
     await client.query(gateSessionSql(session.aggregateMemoryMB ?? liveCheckMemoryMB, { screen: false }));
+    const proof = check.uniqueProof ? await uniqueIndexProving(client, check.uniqueProof.table, check.uniqueProof.columns) : undefined;
+    if (proof) {
+      await client.query('COMMIT');
+      return { ...base, value: '0 rows', verdict: 'pass', message: `no offending rows: the unique index ${proof} (valid, immediate, over the whole table) admits none`, durationMs: Date.now() - started };
+    }
     const result = await client.query<Record<string, unknown>>(check.sql, check.params);
     await client.query('COMMIT');
     const durationMs = Date.now() - started;
@@ -159,7 +159,7 @@ function screenedClean(check: CheckDefinition, durationMs: number): CheckResult 
 
 /**
  * Runs every check, at most `concurrency` at once; `onDone` is called as each finishes (for heartbeats).
- * Checks screened on one table share one grouped scan of it (screening.ts); a check whose screen finds
+ * Checks screened on one table share one pass over it (screening.ts); a check whose screen finds
  * something, or whose screen fails, runs its own query.
  */
 export async function runChecks(

@@ -1,11 +1,11 @@
-// What the gate's read-only transactions ask of the server. Its aggregates are few but wide: the grouped
-// screen keeps one group per parent row (about 667k accounts at 10M transactions), the measurement one per
-// key range. At the server's default work_mem they spill to disk, and where the planner runs them in
+// What the gate's read-only transactions ask of the server. Its aggregates are few but wide: the
+// measurement keeps one per key range, an exact ledger check one per account (about 500k at 10M
+// transactions). At the server's default work_mem they spill to disk, and where the planner runs them in
 // parallel, every worker builds the whole group table, writes it out and the leader sorts and merges it
 // again: three times the work of one process that holds it in memory. The memory is bounded by a setting
 // (`aggregateMemoryMB`) so a gate never asks a small server for more than its operator allows.
 
-/** The gate's default: enough for the screen of a 10M-row ledger in one batch. */
+/** The gate's default: enough for an exact ledger check, or a screen's hash joins, of a 10M-row ledger in one batch. */
 export const defaultAggregateMemoryMB = 256;
 const bounds = { min: 4, max: 4096 };
 /** A check outside the gate (the monitoring's, on a live production database) asks for what checks always asked. */
@@ -22,17 +22,16 @@ export function validateAggregateMemoryMB(value: number): number {
 /**
  * SET LOCAL statements for one of the gate's transactions. A hash aggregate may use work_mem ×
  * hash_mem_multiplier; the multiplier is set too, so a server configured lower does not make it spill.
- * JIT compiles each query for longer than these scans save. For the grouped screen (`screen: true`): no
- * parallel workers, whose partial aggregates of a grouping with a group per parent row would each hold
- * every group; and hash joins, since each of its checks joins every group with the parent table, which
- * the planner (expecting few groups) would otherwise probe through its index once per group (at 10M rows
- * the screen spent 21 s of CPU with the index probes, 16 s with hash joins).
+ * JIT compiles each query for longer than these scans save. For the screen (`screen: true`, screening.ts):
+ * hash joins, since it joins every row of a big table with each parent; the planner, misjudging how many
+ * rows match, would otherwise probe the parent's index once per row. Its aggregate has no groups, so
+ * parallel workers each keep one partial row and share the hash tables: they stay allowed.
  */
 export function gateSessionSql(memoryMB: number, options: { screen: boolean }): string {
   return [
     `SET LOCAL work_mem = '${validateAggregateMemoryMB(memoryMB)}MB'`,
     'SET LOCAL hash_mem_multiplier = 2',
     'SET LOCAL jit = off',
-    ...(options.screen ? ['SET LOCAL max_parallel_workers_per_gather = 0', 'SET LOCAL enable_nestloop = off'] : []),
+    ...(options.screen ? ['SET LOCAL enable_nestloop = off'] : []),
   ].join('; ');
 }

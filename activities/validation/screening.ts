@@ -1,14 +1,34 @@
+import { randomInt } from 'node:crypto';
 import type { Pool } from 'pg';
-import type { CheckDefinition, CheckSession, ScreenGroups } from './checks';
+import type { CheckDefinition, CheckScreen, CheckSession } from './checks';
 import { gateSessionSql, liveCheckMemoryMB } from './gate-session';
-import { quoteIdentifier } from './schema-catalog';
+import { quoteIdentifier, type Queryable } from './schema-catalog';
 import { beginReadOnly } from './shared-snapshot';
+import { uniqueIndexProving } from './unique-proof';
 
 // Several checks read the same big table only through a few of its columns: the orphan check of each of
-// its foreign keys, its ledger, the owner and currency it shares with a parent. Each on its own scans
-// and joins every row. Grouped once by the columns they read (a table's rows fall into about as many
-// groups as its parents have rows), the table answers all of them in one scan; only a check whose
-// screen finds something runs its own query, which names the offending rows exactly as before.
+// its foreign keys, its ledger, the owner and currency it shares with a parent. Each on its own scans and
+// joins every row. The screen answers all of them in one pass over the table: the table LEFT JOINed once
+// to each parent it is checked against (on a key a unique index proves, so no row is counted twice) with
+// one plain aggregate and no GROUP BY, which the server runs as a parallel hash join with partial
+// aggregates. The ledger needs no per-owner sums: every balance equals its entries' sum exactly when, for
+// weights w drawn at random per key, Σ amount·w(owner) over the entries equals Σ balance·w(key) over the
+// balances (a linear sketch), which one more plain aggregate over the balance table answers. An owner
+// column the table shares with another parent (a transaction's user is its account's) needs no join of
+// its own for its orphan check: the owner check and the accounts' own owners decide it (screenPlan).
+//
+// The screen is one-sided: it says "clean" or "maybe". A check it cannot prove clean runs its own query,
+// which names the offending rows exactly as before; a screen that fails runs them all.
+//
+// Why nobody can steer the sketch: its seeds and primes are drawn here, in the activity, from the
+// operating system's CSPRNG for every gate, sent to the server as bind parameters and never returned, so
+// they reach neither the workflow's history nor a report. Whoever plants a corruption has done so before
+// they are drawn, so the errors are fixed before the weights: a nonzero error vector sums to zero modulo
+// p with probability about 1/p, and two independent seeds and primes (≈ 2^30 each) make that ≈ 2^-60. The
+// primes are secret too, so an error that is a multiple of p cannot be chosen either. NULL balances and
+// balances without a key are counted exactly beside the sketch. (No plain Σ amount = Σ balance: it is the
+// sketch with every weight 1, so it adds no power, and its per-row conversion to cents cost a third of
+// the sketch's time at 10M rows.)
 
 /** The checks screened together: every screened check of one table, when it has at least two. */
 export function screenedTogether(checks: readonly CheckDefinition[]): Map<string, number[]> {
@@ -20,31 +40,255 @@ export function screenedTogether(checks: readonly CheckDefinition[]): Map<string
   return byTable;
 }
 
-/** One statement: the table grouped by every column its checks read, and per check whether it would find a row. */
-export function screenSql(checks: readonly CheckDefinition[]): string {
-  const table = checks[0]!.screen!.table;
-  const columns = [...new Set(checks.flatMap((c) => c.screen!.columns))];
-  const sums = [...new Set(checks.flatMap((c) => c.screen!.sums))];
-  const groups: ScreenGroups = {
-    name: 'dr_groups',
-    column: (name) => `dr_groups.dr_c${columns.indexOf(name)}`,
-    sum: (name) => `dr_groups.dr_s${sums.indexOf(name)}`,
-  };
-  const grouped = [...columns.map((c, i) => `${quoteIdentifier(c)} AS dr_c${i}`), ...sums.map((c, i) => `sum(${quoteIdentifier(c)}) AS dr_s${i}`)];
-  return `WITH dr_groups AS MATERIALIZED (SELECT ${grouped.join(', ')} FROM ${table} GROUP BY ${columns.map((_, i) => i + 1).join(', ')})
-    SELECT ${checks.map((c, i) => `EXISTS (${c.screen!.finds(groups)}) AS found${i}`).join(', ')}`;
+/** A parent and the columns a child joins it on. */
+interface Join {
+  parent: string;
+  childColumns: string[];
+  parentColumns: string[];
 }
 
-/** Which of `checks` (all screened on one table) would find an offending row, in one read-only statement. */
+/** What the screen needs from the catalog, read in the gate's own snapshot. */
+export interface ScreenCatalog {
+  /** "parent(col,…)" for every join whose parent columns a unique index proves (unique-proof.ts). */
+  unique: Set<string>;
+  /** "table.column" → its type as format_type prints it, for the ledgers' columns. */
+  types: Map<string, string>;
+}
+
+/** Per gate: two weight seeds and two primes, never leaving the activity. */
+export interface SketchSecrets {
+  seeds: [bigint, bigint];
+  primes: [bigint, bigint];
+}
+
+const uniqueKey = (table: string, columns: readonly string[]) => `${table}(${columns.join(',')})`;
+const joinOf = (screen: CheckScreen): Join | undefined =>
+  screen.kind === 'orphans' ? { parent: screen.parent, childColumns: screen.columns, parentColumns: screen.parentColumns }
+    : screen.kind === 'same-as-parent' ? { parent: screen.parent, childColumns: [screen.through], parentColumns: [screen.parentKey] }
+      : undefined;
+
+/** Reads, inside the screen's transaction, which joined parent keys are unique and the ledgers' column types. */
+export async function readScreenCatalog(db: Queryable, screens: readonly CheckScreen[]): Promise<ScreenCatalog> {
+  const keys = new Map<string, [string, string[]]>();
+  for (const s of screens) {
+    const j = joinOf(s);
+    if (j) keys.set(uniqueKey(j.parent, j.parentColumns), [j.parent, j.parentColumns]);
+    // The balances' key must be unique too: two rows of one key could carry compensating balances.
+    if (s.kind === 'ledger') keys.set(uniqueKey(s.balances, [s.key]), [s.balances, [s.key]]);
+  }
+  const unique = new Set<string>();
+  for (const [k, [table, columns]] of keys) if (await uniqueIndexProving(db, table, columns)) unique.add(k);
+  const types = new Map<string, string>();
+  for (const s of screens) {
+    if (s.kind !== 'ledger') continue;
+    for (const [table, column] of [[s.table, s.through], [s.table, s.amount], [s.balances, s.key], [s.balances, s.balance]] as const) {
+      const row = (await db.query<{ type: string }>(`SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped`, [table, column])).rows[0];
+      if (row) types.set(`${table}.${column}`, row.type);
+    }
+  }
+  return { unique, types };
+}
+
+const integerTypes = new Set(['smallint', 'integer', 'bigint']);
+
+/** Digits after the point of a money column: numeric(p,s) → s, an integer type → 0; undefined (no sketch) for anything else, numeric without a scale included. */
+export function moneyScale(type: string | undefined): number | undefined {
+  if (type === undefined) return undefined;
+  if (integerTypes.has(type)) return 0;
+  const m = /^numeric\((\d+),(\d+)\)$/.exec(type);
+  return m ? Number(m[2]) : undefined;
+}
+
+/** How a key is hashed into a weight: both sides integers (as int8) or both of one type (as its text). Undefined: no sketch. */
+function hashOf(through: string | undefined, key: string | undefined): ((column: string, seed: string) => string) | undefined {
+  if (through === undefined || key === undefined) return undefined;
+  if (integerTypes.has(through) && integerTypes.has(key)) return (c, seed) => `(hashint8extended((${c})::int8, ${seed}) & 2147483647)`;
+  if (through === key) return (c, seed) => `(hashtextextended((${c})::text, ${seed}) & 2147483647)`;
+  return undefined;
+}
+
+/** One ledger's sketch: its terms over the entries (in the child's pass) and its aggregate over the balances. */
+interface LedgerSketch {
+  entryColumns: string[];
+  balanceSql: string;
+}
+
+/**
+ * The ledger's sketch, or undefined when it cannot be exact (a money column without a fixed scale, keys of
+ * types that hash differently, a balance key no unique index proves): then the exact check runs.
+ * Parameters: $1, $2 the seeds, $3, $4 the primes. Every term fits an int8: (cents mod p) · w < 2^62.
+ */
+export function ledgerSketch(screen: Extract<CheckScreen, { kind: 'ledger' }>, catalog: ScreenCatalog, alias: string, n: number): LedgerSketch | undefined {
+  const t = (table: string, column: string) => catalog.types.get(`${table}.${column}`);
+  const amountScale = moneyScale(t(screen.table, screen.amount));
+  const balanceScale = moneyScale(t(screen.balances, screen.balance));
+  const hash = hashOf(t(screen.table, screen.through), t(screen.balances, screen.key));
+  if (amountScale === undefined || balanceScale === undefined || !hash || !catalog.unique.has(uniqueKey(screen.balances, [screen.key]))) return undefined;
+  const scale = Math.max(amountScale, balanceScale);
+  // Exact: the column's scale is fixed, so value · 10^scale is a whole number (the cast errs, and the screen with it, past int8).
+  const cents = (column: string) => (scale === 0 ? `(${column})::int8` : `((${column}) * 1${'0'.repeat(scale)})::int8`);
+  const terms = (value: string, key: string) => [1, 2].map((s) => `sum((${cents(value)} % $${s + 2}::int8) * ${hash(key, `$${s}::int8`)})`);
+  const through = `${alias}.${quoteIdentifier(screen.through)}`;
+  const amount = `${alias}.${quoteIdentifier(screen.amount)}`;
+  const owned = `FILTER (WHERE ${through} IS NOT NULL)`;
+  const [e1, e2] = terms(amount, through);
+  const key = `b.${quoteIdentifier(screen.key)}`;
+  const balance = `b.${quoteIdentifier(screen.balance)}`;
+  const [b1, b2] = terms(balance, key);
+  return {
+    entryColumns: [`${e1} ${owned} AS l${n}_w1`, `${e2} ${owned} AS l${n}_w2`],
+    balanceSql: `SELECT ${b1} AS w1, ${b2} AS w2,
+        count(*) FILTER (WHERE ${balance} IS NULL OR (${key} IS NULL AND ${balance} <> 0)) AS unmatched
+      FROM ${screen.balances} b`,
+  };
+}
+
+export interface ScreenPlan {
+  /** One statement over the child table; parameters $1–$4 (the sketch's secrets) where a ledger is sketched. */
+  sql: string;
+  /** Per check that needs one: a cheap statement over a parent (a ledger's balances, a derived orphan check's middle table). */
+  sides: Array<{ sql: string; n: number }>;
+  /**
+   * Per check: the columns of `sql` (and whether its side statement) that must all be zero for it to be
+   * clean, or undefined (not screened: its own query runs).
+   */
+  answers: Array<{ zero: string[]; side: boolean } | undefined>;
+}
+
+type SameAsParentScreen = Extract<CheckScreen, { kind: 'same-as-parent' }>;
+
+/** The screen of `checks` (all screened on one table): pure, from the catalog's facts. */
+export function screenPlan(checks: readonly CheckDefinition[], catalog: ScreenCatalog): ScreenPlan {
+  const table = checks[0]!.screen!.table;
+  const joins: Join[] = [];
+  const aliasOf = (j: Join) => {
+    let i = joins.findIndex((x) => x.parent === j.parent && x.childColumns.join() === j.childColumns.join() && x.parentColumns.join() === j.parentColumns.join());
+    if (i < 0) i = joins.push(j) - 1;
+    return `j${i}`;
+  };
+  const proven = (j: Join) => catalog.unique.has(uniqueKey(j.parent, j.parentColumns));
+  const columns: string[] = [];
+  const sides: ScreenPlan['sides'] = [];
+  const count = (i: number, condition: string) => {
+    columns.push(`count(*) FILTER (WHERE ${condition}) AS found${i}`);
+    return `found${i}`;
+  };
+  const answers = checks.map((check, i): ScreenPlan['answers'][number] => {
+    const s = check.screen!;
+    if (s.kind === 'ledger') {
+      const sketch = ledgerSketch(s, catalog, 'c', i);
+      if (!sketch) return undefined;
+      columns.push(...sketch.entryColumns);
+      sides.push({ sql: sketch.balanceSql, n: i });
+      return { zero: [], side: true };
+    }
+    const join = joinOf(s)!;
+    if (s.kind === 'orphans' && s.columns.length === 1) {
+      // An owner column the table also shares with another parent needs no join of its own: where every
+      // row's owner equals the owner of the row its other reference points at (the same-as-parent check,
+      // screened here) and every such owner exists (a cheap check of that smaller table), every owner exists.
+      const owner = s.columns[0]!;
+      const viaIndex = checks.findIndex((o) => o.screen?.kind === 'same-as-parent' && o.screen.column === owner && proven(joinOf(o.screen)!));
+      if (viaIndex >= 0) {
+        const via = checks[viaIndex]!.screen as SameAsParentScreen;
+        const p = aliasOf(joinOf(via)!);
+        const unmatched = count(i, `c.${quoteIdentifier(owner)} IS NOT NULL AND ${p}.${quoteIdentifier(via.parentKey)} IS NULL`);
+        const same = `found${viaIndex}`;
+        sides.push({
+          n: i,
+          sql: `SELECT count(*) AS unmatched FROM ${via.parent} m WHERE m.${quoteIdentifier(via.parentColumn)} IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM ${s.parent} p WHERE p.${quoteIdentifier(s.parentColumns[0]!)} = m.${quoteIdentifier(via.parentColumn)})`,
+        });
+        return { zero: [unmatched, same], side: true };
+      }
+    }
+    // A parent key no unique index proves could match a row twice: its check runs on its own.
+    if (!proven(join)) return undefined;
+    const p = aliasOf(join);
+    const matched = `${p}.${quoteIdentifier(join.parentColumns[0]!)}`;
+    return {
+      zero: [count(i, s.kind === 'orphans'
+        ? `${s.columns.map((c) => `c.${quoteIdentifier(c)} IS NOT NULL`).join(' AND ')} AND ${matched} IS NULL`
+        : `${matched} IS NOT NULL AND c.${quoteIdentifier(s.column)} IS DISTINCT FROM ${p}.${quoteIdentifier(s.parentColumn)}`)],
+      side: false,
+    };
+  });
+  // A derived orphan check leans on its same-as-parent check's count: that check must be screened here too.
+  answers.forEach((a, i) => {
+    if (a?.zero.some((column) => !columns.some((c) => c.endsWith(` AS ${column}`)))) answers[i] = undefined;
+  });
+  const from = joins.map((j, i) => `LEFT JOIN ${j.parent} j${i} ON ${j.childColumns.map((c, k) => `j${i}.${quoteIdentifier(j.parentColumns[k]!)} = c.${quoteIdentifier(c)}`).join(' AND ')}`);
+  const sql = columns.length ? `SELECT ${columns.join(', ')} FROM ${table} c ${from.join(' ')}` : '';
+  return { sql, sides, answers };
+}
+
+/** Miller–Rabin with the bases that decide every n < 3,215,031,751. */
+function isPrime(n: bigint): boolean {
+  if (n < 2n) return false;
+  for (const p of [2n, 3n, 5n, 7n]) if (n % p === 0n) return n === p;
+  let d = n - 1n;
+  let r = 0;
+  while (d % 2n === 0n) [d, r] = [d / 2n, r + 1];
+  const power = (b: bigint, e: bigint) => {
+    let result = 1n;
+    for (b %= n; e > 0n; e >>= 1n, b = (b * b) % n) if (e & 1n) result = (result * b) % n;
+    return result;
+  };
+  return [2n, 3n, 5n, 7n].every((a) => {
+    let x = power(a, d);
+    if (x === 1n || x === n - 1n) return true;
+    for (let i = 1; i < r; i++) if ((x = (x * x) % n) === n - 1n) return true;
+    return false;
+  });
+}
+
+/** A random prime in [2^30, 2^31). */
+function randomPrime(): bigint {
+  for (;;) {
+    const n = BigInt(randomInt(2 ** 30, 2 ** 31)) | 1n;
+    if (isPrime(n)) return n;
+  }
+}
+
+/** Fresh secrets for one gate, from the CSPRNG. */
+export function drawSketchSecrets(): SketchSecrets {
+  return { seeds: [BigInt(randomInt(2 ** 47)), BigInt(randomInt(2 ** 47))], primes: [randomPrime(), randomPrime()] };
+}
+
+const modulo = (a: bigint, p: bigint) => ((a % p) + p) % p;
+const big = (v: unknown) => BigInt(String(v ?? 0));
+
+/** Pure: per check, whether its own query could find a row (true: run it). */
+export function judgeScreen(plan: ScreenPlan, row: Record<string, unknown>, sideRows: Map<number, Record<string, unknown>>, primes: SketchSecrets['primes']): boolean[] {
+  return plan.answers.map((answer, n) => {
+    if (!answer) return true;
+    if (answer.zero.some((column) => big(row[column]) !== 0n)) return true;
+    if (!answer.side) return false;
+    const side = sideRows.get(n);
+    if (!side) return true;
+    if (big(side.unmatched) !== 0n) return true;
+    if (!('w1' in side)) return false;
+    return !primes.every((p, i) => modulo(big(row[`l${n}_w${i + 1}`]) - big(side[`w${i + 1}`]), p) === 0n);
+  });
+}
+
+/** Which of `checks` (all screened on one table) could find an offending row, read-only in the gate's snapshot. */
 export async function screenChecks(pool: Pool, checks: readonly CheckDefinition[], session: CheckSession): Promise<boolean[]> {
   const client = await pool.connect();
   try {
     await beginReadOnly(client, session.snapshot);
     await client.query(`SELECT set_config('statement_timeout', $1, true)`, [String(Math.max(1, Math.round(Math.max(...checks.map((c) => c.timeoutMs)))))]);
     await client.query(gateSessionSql(session.aggregateMemoryMB ?? liveCheckMemoryMB, { screen: true }));
-    const row = (await client.query<Record<string, boolean>>(screenSql(checks))).rows[0]!;
+    const plan = screenPlan(checks, await readScreenCatalog(client, checks.map((c) => c.screen!)));
+    const secrets = drawSketchSecrets();
+    const params = [...secrets.seeds, ...secrets.primes].map(String);
+    // Only the statements that use them get the secrets (a statement must use every parameter it is given).
+    const uses = (sql: string) => (/\$1::/.test(sql) ? params : []);
+    const row = plan.sql ? (await client.query<Record<string, unknown>>(plan.sql, uses(plan.sql))).rows[0]! : {};
+    const sideRows = new Map<number, Record<string, unknown>>();
+    for (const side of plan.sides) sideRows.set(side.n, (await client.query<Record<string, unknown>>(side.sql, uses(side.sql))).rows[0]!);
     await client.query('COMMIT');
-    return checks.map((_, i) => row[`found${i}`] === true);
+    return judgeScreen(plan, row, sideRows, secrets.primes);
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

@@ -6,9 +6,10 @@ import { createMemoryObjectStore } from '../support/memory-object-store';
 
 const noDatabases = { pool: () => Promise.reject(new Error('no database in this test')) };
 
-test('the gate asks for its aggregates\' memory with work_mem and hash_mem_multiplier, and the screen for hash joins in one process', () => {
+test('the gate asks for its aggregates\' memory with work_mem and hash_mem_multiplier, and the screen for hash joins (parallel workers allowed)', () => {
   assert.equal(gateSessionSql(256, { screen: false }), "SET LOCAL work_mem = '256MB'; SET LOCAL hash_mem_multiplier = 2; SET LOCAL jit = off");
-  assert.match(gateSessionSql(64, { screen: true }), /work_mem = '64MB'.*max_parallel_workers_per_gather = 0; SET LOCAL enable_nestloop = off$/);
+  assert.match(gateSessionSql(64, { screen: true }), /work_mem = '64MB'.*jit = off; SET LOCAL enable_nestloop = off$/);
+  assert.doesNotMatch(gateSessionSql(64, { screen: true }), /max_parallel_workers_per_gather/);
 });
 
 test('aggregateMemoryMB must be a whole number of megabytes within its bounds: a bad value is refused by name when the activities are built', () => {

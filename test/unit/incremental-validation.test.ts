@@ -38,7 +38,7 @@ test('LSNs order as numbers, not as text', () => {
 const fk: ForeignKey = { name: 'transactions_account_id_fkey', childTable: 'transactions', childColumns: ['account_id'], childKeyColumns: ['id'], parentTable: 'accounts', parentColumns: ['id'], validated: true, disabledTriggers: 0 };
 const orphans: CheckDefinition = {
   id: `orphans:transactions.${fk.name}`, name: 'No orphaned records', sql: 'SELECT 1 WHERE false', expectation: { kind: 'zeroRows' }, timeoutMs: 1000,
-  screen: { table: 'transactions', columns: ['account_id'], sums: [], finds: () => 'SELECT 1 WHERE false' },
+  screen: { kind: 'orphans', table: 'transactions', columns: ['account_id'], parent: 'accounts', parentColumns: ['id'] },
 };
 const change = (c: Partial<TableChange>): TableChange => ({ newTids: [], vanished: [], key: 'id', small: false, ...c });
 
