@@ -1,4 +1,4 @@
-import { CancellationScope, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { createNotificationActivities } from '../activities/notifications';
 import { errorText } from '../contracts/error-text';
 import type { IncidentStatus, Notification, RunbookRef } from '../contracts/notifications';
@@ -6,11 +6,13 @@ import type { RunbookStatus } from '../contracts/runbook-status';
 import type { AuditTrail } from './audit-trail';
 import type { Timeline } from './timeline';
 
-const { notify } = proxyActivities<ReturnType<typeof createNotificationActivities>>({
+const notifyOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumAttempts: 3 },
   summary: 'notify people',
-});
+} as const;
+const { notify } = proxyActivities<ReturnType<typeof createNotificationActivities>>(notifyOptions);
+const { notify: notifyLocally } = proxyLocalActivities<ReturnType<typeof createNotificationActivities>>(notifyOptions);
 
 /**
  * The history shape of runs that tell people what they act on (every run since this patch): status
@@ -18,6 +20,16 @@ const { notify } = proxyActivities<ReturnType<typeof createNotificationActivitie
  * approve, and the measured downtime and data loss at the end. Runs recorded before it replay as they ran.
  */
 export const OPERATOR_NOTICES_PATCH = 'operator-notices';
+
+/**
+ * The history shape of runs whose closing notification ('resolved') is sent by the worker inside the
+ * workflow task that ends the run (issue 15: many runbooks on one worker), beside the last audit batch
+ * and the report, where it was an activity and one more workflow task only to take its completion. At
+ * the end nothing else waits on that task, so a slow webhook holds nothing back; the run still completes
+ * only once the notification was sent or its failure recorded. Only runs with the local bookkeeping ask;
+ * the patch is checked when the run ends, so older runs replay as they ran.
+ */
+export const LOCAL_END_NOTICE_PATCH = 'local-end-notice';
 
 /** The seed plan's cadence: "We … will provide updates every 30 minutes." (config messages.statusUpdateEvery). */
 export const defaultStatusUpdateEveryMs = 30 * 60_000;
@@ -29,6 +41,8 @@ const drillPolicy = 'drill-policy';
 export interface NoticeSource {
   /** Runs with the operator-notices patch send them; older runs send what they always sent. */
   notices: boolean;
+  /** Runs with the local-bookkeeping patch may send the closing notification locally (LOCAL_END_NOTICE_PATCH). */
+  localBookkeeping?: boolean;
   status(): RunbookStatus;
   ref(): RunbookRef;
   /** From the runbook's plan, once loaded. */
@@ -69,7 +83,9 @@ export class Notifications {
     const send = async () => {
       if (flush) this.beforeSend();
       try {
-        await notify(n);
+        // Asked when it is sent: a run recorded before the patch has no marker here and replays the activity.
+        const locally = n.kind === 'resolved' && this.source?.localBookkeeping === true && patched(LOCAL_END_NOTICE_PATCH);
+        await (locally ? notifyLocally : notify)(n);
       } catch (error) {
         if (isCancellation(error)) throw error;
         this.timeline.add({ step: `notification: ${n.kind}`, outcome: 'failed', detail: errorText(error) }, true);

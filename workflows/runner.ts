@@ -88,7 +88,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
     this.audit = new AuditTrail(this.workflowId, () => this.searchAttributes.flush(), localAudit);
     this.refusals = new MessageRefusals(this.timeline, this.audit, () => this.audit.writeInBackground());
     this.notifications = new Notifications(this.timeline, this.audit, batched, () => this.searchAttributes.flush(), {
-      notices,
+      notices, localBookkeeping: localAudit,
       status: () => this.status(),
       ref: () => this.ref(),
       statusUpdateEveryMs: () => this.plan?.statusUpdateEveryMs,

@@ -160,6 +160,36 @@ test('in the local-bookkeeping shape, the production step is scheduled by the wo
   assert.equal(decoded(batch, 'data').activity_type, 'appendAuditEntries');
 });
 
+// Today's shape: the four patches before it, then 'local-end-notice' when the run ends (the closing
+// notification sent by a local activity in the run's last workflow task), every run of the shape before recorded again.
+const endDir = path.join(historiesDir, 'local-end-notice');
+const ended = readdirSync(endDir).filter((f) => f.endsWith('.json')).sort();
+
+test('the recorded histories of the local-end-notice shape are there', () => {
+  assert.deepEqual(ended, local);
+});
+
+for (const file of ended) {
+  test(`replays local-end-notice/${file} against the current engine`, async () => {
+    quietTemporalLogs();
+    await Worker.runReplayHistory({ workflowBundle: await fixtureBundle() }, historyFromStandardJson(JSON.parse(readFileSync(path.join(endDir, file), 'utf8'))), file);
+  });
+}
+
+test('in the local-end-notice shape, the closing notification is local and in the last workflow task, beside the last audit batch and the report; the others are activities as before', () => {
+  for (const file of ended) {
+    const events = recorded(endDir, file);
+    const patches = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').map((e) => decoded(e, 'patch-data').id);
+    assert.deepEqual(patches, ['batched-audit', 'vote-proofs', 'operator-notices', 'local-bookkeeping', 'local-end-notice'], file);
+    const lastTask = events.map((e) => e.eventType).lastIndexOf('EVENT_TYPE_WORKFLOW_TASK_COMPLETED');
+    const last = events.slice(lastTask).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').map((e) => decoded(e, 'data').activity_type);
+    assert.deepEqual(last, ['notify', 'appendAuditEntries', 'publishRunbookReport'], file);
+    const scheduled = (dir: string) => recorded(dir, file).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+    const before = scheduled(localDir);
+    assert.deepEqual(scheduled(endDir), before.slice(0, before.lastIndexOf('notify')).concat(before.slice(before.lastIndexOf('notify') + 1)), `${file}: only the closing notify left the activity queue`);
+  }
+});
+
 test('a runbook whose steps changed fails the replay (so this test can fail)', async () => {
   quietTemporalLogs();
   const altered = await bundleWorkflowCode({ workflowsPath: require.resolve(path.join(__dirname, '..', 'fixtures', 'workflows-altered')), logger: silent });

@@ -235,9 +235,21 @@ test('the server-failure cutover in the plan-beside-targets shape: the plan and 
   assert.deepEqual(activities(cutoverPlanBeside).filter((a) => a !== 'notify'), activities(cutoverLocal).filter((a) => a !== 'notify'), 'the same activities in the same order');
 });
 
+const drillEndLocal = 'accidental-deletion-drill-repair-gate-vote-proofs-operator-notices-local-bookkeeping-plan-beside-targets-restore-beside-assessment-validation-baseline-local-end-notice.json';
+
+test('the demo drill in the local-end-notice shape: the closing notification is a local activity, asked for when the run ends; the other activities as in the plan-beside-targets shape, in order', () => {
+  assert.deepEqual(patchMarkers(drillEndLocal), ['batched-audit', 'vote-proofs', 'operator-notices', 'local-bookkeeping', 'plan-beside-targets', 'restore-beside-assessment', 'validation-baseline', 'local-end-notice']);
+  const before = activities(drillPlanBeside);
+  const closing = before.lastIndexOf('notify');
+  assert.deepEqual(activities(drillEndLocal).filter((a) => a !== 'notify'), before.filter((a) => a !== 'notify'), 'the same steps in the same order');
+  assert.equal(activities(drillEndLocal).filter((a) => a === 'notify').length, before.filter((a) => a === 'notify').length - 1, 'one notification fewer in the activity queue');
+  assert.ok(closing > 0);
+  assert.deepEqual(localActivities(drillEndLocal).slice(-3), ['notify', 'appendAuditEntries', 'publishRunbookReport'], 'the closing notification, the last batch and the report, locally at the end');
+});
+
 test('the README states the history events of the demo drill in today\'s shape', () => {
   const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
-  const events = (JSON.parse(readFileSync(path.join(historiesDir, drillPlanBeside), 'utf8')) as { events: unknown[] }).events.length;
+  const events = (JSON.parse(readFileSync(path.join(historiesDir, drillEndLocal), 'utf8')) as { events: unknown[] }).events.length;
   assert.match(readme, new RegExp(`it has ${events} history events with all four`));
 });
 
@@ -274,6 +286,7 @@ test('every shape recorded so far is still here (runs of each may be in flight)'
     'accidental-deletion-drill-repair-gate-operator-notices.json',
     'accidental-deletion-drill-repair-gate-validation-baseline.json',
     'accidental-deletion-drill-repair-gate-vote-proofs-and-notices.json',
+    drillEndLocal,
     drillPlanBeside,
     drillNow,
     drillRestoreBeside,
