@@ -76,8 +76,19 @@ export interface TableDiff {
 const integerTypes = new Set(['bigint', 'integer', 'smallint']);
 /** Gaps of one side whose rows on the other side are read per query. */
 const gapsPerLookUp = 2_000;
+/** Keys of a dense side summed per look-up: one `= ANY` index probe each, no subquery per gap. */
+export const keysPerLookUp = 4_000;
+/** A dense side's gap longer than this is looked up as a key range rather than key by key. */
+const expandedGapKeys = 64n;
 /** Keys per chunk of a chunked gap scan: one bigint bit mask. */
 const chunkKeys = 64n;
+/**
+ * Chunks per row of a chunked gap scan: their masks come as one text ("chunk:low:high,…"), read
+ * character by character, so a row is one string however many gaps it holds, not an object per chunk.
+ */
+const chunksPerRow = 256n;
+/** Rows of a gap scan fetched at once: with chunksPerRow, at most 16 × 256 × 64 keys' masks in memory. */
+const maskRowsPerFetch = 16;
 /**
  * A side with at least one row per this many keys of a range has its gaps read chunk by chunk (its
  * chunks, at most 8 rows' worth each, cost less than walking its keys); a sparser side by the window
@@ -174,13 +185,18 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
     lastKey: (table: string, r: Range) => `SELECT max(${k})::text AS hi FROM ${table} WHERE ${k} BETWEEN ${r.lo} AND ${r.hi}`,
     // The same gaps of a side dense enough (see chunkedGapDensity), as a bit mask of the keys present in
     // each chunk of 64 keys from the range's start that is not full: one short index-only scan per chunk,
-    // a third of the window function's cost. Chunk numbers are read back in the order generated (checked).
-    // width ≤ chunkedGapDensity × the side's rows, so the offsets below cannot overflow.
-    chunkMasks: (table: string, r: Range) => `SELECT dr_chunk::text, (present.mask & 4294967295)::text, ((present.mask >> 32) & 4294967295)::text
-      FROM generate_series(0::bigint, ${(r.hi - r.lo) / chunkKeys}) AS dr_chunk,
-      LATERAL (SELECT count(*) AS n, bit_or(1::bigint << (${k} - (${r.lo} + dr_chunk * ${chunkKeys}))::int) AS mask FROM ${table}
-        WHERE ${k} BETWEEN ${r.lo} + dr_chunk * ${chunkKeys} AND ${r.lo} + dr_chunk * ${chunkKeys} + least(${chunkKeys - 1n}, ${r.hi} - (${r.lo} + dr_chunk * ${chunkKeys}))) present
-      WHERE present.n < ${chunkKeys}`,
+    // a third of the window function's cost. A row per chunksPerRow chunks, its masks in one text in
+    // chunk order; the rows come in the order generated (checked). width ≤ chunkedGapDensity × the
+    // side's rows, so the offsets below cannot overflow.
+    chunkMasks: (table: string, r: Range) => {
+      const last = (r.hi - r.lo) / chunkKeys;
+      return `SELECT masks FROM (SELECT (SELECT string_agg(dr_chunk || ':' || (present.mask & 4294967295) || ':' || ((present.mask >> 32) & 4294967295), ',' ORDER BY dr_chunk)
+        FROM generate_series(dr_row * ${chunksPerRow}, least(dr_row * ${chunksPerRow} + ${chunksPerRow - 1n}, ${last})) AS dr_chunk,
+        LATERAL (SELECT count(*) AS n, coalesce(bit_or(1::bigint << (${k} - (${r.lo} + dr_chunk * ${chunkKeys}))::int), 0) AS mask FROM ${table}
+          WHERE ${k} BETWEEN ${r.lo} + dr_chunk * ${chunkKeys} AND ${r.lo} + dr_chunk * ${chunkKeys} + least(${chunkKeys - 1n}, ${r.hi} - (${r.lo} + dr_chunk * ${chunkKeys}))) present
+        WHERE present.n < ${chunkKeys}) AS masks
+        FROM generate_series(0::bigint, ${last / chunksPerRow}) AS dr_row) dr_rows WHERE masks IS NOT NULL`;
+    },
   };
 
   /**
@@ -267,25 +283,10 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
       sum.count += count;
       sum.hash += BigInt(hash);
     };
-    // Rows of side `side` in a batch of the other side's gaps, in key order.
+    type Push = (lo: string, hi: string) => void | Promise<void>;
+    // Rows of side `side` in a batch of the other side's gaps (a side that lacks keys too), in key order.
     const rowsInGaps = async (side: 0 | 1, gaps: string[][]) => {
       const query = oneSidedRows(sides[side].table, range, childWidth, gaps);
-      if (dense[side]) {
-        // Every key of every gap is a row of this side: the keys come from the gaps, only their sums from the server.
-        const summed = await sides[side].client.query<[number, number, string]>({ text: query.summed, rowMode: 'array' });
-        for (const [bucket, count, hash] of summed.rows) add(side, bucket, count, hash);
-        if (report) {
-          for (const [lo, hi] of gaps) {
-            if (lo === hi) {
-              const written = found(lists[side], lo!);
-              if (written) await written;
-            } else {
-              for (let key = BigInt(lo!); key <= BigInt(hi!); key++) await found(lists[side], String(key));
-            }
-          }
-        }
-        return;
-      }
       await withCursors([new ServerCursor<[string, number, string]>(sides[side].client, query.each, 5000, 'array')], async ([rows]) => {
         for (;;) {
           if (rows!.needsFill()) await rows!.fill();
@@ -298,80 +299,164 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
         }
       });
     };
+    /** The other side's gaps, in batches of gapsPerLookUp, looked up on a side that lacks keys too. */
+    const batchedLookUps = (side: 0 | 1) => {
+      let batch: string[][] = [];
+      const push: Push = (lo, hi) => {
+        batch.push([lo, hi]);
+        if (batch.length < gapsPerLookUp) return undefined;
+        const full = batch;
+        batch = [];
+        return rowsInGaps(side, full);
+      };
+      return { push, finish: async () => void (batch.length && (await rowsInGaps(side, batch))) };
+    };
+    /**
+     * Every key of every gap is a row of a dense side: the keys come from the gaps (reported as they
+     * come, in key order), only their sums from the server. Short gaps are summed by key (`= ANY` of
+     * at most keysPerLookUp keys), long ones by key range. One look-up runs while the next batch is
+     * gathered; the gathering waits for it before it sends another, so at most two batches are held.
+     */
+    const denseLookUps = (side: 0 | 1) => {
+      const { client, table } = sides[side];
+      const bucket = `((${k} - ${range.lo}) / ${childWidth})::int`;
+      let keys: string[] = [];
+      let gaps: string[][] = [];
+      let running: Promise<void> | undefined;
+      const sum = async (text: string) => {
+        const summed = await client.query<[number, number, string]>({ text, rowMode: 'array' });
+        for (const [b, count, hash] of summed.rows) add(side, b, count, hash);
+      };
+      const send = async () => {
+        const [batchKeys, batchGaps] = [keys, gaps];
+        [keys, gaps] = [[], []];
+        if (running) await running;
+        const queries: Promise<void>[] = [];
+        if (batchKeys.length) queries.push(sum(`SELECT ${bucket}, count(*)::int, sum(${rowHash})::text FROM ${table} WHERE ${k} = ANY('{${batchKeys.join(',')}}'::bigint[]) GROUP BY 1`));
+        if (batchGaps.length) queries.push(sum(oneSidedRows(table, range, childWidth, batchGaps).summed));
+        // Awaited by the next send or by finish; a failure surfaces there, never unhandled.
+        const started = Promise.all(queries).then(() => undefined);
+        started.catch(() => undefined);
+        running = started;
+      };
+      const reportKey = (key: string) => (report ? found(lists[side], key) : undefined);
+      const push: Push = (lo, hi) => {
+        if (lo === hi) {
+          keys.push(lo);
+          const written = reportKey(lo);
+          if (keys.length < keysPerLookUp) return written;
+          return written ? written.then(send) : send();
+        }
+        return (async () => {
+          const from = BigInt(lo);
+          const to = BigInt(hi);
+          const short = to - from < expandedGapKeys;
+          if (!short) gaps.push([lo, hi]);
+          for (let key = from; key <= to; key++) {
+            const text = String(key);
+            if (short) keys.push(text);
+            const written = reportKey(text);
+            if (written) await written;
+          }
+          if (keys.length >= keysPerLookUp || gaps.length >= gapsPerLookUp) await send();
+        })();
+      };
+      const finish = async () => {
+        if (keys.length || gaps.length) await send();
+        await running;
+      };
+      return { push, finish, settle: () => running?.catch(() => undefined) };
+    };
     // The gaps of one side (keys of the range it lacks), passed in batches to the other side.
     const readOneSided = async (gapSide: 0 | 1) => {
       if (dense[gapSide]) return;
       const rowSide = gapSide === 0 ? 1 : 0;
       const { client, table } = sides[gapSide];
-      let batch: string[][] = [];
-      const push = (gap: string[]): Promise<void> | undefined => {
-        batch.push(gap);
-        if (batch.length < gapsPerLookUp) return undefined;
-        const full = batch;
-        batch = [];
-        return rowsInGaps(rowSide, full);
-      };
-      if (rows[gapSide] * chunkedGapDensity >= range.hi - range.lo + 1n) {
-        await readChunkedGaps(client, table, push);
-      } else {
-        const last = (await client.query<{ hi: string | null }>(sql.lastKey(table, range))).rows[0]!.hi;
-        await withCursors([new ServerCursor<[string, string]>(client, sql.gaps(table, range), 5000, 'array')], async ([gaps]) => {
-          for (;;) {
-            if (gaps!.needsFill()) await gaps!.fill();
-            const gap = gaps!.current();
-            if (!gap) break;
-            gaps!.advance();
-            const written = push(gap);
-            if (written) await written;
-          }
-        });
-        // After its last key (or all of the range, when the side has none there).
-        const tail = last === null ? range.lo : BigInt(last) + 1n;
-        if (tail <= range.hi) batch.push([String(tail), String(range.hi)]);
+      const lookUps = dense[rowSide] ? denseLookUps(rowSide) : { ...batchedLookUps(rowSide), settle: () => undefined };
+      try {
+        if (rows[gapSide] * chunkedGapDensity >= range.hi - range.lo + 1n) {
+          await readChunkedGaps(client, table, lookUps.push);
+        } else {
+          const last = (await client.query<{ hi: string | null }>(sql.lastKey(table, range))).rows[0]!.hi;
+          await withCursors([new ServerCursor<[string, string]>(client, sql.gaps(table, range), 5000, 'array')], async ([gaps]) => {
+            for (;;) {
+              if (gaps!.needsFill()) await gaps!.fill();
+              const gap = gaps!.current();
+              if (!gap) break;
+              gaps!.advance();
+              const written = lookUps.push(gap[0], gap[1]);
+              if (written) await written;
+            }
+          });
+          // After its last key (or all of the range, when the side has none there).
+          const tail = last === null ? range.lo : BigInt(last) + 1n;
+          if (tail <= range.hi) await lookUps.push(String(tail), String(range.hi));
+        }
+        await lookUps.finish();
+      } finally {
+        await lookUps.settle();
       }
-      if (batch.length) await rowsInGaps(rowSide, batch);
     };
     /**
      * The gaps of a dense side from its chunk masks, as offsets from the range's start (a safe integer:
      * the range is at most chunkedGapDensity × the side's rows wide). A chunk the scan does not return
-     * is full, so it ends any gap open before it.
+     * is full, so it ends any gap open before it. Each row's text is read in place: no object per chunk.
      */
-    const readChunkedGaps = async (client: PoolClient, table: string, push: (gap: string[]) => Promise<void> | undefined) => {
+    const readChunkedGaps = async (client: PoolClient, table: string, push: Push) => {
       const width = Number(range.hi - range.lo) + 1;
       const size = Number(chunkKeys);
       const chunks = Math.ceil(width / size);
+      // Keys as numbers where the whole range is safe integers (the usual case); as bigints otherwise.
+      const safe = range.lo >= BigInt(Number.MIN_SAFE_INTEGER) && range.hi <= BigInt(Number.MAX_SAFE_INTEGER);
+      const start = Number(range.lo);
+      const keyAt = safe ? (offset: number) => String(start + offset) : (offset: number) => String(range.lo + BigInt(offset));
       const emit = (from: number, to: number) => {
-        const lo = String(range.lo + BigInt(from));
-        return push([lo, from === to ? lo : String(range.lo + BigInt(to))]);
+        const lo = keyAt(from);
+        return push(lo, from === to ? lo : keyAt(to));
       };
       let open = -1;
       let next = 0;
-      await withCursors([new ServerCursor<[string, string | null, string | null]>(client, sql.chunkMasks(table, range), 5000, 'array')], async ([masks]) => {
+      await withCursors([new ServerCursor<[string]>(client, sql.chunkMasks(table, range), maskRowsPerFetch, 'array')], async ([masks]) => {
         for (;;) {
           if (masks!.needsFill()) await masks!.fill();
           const row = masks!.current();
           if (!row) break;
           masks!.advance();
-          const chunk = Number(row[0]);
-          if (chunk < next) throw new Error(`the gap scan of ${table} returned chunk ${chunk} after chunk ${next - 1}: its rows came out of key order`);
-          if (chunk > next && open >= 0) {
-            const written = emit(open, next * size - 1);
-            open = -1;
-            if (written) await written;
-          }
-          const base = chunk * size;
-          const halves = [row[1] === null ? 0 : Number(row[1]), row[2] === null ? 0 : Number(row[2])];
-          const end = Math.min(size, width - base);
-          for (let bit = 0; bit < end; bit++) {
-            if (((halves[bit >> 5]! >>> (bit & 31)) & 1) === 0) {
-              if (open < 0) open = base + bit;
-            } else if (open >= 0) {
-              const written = emit(open, base + bit - 1);
+          const text = row[0];
+          const length = text.length;
+          let at = 0;
+          while (at < length) {
+            // "chunk:low:high", then a comma or the end.
+            let chunk = 0;
+            for (let c = text.charCodeAt(at); at < length && c !== 58; c = text.charCodeAt(++at)) chunk = chunk * 10 + c - 48;
+            let low = 0;
+            for (let c = text.charCodeAt(++at); at < length && c !== 58; c = text.charCodeAt(++at)) low = low * 10 + c - 48;
+            let high = 0;
+            for (at++; at < length; at++) {
+              const c = text.charCodeAt(at);
+              if (c === 44) break;
+              high = high * 10 + c - 48;
+            }
+            at++;
+            if (chunk < next) throw new Error(`the gap scan of ${table} returned chunk ${chunk} after chunk ${next - 1}: its rows came out of key order`);
+            if (chunk > next && open >= 0) {
+              const written = emit(open, next * size - 1);
               open = -1;
               if (written) await written;
             }
+            const base = chunk * size;
+            const end = Math.min(size, width - base);
+            for (let bit = 0; bit < end; bit++) {
+              if ((((bit < 32 ? low : high) >>> (bit & 31)) & 1) === 0) {
+                if (open < 0) open = base + bit;
+              } else if (open >= 0) {
+                const written = emit(open, base + bit - 1);
+                open = -1;
+                if (written) await written;
+              }
+            }
+            next = chunk + 1;
           }
-          next = chunk + 1;
         }
       });
       if (open >= 0) {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Pool } from 'pg';
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createValidationActivities, type TableDiffSummary } from '../../activities/validation';
 import { openStoredDiff } from '../../activities/validation/diff-parts';
-import { diffTable } from '../../activities/validation/key-range-diff';
+import { diffTable, keysPerLookUp } from '../../activities/validation/key-range-diff';
 import type { ObjectStore } from '../../activities/ports/object-store';
 import { createMemoryObjectStore } from '../support/memory-object-store';
 import { startTestPostgres, type TestPostgres } from '../support/postgres';
@@ -142,6 +143,39 @@ test('gaps read chunk by chunk on a dense side and by key on a sparse one: runs 
   const sparse = await diffTable(await pg.databases.pool('recovered'), await pg.databases.pool('production'), { table: 'marks_sparse', bisectionFactor: 4, bisectionThreshold: 8 });
   assert.deepEqual(sparse.missingInTarget, range(1, 1000).map((g) => Number(g) * 20).filter((id) => id % 60 === 0 || id === 20 || id === 20000).map(String));
   assert.deepEqual([sparse.extraInTarget, sparse.changed], [[], ['40']]);
+});
+
+test('a dense side sums the other side\'s gaps by key, at most keysPerLookUp keys a query, and long gaps by range: every key still found', async () => {
+  // 24,000 keys; production loses every 2nd key of the first 20,000 (10,000 one-key gaps: three
+  // look-ups), one run of 1,500 keys (looked up as a range), and changes one row among them.
+  for (const db of ['recovered', 'production']) {
+    await pg.sql(db, `CREATE TABLE marks_dense AS SELECT g::bigint AS id, md5(g::text) AS v FROM generate_series(1, 24000) g; ALTER TABLE marks_dense ADD PRIMARY KEY (id);`);
+  }
+  const lost = (id: number) => (id <= 20000 && id % 2 === 0) || (id >= 21000 && id < 22500);
+  await pg.sql('production', `DELETE FROM marks_dense WHERE (id <= 20000 AND id % 2 = 0) OR id BETWEEN 21000 AND 22499; UPDATE marks_dense SET v = 'z' WHERE id = 23001`);
+  // A pool of its own, so every connection it opens is watched.
+  const source = new Pool((await pg.databases.pool('recovered')).options);
+  const lookUps: number[] = [];
+  const record = (client: { query: (...args: never[]) => unknown }) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    client.query = ((...args: unknown[]) => {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text ?? '';
+      const keys = /= ANY\('\{([^}]*)\}'::bigint\[\]\)/.exec(text);
+      if (keys) lookUps.push(keys[1]!.split(',').length);
+      return query(...args);
+    }) as never;
+  };
+  source.on('connect', record as never);
+  try {
+    const diff = await diffTable(source, await pg.databases.pool('production'), { table: 'marks_dense', bisectionFactor: 8, bisectionThreshold: 16 });
+    assert.deepEqual(diff.missingInTarget, range(1, 24000).filter((id) => lost(Number(id))));
+    assert.deepEqual([diff.extraInTarget, diff.changed], [[], ['23001']]);
+    assert.ok(lookUps.length >= 3, `the 10,000 one-key gaps took ${lookUps.length} look-ups`);
+    assert.ok(lookUps.every((n) => n <= keysPerLookUp), `look-ups of ${lookUps.join(', ')} keys`);
+    assert.equal(lookUps.reduce((a, b) => a + b, 0), 10_000, 'the long gap was looked up as a range, not key by key');
+  } finally {
+    await source.end();
+  }
 });
 
 /** Reads a stored diff's lists back whole, part by part. */
