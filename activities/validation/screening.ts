@@ -188,6 +188,7 @@ export function screenPlan(checks: readonly CheckDefinition[], catalog: ScreenCa
       // row's owner equals the owner of the row its other reference points at (the same-as-parent check,
       // screened here) and every such owner exists (a cheap check of that smaller table), every owner exists.
       const owner = s.columns[0]!;
+      // Only a same-as-parent check whose join is proven: that one is always screened here, so its count exists.
       const viaIndex = checks.findIndex((o) => o.screen?.kind === 'same-as-parent' && o.screen.column === owner && proven(joinOf(o.screen)!));
       if (viaIndex >= 0) {
         const via = checks[viaIndex]!.screen as SameAsParentScreen;
@@ -212,10 +213,6 @@ export function screenPlan(checks: readonly CheckDefinition[], catalog: ScreenCa
         : `${matched} IS NOT NULL AND c.${quoteIdentifier(s.column)} IS DISTINCT FROM ${p}.${quoteIdentifier(s.parentColumn)}`)],
       side: false,
     };
-  });
-  // A derived orphan check leans on its same-as-parent check's count: that check must be screened here too.
-  answers.forEach((a, i) => {
-    if (a?.zero.some((column) => !columns.some((c) => c.endsWith(` AS ${column}`)))) answers[i] = undefined;
   });
   const from = joins.map((j, i) => `LEFT JOIN ${j.parent} j${i} ON ${j.childColumns.map((c, k) => `j${i}.${quoteIdentifier(j.parentColumns[k]!)} = c.${quoteIdentifier(c)}`).join(' AND ')}`);
   const sql = columns.length ? `SELECT ${columns.join(', ')} FROM ${table} c ${from.join(' ')}` : '';
