@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
@@ -29,6 +29,12 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   chmodSync(dir, 0o755); // the unprivileged PostgreSQL user must be able to enter it
   const cluster = await startPostgresCluster({ dir: path.join(dir, 'cluster') });
   const pools = new Map<string, Pool>();
+  // As the worker's pools do (worker/database-connections.ts): a connection the server drops while
+  // idle, or between two queries of a checked-out client, must not crash the test file with an
+  // unhandled 'error' event after its test ended. A query on it still rejects and fails its test;
+  // the drops are printed when the cluster stops, with the server's log, so a crash stays visible.
+  const dropped: string[] = [];
+  const noteDrop = (error: Error) => void dropped.push(error.message);
   const databases: DatabaseDirectory = {
     async pool(name) {
       const pool = pools.get(name);
@@ -38,6 +44,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   };
   const admin = async <T>(database: string, fn: (c: Client) => Promise<T>): Promise<T> => {
     const client = new Client({ connectionString: cluster.url(database) });
+    client.on('error', noteDrop);
     await client.connect();
     try {
       return await fn(client);
@@ -53,6 +60,8 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       if (dataset) await admin(name, (c) => seedFinancialDataset(c, dataset.size, dataset.seed));
       if (options.pool === false) return undefined;
       const pool = new Pool({ connectionString: cluster.url(name), max: 4 });
+      pool.on('error', noteDrop);
+      pool.on('connect', (client) => client.on('error', noteDrop));
       pools.set(name, pool);
       return pool;
     },
@@ -69,8 +78,14 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     }),
     async stop() {
       await Promise.all([...pools.values()].map((p) => p.end()));
+      if (dropped.length) console.error(`test PostgreSQL on port ${cluster.port} dropped ${dropped.length} connection(s): ${[...new Set(dropped)].join('; ')}\n${serverLogTail(cluster.dir)}`);
       await cluster.stop().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function serverLogTail(clusterDir: string): string {
+  const log = path.join(clusterDir, 'postgres.log');
+  return existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n').slice(-20).join('\n') : '(no server log)';
 }
