@@ -74,7 +74,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
   private scope?: CancellationScope;
   private readonly notifications: Notifications;
   private readonly aborts: AbortDesk;
-  private readonly keptIfStopped: string[] = [];
+  private readonly leftAsItIs: string[] = [];
   private unrecordedAlertNotes: () => number = () => 0;
 
   /**
@@ -240,7 +240,7 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
    * stops before it completes, the operator is told it is left as it is, and what to do about it.
    */
   leftAsItIsIfStopped(note: string): void {
-    this.keptIfStopped.push(note);
+    this.leftAsItIs.push(note);
   }
 
   /** The cutover is verified: the RTO clock stops here. */
@@ -373,10 +373,10 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
         await this.compensations.runAll();
       }
       this.timeline.cancelUnfinished();
-      if (this.verdict !== 'completed' && this.keptIfStopped.length && patched(LEFT_AS_IT_IS_PATCH)) {
-        const left = this.keptIfStopped.join('; ');
+      if (this.verdict !== 'completed' && this.leftAsItIs.length && patched(LEFT_AS_IT_IS_PATCH)) {
+        const left = this.leftAsItIs.join('; ');
         this.timeline.add({ step: 'left as it is', outcome: 'retired', detail: left }, true);
-        this.audit.record('runbook', 'left-as-it-is', { notes: [...this.keptIfStopped] });
+        this.audit.record('runbook', 'left-as-it-is', { notes: [...this.leftAsItIs] });
         this.verdictDetail = `${this.verdictDetail ?? this.verdict}. Left as it is: ${left}`;
       }
       this.phase = 'finished';
