@@ -30,7 +30,9 @@ export function validateAggregateMemoryMB(value: number): number {
  * core's cache (`screenHashMemory`), in batches: each of the child's rows probes a parent at a random
  * key, and a parent's table held whole (667k accounts at 10M transactions) makes every probe a miss to
  * main memory. Writing the child's few joined columns to a batch file and reading them back costs less:
- * the screen's server CPU fell by a fifth at 10M rows; a parent that fits stays in one batch.
+ * the screen's server CPU fell by a fifth at 10M rows; a parent that fits stays in one batch. The batch
+ * files take about half the child table's size in temporary space; a server whose temp_file_limit refuses
+ * them fails the screen, and its checks then run their own queries (slower, the same verdicts).
  */
 export function gateSessionSql(memoryMB: number, options: { screen: boolean }): string {
   validateAggregateMemoryMB(memoryMB);
