@@ -89,12 +89,23 @@ export async function assertSameRowHash(db: Queryable, hash: RowHash | undefined
   if (probe !== hash.probe) throw new Error(`this server hashes values unlike the one the baseline was taken on (another platform or byte order: probe ${probe}, baseline ${hash.probe}); take a new baseline on this platform`);
 }
 
-function columnHash(kind: ColumnHashKind, value: string, seed: string): string {
+/** Digits after the point every value of a numeric(p,s) column has (its typmod rounds each value it stores). */
+const fixedScale = (type: string | undefined) => /^numeric\(\d+,(\d+)\)$/.exec(type ?? '')?.[1];
+
+/**
+ * `type` (the column's type now, as format_type prints it) only picks a cheaper expression of the same
+ * hash: a numeric(p,s) column's values all have scale s, so the seed plus s is the seed plus each value's
+ * scale; a timestamptz at offset zero is the same instant as the cast to timestamp gives in the
+ * measurement's UTC session, without the cast's calendar arithmetic. Baselines of either form compare.
+ */
+function columnHash(kind: ColumnHashKind, value: string, seed: string, type?: string): string {
   switch (kind) {
     case 'int':
       return `hashint8extended(${value}::int8, ${seed})`;
-    case 'numeric':
-      return `hash_numeric_extended(${value}, ${seed} + scale(${value}))`;
+    case 'numeric': {
+      const scale = fixedScale(type);
+      return scale === undefined ? `hash_numeric_extended(${value}, ${seed} + scale(${value}))` : `hash_numeric_extended(${value}, ${seed} + ${scale})`;
+    }
     case 'text':
       return `hashtextextended(${value}::text, ${seed})`;
     case 'bpchar':
@@ -103,6 +114,7 @@ function columnHash(kind: ColumnHashKind, value: string, seed: string): string {
       return `hashint4extended(${value}::int4, ${seed})`;
     case 'timestamp':
       // timestamptz → timestamp is exact here: the measurement's session runs in UTC.
+      if (type === 'timestamp with time zone') return `timestamp_hash_extended(${value} AT TIME ZONE INTERVAL '0', ${seed})`;
       return `timestamp_hash_extended(${value}::timestamp, ${seed})`;
     case 'uuid':
       return `uuid_hash_extended(${value}, ${seed})`;
@@ -116,7 +128,7 @@ function columnHash(kind: ColumnHashKind, value: string, seed: string): string {
  * range keeps of its rows' hashes (`sums(of)`, `of` naming the row hash): order-independent. md5 fills
  * both halves; the extended hash is one 64-bit value, and its second sum is 0.
  */
-export function rowHashSql(hash: RowHash | undefined, columns: readonly string[], column: (name: string) => string): { row: string; sums: (of: string) => [string, string] } {
+export function rowHashSql(hash: RowHash | undefined, columns: readonly string[], column: (name: string) => string, types: ReadonlyMap<string, string> = new Map()): { row: string; sums: (of: string) => [string, string] } {
   if (!hash || hash.algorithm === 'md5') {
     const half = (of: string, from: 1 | 17) => `coalesce(sum(('x' || substr(${of}, ${from}, 16))::bit(64)::bigint), 0)`;
     return { row: `md5(ROW(${columns.map(column).join(', ')})::text)`, sums: (of) => [half(of, 1), half(of, 17)] };
@@ -125,7 +137,7 @@ export function rowHashSql(hash: RowHash | undefined, columns: readonly string[]
     const kind = hash.kinds[c];
     if (!kind) throw new Error(`the baseline's row hash has no type for column ${c}`);
     // A NULL hashes as 0: still unlike any value, whose hash is 0 only by a 1-in-2^64 chance.
-    return `coalesce(${columnHash(kind, column(c), `${BigInt(hash.seed) + BigInt(i)}::int8`)}, 0)`;
+    return `coalesce(${columnHash(kind, column(c), `${BigInt(hash.seed) + BigInt(i)}::int8`, types.get(c))}, 0)`;
   });
   return { row: `(${parts.join(' # ')})`, sums: (of) => [`coalesce(sum(${of}), 0)`, '0'] };
 }

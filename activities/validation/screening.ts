@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { CheckDefinition, CheckScreen, CheckSession } from './checks';
 import { gateSessionSql, liveCheckMemoryMB } from './gate-session';
+import { compareDecimal } from './exact-decimal';
 import { quoteIdentifier, type Queryable } from './schema-catalog';
 import { beginReadOnly } from './shared-snapshot';
 import { uniqueIndexProving } from './unique-proof';
@@ -20,15 +21,16 @@ import { uniqueIndexProving } from './unique-proof';
 // The screen is one-sided: it says "clean" or "maybe". A check it cannot prove clean runs its own query,
 // which names the offending rows exactly as before; a screen that fails runs them all.
 //
-// Why nobody can steer the sketch: its seeds and primes are drawn here, in the activity, from the
-// operating system's CSPRNG for every gate, sent to the server as bind parameters and never returned, so
-// they reach neither the workflow's history nor a report. Whoever plants a corruption has done so before
-// they are drawn, so the errors are fixed before the weights: a nonzero error vector sums to zero modulo
-// p with probability about 1/p, and two independent seeds and primes (≈ 2^30 each) make that ≈ 2^-60. The
-// primes are secret too, so an error that is a multiple of p cannot be chosen either. NULL balances and
-// balances without a key are counted exactly beside the sketch. (No plain Σ amount = Σ balance: it is the
-// sketch with every weight 1, so it adds no power, and its per-row conversion to cents cost a third of
-// the sketch's time at 10M rows.)
+// Why nobody can steer the sketch: its seed is drawn here, in the activity, from the operating system's
+// CSPRNG for every gate, sent to the server as a bind parameter and never returned, so it reaches neither
+// the workflow's history nor a report. Whoever plants a corruption has done so before it is drawn, so the
+// errors are fixed before the weights. The sums are exact (numeric: no modulus, no overflow), so a nonzero
+// error vector e sums to zero only if, for one owner k with e_k ≠ 0, its weight w(k) is the one value that
+// cancels the rest: with 62-bit weights, about 2^-62. NULL balances and balances without a key are
+// counted exactly beside the sketch. (No plain Σ amount = Σ balance: it is the sketch with every weight 1,
+// so it adds no power.) One numeric product per row costs less than the two int8 terms modulo secret
+// primes it replaces: those converted every amount to whole cents twice (the server evaluates each
+// aggregate's argument on its own), and that conversion was most of the sketch's time at 10M rows.
 
 /** The checks screened together: every screened check of one table, when it has at least two. */
 export function screenedTogether(checks: readonly CheckDefinition[]): Map<string, number[]> {
@@ -55,10 +57,9 @@ export interface ScreenCatalog {
   types: Map<string, string>;
 }
 
-/** Per gate: two weight seeds and two primes, never leaving the activity. */
+/** Per gate: the weights' seed, never leaving the activity. */
 export interface SketchSecrets {
-  seeds: [bigint, bigint];
-  primes: [bigint, bigint];
+  seed: bigint;
 }
 
 const uniqueKey = (table: string, columns: readonly string[]) => `${table}(${columns.join(',')})`;
@@ -91,60 +92,52 @@ export async function readScreenCatalog(db: Queryable, screens: readonly CheckSc
 
 const integerTypes = new Set(['smallint', 'integer', 'bigint']);
 
-/** Digits after the point of a money column: numeric(p,s) → s, an integer type → 0; undefined (no sketch) for anything else, numeric without a scale included. */
-export function moneyScale(type: string | undefined): number | undefined {
-  if (type === undefined) return undefined;
-  if (integerTypes.has(type)) return 0;
-  const m = /^numeric\((\d+),(\d+)\)$/.exec(type);
-  return m ? Number(m[2]) : undefined;
+/** A money column the sketch sums exactly: an integer type or numeric (with or without a scale); not a float or money. */
+export function exactMoney(type: string | undefined): boolean {
+  return type !== undefined && (integerTypes.has(type) || /^numeric(\(\d+(,\d+)?\))?$/.test(type));
 }
 
+/** 62 bits of a weight: w · amount never leaves numeric's exact range, and a collision is ≈ 2^-62. */
+const weightBits = '4611686018427387903';
+
 /** How a key is hashed into a weight: both sides integers (as int8) or both of one type (as its text). Undefined: no sketch. */
-function hashOf(through: string | undefined, key: string | undefined): ((column: string, seed: string) => string) | undefined {
+function hashOf(through: string | undefined, key: string | undefined): ((column: string) => string) | undefined {
   if (through === undefined || key === undefined) return undefined;
-  if (integerTypes.has(through) && integerTypes.has(key)) return (c, seed) => `(hashint8extended((${c})::int8, ${seed}) & 2147483647)`;
-  if (through === key) return (c, seed) => `(hashtextextended((${c})::text, ${seed}) & 2147483647)`;
+  if (integerTypes.has(through) && integerTypes.has(key)) return (c) => `(hashint8extended((${c})::int8, $1::int8) & ${weightBits})`;
+  if (through === key) return (c) => `(hashtextextended((${c})::text, $1::int8) & ${weightBits})`;
   return undefined;
 }
 
-/** One ledger's sketch: its terms over the entries (in the child's pass) and its aggregate over the balances. */
+/** One ledger's sketch: its term over the entries (in the child's pass) and its aggregate over the balances. */
 interface LedgerSketch {
   entryColumns: string[];
   balanceSql: string;
 }
 
 /**
- * The ledger's sketch, or undefined when it cannot be exact (a money column without a fixed scale, keys of
- * types that hash differently, a balance key no unique index proves): then the exact check runs.
- * Parameters: $1, $2 the seeds, $3, $4 the primes. Every term fits an int8: (cents mod p) · w < 2^62.
+ * The ledger's sketch, or undefined when it cannot be exact (a money column of a float or money type,
+ * keys of types that hash differently, a balance key no unique index proves): then the exact check runs.
+ * Parameter $1: the seed. The products and sums are numeric, so they are exact at any scale.
  */
 export function ledgerSketch(screen: Extract<CheckScreen, { kind: 'ledger' }>, catalog: ScreenCatalog, alias: string, n: number): LedgerSketch | undefined {
   const t = (table: string, column: string) => catalog.types.get(`${table}.${column}`);
-  const amountScale = moneyScale(t(screen.table, screen.amount));
-  const balanceScale = moneyScale(t(screen.balances, screen.balance));
   const hash = hashOf(t(screen.table, screen.through), t(screen.balances, screen.key));
-  if (amountScale === undefined || balanceScale === undefined || !hash || !catalog.unique.has(uniqueKey(screen.balances, [screen.key]))) return undefined;
-  const scale = Math.max(amountScale, balanceScale);
-  // Exact: the column's scale is fixed, so value · 10^scale is a whole number (the cast errs, and the screen with it, past int8).
-  const cents = (column: string) => (scale === 0 ? `(${column})::int8` : `((${column}) * 1${'0'.repeat(scale)})::int8`);
-  const terms = (value: string, key: string) => [1, 2].map((s) => `sum((${cents(value)} % $${s + 2}::int8) * ${hash(key, `$${s}::int8`)})`);
+  if (!exactMoney(t(screen.table, screen.amount)) || !exactMoney(t(screen.balances, screen.balance)) || !hash || !catalog.unique.has(uniqueKey(screen.balances, [screen.key]))) return undefined;
+  // ::numeric is free on a numeric column and keeps an integer column's products from overflowing int8.
+  const term = (value: string, key: string) => `sum((${value})::numeric * ${hash(key)})`;
   const through = `${alias}.${quoteIdentifier(screen.through)}`;
-  const amount = `${alias}.${quoteIdentifier(screen.amount)}`;
-  const owned = `FILTER (WHERE ${through} IS NOT NULL)`;
-  const [e1, e2] = terms(amount, through);
   const key = `b.${quoteIdentifier(screen.key)}`;
   const balance = `b.${quoteIdentifier(screen.balance)}`;
-  const [b1, b2] = terms(balance, key);
   return {
-    entryColumns: [`${e1} ${owned} AS l${n}_w1`, `${e2} ${owned} AS l${n}_w2`],
-    balanceSql: `SELECT ${b1} AS w1, ${b2} AS w2,
+    entryColumns: [`${term(`${alias}.${quoteIdentifier(screen.amount)}`, through)} FILTER (WHERE ${through} IS NOT NULL) AS l${n}_w`],
+    balanceSql: `SELECT ${term(balance, key)} AS w,
         count(*) FILTER (WHERE ${balance} IS NULL OR (${key} IS NULL AND ${balance} <> 0)) AS unmatched
       FROM ${screen.balances} b`,
   };
 }
 
 export interface ScreenPlan {
-  /** One statement over the child table; parameters $1–$4 (the sketch's secrets) where a ledger is sketched. */
+  /** One statement over the child table; parameter $1 (the sketch's seed) where a ledger is sketched. */
   sql: string;
   /** Per check that needs one: a cheap statement over a parent (a ledger's balances, a derived orphan check's middle table). */
   sides: Array<{ sql: string; n: number }>;
@@ -219,44 +212,16 @@ export function screenPlan(checks: readonly CheckDefinition[], catalog: ScreenCa
   return { sql, sides, answers };
 }
 
-/** Miller–Rabin with the bases that decide every n < 3,215,031,751. */
-function isPrime(n: bigint): boolean {
-  if (n < 2n) return false;
-  for (const p of [2n, 3n, 5n, 7n]) if (n % p === 0n) return n === p;
-  let d = n - 1n;
-  let r = 0;
-  while (d % 2n === 0n) [d, r] = [d / 2n, r + 1];
-  const power = (b: bigint, e: bigint) => {
-    let result = 1n;
-    for (b %= n; e > 0n; e >>= 1n, b = (b * b) % n) if (e & 1n) result = (result * b) % n;
-    return result;
-  };
-  return [2n, 3n, 5n, 7n].every((a) => {
-    let x = power(a, d);
-    if (x === 1n || x === n - 1n) return true;
-    for (let i = 1; i < r; i++) if ((x = (x * x) % n) === n - 1n) return true;
-    return false;
-  });
-}
-
-/** A random prime in [2^30, 2^31). */
-function randomPrime(): bigint {
-  for (;;) {
-    const n = BigInt(randomInt(2 ** 30, 2 ** 31)) | 1n;
-    if (isPrime(n)) return n;
-  }
-}
-
-/** Fresh secrets for one gate, from the CSPRNG. */
+/** A fresh seed for one gate, from the CSPRNG. */
 export function drawSketchSecrets(): SketchSecrets {
-  return { seeds: [BigInt(randomInt(2 ** 47)), BigInt(randomInt(2 ** 47))], primes: [randomPrime(), randomPrime()] };
+  return { seed: BigInt(randomInt(2 ** 47)) };
 }
 
-const modulo = (a: bigint, p: bigint) => ((a % p) + p) % p;
 const big = (v: unknown) => BigInt(String(v ?? 0));
+const decimal = (v: unknown) => (v === null || v === undefined ? '0' : String(v));
 
 /** Pure: per check, whether its own query could find a row (true: run it). */
-export function judgeScreen(plan: ScreenPlan, row: Record<string, unknown>, sideRows: Map<number, Record<string, unknown>>, primes: SketchSecrets['primes']): boolean[] {
+export function judgeScreen(plan: ScreenPlan, row: Record<string, unknown>, sideRows: Map<number, Record<string, unknown>>): boolean[] {
   return plan.answers.map((answer, n) => {
     if (!answer) return true;
     if (answer.zero.some((column) => big(row[column]) !== 0n)) return true;
@@ -264,8 +229,8 @@ export function judgeScreen(plan: ScreenPlan, row: Record<string, unknown>, side
     const side = sideRows.get(n);
     if (!side) return true;
     if (big(side.unmatched) !== 0n) return true;
-    if (!('w1' in side)) return false;
-    return !primes.every((p, i) => modulo(big(row[`l${n}_w${i + 1}`]) - big(side[`w${i + 1}`]), p) === 0n);
+    if (!('w' in side)) return false;
+    return compareDecimal(decimal(row[`l${n}_w`]), decimal(side.w)) !== 0;
   });
 }
 
@@ -278,14 +243,14 @@ export async function screenChecks(pool: Pool, checks: readonly CheckDefinition[
     await client.query(gateSessionSql(session.aggregateMemoryMB ?? liveCheckMemoryMB, { screen: true }));
     const plan = screenPlan(checks, await readScreenCatalog(client, checks.map((c) => c.screen!)));
     const secrets = drawSketchSecrets();
-    const params = [...secrets.seeds, ...secrets.primes].map(String);
+    const params = [String(secrets.seed)];
     // Only the statements that use them get the secrets (a statement must use every parameter it is given).
     const uses = (sql: string) => (/\$1::/.test(sql) ? params : []);
     const row = plan.sql ? (await client.query<Record<string, unknown>>(plan.sql, uses(plan.sql))).rows[0]! : {};
     const sideRows = new Map<number, Record<string, unknown>>();
     for (const side of plan.sides) sideRows.set(side.n, (await client.query<Record<string, unknown>>(side.sql, uses(side.sql))).rows[0]!);
     await client.query('COMMIT');
-    return judgeScreen(plan, row, sideRows, secrets.primes);
+    return judgeScreen(plan, row, sideRows);
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

@@ -4,6 +4,7 @@ import type { ValidationGateResult } from '../../activities/validation';
 import { loadBaseline, saveBaseline } from '../../activities/validation/baseline';
 import { runCheck } from '../../activities/validation/checks';
 import { measureDatabase } from '../../activities/validation/measure';
+import { rowHashSql } from '../../activities/validation/row-hash';
 import { financialApplication } from '../../demo/financial-application';
 import { startTestPostgres, type TestPostgres } from '../support/postgres';
 import { testGate } from '../support/validation-gate';
@@ -219,6 +220,26 @@ test('a baseline records its row hash (the seeded extended hash); one of format 
   await corruptedCopy('md5-edited', `UPDATE transactions SET description = description || ' (edited)' WHERE id = 777`);
   const edited = await validate('md5-edited', { baselineKey: oldKey });
   assert.match(check(edited, 'History that must not change: transactions').message, /id 769–784: content changed/);
+});
+
+test('the cheaper forms of the row hash (a numeric(p,s) column\'s fixed scale, a timestamptz at offset zero) give every row the hash the general forms give, NULLs and infinities included', async () => {
+  const stored = (await loadBaseline(gate.store, baselineKey))!;
+  const rowHash = stored.tables.transactions!.history!.rowHash;
+  assert.equal(rowHash?.algorithm, 'column-hash-extended');
+  const columns = ['amount', 'created_at'];
+  const hashes = { ...rowHash, kinds: { amount: 'numeric', created_at: 'timestamp' } } as const;
+  const col = (c: string) => `v.${c}`;
+  const general = rowHashSql(hashes, columns, col).row;
+  const cheaper = rowHashSql(hashes, columns, col, new Map([['amount', 'numeric(14,2)'], ['created_at', 'timestamp with time zone']])).row;
+  assert.notEqual(cheaper, general);
+  assert.match(cheaper, /AT TIME ZONE INTERVAL '0'/);
+  assert.doesNotMatch(cheaper, /scale\(/);
+  const rows = `SELECT amount, created_at FROM transactions
+    UNION ALL SELECT a::numeric(14,2), t::timestamptz FROM (VALUES (NULL, NULL), ('-0.01', 'infinity'), ('99999999.99', '-infinity'), ('0', '1999-12-31 23:59:59.999999+05:30')) x(a, t)`;
+  const [result] = await pg.sql('clean', `SET TimeZone = 'UTC';
+    SELECT count(*)::int AS rows, count(*) FILTER (WHERE ${general} IS DISTINCT FROM ${cheaper})::int AS differing FROM (${rows}) v`);
+  assert.ok((result!.rows as number) > 4000, String(result!.rows));
+  assert.equal(result!.differing, 0);
 });
 
 test('a baseline whose row hash this server computes otherwise (another byte order) blocks the history check with the reason, not a list of every range', async () => {

@@ -6,9 +6,12 @@ import { createMemoryObjectStore } from '../support/memory-object-store';
 
 const noDatabases = { pool: () => Promise.reject(new Error('no database in this test')) };
 
-test('the gate asks for its aggregates\' memory with work_mem and hash_mem_multiplier, and the screen for hash joins (parallel workers allowed)', () => {
+test('the gate asks for its aggregates\' memory with work_mem and hash_mem_multiplier, and the screen for hash joins in cache-sized batches whatever the aggregates may use (parallel workers allowed)', () => {
   assert.equal(gateSessionSql(256, { screen: false }), "SET LOCAL work_mem = '256MB'; SET LOCAL hash_mem_multiplier = 2; SET LOCAL jit = off");
-  assert.match(gateSessionSql(64, { screen: true }), /work_mem = '64MB'.*jit = off; SET LOCAL enable_nestloop = off$/);
+  for (const memory of [4, 64, 256]) {
+    assert.equal(gateSessionSql(memory, { screen: true }), "SET LOCAL work_mem = '2MB'; SET LOCAL hash_mem_multiplier = 1; SET LOCAL jit = off; SET LOCAL enable_nestloop = off; SET LOCAL enable_mergejoin = off");
+  }
+  assert.throws(() => gateSessionSql(3, { screen: true }), /aggregateMemoryMB/);
   assert.doesNotMatch(gateSessionSql(64, { screen: true }), /max_parallel_workers_per_gather/);
 });
 
