@@ -43,13 +43,14 @@ export const historiesDir = path.join(repoRoot, 'test', 'fixtures', 'histories')
  * with their proofs checked by an activity, every refusal recorded (patched 'vote-proofs'), people kept
  * current: status updates, gate decisions (patched 'operator-notices'), and the audit trail's batches and
  * the report written by local activities (patched 'local-bookkeeping'), and the closing notification sent
- * locally in the run's last workflow task (patched 'local-end-notice', checked at the end). The older
- * shapes stay beside it (histories/*.json, batched-audit/, vote-proofs/, operator-notices/,
- * vote-proofs-and-notices/ and local-bookkeeping/).
+ * locally in the run's last workflow task (patched 'local-end-notice', checked at the end), all of it
+ * asked with one marker (patched 'shape-in-one-marker'). The older shapes stay beside it
+ * (histories/*.json, batched-audit/, vote-proofs/, operator-notices/, vote-proofs-and-notices/,
+ * local-bookkeeping/ and local-end-notice/).
  * The later patches ('validation-baseline', 'rotate-and-roll-out') are in the scenarios' validation gate
  * and cutover, which the fixture runbook never reaches: its shape is unchanged by them.
  */
-export const currentShapeDir = path.join(historiesDir, 'local-end-notice');
+export const currentShapeDir = path.join(historiesDir, 'shape-in-one-marker');
 
 /**
  * Writes a workflow's history in the standard JSON format, as the CLI writes it (the SDK's

@@ -31,6 +31,13 @@ export const OPERATOR_NOTICES_PATCH = 'operator-notices';
  */
 export const LOCAL_END_NOTICE_PATCH = 'local-end-notice';
 
+/**
+ * A run's bookkeeping (audit batches, report) by local activities or not: 'no' (runs before the
+ * local-bookkeeping patch); 'ask-at-end' (since it: the closing notification is local if the run passes
+ * LOCAL_END_NOTICE_PATCH when it ends); 'with-end-notice' (runs of one marker: local, closing notice too).
+ */
+export type LocalBookkeeping = 'no' | 'ask-at-end' | 'with-end-notice';
+
 /** The seed plan's cadence: "We … will provide updates every 30 minutes." (config messages.statusUpdateEvery). */
 export const defaultStatusUpdateEveryMs = 30 * 60_000;
 
@@ -41,8 +48,8 @@ const drillPolicy = 'drill-policy';
 export interface NoticeSource {
   /** Runs with the operator-notices patch send them; older runs send what they always sent. */
   notices: boolean;
-  /** Runs with the local-bookkeeping patch may send the closing notification locally (LOCAL_END_NOTICE_PATCH). */
-  localBookkeeping?: boolean;
+  /** Whether the run's bookkeeping is local, and with it the closing notification (see LocalBookkeeping). */
+  localBookkeeping?: LocalBookkeeping;
   status(): RunbookStatus;
   ref(): RunbookRef;
   /** From the runbook's plan, once loaded. */
@@ -84,7 +91,8 @@ export class Notifications {
       if (flush) this.beforeSend();
       try {
         // Asked when it is sent: a run recorded before the patch has no marker here and replays the activity.
-        const locally = n.kind === 'resolved' && this.source?.localBookkeeping === true && patched(LOCAL_END_NOTICE_PATCH);
+        const local = this.source?.localBookkeeping;
+        const locally = n.kind === 'resolved' && (local === 'with-end-notice' || (local === 'ask-at-end' && patched(LOCAL_END_NOTICE_PATCH)));
         await (locally ? notifyLocally : notify)(n);
       } catch (error) {
         if (isCancellation(error)) throw error;

@@ -35,7 +35,7 @@ import { ProofChecks } from './vote-proofs';
 import { statusQuery } from './messages';
 import { DrEnvironment, DrIncidentId, DrScenario, DrStatus, RunSearchAttributes } from './search-attributes';
 import { checkStepDefinition, defaultStepOptions, type ActivityFunction, type ActivityName, type CompensationDefinition, type ResultOf, type StepDefinition } from './steps';
-import { Notifications } from './notifications';
+import { Notifications, type LocalBookkeeping } from './notifications';
 import { runDetails } from './run-details';
 import { startReads } from './run-start';
 import { Timeline } from './timeline';
@@ -83,9 +83,9 @@ export class Runbook<A, I extends RunbookInput = RunbookInput> {
    * input's targets are checked before any step; what a build makes is undone even if it never returns.
    * `notices` (every run since the operator-notices patch): people are kept current (workflows/notifications.ts).
    */
-  constructor(readonly scenario: string, readonly input: I, readonly batched: boolean, readonly secured = false, private readonly targets?: (input: I) => RunbookTargets, notices = false, localAudit = false) {
+  constructor(readonly scenario: string, readonly input: I, readonly batched: boolean, readonly secured = false, private readonly targets?: (input: I) => RunbookTargets, notices = false, localAudit: LocalBookkeeping = 'no') {
     this.searchAttributes = new RunSearchAttributes(batched);
-    this.audit = new AuditTrail(this.workflowId, () => this.searchAttributes.flush(), localAudit);
+    this.audit = new AuditTrail(this.workflowId, () => this.searchAttributes.flush(), localAudit !== 'no');
     this.refusals = new MessageRefusals(this.timeline, this.audit, () => this.audit.writeInBackground());
     this.notifications = new Notifications(this.timeline, this.audit, batched, () => this.searchAttributes.flush(), {
       notices, localBookkeeping: localAudit,

@@ -79,7 +79,7 @@ test('a short run gains one pending timer and one patch marker, nothing more: th
     assert.equal(result.verdict, 'completed');
     const history = await historyOf(handle);
     assert.deepEqual({ statusTimers: history.statusTimers, fired: history.timersFired, cancelled: history.timersCancelled }, { statusTimers: 1, fired: 0, cancelled: 0 });
-    assert.equal(history.markers, 5, 'the batched-audit, vote-proofs, operator-notices, local-bookkeeping and local-end-notice patch markers');
+    assert.equal(history.markers, 1, 'the one marker of the shape (shape-in-one-marker), for the batched-audit, vote-proofs, operator-notices, local-bookkeeping and local-end-notice shapes');
     assert.deepEqual(rec.notifications.map((n) => n.kind), ['incident-opened', 'approval-needed', 'gate-decided', 'resolved']);
   });
 });

@@ -190,6 +190,34 @@ test('in the local-end-notice shape, the closing notification is local and in th
   }
 });
 
+// Today's shape: everything the local-end-notice shape does, asked with one marker ('shape-in-one-marker')
+// where it recorded five, each with its own TemporalChangeVersion upsert; every run of the shape before recorded again.
+const oneDir = path.join(historiesDir, 'shape-in-one-marker');
+const one = readdirSync(oneDir).filter((f) => f.endsWith('.json')).sort();
+
+test('the recorded histories of the shape-in-one-marker shape are there', () => {
+  assert.deepEqual(one, ended);
+});
+
+for (const file of one) {
+  test(`replays shape-in-one-marker/${file} against the current engine`, async () => {
+    quietTemporalLogs();
+    await Worker.runReplayHistory({ workflowBundle: await fixtureBundle() }, historyFromStandardJson(JSON.parse(readFileSync(path.join(oneDir, file), 'utf8'))), file);
+  });
+}
+
+test('in the shape-in-one-marker shape, one patch marker and one fewer search-attribute upsert per marker gone; the activities, local ones included, are those of the local-end-notice shape', () => {
+  const upserts = (events: RecordedEvent[]) => events.filter((e) => e.eventType === 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES').length;
+  const activities = (events: RecordedEvent[]) => events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType.name] : e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? [`local:${String(decoded(e, 'data').activity_type)}`] : []));
+  for (const file of one) {
+    const events = recorded(oneDir, file);
+    const before = recorded(endDir, file);
+    assert.deepEqual(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').map((e) => decoded(e, 'patch-data').id), ['shape-in-one-marker'], file);
+    assert.equal(upserts(events), upserts(before) - 4, `${file}: the four other markers' TemporalChangeVersion upserts are gone`);
+    assert.deepEqual(activities(events), activities(before), file);
+  }
+});
+
 test('a runbook whose steps changed fails the replay (so this test can fail)', async () => {
   quietTemporalLogs();
   const altered = await bundleWorkflowCode({ workflowsPath: require.resolve(path.join(__dirname, '..', 'fixtures', 'workflows-altered')), logger: silent });
@@ -205,7 +233,7 @@ test('a runbook whose steps changed fails the replay of a batched-audit history 
 test('a runbook whose steps changed fails the replay of a history in today\'s shape too', async () => {
   quietTemporalLogs();
   const altered = await bundleWorkflowCode({ workflowsPath: require.resolve(path.join(__dirname, '..', 'fixtures', 'workflows-altered')), logger: silent });
-  for (const file of [...both, ...local.map((f) => path.join('..', 'local-bookkeeping', f))]) {
+  for (const file of [...both, ...local.map((f) => path.join('..', 'local-bookkeeping', f)), ...one.map((f) => path.join('..', 'shape-in-one-marker', f))]) {
     await assert.rejects(Worker.runReplayHistory({ workflowBundle: altered }, historyFromStandardJson(JSON.parse(readFileSync(path.join(bothDir, file), 'utf8'))), file), DeterminismViolationError, file);
   }
 });

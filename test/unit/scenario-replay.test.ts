@@ -247,6 +247,16 @@ test('the demo drill in the local-end-notice shape: the closing notification is 
   assert.deepEqual(localActivities(drillEndLocal).slice(-3), ['notify', 'appendAuditEntries', 'publishRunbookReport'], 'the closing notification, the last batch and the report, locally at the end');
 });
 
+const cutoverOneMarker = 'server-failure-cutover-shape-in-one-marker-plan-beside-targets-validation-baseline-rotate-and-roll-out.json';
+
+test('the server-failure cutover in the shape-in-one-marker shape: one marker for the runner\'s five shapes, the closing notification local; the other activities as in the plan-beside-targets shape, in order', () => {
+  assert.deepEqual(patchMarkers(cutoverOneMarker), ['shape-in-one-marker', 'plan-beside-targets', 'validation-baseline', 'rotate-and-roll-out']);
+  const before = activities(cutoverPlanBeside);
+  assert.deepEqual(activities(cutoverOneMarker).filter((a) => a !== 'notify'), before.filter((a) => a !== 'notify'), 'the same steps in the same order');
+  assert.equal(activities(cutoverOneMarker).filter((a) => a === 'notify').length, before.filter((a) => a === 'notify').length - 1, 'the closing notification is the local one');
+  assert.deepEqual(localActivities(cutoverOneMarker).slice(-3), ['notify', 'appendAuditEntries', 'publishRunbookReport']);
+});
+
 test('the README states the history events of the demo drill in today\'s shape', () => {
   const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
   const events = (JSON.parse(readFileSync(path.join(historiesDir, drillEndLocal), 'utf8')) as { events: unknown[] }).events.length;
@@ -274,7 +284,7 @@ test('the region-outage failover in today\'s shape: the plan and the targets\' c
 test('today\'s recordings fail to replay against scenarios whose steps changed (so their replay can fail)', async () => {
   quietTemporalLogs();
   const altered = await bundleWorkflowCode({ workflowsPath: require.resolve(path.join(__dirname, '..', 'fixtures', 'scenarios-altered')), logger: silent });
-  for (const file of [drillPlanBeside, drillNow, cutoverPlanBeside, cutoverNow, regionOutageLocal, regionOutageNow]) {
+  for (const file of [drillPlanBeside, drillNow, cutoverPlanBeside, cutoverNow, cutoverOneMarker, regionOutageLocal, regionOutageNow]) {
     const history = historyFromStandardJson(JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')));
     await assert.rejects(Worker.runReplayHistory({ workflowBundle: altered }, history, file), DeterminismViolationError, file);
   }
@@ -297,6 +307,7 @@ test('every shape recorded so far is still here (runs of each may be in flight)'
     regionOutageNow,
     regionOutageLocal,
     'server-failure-cutover-rotate-and-roll-out.json',
+    cutoverOneMarker,
     cutoverPlanBeside,
     cutoverLocal,
     cutoverNow,
