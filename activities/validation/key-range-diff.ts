@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { describeTable, quoteIdentifier, resolveTable, type TableDescription } from './schema-catalog';
+import { bitmapPassSql, chunkKeys as bitmapChunkKeys, KeyBitmap, oneSidedSumsSql, reportOneSidedKeys } from './key-bitmaps';
 import { ServerCursor, withCursors } from './server-cursor';
 
 /**
@@ -28,6 +29,12 @@ export interface DiffTableOptions {
   bisectionFactor?: number;
   /** A differing range with at most this many rows (on either side) is compared key by key. */
   bisectionThreshold?: number;
+  /**
+   * The whole key range, when at least this many keys wide (and no wider than maxBitmapKeys) on a
+   * unique key that each side holds densely or sparsely, is diffed from bitmaps of each side's keys read
+   * in its checksum pass (see key-bitmaps.ts); narrower ones find their gaps after their checksums.
+   */
+  bitmapMinKeys?: number;
   /** Called before each range is compared: throw to stop (cancellation). */
   beforeRange?: () => void;
   onProgress?: (progress: DiffProgress) => void;
@@ -70,10 +77,15 @@ export interface TableDiff {
   extraInTarget: string[];
   /** Keys on both sides whose rows differ. Ascending. */
   changed: string[];
-  stats: { checksumQueries: number; keyRunScans: number; rangesCompared: number; keysCompared: number; maxDepth: number };
+  /** keyBitmaps: checksum passes that also read their side's keys as a bitmap (0 or 2). */
+  stats: { checksumQueries: number; keyRunScans: number; keyBitmaps: number; rangesCompared: number; keysCompared: number; maxDepth: number };
 }
 
 const integerTypes = new Set(['bigint', 'integer', 'smallint']);
+/** Below this width the gaps found after the checksums cost little, and the bitmap pass is not tried. */
+export const defaultBitmapMinKeys = 65_536;
+/** Widest range read as bitmaps: 8 MB a side that lacks keys. */
+const maxBitmapKeys = 2n ** 26n;
 /** Gaps of one side whose rows on the other side are read per query. */
 const gapsPerLookUp = 2_000;
 /** Keys of a dense side summed per look-up: one `= ANY` index probe each, no subquery per gap. */
@@ -95,6 +107,15 @@ const maskRowsPerFetch = 16;
  * function, whose cost follows its rows, not the range's width.
  */
 const chunkedGapDensity = 8n;
+
+/** One sub-range's checksum on one side. */
+interface BucketSums {
+  bucket: string;
+  n: string;
+  h: string;
+}
+
+const roundUp = (n: bigint, to: bigint) => ((n + to - 1n) / to) * to;
 
 interface Range {
   lo: bigint;
@@ -155,6 +176,7 @@ export async function diffTable(sourcePool: Pool, targetPool: Pool, options: Dif
 export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, options: DiffTableOptions, sink: DiffSink): Promise<DiffTotals> {
   const factor = BigInt(options.bisectionFactor ?? 32);
   const threshold = BigInt(options.bisectionThreshold ?? 2048);
+  const bitmapMinKeys = BigInt(options.bitmapMinKeys ?? defaultBitmapMinKeys);
   if (factor < 2n) throw new Error('bisectionFactor: must be at least 2');
   if (threshold < 1n) throw new Error('bisectionThreshold: must be at least 1');
 
@@ -225,7 +247,7 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
   const [source, target] = opened.map((o) => (o as PromiseFulfilledResult<PoolClient>).value) as [PoolClient, PoolClient];
   const sides = [{ client: source, table: sourceTable }, { client: target, table: targetTable }] as const;
 
-  const stats = { checksumQueries: 0, keyRunScans: 0, rangesCompared: 0, keysCompared: 0, maxDepth: 0 };
+  const stats = { checksumQueries: 0, keyRunScans: 0, keyBitmaps: 0, rangesCompared: 0, keysCompared: 0, maxDepth: 0 };
   const counts: Record<DiffList, number> = { missingInTarget: 0, extraInTarget: 0, changed: 0 };
   // No promise per key: a sink awaits only when it writes (a promise per key is garbage that grows the heap).
   const found = (list: DiffList, key: string): void | Promise<void> => {
@@ -475,6 +497,77 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
     return sums;
   };
 
+  /**
+   * Bitmaps of each side's keys for the whole range, when it is worth it: the first range, unless its
+   * keys are few (the gaps after its checksums cost little) or too many for the bitmaps' memory, on a
+   * unique key (a chunk's count is then its keys), each side dense (its chunks, not its rows, are the
+   * aggregate's groups) or sparse (few rows): a side with many rows spread thin would group each row.
+   */
+  const bitmapsApply = async (range: Range, width: bigint): Promise<[KeyBitmap, KeyBitmap] | undefined> => {
+    if (range.depth !== 0 || range.keysKnown || !uniqueKey || width < bitmapMinKeys || width > maxBitmapKeys) return undefined;
+    const estimates = await Promise.all(sides.map(async ({ client, table }) => {
+      const planned = (await client.query<{ n: string }>(`SELECT reltuples::bigint::text AS n FROM pg_class WHERE oid = $1::regclass`, [table])).rows[0];
+      const n = BigInt(planned?.n ?? '-1');
+      // Never analysed: count it (one pass of the index or the table, cheap beside the checksums).
+      return n >= 0n ? n : BigInt((await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`)).rows[0]!.n);
+    }));
+    if (!estimates.every((n) => n * 8n >= width || n * 64n <= width)) return undefined;
+    return [new KeyBitmap(Number(width)), new KeyBitmap(Number(width))];
+  };
+
+  /** Both sides' checksums of the range's sub-ranges, each side's bitmap filled from the same pass. */
+  const checksumsWithBitmaps = (range: Range, width: bigint, childWidth: bigint, bitmaps: [KeyBitmap, KeyBitmap]) => {
+    stats.keyBitmaps += 2;
+    return Promise.all(sides.map(async ({ client, table }, i) => {
+      const result = await client.query<[number, string, string, string | null]>({ text: bitmapPassSql(table, k, rowHash, range.lo, width, childWidth), rowMode: 'array' });
+      const sums: BucketSums[] = [];
+      for (const [kind, at, n, h] of result.rows) {
+        if (kind === 0) sums.push({ bucket: at, n, h: h! });
+        else bitmaps[i]!.addGroup(Number(at), n, h);
+      }
+      bitmaps[i]!.finish();
+      return sums;
+    }));
+  };
+
+  /**
+   * The one-sided keys of the range, reported from the two bitmaps in key order while each side sums
+   * (in one filtered scan, hashing only them) its rows whose keys the other side lacks.
+   */
+  const oneSidedFromBitmaps = async (range: Range, width: bigint, childWidth: bigint, bitmaps: [KeyBitmap, KeyBitmap]) => {
+    const sums = new Map<number, OneSidedSums>();
+    const summed = sides.map(async ({ client, table }, i) => {
+      const other = bitmaps[i === 0 ? 1 : 0]!;
+      if (!other.lacksKeys) return;
+      await client.query('SET LOCAL jit = off');
+      try {
+        const rows = (await client.query<[number, number, string]>({ text: oneSidedSumsSql(table, k, rowHash, range.lo, width, childWidth), values: [other.buffer], rowMode: 'array' })).rows;
+        for (const [bucket, count, hash] of rows) {
+          let entry = sums.get(bucket);
+          if (!entry) sums.set(bucket, (entry = { missing: { count: 0, hash: 0n }, extra: { count: 0, hash: 0n } }));
+          const sum = i === 0 ? entry.missing : entry.extra;
+          sum.count += count;
+          sum.hash += BigInt(hash);
+        }
+      } finally {
+        await client.query('SET LOCAL jit TO DEFAULT').catch(() => undefined);
+      }
+    });
+    // Awaited below, after the keys are reported; a failure surfaces there, never unhandled.
+    const both = Promise.all(summed);
+    both.catch(() => undefined);
+    const safe = range.lo >= BigInt(Number.MIN_SAFE_INTEGER) && range.hi <= BigInt(Number.MAX_SAFE_INTEGER);
+    const start = Number(range.lo);
+    const keyAt = safe ? (offset: number) => String(start + offset) : (offset: number) => String(range.lo + BigInt(offset));
+    try {
+      await reportOneSidedKeys(bitmaps[0], bitmaps[1], keyAt, (key) => found('missingInTarget', key), (key) => found('extraInTarget', key));
+    } finally {
+      await both.catch(() => undefined);
+    }
+    await both;
+    return sums;
+  };
+
   try {
     const bounds = await Promise.all(sides.map((s) => s.client.query<{ lo: string | null; hi: string | null }>(sql.bounds(s.table))));
     const los = bounds.map((b) => b.rows[0]!.lo).filter((v): v is string => v !== null).map(BigInt);
@@ -490,12 +583,15 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
       if (range.leaf || width <= threshold) {
         await compareRowHashes(range);
       } else {
-        const childWidth = (width + factor - 1n) / factor;
-        const [s, t] = await Promise.all(sides.map((side) => side.client.query<{ bucket: string; n: string; h: string }>(sql.checksums(side.table, range, childWidth))));
+        const bitmaps = await bitmapsApply(range, width);
+        const childWidth = bitmaps ? roundUp((width + factor - 1n) / factor, BigInt(bitmapChunkKeys)) : (width + factor - 1n) / factor;
+        const [s, t] = (bitmaps
+          ? await checksumsWithBitmaps(range, width, childWidth, bitmaps)
+          : await Promise.all(sides.map(async (side) => (await side.client.query<BucketSums>(sql.checksums(side.table, range, childWidth))).rows))) as [BucketSums[], BucketSums[]];
         stats.checksumQueries += 2;
-        const sb = new Map(s!.rows.map((r) => [r.bucket, r]));
-        const tb = new Map(t!.rows.map((r) => [r.bucket, r]));
-        totals ??= [s!.rows.reduce((n, r) => n + BigInt(r.n), 0n), t!.rows.reduce((n, r) => n + BigInt(r.n), 0n)];
+        const sb = new Map(s.map((r) => [r.bucket, r]));
+        const tb = new Map(t.map((r) => [r.bucket, r]));
+        totals ??= [s.reduce((n, r) => n + BigInt(r.n), 0n), t.reduce((n, r) => n + BigInt(r.n), 0n)];
         const buckets = [...new Set([...sb.keys(), ...tb.keys()])].map(BigInt).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
         const childOf = (bucket: bigint) => {
           const lo = range.lo + bucket * childWidth;
@@ -515,13 +611,18 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
           const rows = sourceCount > targetCount ? sourceCount : targetCount;
           return same ? [] : [{ lo, hi, depth: range.depth + 1, leaf: rows <= threshold, keysKnown }];
         });
-        // A range whose one-sided keys were reported already (it is part of a scanned range) scans its
-        // key runs again for its own sub-ranges' sums: only ranges that also hold changed rows get here.
-        // With a primary key, as many rows as keys in the range means every key is there.
-        const rows = [s!.rows, t!.rows].map((sums) => sums.reduce((n, r) => n + BigInt(r.n), 0n)) as [bigint, bigint];
-        const dense = rows.map((n) => uniqueKey && n === width) as [boolean, boolean];
-        let children = differing(range.keysKnown ? await findOneSidedKeys(range, childWidth, false, rows, dense) : undefined);
-        if (!range.keysKnown && children.length * 2 > buckets.length) children = differing(await findOneSidedKeys(range, childWidth, true, rows, dense));
+        let children: Range[];
+        if (bitmaps) {
+          children = differing(await oneSidedFromBitmaps(range, width, childWidth, bitmaps));
+        } else {
+          // A range whose one-sided keys were reported already (it is part of a scanned range) scans its
+          // key runs again for its own sub-ranges' sums: only ranges that also hold changed rows get here.
+          // With a primary key, as many rows as keys in the range means every key is there.
+          const rows = [s, t].map((sums) => sums.reduce((n, r) => n + BigInt(r.n), 0n)) as [bigint, bigint];
+          const dense = rows.map((n) => uniqueKey && n === width) as [boolean, boolean];
+          children = differing(range.keysKnown ? await findOneSidedKeys(range, childWidth, false, rows, dense) : undefined);
+          if (!range.keysKnown && children.length * 2 > buckets.length) children = differing(await findOneSidedKeys(range, childWidth, true, rows, dense));
+        }
         // Pushed in reverse so the stack pops them in key order.
         for (const child of children.reverse()) pending.push(child);
       }

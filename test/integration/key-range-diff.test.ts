@@ -178,6 +178,66 @@ test('a dense side sums the other side\'s gaps by key, at most keysPerLookUp key
   }
 });
 
+test('the whole range read as bitmaps of each side\'s keys in its checksum pass: the same keys as from the gaps, each side lacking keys, runs, empty chunks, an emptied table', async () => {
+  // bitmapMinKeys: 1 puts these small tables on the path wide tables take by default. The tables are
+  // those of the tests above; the expected lists are theirs.
+  const recovered = await pg.databases.pool('recovered');
+  const production = await pg.databases.pool('production');
+  const viaBitmaps = (table: string, options: object = {}) => diffTable(recovered, production, { table, bisectionFactor: 4, bisectionThreshold: 8, bitmapMinKeys: 1, ...options });
+  const all = await viaBitmaps('transactions', { bisectionThreshold: 64 });
+  assert.deepEqual([all.missingInTarget, all.extraInTarget, all.changed], [deleted, added, changed]);
+  assert.equal(all.stats.keyBitmaps, 2);
+  assert.deepEqual([all.sourceRows, all.targetRows], ['20000', String(20000 - deleted.length + added.length)]);
+
+  const ids = range(1, 3000).map(Number);
+  const both = await viaBitmaps('marks_both');
+  assert.deepEqual(both.missingInTarget, ids.filter((id) => !(id % 7 === 3 || (id >= 1500 && id <= 1520)) && (id % 5 === 0 || id === 1 || id === 3000)).map(String));
+  assert.deepEqual(both.extraInTarget, ids.filter((id) => (id % 7 === 3 || (id >= 1500 && id <= 1520)) && !(id % 5 === 0 || id === 1 || id === 3000)).map(String));
+  assert.deepEqual(both.changed, ['2', '1234', '2998']);
+  assert.equal(both.stats.keyBitmaps, 2);
+
+  const runs = await viaBitmaps('marks_runs');
+  const lostRun = (id: number) => id <= 130 || (id >= 700 && id <= 900) || (id >= 1000 && id <= 1408) || id > 4850 || (id > 2000 && id % 3 === 1);
+  assert.deepEqual(runs.missingInTarget, range(1, 5000).filter((id) => lostRun(Number(id))));
+  assert.deepEqual([runs.extraInTarget, runs.changed], [[], ['131', '4850']]);
+  const reversed = await diffTable(production, recovered, { table: 'marks_runs', bisectionFactor: 4, bisectionThreshold: 8, bitmapMinKeys: 1 });
+  assert.deepEqual([reversed.missingInTarget, reversed.extraInTarget, reversed.changed], [[], runs.missingInTarget, ['131', '4850']]);
+
+  const emptied = await viaBitmaps('subscriptions');
+  assert.deepEqual([emptied.missingInTarget, emptied.targetRows], [range(1, 250), '0']);
+  const same = await viaBitmaps('users');
+  assert.deepEqual([same.missingInTarget, same.extraInTarget, same.changed, same.stats.keysCompared], [[], [], [], 0]);
+});
+
+test('a table wider than bitmapMinKeys is read as bitmaps by default, analysed or not, and keys past 2^53 come out exact', async () => {
+  // 70,000 keys: every 10th lost, a run of 5,000 lost, two rows changed; one key gained past the last.
+  const wide = 70_000;
+  const lost = (id: number) => id % 10 === 3 || (id > 40_000 && id <= 45_000);
+  for (const db of ['recovered', 'production']) {
+    await pg.sql(db, `CREATE TABLE marks_wide AS SELECT g::bigint AS id, md5(g::text) AS v FROM generate_series(1, ${wide}) g; ALTER TABLE marks_wide ADD PRIMARY KEY (id);
+      CREATE TABLE marks_huge AS SELECT (9007199254740000 + g)::bigint AS id, md5(g::text) AS v FROM generate_series(1, 3000) g; ALTER TABLE marks_huge ADD PRIMARY KEY (id);`);
+  }
+  await pg.sql('production', `DELETE FROM marks_wide WHERE id % 10 = 3 OR id BETWEEN 40001 AND 45000; UPDATE marks_wide SET v = 'w' WHERE id IN (17, 69999);
+    INSERT INTO marks_wide VALUES (${wide + 1}, 'new'); DELETE FROM marks_huge WHERE id % 4 = 1; UPDATE marks_huge SET v = 'h' WHERE id = 9007199254742002`);
+  const recovered = await pg.databases.pool('recovered');
+  const production = await pg.databases.pool('production');
+  for (const analysed of [false, true]) {
+    if (analysed) for (const db of ['recovered', 'production']) await pg.sql(db, 'ANALYZE marks_wide');
+    const diff = await diffTable(recovered, production, { table: 'marks_wide' });
+    assert.deepEqual(diff.missingInTarget, range(1, wide).filter((id) => lost(Number(id))), `analysed: ${analysed}`);
+    assert.deepEqual([diff.extraInTarget, diff.changed], [[String(wide + 1)], ['17', '69999']]);
+    assert.equal(diff.stats.keyBitmaps, 2, 'read as bitmaps');
+    assert.equal(diff.stats.rangesCompared, 3, 'the whole range, then only the two sub-ranges holding a changed row, key by key');
+    // The one-sided rows' sums came out of both checksums: only the two sub-ranges with a changed row differ.
+    assert.ok(diff.stats.keysCompared > 0 && diff.stats.keysCompared <= 4 * 2048, `compared ${diff.stats.keysCompared} keys`);
+  }
+  const huge = await diffTable(recovered, production, { table: 'marks_huge', bisectionFactor: 4, bisectionThreshold: 8, bitmapMinKeys: 1 });
+  const hugeIds = Array.from({ length: 3000 }, (_, i) => 9007199254740001n + BigInt(i));
+  assert.deepEqual(huge.missingInTarget, hugeIds.filter((id) => id % 4n === 1n).map(String));
+  assert.deepEqual([huge.extraInTarget, huge.changed], [[], ['9007199254742002']]);
+  assert.equal(huge.stats.keyBitmaps, 2);
+});
+
 /** Reads a stored diff's lists back whole, part by part. */
 async function readBack(store: ObjectStore, diffKey: string) {
   const diff = (await openStoredDiff(store, diffKey))!;
