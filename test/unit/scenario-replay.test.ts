@@ -257,10 +257,19 @@ test('the server-failure cutover in the shape-in-one-marker shape: one marker fo
   assert.deepEqual(localActivities(cutoverOneMarker).slice(-3), ['notify', 'appendAuditEntries', 'publishRunbookReport']);
 });
 
-test('the README states the history events of the demo drill in today\'s shape', () => {
+const drillOneMarker = 'accidental-deletion-drill-repair-gate-shape-in-one-marker-plan-beside-targets-restore-beside-assessment-validation-baseline.json';
+
+test('the demo drill in the shape-in-one-marker shape: one marker for the runner\'s five shapes; the same activities as in the local-end-notice shape, in order', () => {
+  assert.deepEqual(patchMarkers(drillOneMarker), ['shape-in-one-marker', 'plan-beside-targets', 'restore-beside-assessment', 'validation-baseline']);
+  assert.deepEqual(activities(drillOneMarker), activities(drillEndLocal), 'the same steps and notifications in the same order');
+  assert.deepEqual(localActivities(drillOneMarker).slice(-3), ['notify', 'appendAuditEntries', 'publishRunbookReport']);
+});
+
+test('the README states the history events of the demo drill in the last two shapes', () => {
   const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
-  const events = (JSON.parse(readFileSync(path.join(historiesDir, drillEndLocal), 'utf8')) as { events: unknown[] }).events.length;
-  assert.match(readme, new RegExp(`it has ${events} history events with all four`));
+  const events = (file: string) => (JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')) as { events: unknown[] }).events.length;
+  assert.match(readme, new RegExp(`it has ${events(drillEndLocal)} history events with all four`));
+  assert.match(readme, new RegExp(`so the demo's drill now has ${events(drillOneMarker)} `));
 });
 
 const regionOutageLocal = 'region-outage-failover-vote-proofs-operator-notices-local-bookkeeping-validation-baseline-standby-health.json';
@@ -284,7 +293,7 @@ test('the region-outage failover in today\'s shape: the plan and the targets\' c
 test('today\'s recordings fail to replay against scenarios whose steps changed (so their replay can fail)', async () => {
   quietTemporalLogs();
   const altered = await bundleWorkflowCode({ workflowsPath: require.resolve(path.join(__dirname, '..', 'fixtures', 'scenarios-altered')), logger: silent });
-  for (const file of [drillPlanBeside, drillNow, cutoverPlanBeside, cutoverNow, cutoverOneMarker, regionOutageLocal, regionOutageNow]) {
+  for (const file of [drillPlanBeside, drillNow, drillOneMarker, cutoverPlanBeside, cutoverNow, cutoverOneMarker, regionOutageLocal, regionOutageNow]) {
     const history = historyFromStandardJson(JSON.parse(readFileSync(path.join(historiesDir, file), 'utf8')));
     await assert.rejects(Worker.runReplayHistory({ workflowBundle: altered }, history, file), DeterminismViolationError, file);
   }
@@ -294,6 +303,7 @@ test('every shape recorded so far is still here (runs of each may be in flight)'
   assert.deepEqual(histories, [
     'accidental-deletion-drill-repair-gate-batched-audit.json',
     'accidental-deletion-drill-repair-gate-operator-notices.json',
+    drillOneMarker,
     'accidental-deletion-drill-repair-gate-validation-baseline.json',
     'accidental-deletion-drill-repair-gate-vote-proofs-and-notices.json',
     drillEndLocal,
