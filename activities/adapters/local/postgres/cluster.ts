@@ -82,6 +82,16 @@ async function assertClusterUserCanEnter(dir: string): Promise<void> {
   }
 }
 
+/** Whether a process of that pid exists (EPERM: it does, owned by another user). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function readPid(dataDir: string): number {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   return Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
@@ -157,6 +167,8 @@ export function clusterHandle(dir: string, port: number): PostgresCluster {
     async stop(mode = 'fast') {
       // Only the postmaster we started: if postmaster.pid names another process, leave it alone.
       if (!existsSync(path.join(dataDir, 'postmaster.pid')) || readPid(dataDir) !== pid) return;
+      // A postmaster that was killed (a drill's crash of production) leaves its pid file: nothing to stop.
+      if (!processExists(pid)) return;
       await runAsClusterUser(path.join(postgresBinDir(), 'pg_ctl'), ['stop', '-D', dataDir, '-m', mode, '-w', '-t', '60']);
     },
   };
