@@ -49,6 +49,28 @@ export function oneSidedSumsSql(table: string, key: string, rowHash: string, lo:
     WHERE ${key} BETWEEN ${lo} AND ${lo + width - 1n} AND get_bit($1::bytea, ${offset}) = 0 GROUP BY 1`;
 }
 
+/**
+ * One "chunk:low:high" of a masks text (the bitmap pass's and the gap scan's), read from `at` into `out`
+ * without an object per chunk; returns where the next one starts, past its comma.
+ */
+export function readChunkMask(text: string, at: number, out: { chunk: number; low: number; high: number }): number {
+  const length = text.length;
+  let chunk = 0;
+  for (let c = text.charCodeAt(at); at < length && c !== 58; c = text.charCodeAt(++at)) chunk = chunk * 10 + c - 48;
+  let low = 0;
+  for (let c = text.charCodeAt(++at); at < length && c !== 58; c = text.charCodeAt(++at)) low = low * 10 + c - 48;
+  let high = 0;
+  for (at++; at < length; at++) {
+    const c = text.charCodeAt(at);
+    if (c === 44) break;
+    high = high * 10 + c - 48;
+  }
+  out.chunk = chunk;
+  out.low = low;
+  out.high = high;
+  return at + 1;
+}
+
 /** The keys one side holds in [lo, lo + width): bit i of chunk c is key lo + 64c + i (get_bit's order). */
 export class KeyBitmap {
   /** Undefined while the side holds every key: no memory for a side that lacks none. */
@@ -94,19 +116,11 @@ export class KeyBitmap {
     const bits = this.writable();
     // "chunk:low:high,…", read in place: no object per chunk.
     const length = masks.length;
+    const mask = { chunk: 0, low: 0, high: 0 };
     let at = 0;
     while (at < length) {
-      let chunk = 0;
-      for (let c = masks.charCodeAt(at); c !== 58; c = masks.charCodeAt(++at)) chunk = chunk * 10 + c - 48;
-      let low = 0;
-      for (let c = masks.charCodeAt(++at); c !== 58; c = masks.charCodeAt(++at)) low = low * 10 + c - 48;
-      let high = 0;
-      for (at++; at < length; at++) {
-        const c = masks.charCodeAt(at);
-        if (c === 44) break;
-        high = high * 10 + c - 48;
-      }
-      at++;
+      at = readChunkMask(masks, at, mask);
+      const { chunk, low, high } = mask;
       if (chunk < first || chunk >= last) throw new Error(`the bitmap pass returned chunk ${chunk} in group ${group}`);
       bits.writeUInt32LE(low >>> 0, chunk * 8);
       bits.writeUInt32LE(high >>> 0, chunk * 8 + 4);

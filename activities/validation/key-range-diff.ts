@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { describeTable, quoteIdentifier, resolveTable, type TableDescription } from './schema-catalog';
-import { bitmapPassSql, chunkKeys as bitmapChunkKeys, KeyBitmap, oneSidedSumsSql, reportOneSidedKeys } from './key-bitmaps';
+import { bitmapPassSql, chunkKeys as bitmapChunkKeys, KeyBitmap, oneSidedSumsSql, readChunkMask, reportOneSidedKeys } from './key-bitmaps';
 import { ServerCursor, withCursors } from './server-cursor';
 
 /**
@@ -438,6 +438,7 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
       };
       let open = -1;
       let next = 0;
+      const mask = { chunk: 0, low: 0, high: 0 };
       await withCursors([new ServerCursor<[string]>(client, sql.chunkMasks(table, range), maskRowsPerFetch, 'array')], async ([masks]) => {
         for (;;) {
           if (masks!.needsFill()) await masks!.fill();
@@ -448,18 +449,8 @@ export async function streamTableDiff(sourcePool: Pool, targetPool: Pool, option
           const length = text.length;
           let at = 0;
           while (at < length) {
-            // "chunk:low:high", then a comma or the end.
-            let chunk = 0;
-            for (let c = text.charCodeAt(at); at < length && c !== 58; c = text.charCodeAt(++at)) chunk = chunk * 10 + c - 48;
-            let low = 0;
-            for (let c = text.charCodeAt(++at); at < length && c !== 58; c = text.charCodeAt(++at)) low = low * 10 + c - 48;
-            let high = 0;
-            for (at++; at < length; at++) {
-              const c = text.charCodeAt(at);
-              if (c === 44) break;
-              high = high * 10 + c - 48;
-            }
-            at++;
+            at = readChunkMask(text, at, mask);
+            const { chunk, low, high } = mask;
             if (chunk < next) throw new Error(`the gap scan of ${table} returned chunk ${chunk} after chunk ${next - 1}: its rows came out of key order`);
             if (chunk > next && open >= 0) {
               const written = emit(open, next * size - 1);
